@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Mlops.Contracts.Kafka;
+using Mlops.Kafka.Producing;
+
+namespace Mlops.Kafka.Consuming;
+
+/// <summary>
+/// Runs one Kafka consumer for handler <typeparamref name="THandler"/>, at least once: a record's offset is
+/// stored only after its handler succeeded (or after it was safely dead-lettered), and stored offsets are
+/// committed in small batches, on rebalance and at shutdown. A process killed between handling and commit
+/// gets the uncommitted records again on restart, which idempotent handlers absorb.
+/// </summary>
+public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
+    where THandler : class, IKafkaEventHandler<T>
+{
+    readonly KafkaConsumerOptions _options;
+    readonly KafkaClientConfigFactory _configFactory;
+    readonly IServiceScopeFactory _scopeFactory;
+    readonly IEventProducer _producer;
+    readonly ILogger _logger;
+    readonly string _deadLetterTopic;
+    readonly string _clientId;
+
+    /// <summary>Creates the host; see <see cref="KafkaServiceCollectionExtensions.AddKafkaConsumer{T, THandler}"/>.</summary>
+    public KafkaConsumerHost(
+        KafkaConsumerOptions options,
+        KafkaClientConfigFactory configFactory,
+        IServiceScopeFactory scopeFactory,
+        IEventProducer producer,
+        IHostEnvironment environment,
+        ILogger<KafkaConsumerHost<T, THandler>> logger)
+    {
+        if (options.Topics.Count == 0 || string.IsNullOrWhiteSpace(options.GroupId))
+        {
+            throw new ArgumentException($"Kafka consumer for {typeof(THandler).Name} needs at least one topic and a group id.", nameof(options));
+        }
+
+        if (options.MaxAttempts < 1)
+        {
+            throw new ArgumentException("MaxAttempts must be at least 1.", nameof(options));
+        }
+
+        _options = options;
+        _configFactory = configFactory;
+        _scopeFactory = scopeFactory;
+        _producer = producer;
+        _logger = logger;
+        _deadLetterTopic = options.DeadLetterTopic ?? configFactory.Options.DeadLetterTopic;
+        _clientId = $"{environment.ApplicationName}-{options.GroupId}";
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // Consume() blocks; keep it off the thread pool's request threads.
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
+            .SetErrorHandler((_, error) => _logger.LogWarning("Kafka consumer {Group} error {Code}: {Reason}", _options.GroupId, error.Code, error.Reason))
+            .SetPartitionsAssignedHandler((_, partitions) => _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions)))
+            .SetPartitionsRevokedHandler((c, partitions) =>
+            {
+                _logger.LogInformation("Kafka consumer {Group} revoked {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                CommitStored(c);
+            })
+            .Build();
+
+        consumer.Subscribe(_options.Topics);
+        _logger.LogInformation("Kafka consumer {Group} subscribed to {Topics}", _options.GroupId, string.Join(", ", _options.Topics));
+
+        var sinceCommit = 0;
+        var commitClock = Stopwatch.StartNew();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<string?, byte[]>? result;
+                try
+                {
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    _logger.LogWarning("Kafka consumer {Group}: {Reason}", _options.GroupId, ex.Error.Reason);
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken);
+                    continue;
+                }
+
+                if (result?.Message is not null)
+                {
+                    await ProcessAsync(result, stoppingToken);
+                    consumer.StoreOffset(result);
+                    sinceCommit++;
+                }
+
+                if (sinceCommit > 0 && (sinceCommit >= _options.CommitEvery || commitClock.Elapsed >= _options.CommitInterval))
+                {
+                    CommitStored(consumer);
+                    sinceCommit = 0;
+                    commitClock.Restart();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutdown: the record in flight (if any) was not stored, so it is delivered again after restart.
+        }
+        finally
+        {
+            CommitStored(consumer);
+            consumer.Close();
+        }
+    }
+
+    void CommitStored(IConsumer<string?, byte[]> consumer)
+    {
+        try
+        {
+            var committed = consumer.Commit();
+            KafkaTelemetry.Commits.Add(1);
+            _logger.LogDebug("Kafka consumer {Group} committed {Offsets}", _options.GroupId, string.Join(", ", committed));
+        }
+        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            // Nothing handled since the last commit.
+        }
+        catch (KafkaException ex)
+        {
+            // Not fatal for correctness: the records are handled again after a restart and deduplicated.
+            _logger.LogWarning("Kafka consumer {Group} commit failed: {Reason}", _options.GroupId, ex.Error.Reason);
+        }
+    }
+
+    async Task ProcessAsync(ConsumeResult<string?, byte[]> result, CancellationToken stoppingToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var topicTag = new KeyValuePair<string, object?>("messaging.destination.name", result.Topic);
+
+        EventEnvelope<T> envelope;
+        try
+        {
+            envelope = EnvelopeSerializer.Deserialize<T>(result.Message.Value);
+        }
+        catch (InvalidEnvelopeException ex)
+        {
+            using var invalidActivity = StartProcessActivity(result, default);
+            await DeadLetterAsync(result, null, "invalid-envelope", ex.Message, ex, attempts: 0, invalidActivity, stoppingToken);
+            return;
+        }
+
+        using var activity = StartProcessActivity(result, TraceContext.Parse(envelope.TraceParent, envelope.TraceState));
+        activity?.SetTag("messaging.message.id", envelope.Id);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var context = new KafkaMessageContext
+            {
+                Topic = result.Topic,
+                Partition = result.Partition.Value,
+                Offset = result.Offset.Value,
+                Key = result.Message.Key,
+                ConsumerGroup = _options.GroupId,
+                Attempt = attempt,
+            };
+            try
+            {
+                await using var scope = _scopeFactory.CreateAsyncScope();
+                var handler = scope.ServiceProvider.GetRequiredService<THandler>();
+                await handler.HandleAsync(envelope, context, stoppingToken);
+                KafkaTelemetry.Consumed.Add(1, topicTag);
+                KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (RejectEventException ex)
+            {
+                await DeadLetterAsync(result, envelope.Id, "rejected", ex.Message, ex, attempt, activity, stoppingToken);
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (attempt >= _options.MaxAttempts)
+                {
+                    await DeadLetterAsync(result, envelope.Id, "handler-failed", $"handler {typeof(THandler).Name} failed {attempt} times; last error: {ex.Message}", ex, attempt, activity, stoppingToken);
+                    return;
+                }
+
+                KafkaTelemetry.Retried.Add(1, topicTag);
+                var delay = Backoff(attempt);
+                _logger.LogWarning(ex, "Handler {Handler} failed on {Topic}[{Partition}]@{Offset} (attempt {Attempt}/{Max}); retrying in {Delay}",
+                    typeof(THandler).Name, result.Topic, result.Partition.Value, result.Offset.Value, attempt, _options.MaxAttempts, delay);
+                await Task.Delay(delay, stoppingToken);
+            }
+        }
+    }
+
+    TimeSpan Backoff(int attempt)
+    {
+        var factor = Math.Pow(2, Math.Min(attempt - 1, 20));
+        var delay = TimeSpan.FromMilliseconds(_options.InitialBackoff.TotalMilliseconds * factor);
+        return delay < _options.MaxBackoff ? delay : _options.MaxBackoff;
+    }
+
+    Activity? StartProcessActivity(ConsumeResult<string?, byte[]> result, ActivityContext parent)
+    {
+        var activity = KafkaTelemetry.Source.StartActivity(result.Topic + " process", ActivityKind.Consumer, parent);
+        if (activity is not null)
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.destination.name", result.Topic);
+            activity.SetTag("messaging.consumer.group.name", _options.GroupId);
+            activity.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("messaging.kafka.offset", result.Offset.Value);
+            activity.SetTag("messaging.kafka.message.key", result.Message.Key);
+        }
+
+        return activity;
+    }
+
+    async Task DeadLetterAsync(
+        ConsumeResult<string?, byte[]> result, string? eventId, string kind, string reason, Exception exception, int attempts, Activity? activity, CancellationToken stoppingToken)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, reason);
+        var record = new DeadLetterRecord
+        {
+            OriginalTopic = result.Topic,
+            OriginalPartition = result.Partition.Value,
+            OriginalOffset = result.Offset.Value,
+            OriginalKey = result.Message.Key,
+            OriginalValue = DecodeValue(result.Message.Value),
+            OriginalEventId = eventId,
+            ConsumerGroup = _options.GroupId,
+            Reason = reason,
+            FailureKind = kind,
+            ExceptionType = exception.GetType().FullName,
+            Attempts = attempts,
+            FailedAt = DateTimeOffset.UtcNow,
+        };
+
+        // The record's offset is committed only once the dead letter is safely on the broker, so a record
+        // is never lost: if the broker is down this waits (and retries) rather than move on.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _producer.ProduceAsync(_deadLetterTopic, result.Message.Key ?? eventId ?? $"{result.Topic}-{result.Partition.Value}", record, stoppingToken);
+                KafkaTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", result.Topic), new KeyValuePair<string, object?>("failure.kind", kind));
+                _logger.LogError("Dead-lettered {Topic}[{Partition}]@{Offset} to {DeadLetterTopic} ({Kind}): {Reason}",
+                    result.Topic, result.Partition.Value, result.Offset.Value, _deadLetterTopic, kind, reason);
+                return;
+            }
+            catch (ProduceException<string?, byte[]> ex)
+            {
+                _logger.LogWarning("Could not write dead letter for {Topic}[{Partition}]@{Offset} (attempt {Attempt}): {Reason}",
+                    result.Topic, result.Partition.Value, result.Offset.Value, attempt, ex.Error.Reason);
+                await Task.Delay(Backoff(attempt), stoppingToken);
+            }
+        }
+    }
+
+    static string? DecodeValue(byte[]? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(value);
+        }
+        catch (DecoderFallbackException)
+        {
+            return "base64:" + Convert.ToBase64String(value);
+        }
+    }
+}

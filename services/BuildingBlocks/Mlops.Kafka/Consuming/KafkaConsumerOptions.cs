@@ -1,0 +1,29 @@
+namespace Mlops.Kafka.Consuming;
+
+/// <summary>Settings of one consumer host.</summary>
+public sealed class KafkaConsumerOptions
+{
+    /// <summary>Topics to subscribe to.</summary>
+    public IList<string> Topics { get; } = [];
+
+    /// <summary>Consumer group; also the idempotency scope.</summary>
+    public string GroupId { get; set; } = "";
+
+    /// <summary>Handler attempts per record before it is dead-lettered.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Delay before the first retry; doubled each further attempt up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Upper bound of the retry delay.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Dead-letter topic; the platform default when null.</summary>
+    public string? DeadLetterTopic { get; set; }
+
+    /// <summary>Commit stored offsets after this many handled records ...</summary>
+    public int CommitEvery { get; set; } = 100;
+
+    /// <summary>... or after this much time, whichever comes first.</summary>
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,77 @@
+using Npgsql;
+
+namespace Mlops.Kafka.Idempotency;
+
+/// <summary>
+/// Remembers which event ids a consumer group has applied, in the service's own database, so a redelivered
+/// record is recognised. The mark is written in the same transaction as the handler's effects: either both
+/// commit or neither does.
+/// </summary>
+public sealed class KafkaInbox(NpgsqlDataSource dataSource)
+{
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
+    volatile bool _schemaReady;
+
+    const string CreateSchemaSql = """
+        CREATE TABLE IF NOT EXISTS kafka_inbox (
+            consumer_group text NOT NULL,
+            event_id text NOT NULL,
+            topic text NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer_group, event_id)
+        )
+        """;
+
+    const string MarkSql = """
+        INSERT INTO kafka_inbox (consumer_group, event_id, topic) VALUES ($1, $2, $3)
+        ON CONFLICT (consumer_group, event_id) DO NOTHING
+        """;
+
+    /// <summary>Creates the inbox table if it does not exist.</summary>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = dataSource.CreateCommand(CreateSchemaSql);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="apply"/> inside a transaction that also records the event id, unless the id was
+    /// already recorded. Returns false for a duplicate (nothing applied).
+    /// </summary>
+    public async Task<bool> ApplyOnceAsync(
+        string consumerGroup, string eventId, string topic, Func<NpgsqlConnection, NpgsqlTransaction, Task> apply, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var mark = new NpgsqlCommand(MarkSql, connection, transaction))
+        {
+            mark.Parameters.Add(new NpgsqlParameter { Value = consumerGroup });
+            mark.Parameters.Add(new NpgsqlParameter { Value = eventId });
+            mark.Parameters.Add(new NpgsqlParameter { Value = topic });
+            if (await mark.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        await apply(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Mlops.Kafka.Consuming;
+using Mlops.Kafka.Idempotency;
+using Mlops.Kafka.Producing;
+using Mlops.ServiceDefaults.Health;
+
+namespace Mlops.Kafka;
+
+/// <summary>Registration of the Kafka building block.</summary>
+public static class KafkaServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the shared producer, topic admin, idempotency inbox and a readiness check, with settings from
+    /// the <c>Kafka</c> configuration section.
+    /// </summary>
+    public static TBuilder AddPlatformKafka<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<KafkaOptions>().Bind(builder.Configuration.GetSection(KafkaOptions.SectionName));
+        builder.Services.TryAddSingleton<KafkaClientConfigFactory>();
+        builder.Services.TryAddSingleton<KafkaEventProducer>();
+        builder.Services.TryAddSingleton<IEventProducer>(sp => sp.GetRequiredService<KafkaEventProducer>());
+        builder.Services.TryAddSingleton<KafkaTopicAdmin>();
+        builder.Services.TryAddSingleton<KafkaInbox>();
+        builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka", tags: [HealthTags.Ready]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a hosted consumer that feeds records of <paramref name="topics"/> to <typeparamref name="THandler"/>
+    /// (resolved per record from a new scope).
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaConsumer<T, THandler>(
+        this IHostApplicationBuilder builder, string groupId, IEnumerable<string> topics, Action<KafkaConsumerOptions>? configure = null)
+        where THandler : class, IKafkaEventHandler<T>
+    {
+        var options = new KafkaConsumerOptions { GroupId = groupId };
+        foreach (var topic in topics)
+        {
+            options.Topics.Add(topic);
+        }
+
+        configure?.Invoke(options);
+        builder.Services.TryAddScoped<THandler>();
+        builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<KafkaConsumerHost<T, THandler>>(sp, options));
+        return builder;
+    }
+}

@@ -1,0 +1,61 @@
+using Npgsql;
+
+namespace Mlops.Messaging.Sagas;
+
+/// <summary>
+/// One table holds the instances of every saga type: the state as JSONB (queried by containment through a
+/// GIN index), the current state name for dashboards, and the version that optimistic concurrency checks.
+/// </summary>
+public static class PostgresSagaSchema
+{
+    const string CreateSql = """
+        CREATE TABLE IF NOT EXISTS saga_instances (
+            saga_type text NOT NULL,
+            correlation_id uuid NOT NULL,
+            version integer NOT NULL,
+            current_state text NULL,
+            data jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (saga_type, correlation_id)
+        );
+        CREATE INDEX IF NOT EXISTS ix_saga_instances_data ON saga_instances USING gin (data jsonb_path_ops);
+        CREATE INDEX IF NOT EXISTS ix_saga_instances_state ON saga_instances (saga_type, current_state);
+        """;
+
+    static readonly SemaphoreSlim Lock = new(1, 1);
+    static readonly HashSet<NpgsqlDataSource> Ready = [];
+
+    /// <summary>Creates the table and indexes once per data source.</summary>
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await Lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (Ready.Contains(dataSource))
+            {
+                return;
+            }
+
+            // Two processes creating the schema at once can collide on the catalog; an advisory lock orders them.
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274001)", connection, transaction))
+            {
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var create = new NpgsqlCommand(CreateSql, connection, transaction))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            Ready.Add(dataSource);
+        }
+        finally
+        {
+            Lock.Release();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using Mlops.Features;
+using Mlops.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddFeaturesServices();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

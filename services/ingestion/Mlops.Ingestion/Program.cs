@@ -1,0 +1,10 @@
+using Mlops.Ingestion;
+using Mlops.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddIngestionServices();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();
