@@ -19,7 +19,7 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 CONF_DIR="$SCRIPT_DIR/conf"
-ENV_FILE="$REPO_ROOT/.local/platform.env"
+ENV_FILE="${MLOPS_ENV_FILE:-$REPO_ROOT/.local/platform.env}"
 
 # Downloads, extracted binaries and all runtime state live outside the clone,
 # so a fresh clone / `git clean` never loses a database or re-downloads 140 MB.
@@ -39,7 +39,8 @@ RABBIT_MANAGEMENT="${MLOPS_RABBIT_MANAGEMENT:-1}"
 START_TIMEOUT="${MLOPS_START_TIMEOUT:-120}"
 
 PG_VERSION=15
-PG_CLUSTER=mlops
+PG_CLUSTER="${MLOPS_PG_CLUSTER:-mlops}"
+[[ $PG_CLUSTER =~ ^[a-z0-9_]+$ ]] || { echo "[infra] ERROR: MLOPS_PG_CLUSTER must match [a-z0-9_]+" >&2; exit 1; }
 PG_USER=mlops
 PG_DATABASES=(ingestion features training registry inference monitoring gateway platform_tests)
 PG_SOCKET_DIR=/var/run/postgresql
@@ -88,6 +89,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # TCP connect test without nc (not installed everywhere).
+# shellcheck disable=SC2016  # $1 is expanded by the inner bash
 port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 
 # Who holds a port, for error messages.
@@ -122,7 +124,8 @@ pid_alive() {
 start_daemon() {
   local pidfile=$1 out=$2; shift 2
   rm -f "$pidfile"
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$out" 2>&1 </dev/null &
+  # shellcheck disable=SC2016  # $$, $0, $@ belong to the inner bash
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$out" 2>&1 </dev/null 9>&- &
   local i
   for i in $(seq 50); do [[ -s $pidfile ]] && return 0; sleep 0.1; done
   die "could not start: $*" "$out"
@@ -153,6 +156,8 @@ stop_pid() {
 
 # render TEMPLATE DEST KEY=VALUE...: replace @KEY@ placeholders; only writes
 # DEST when the content changes (so a warm `up` touches nothing).
+# CONFIG_CHANGED=1 after any write tells the caller a running daemon is stale.
+CONFIG_CHANGED=0
 render() {
   local template=$1 dest=$2; shift 2
   local content kv
@@ -167,6 +172,7 @@ write_if_changed() {
   mkdir -p "$(dirname "$dest")"
   printf '%s\n' "$content" >"$dest.tmp"
   mv "$dest.tmp" "$dest"
+  CONFIG_CHANGED=1
 }
 
 # Passwords are generated once and reused, so restarts and re-provisioning
@@ -182,6 +188,50 @@ secret() {
     (umask 077; printf '%s=%s\n' "$key" "$value" >>"$SECRETS_FILE")
   fi
   printf '%s' "$value"
+}
+
+# All our ports lie inside Linux's ephemeral range (32768-60999), so the
+# kernel may hand one out as the source port of an outgoing connection. Worse,
+# polling a not-yet-listening port on loopback can then "connect" the socket to
+# itself (seen here: a TIME-WAIT 127.0.0.1:55672 <-> 127.0.0.1:55672 made
+# RabbitMQ fail with eaddrinuse). Reserving the ports stops both. Not
+# persistent across reboots, so every `up` re-applies it.
+reserve_ports() {
+  local sysctl_file=/proc/sys/net/ipv4/ip_local_reserved_ports current entry p missing=()
+  [[ -w $sysctl_file ]] || { warn "cannot write $sysctl_file; ports are not reserved"; return 0; }
+  current=$(<"$sysctl_file")
+  for p in "$PG_PORT" "$RABBIT_PORT" "$RABBIT_DIST_PORT" "$RABBIT_MGMT_PORT" "$EPMD_PORT" "$ZK_PORT" "$KAFKA_PORT"; do
+    local covered=0
+    IFS=, read -ra entries <<<"$current"
+    for entry in "${entries[@]}"; do
+      if [[ $entry == *-* ]]; then
+        ((p >= ${entry%-*} && p <= ${entry#*-})) && covered=1
+      elif [[ -n $entry ]]; then
+        ((p == entry)) && covered=1
+      fi
+    done
+    ((covered)) || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local new; new=$(IFS=,; echo "${current:+$current,}${missing[*]}")
+  if echo "$new" >"$sysctl_file" 2>/dev/null; then
+    log "kernel: reserved ports ${missing[*]} (net.ipv4.ip_local_reserved_ports)"
+  else
+    warn "could not reserve ports ${missing[*]} in net.ipv4.ip_local_reserved_ports"
+  fi
+}
+
+# One infra.sh at a time per cache dir (a dev shell and a CI run may race).
+# Every daemon we start must close fd 9 (`9>&-`), or it would inherit the
+# lock and hold it for as long as it runs.
+LOCK_FILE="$CACHE_DIR/infra.lock"
+take_lock() {
+  mkdir -p "$CACHE_DIR"
+  exec 9>>"$LOCK_FILE"   # >> so a warm `up` does not even touch its mtime
+  if ! flock -n 9; then
+    log "another infra.sh is running on $CACHE_DIR, waiting for it"
+    flock -w 900 9 || die "gave up waiting for the other infra.sh (lock $LOCK_FILE)"
+  fi
 }
 
 # ---------------------------------------------------------------------------
@@ -234,6 +284,7 @@ install_debs() {
   [[ -x /usr/bin/java ]] || missing+=(openjdk-17-jre-headless)
   command -v npm >/dev/null || missing+=(npm)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
 
   if ((${#missing[@]} == 0)); then
     log "apt: all packages present"
@@ -309,7 +360,7 @@ install_kafka() {
   echo "$KAFKA_NPM_SPEC" >"$tmp/.complete"
   rm -rf "$KAFKA_HOME"
   mv "$tmp" "$KAFKA_HOME"
-  log "kafka: extracted $KAFKA_VERSION ($(ls "$KAFKA_HOME/libs" | wc -l) jars) to $KAFKA_HOME"
+  log "kafka: extracted $KAFKA_VERSION ($(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars) to $KAFKA_HOME"
 }
 
 # ONNX Runtime's C library, used by Microsoft.ML.OnnxRuntime via
@@ -359,7 +410,7 @@ pg_log_file() { echo "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log
 # psql as the postgres superuser over the unix socket (peer auth); cd / so
 # psql does not complain that postgres cannot read the current directory.
 pg_superuser_psql() {
-  (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres "$@")
+  (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres)
 }
 
 # Our settings live in a conf.d drop-in (Debian's postgresql.conf includes
@@ -404,14 +455,14 @@ pg_up() {
 
   if pg_running; then
     if ((changed)); then
-      pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart || die "postgres restart failed" "$(pg_log_file)"
+      pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart 9>&- || die "postgres restart failed" "$(pg_log_file)"
       log "postgres: restarted to apply listen_addresses/port"
     else
       log "postgres: already running on 127.0.0.1:$PG_PORT"
     fi
   else
     require_free_port "$PG_PORT" "PostgreSQL"
-    pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >"$PG_STATE/start.log" 2>&1 \
+    pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >"$PG_STATE/start.log" 2>&1 9>&- \
       || die "postgres failed to start" "$PG_STATE/start.log" "$(pg_log_file)"
     log "postgres: started on 127.0.0.1:$PG_PORT ($(since "$t0"))"
   fi
@@ -485,7 +536,7 @@ RABBIT_LAUNCHER_PIDFILE="$RABBIT_STATE/launcher.pid" # rabbitmq-server script pi
 RABBIT_STARTUP_LOG="$RABBIT_STATE/log/startup.log"
 RABBIT_LOG="$RABBIT_STATE/log/$RABBIT_NODE.log"
 
-# Exported only inside subshells (see rabbit_run) so the rest of the script
+# Exported only inside subshells (see rabbitmqctl_) so the rest of the script
 # and the caller's shell keep their own HOME/ERL_* settings.
 rabbit_env() {
   # HOME decides where Erlang looks for .erlang.cookie, for the server and
@@ -525,7 +576,8 @@ rabbit_write_config() {
   fi
   [[ -f $RABBIT_STATE/rabbitmq-env.conf ]] || : >"$RABBIT_STATE/rabbitmq-env.conf"
   local conf plugins
-  conf=$(sed "s/@RABBIT_PORT@/$RABBIT_PORT/g" "$CONF_DIR/rabbitmq.conf.in")
+  conf=$(sed -e "s/@RABBIT_PORT@/$RABBIT_PORT/g" -e "s/@RABBIT_DIST_PORT@/$RABBIT_DIST_PORT/g" \
+    -e "s/@EPMD_PORT@/$EPMD_PORT/g" "$CONF_DIR/rabbitmq.conf.in")
   if [[ $RABBIT_MANAGEMENT == 1 ]]; then
     conf+=$'\n'$(sed "s/@RABBIT_MGMT_PORT@/$RABBIT_MGMT_PORT/g" "$CONF_DIR/rabbitmq-management.conf.in")
     plugins='[rabbitmq_management].'
@@ -538,10 +590,18 @@ rabbit_write_config() {
 
 rabbit_up() {
   local t0; t0=$(now)
+  CONFIG_CHANGED=0
   rabbit_write_config
+  if ((CONFIG_CHANGED)) && pid_alive "$RABBIT_PIDFILE" "-home $RABBIT_STATE/home"; then
+    log "rabbitmq: configuration changed, restarting"
+    rabbit_down
+  fi
   if rabbit_running; then
     log "rabbitmq: already running on 127.0.0.1:$RABBIT_PORT"
   else
+    if pid_alive "$RABBIT_PIDFILE" "-home $RABBIT_STATE/home"; then
+      die "rabbitmq node (pid $(<"$RABBIT_PIDFILE")) is running but does not answer on 127.0.0.1:$RABBIT_PORT; run '$0 down' first" "$RABBIT_LOG"
+    fi
     [[ -x $RABBIT_BIN/rabbitmq-server ]] || die "rabbitmq-server not installed (run: $0 install)"
     require_free_port "$RABBIT_PORT" "RabbitMQ AMQP"
     require_free_port "$RABBIT_DIST_PORT" "RabbitMQ Erlang distribution"
@@ -556,12 +616,14 @@ rabbit_up() {
     # its output lands in startup.log instead of vanishing.
     : >"$RABBIT_STARTUP_LOG"
     (rabbit_env; cd "$RABBIT_STATE" && start_daemon "$RABBIT_LAUNCHER_PIDFILE" "$RABBIT_STARTUP_LOG" "$RABBIT_BIN/rabbitmq-server")
+    # Poll the AMQP port first (cheap; each rabbitmqctl call boots an Erlang
+    # VM, ~1 s), then let await_startup confirm the boot really completed.
     local deadline=$((SECONDS + START_TIMEOUT))
-    until rabbitmqctl_ await_startup --timeout 10 >/dev/null 2>&1; do
+    until port_open "$RABBIT_PORT" && rabbitmqctl_ await_startup --timeout 30 >/dev/null 2>&1; do
       pid_alive "$RABBIT_LAUNCHER_PIDFILE" rabbitmq-server \
         || die "rabbitmq exited during startup" "$RABBIT_STARTUP_LOG" "$RABBIT_LOG"
       ((SECONDS < deadline)) || die "rabbitmq did not finish booting within ${START_TIMEOUT}s" "$RABBIT_STARTUP_LOG" "$RABBIT_LOG"
-      sleep 1
+      sleep 0.3
     done
     log "rabbitmq: started node $RABBIT_NODE on 127.0.0.1:$RABBIT_PORT ($(since "$t0"))"
   fi
@@ -588,17 +650,26 @@ rabbit_mgmt_ok() {
 rabbit_provision() {
   local pw; pw=$(secret RABBIT_PASSWORD)
   # Fast path (warm `up`): with management, one HTTP call proves the password,
-  # the administrator tag (needed for this endpoint) and the permissions on /.
-  if [[ $RABBIT_MANAGEMENT == 1 ]] && command -v curl >/dev/null && rabbit_api "/api/permissions/%2F/$RABBIT_USER"; then
+  # the administrator tag (needed for this endpoint) and the permissions on /;
+  # without it, two rabbitmqctl calls check the same (minus the tag).
+  if [[ $RABBIT_MANAGEMENT == 1 ]] && command -v curl >/dev/null; then
+    if rabbit_api "/api/permissions/%2F/$RABBIT_USER"; then
+      log "rabbitmq: user $RABBIT_USER present"
+      return 0
+    fi
+  elif rabbitmqctl_ authenticate_user "$RABBIT_USER" <<<"$pw" >/dev/null 2>&1 \
+      && [[ "$(rabbitmqctl_ list_user_permissions "$RABBIT_USER" --silent 2>/dev/null)" == $'/\t.*\t.*\t.*' ]]; then
     log "rabbitmq: user $RABBIT_USER present"
     return 0
   fi
+  # rabbitmqctl reads a password left off the command line from stdin, which
+  # keeps it out of ps.
   local plog="$RABBIT_STATE/log/provision.log"
   {
     if rabbitmqctl_ list_users --silent | awk '{print $1}' | grep -x "$RABBIT_USER" >/dev/null; then
-      rabbitmqctl_ change_password "$RABBIT_USER" "$pw"
+      rabbitmqctl_ change_password "$RABBIT_USER" <<<"$pw"
     else
-      rabbitmqctl_ add_user "$RABBIT_USER" "$pw"
+      rabbitmqctl_ add_user "$RABBIT_USER" <<<"$pw"
     fi
     rabbitmqctl_ set_user_tags "$RABBIT_USER" administrator
     rabbitmqctl_ set_permissions -p / "$RABBIT_USER" '.*' '.*' '.*'
@@ -652,13 +723,19 @@ ZK_LOG="$ZK_STATE/log/zookeeper.log"
 
 # zk_cmd WORD: ZooKeeper four-letter command (ruok, dump, ...). ZooKeeper
 # closes the connection after answering, so cat terminates.
+# shellcheck disable=SC2016  # $1, $2 are expanded by the inner bash
 zk_cmd() { timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; printf %s "$2" >&3; cat <&3' _ "$ZK_PORT" "$1" 2>/dev/null; }
 zk_running() { pid_alive "$ZK_PIDFILE" "$ZK_CONF" && [[ "$(zk_cmd ruok)" == imok ]]; }
 
 zk_up() {
   local t0; t0=$(now)
   mkdir -p "$ZK_STATE/data" "$ZK_STATE/log"
+  CONFIG_CHANGED=0
   render "$CONF_DIR/zookeeper.properties.in" "$ZK_CONF" "ZK_PORT=$ZK_PORT" "ZK_DATA_DIR=$ZK_STATE/data"
+  if ((CONFIG_CHANGED)) && pid_alive "$ZK_PIDFILE" "$ZK_CONF"; then
+    log "zookeeper: configuration changed, restarting"
+    zk_down
+  fi
   if zk_running; then
     log "zookeeper: already running on 127.0.0.1:$ZK_PORT"
     return 0
@@ -758,8 +835,13 @@ kafka_unhealthy_topics() {
 kafka_up() {
   local t0; t0=$(now)
   mkdir -p "$KAFKA_STATE/data" "$KAFKA_STATE/log"
+  CONFIG_CHANGED=0
   render "$CONF_DIR/kafka-server.properties.in" "$KAFKA_CONF" \
     "KAFKA_PORT=$KAFKA_PORT" "ZK_PORT=$ZK_PORT" "KAFKA_DATA_DIR=$KAFKA_STATE/data"
+  if ((CONFIG_CHANGED)) && pid_alive "$KAFKA_PIDFILE" "$KAFKA_CONF"; then
+    log "kafka: configuration changed, restarting"
+    kafka_down
+  fi
   if kafka_running; then
     log "kafka: already running on 127.0.0.1:$KAFKA_PORT"
   else
@@ -822,7 +904,7 @@ kafka_ensure_topics() {
   # leader for every partition (leader -1 = not yet).
   local deadline=$((SECONDS + 60))
   while missing=$(kafka_unhealthy_topics) && [[ -n $missing ]]; do
-    ((SECONDS < deadline)) || die "kafka: no partition leaders for: $(echo $missing)" "$KAFKA_STATE/log/controller.log" "$KAFKA_LOG"
+    ((SECONDS < deadline)) || die "kafka: no partition leaders for: ${missing//$'\n'/ }" "$KAFKA_STATE/log/controller.log" "$KAFKA_LOG"
     sleep 0.5
   done
   log "kafka: all ${#KAFKA_TOPICS[@]} platform topics have leaders"
@@ -848,10 +930,12 @@ kafka_status() {
 # env file
 # ---------------------------------------------------------------------------
 
-# Plain KEY=VALUE lines: no quotes, no spaces, no `export`, so `set -a; . file`
-# and the .NET env-file parser read the same values. `__` is the .NET
-# configuration section separator (ConnectionStrings__ingestion ->
-# ConnectionStrings:ingestion). Passwords are hex, so no escaping is needed.
+# Plain KEY=VALUE lines (no quotes, no spaces, no `export`): the value is
+# everything after the first `=`, as the .NET env-file parser, `docker
+# --env-file` and systemd read it. Shells must export line by line rather than
+# source it: the `;` in connection strings would split them (see the doc).
+# `__` is the .NET configuration section separator (ConnectionStrings__ingestion
+# -> ConnectionStrings:ingestion). Passwords are hex, so no escaping is needed.
 write_env_file() {
   local pg_pw rabbit_pw content db key
   pg_pw=$(secret PG_PASSWORD)
@@ -897,8 +981,10 @@ require_root() {
 cmd_up() {
   local t0; t0=$(now)
   require_root
+  take_lock
   cmd_install
   mkdir -p "$STATE_DIR"
+  reserve_ports
   pg_up
   rabbit_up
   zk_up
@@ -909,8 +995,13 @@ cmd_up() {
 
 cmd_down() {
   local purge=0
-  [[ ${1:-} == --purge ]] && purge=1
+  case "${1:-}" in
+    "") ;;
+    --purge) purge=1 ;;
+    *) die "unknown option for down: $1 (only --purge)" ;;
+  esac
   require_root
+  take_lock
   # Reverse dependency order: Kafka needs ZooKeeper for a clean shutdown.
   kafka_down
   zk_down
@@ -921,6 +1012,8 @@ cmd_down() {
       pg_dropcluster --stop "$PG_VERSION" "$PG_CLUSTER"
       log "postgres: dropped cluster $PG_VERSION/$PG_CLUSTER"
     fi
+    # pg_dropcluster leaves files it did not create (our conf.d drop-in).
+    rm -rf "/etc/postgresql/$PG_VERSION/$PG_CLUSTER"
     rm -rf "$STATE_DIR"
     rm -f "$ENV_FILE"
     log "purge: removed $STATE_DIR and $ENV_FILE (downloads in $CACHE_DIR kept)"
@@ -954,7 +1047,7 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    install) require_root; cmd_install ;;
+    install) require_root; take_lock; cmd_install ;;
     rabbitmqctl) rabbitmqctl_ "$@" ;;
     kafka-topics) kafka_topics "$@" ;;
     *) usage ;;

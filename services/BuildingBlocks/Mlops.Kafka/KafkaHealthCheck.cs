@@ -1,12 +1,17 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Mlops.Kafka;
 
 /// <summary>Ready when a broker answers a metadata request.</summary>
-internal sealed class KafkaHealthCheck(KafkaClientConfigFactory configFactory) : IHealthCheck, IDisposable
+internal sealed class KafkaHealthCheck(KafkaClientConfigFactory configFactory, ILogger<KafkaHealthCheck> logger) : IHealthCheck, IDisposable
 {
-    readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(configFactory.CreateAdminConfig("health")).Build());
+    // librdkafka logs to stderr unless given a handler; route it through the service's logging instead.
+    readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(configFactory.CreateAdminConfig("health"))
+        .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
+        .SetErrorHandler((_, error) => logger.LogDebug("Kafka health client error {Code}: {Reason}", error.Code, error.Reason))
+        .Build());
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.Run(() =>

@@ -14,7 +14,9 @@ public sealed class KafkaTopicAdmin(KafkaClientConfigFactory configFactory, ILog
     public async Task EnsureTopicsAsync(IEnumerable<string> topics, int partitions = 3, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var wanted = topics.Distinct(StringComparer.Ordinal).ToList();
-        using var admin = new AdminClientBuilder(configFactory.CreateAdminConfig("topic-admin")).Build();
+        using var admin = new AdminClientBuilder(configFactory.CreateAdminConfig("topic-admin"))
+            .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
+            .Build();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
 
         if (configFactory.Options.ApiVersionRequest != false)

@@ -62,6 +62,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     async Task RunAsync(CancellationToken stoppingToken)
     {
         using var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
+            .SetLogHandler((_, message) => _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
             .SetErrorHandler((_, error) => _logger.LogWarning("Kafka consumer {Group} error {Code}: {Reason}", _options.GroupId, error.Code, error.Reason))
             .SetPartitionsAssignedHandler((_, partitions) => _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions)))
             .SetPartitionsRevokedHandler((c, partitions) =>

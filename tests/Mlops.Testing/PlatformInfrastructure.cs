@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Mlops.ServiceDefaults.Configuration;
+
+namespace Mlops.Testing;
+
+/// <summary>
+/// The real PostgreSQL, RabbitMQ and Kafka started by <c>infra/local/infra.sh</c>. The idempotent script is run once per
+/// test process (unless the caller says it already did), so a plain <c>dotnet test</c> works too.
+/// </summary>
+public static class PlatformInfrastructure
+{
+    static readonly Lazy<IConfiguration> LazyConfiguration = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The repository root (the folder holding <c>Microservices.sln</c>).</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>Configuration as services see it: the env file plus environment variables.</summary>
+    public static IConfiguration Configuration => LazyConfiguration.Value;
+
+    /// <summary>The env file path, for passing to child processes.</summary>
+    public static string EnvFilePath => EnvFile.Locate(RepositoryRoot) ?? throw new InvalidOperationException("The platform env file does not exist.");
+
+    /// <summary>A connection string by name, failing clearly when absent.</summary>
+    public static string ConnectionString(string name) =>
+        Configuration.GetConnectionString(name) ?? throw new InvalidOperationException($"ConnectionStrings:{name} is missing from the platform env file.");
+
+    /// <summary>A fresh name for a topic, queue or group, so tests never see each other's messages.</summary>
+    public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+
+    static IConfiguration Load()
+    {
+        // The env file outlives the servers (after a reboot or `down`), so always ask the idempotent script;
+        // with everything up it returns in well under a second. CI has already run it.
+        if (Environment.GetEnvironmentVariable("MLOPS_INFRA_READY") != "1")
+        {
+            RunInfrastructureScript();
+        }
+
+        return new ConfigurationBuilder()
+            .AddEnvironmentVariables()
+            .AddPlatformEnvFile(RepositoryRoot)
+            .Build();
+    }
+
+    static void RunInfrastructureScript()
+    {
+        var script = Path.Combine(RepositoryRoot, "infra", "local", "infra.sh");
+        using var process = Process.Start(new ProcessStartInfo("bash", [script, "up"]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("Could not start " + script);
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{script} up failed with exit code {process.ExitCode}.");
+        }
+    }
+
+    static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Microservices.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Microservices.sln not found above " + AppContext.BaseDirectory);
+    }
+}
