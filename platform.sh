@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The platform's two everyday commands (see README.md):
+#
+#   ./platform.sh up      local infrastructure + build + all seven service processes, waits until each is ready
+#   ./platform.sh test    local infrastructure + build + the whole test suite (what CI runs)
+#   ./platform.sh down    stops the service processes and the local infrastructure
+#   ./platform.sh status  infrastructure and service status
+#
+# Works from a fresh clone as root with no stdin (CI=true): infra/local/infra.sh installs what is missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+INFRA="$ROOT/infra/local/infra.sh"
+RUN_DIR="$ROOT/.local/run"
+LOG_DIR="$ROOT/.local/logs"
+RESULTS_DIR="$ROOT/.local/test-results"
+CONFIGURATION="${CONFIGURATION:-Release}"
+
+# name:project-path:port — ports are the project's own, away from common defaults.
+SERVICES=(
+  "ingestion:services/ingestion/Mlops.Ingestion:58081"
+  "features:services/features/Mlops.Features:58082"
+  "training:services/training/Mlops.Training:58083"
+  "registry:services/registry/Mlops.Registry:58084"
+  "inference:services/inference/Mlops.Inference:58085"
+  "monitoring:services/monitoring/Mlops.Monitoring:58086"
+  "gateway:gateway/Mlops.Gateway:58080"
+)
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[platform] %s\n' "$*"; }
+die() { printf '[platform] ERROR: %s\n' "$*" >&2; exit 1; }
+
+infra_up() {
+  bash "$INFRA" up
+  PLATFORM_ENV_FILE="$(bash "$INFRA" env)"
+  export PLATFORM_ENV_FILE
+}
+
+build() {
+  log "building Microservices.sln ($CONFIGURATION)"
+  dotnet build "$ROOT/Microservices.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet
+}
+
+service_pid() { local f="$RUN_DIR/$1.pid"; [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
+
+start_service() {
+  local name=$1 project=$2 port=$3
+  local dll="$ROOT/$project/bin/$CONFIGURATION/net10.0/$(basename "$project").dll"
+  [[ -f $dll ]] || die "$dll is missing; the build did not produce it"
+  if pid=$(service_pid "$name"); then
+    log "$name already running (pid $pid) on http://127.0.0.1:$port"
+    return
+  fi
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  (
+    cd "$ROOT/$project"
+    ASPNETCORE_URLS="http://127.0.0.1:$port" OTEL_SERVICE_NAME="$name" \
+      nohup dotnet "$dll" >"$LOG_DIR/$name.log" 2>&1 &
+    echo $! >"$RUN_DIR/$name.pid"
+  )
+}
+
+wait_ready() {
+  local name=$1 port=$2 deadline=$((SECONDS + 120)) body=""
+  while ((SECONDS < deadline)); do
+    if body=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/health/ready" 2>/dev/null); then
+      log "$name ready on http://127.0.0.1:$port  (health: /health/live, /health/ready; log: .local/logs/$name.log)"
+      return 0
+    fi
+    service_pid "$name" >/dev/null || { tail -n 30 "$LOG_DIR/$name.log" >&2; die "$name exited during start-up"; }
+    sleep 1
+  done
+  curl -sS --max-time 10 "http://127.0.0.1:$port/health/ready" >&2 || true
+  tail -n 30 "$LOG_DIR/$name.log" >&2
+  die "$name did not become ready within 120 s"
+}
+
+stop_services() {
+  local entry name pid
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*}
+    if pid=$(service_pid "$name"); then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+      log "$name stopped"
+    fi
+    rm -f "$RUN_DIR/$name.pid"
+  done
+}
+
+cmd_up() {
+  infra_up
+  build
+  local entry name rest project port
+  for entry in "${SERVICES[@]}"; do
+    IFS=: read -r name project port <<<"$entry"
+    start_service "$name" "$project" "$port"
+  done
+  for entry in "${SERVICES[@]}"; do
+    IFS=: read -r name project port <<<"$entry"
+    wait_ready "$name" "$port"
+  done
+  log "platform is up; gateway at http://127.0.0.1:58080 (routes /api/<service>/...). Stop with ./platform.sh down"
+}
+
+cmd_test() {
+  local started=$SECONDS
+  infra_up
+  build
+  rm -rf "$RESULTS_DIR"
+  log "running the test suite"
+  local status=0
+  MLOPS_INFRA_READY=1 dotnet test "$ROOT/Microservices.sln" -c "$CONFIGURATION" --no-build -nologo \
+    --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR" || status=$?
+  python3 "$ROOT/infra/local/trx-summary.py" "$RESULTS_DIR" || status=1
+  log "test command took $((SECONDS - started)) s"
+  return $status
+}
+
+cmd_status() {
+  bash "$INFRA" status || true
+  local entry name project port pid
+  for entry in "${SERVICES[@]}"; do
+    IFS=: read -r name project port <<<"$entry"
+    if pid=$(service_pid "$name"); then
+      printf '%-10s up    http://127.0.0.1:%s (pid %s)\n' "$name" "$port" "$pid"
+    else
+      printf '%-10s down  http://127.0.0.1:%s\n' "$name" "$port"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  test) cmd_test ;;
+  down) stop_services; bash "$INFRA" down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|test|down|status" >&2; exit 2 ;;
+esac
