@@ -276,7 +276,9 @@ apt_install() {
 
 install_debs() {
   local missing=() pkg
-  for pkg in rabbitmq-server librdkafka1 librdkafka-dev; do
+  # python3-sklearn/-scipy/-onnx: reference implementations the training and inference tests compare
+  # against (always through /usr/bin/python3, never a python on PATH).
+  for pkg in rabbitmq-server librdkafka1 librdkafka-dev python3-sklearn python3-scipy python3-onnx; do
     deb_installed "$pkg" || missing+=("$pkg")
   done
   [[ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]] || missing+=("postgresql-$PG_VERSION")
