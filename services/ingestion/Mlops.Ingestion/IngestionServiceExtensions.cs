@@ -1,16 +1,48 @@
-using Mlops.ServiceDefaults;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
+using Mlops.Contracts.Ingestion;
+using Mlops.Contracts.Kafka;
+using Mlops.Ingestion.Datasets;
+using Mlops.Ingestion.Intake;
+using Mlops.Ingestion.Schemas;
+using Mlops.Ingestion.Storage;
+using Mlops.Ingestion.Validation;
 using Mlops.Kafka;
+using Mlops.ServiceDefaults;
 
 namespace Mlops.Ingestion;
 
 /// <summary>Registers what the ingestion service needs.</summary>
 internal static class IngestionServiceExtensions
 {
-    /// <summary>The ingestion service's dependencies; readiness follows them.</summary>
+    /// <summary>Schemas, validation, raw store with its outbox relay, dataset versions, HTTP and Kafka intake.</summary>
     public static IHostApplicationBuilder AddIngestionServices(this IHostApplicationBuilder builder)
     {
+        // The shipped schemas sit below every other source, so appsettings and environment variables can extend or override them.
+        builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
+        {
+            Path = "observation-schemas.json",
+            Optional = false,
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+        });
+
         builder.AddPlatformPostgres("ingestion");
         builder.AddPlatformKafka();
+
+        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.SectionName));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<SchemaCatalog>();
+        builder.Services.TryAddSingleton<ObservationValidator>();
+        builder.Services.TryAddSingleton<IngestionDatabase>();
+        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.Services.TryAddSingleton<RawObservationStore>();
+        builder.Services.TryAddSingleton<ObservationIntake>();
+        builder.Services.TryAddSingleton<DatasetStore>();
+        builder.Services.AddHostedService<ObservationOutboxRelay>();
+        var rawTopic = builder.Configuration[$"{IngestionOptions.SectionName}:{nameof(IngestionOptions.RawTopic)}"] ?? Topics.ObservationsRaw;
+        var intakeGroup = builder.Configuration[$"{IngestionOptions.SectionName}:IntakeGroup"] ?? "ingestion-raw-intake";
+        builder.AddKafkaConsumer<RawObservation, RawObservationHandler>(intakeGroup, [rawTopic]);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Mlops.Ingestion;
+using Mlops.Ingestion.Api;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,4 +8,6 @@ builder.AddIngestionServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapObservationsApi();
+app.MapDatasetsApi();
 app.Run();

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Mlops.Ingestion.Datasets;
+using Mlops.Kafka;
+
+namespace Mlops.Ingestion.Api;
+
+/// <summary>Dataset versions: create (snapshot), list, describe, and stream rows as NDJSON.</summary>
+public static class DatasetsApi
+{
+    /// <summary>Request to snapshot the raw store.</summary>
+    public sealed record CreateDatasetVersion(IReadOnlyList<string>? Codes, string? CreatedBy, string? Description);
+
+    /// <summary>Maps the endpoints under <c>/api/ingestion/datasets</c>.</summary>
+    public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/ingestion/datasets").WithTags("Datasets");
+        api.MapPost("/", Create);
+        api.MapGet("/", async (DatasetStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)));
+        api.MapGet("/{version}", Get);
+        api.MapGet("/{version}/observations", StreamRows);
+        return routes;
+    }
+
+    static async Task<Created<DatasetVersion>> Create(CreateDatasetVersion? request, DatasetStore store, CancellationToken cancellationToken)
+    {
+        var version = await store.CreateAsync(request?.Codes, request?.CreatedBy, request?.Description, cancellationToken);
+        return TypedResults.Created($"/api/ingestion/datasets/{Uri.EscapeDataString(version.Version)}", version);
+    }
+
+    static async Task<Results<Ok<DatasetVersion>, NotFound<ProblemDetailsBody>>> Get(string version, DatasetStore store, CancellationToken cancellationToken) =>
+        await store.GetAsync(version, cancellationToken) is { } found
+            ? TypedResults.Ok(found)
+            : TypedResults.NotFound(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"));
+
+    static async Task StreamRows(string version, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(version, cancellationToken) is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsJsonAsync(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"), cancellationToken);
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        await foreach (var row in store.ReadAsync(version, cancellationToken))
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, row, EnvelopeSerializer.Options, cancellationToken);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+        }
+    }
+
+    /// <summary>A minimal problem body for 404s returned as typed results.</summary>
+    public sealed record ProblemDetailsBody(string Title, string Detail)
+    {
+        /// <summary>HTTP status.</summary>
+        public int Status => StatusCodes.Status404NotFound;
+    }
+}

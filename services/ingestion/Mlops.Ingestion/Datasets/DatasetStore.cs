@@ -1,0 +1,132 @@
+using System.Data;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using Mlops.Ingestion.Storage;
+using Npgsql;
+
+namespace Mlops.Ingestion.Datasets;
+
+/// <summary>
+/// Dataset versions: a version records the database snapshot it was taken in, and reading it later returns
+/// exactly the rows that snapshot saw — the same rows forever, even though transactions commit out of
+/// sequence order and the raw store keeps growing.
+/// </summary>
+public sealed class DatasetStore(IngestionDatabase database)
+{
+    const string RowColumns = "o.seq, o.observation_id, o.entity_id, o.entity_type, o.code, o.value, o.category, o.unit, o.event_time, o.recorded_at, o.source_system";
+
+    const string CurrentRowsSql = "SELECT " + RowColumns + " FROM observations o WHERE ($1::text[] IS NULL OR o.code = ANY($1)) ORDER BY o.seq";
+
+    const string VersionRowsSql = "SELECT " + RowColumns + """
+         FROM dataset_versions d JOIN observations o
+           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+        WHERE d.version = $1
+        ORDER BY o.seq
+        """;
+
+    const string InsertVersionSql = """
+        INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description)
+        VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6)
+        ON CONFLICT (version) DO NOTHING
+        """;
+
+    const string SelectVersionSql = "SELECT version, row_count, max_seq, codes, created_at, created_by, description FROM dataset_versions WHERE version = $1";
+
+    const string ListVersionsSql = "SELECT version, row_count, max_seq, codes, created_at, created_by, description FROM dataset_versions ORDER BY created_at DESC LIMIT 200";
+
+    /// <summary>
+    /// Snapshots the raw store (optionally only some codes). Identical content yields the identical version name,
+    /// so asking twice without new data returns the existing version.
+    /// </summary>
+    public async Task<DatasetVersion> CreateAsync(IReadOnlyList<string>? codes, string? createdBy, string? description, CancellationToken cancellationToken)
+    {
+        var codeFilter = codes is { Count: > 0 } ? codes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() : null;
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        // Repeatable read: the rows hashed here and the snapshot recorded below are the same snapshot.
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes("codes:" + string.Join(',', codeFilter ?? ["*"]) + "\n"));
+        long count = 0, maxSeq = 0;
+        await using (var rows = new NpgsqlCommand(CurrentRowsSql, connection, transaction))
+        {
+            rows.Parameters.Add(new NpgsqlParameter { Value = (object?)codeFilter ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            await using var reader = await rows.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = ReadRow(reader);
+                hash.AppendData(Encoding.UTF8.GetBytes(Canonical(row)));
+                count++;
+                maxSeq = row.Sequence;
+            }
+        }
+
+        var version = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        await using (var insert = new NpgsqlCommand(InsertVersionSql, connection, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = version });
+            insert.Parameters.Add(new NpgsqlParameter { Value = maxSeq });
+            insert.Parameters.Add(new NpgsqlParameter { Value = count });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)codeFilter ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)createdBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)description ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (await GetAsync(version, cancellationToken))!;
+    }
+
+    /// <summary>A version's metadata, or null.</summary>
+    public async Task<DatasetVersion?> GetAsync(string version, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(SelectVersionSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = version });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadVersion(reader) : null;
+    }
+
+    /// <summary>The newest versions.</summary>
+    public async Task<IReadOnlyList<DatasetVersion>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(ListVersionsSql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var versions = new List<DatasetVersion>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions.Add(ReadVersion(reader));
+        }
+
+        return versions;
+    }
+
+    /// <summary>Streams a version's rows in raw-store order (never held in memory).</summary>
+    public async IAsyncEnumerable<DatasetRow> ReadAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(VersionRowsSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = version });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadRow(reader);
+        }
+    }
+
+    /// <summary>The line a row contributes to its version's hash.</summary>
+    public static string Canonical(DatasetRow row) => string.Create(CultureInfo.InvariantCulture,
+        $"{row.ObservationId}\u001f{row.EntityId}\u001f{row.Code}\u001f{row.Value:R}\u001f{row.Category}\u001f{row.Unit}\u001f{row.EventTime.UtcTicks}\n");
+
+    static DatasetRow ReadRow(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetDouble(5),
+        reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetString(7), reader.GetFieldValue<DateTimeOffset>(8),
+        reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10));
+
+    static DatasetVersion ReadVersion(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),
+        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
+}

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mlops.Ingestion;
+
+/// <summary>Spans and metrics of ingestion.</summary>
+public static class IngestionTelemetry
+{
+    /// <summary>Source and meter name.</summary>
+    public const string Name = "Mlops.Ingestion";
+
+    /// <summary>Spans around validation and storage.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
+    static readonly Meter Meter = new(Name);
+
+    /// <summary>Observations stored, by code.</summary>
+    public static readonly Counter<long> Accepted = Meter.CreateCounter<long>("mlops.ingestion.accepted", "{observation}");
+
+    /// <summary>Repeats acknowledged without storing.</summary>
+    public static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("mlops.ingestion.duplicates", "{observation}");
+
+    /// <summary>Observations refused, by field of the first error.</summary>
+    public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("mlops.ingestion.rejected", "{observation}");
+
+    /// <summary>Observations published to Kafka by the outbox relay.</summary>
+    public static readonly Counter<long> Published = Meter.CreateCounter<long>("mlops.ingestion.published", "{observation}");
+}

@@ -1,0 +1,103 @@
+using Npgsql;
+
+namespace Mlops.Ingestion.Storage;
+
+/// <summary>
+/// The ingestion database: the append-only raw store, its publication outbox, and dataset versions.
+/// <c>inserted_xid</c> lets a dataset version name exactly the rows visible at its creation, even when
+/// transactions commit out of sequence order.
+/// </summary>
+public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
+{
+    const string Ddl = """
+        CREATE TABLE IF NOT EXISTS observations (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            observation_id text NOT NULL UNIQUE,
+            entity_id text NOT NULL,
+            entity_type text NOT NULL,
+            code text NOT NULL,
+            value double precision NOT NULL,
+            category text NULL,
+            unit text NOT NULL,
+            original_value text NOT NULL,
+            original_unit text NULL,
+            event_time timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            source_system text NOT NULL,
+            content_hash text NOT NULL,
+            inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+        );
+        CREATE INDEX IF NOT EXISTS ix_observations_entity ON observations (entity_id, event_time);
+        CREATE TABLE IF NOT EXISTS observation_outbox (
+            seq bigint PRIMARY KEY,
+            traceparent text NULL,
+            tracestate text NULL
+        );
+        CREATE TABLE IF NOT EXISTS dataset_versions (
+            version text PRIMARY KEY,
+            snapshot pg_snapshot NOT NULL,
+            max_seq bigint NOT NULL,
+            row_count bigint NOT NULL,
+            codes text[] NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            created_by text NULL,
+            description text NULL
+        );
+        """;
+
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
+    volatile bool _schemaReady;
+
+    /// <summary>The data source.</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Opens a connection, creating the schema first if this process has not done so yet.</summary>
+    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        return await dataSource.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates the tables if missing, once per process (serialised between processes by an advisory lock).
+    /// Lazy rather than at start-up, so the service starts — live, not ready — while its database is down.
+    /// </summary>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_schemaReady)
+            {
+                await CreateSchemaAsync(cancellationToken);
+                _schemaReady = true;
+            }
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274010)", connection, transaction))
+        {
+            await advisory.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(Ddl, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+}
