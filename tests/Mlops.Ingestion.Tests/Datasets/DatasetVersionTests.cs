@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mlops.Ingestion.Datasets;
+using Mlops.Kafka;
+using Npgsql;
+
+namespace Mlops.Ingestion.Tests.Datasets;
+
+[Collection(IngestionCollection.Name)]
+public sealed class DatasetVersionTests(IngestionServiceFixture service)
+{
+    readonly HttpClient _http = service.CreateClient();
+
+    [Fact]
+    public async Task DatasetVersion_AfterMoreDataArrives_StillReturnsExactlyItsOriginalRows()
+    {
+        var code = "lactate";
+        await PostAsync(Observations.Valid(entity: "patient-ds", code: code, value: 2.1, unit: "mmol/L"));
+        await PostAsync(Observations.Valid(entity: "patient-ds", code: code, value: 18, unit: "mg/dL"));
+
+        var v1 = await CreateVersionAsync(code);
+        var v1Rows = await ReadRowsAsync(v1.Version);
+
+        await PostAsync(Observations.Valid(entity: "patient-ds", code: code, value: 3.3, unit: "mmol/L"));
+        var v2 = await CreateVersionAsync(code);
+        var again = await CreateVersionAsync(code);
+
+        Assert.NotEqual(v1.Version, v2.Version);
+        Assert.Equal(v2.Version, again.Version);
+        Assert.Equal(v1.RowCount + 1, v2.RowCount);
+        Assert.Equal(v1Rows, await ReadRowsAsync(v1.Version));
+        Assert.Equal(v1.RowCount, v1Rows.Count);
+        Assert.All(v1Rows, r => Assert.Equal(code, r.Code));
+    }
+
+    [Fact]
+    public async Task DatasetVersion_WhileAnEarlierInsertIsStillUncommitted_NeverGainsThatRowLater()
+    {
+        var code = "creatinine";
+        await PostAsync(Observations.Valid(entity: "patient-late", code: code, value: 90, unit: "umol/L"));
+
+        // A writer that took its sequence number first but commits last: the classic gap a sequence-number
+        // watermark would get wrong.
+        await using var db = service.CreateDataSource();
+        await using var slowWriter = await db.OpenConnectionAsync();
+        await using var slowTransaction = await slowWriter.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO observations (observation_id, entity_id, entity_type, code, value, unit, original_value, event_time, source_system, content_hash)
+            VALUES ($1, 'patient-late', 'patient', $2, 95, 'umol/L', '95', now(), 'slow', 'x')
+            """, slowWriter, slowTransaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = "late-" + Guid.NewGuid().ToString("N") });
+            insert.Parameters.Add(new NpgsqlParameter { Value = code });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await PostAsync(Observations.Valid(entity: "patient-late", code: code, value: 91, unit: "umol/L"));
+        var version = await CreateVersionAsync(code);
+        var before = await ReadRowsAsync(version.Version);
+
+        await slowTransaction.CommitAsync();
+        var after = await ReadRowsAsync(version.Version);
+
+        Assert.Equal(before, after);
+        Assert.DoesNotContain(after, r => r.SourceSystem == "slow");
+        Assert.Equal(version.RowCount, after.Count);
+    }
+
+    [Fact]
+    public async Task DatasetVersion_Unknown_Is404ProblemDetails()
+    {
+        var response = await _http.GetAsync("/api/ingestion/datasets/sha256:0000/observations");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("no dataset version 'sha256:0000'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    async Task PostAsync(Dictionary<string, object?> observation) =>
+        Assert.Equal(HttpStatusCode.Accepted, (await _http.PostAsJsonAsync("/api/ingestion/observations", observation)).StatusCode);
+
+    async Task<DatasetVersion> CreateVersionAsync(string code)
+    {
+        var response = await _http.PostAsJsonAsync("/api/ingestion/datasets", new { codes = new[] { code }, createdBy = "tests" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<DatasetVersion>(EnvelopeSerializer.Options))!;
+    }
+
+    async Task<List<DatasetRow>> ReadRowsAsync(string version)
+    {
+        var text = await _http.GetStringAsync($"/api/ingestion/datasets/{Uri.EscapeDataString(version)}/observations");
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonSerializer.Deserialize<DatasetRow>(line, EnvelopeSerializer.Options)!).ToList();
+    }
+}
