@@ -1,16 +1,47 @@
-using Mlops.ServiceDefaults;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
+using Mlops.Contracts.Features;
+using Mlops.Contracts.Ingestion;
+using Mlops.Features.Definitions;
+using Mlops.Features.Storage;
+using Mlops.Features.Streaming;
+using Mlops.Features.TrainingSets;
 using Mlops.Kafka;
+using Mlops.ServiceDefaults;
 
 namespace Mlops.Features;
 
 /// <summary>Registers what the features service needs.</summary>
 internal static class FeaturesServiceExtensions
 {
-    /// <summary>The features service's dependencies; readiness follows them.</summary>
+    /// <summary>Definitions, stores, streaming computation and label intake from Kafka, training sets and backfill.</summary>
     public static IHostApplicationBuilder AddFeaturesServices(this IHostApplicationBuilder builder)
     {
+        // Shipped definitions sit below every other source, so configuration can replace them (a new version).
+        builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
+        {
+            Path = "features.json",
+            Optional = false,
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+        });
+
         builder.AddPlatformPostgres("features");
         builder.AddPlatformKafka();
+
+        builder.Services.AddOptions<FeatureDefinitions>().Bind(builder.Configuration.GetSection(FeatureDefinitions.SectionName));
+        builder.Services.AddOptions<FeatureTopics>().Bind(builder.Configuration.GetSection("Features:Topics"));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<FeatureDatabase>();
+        builder.Services.TryAddSingleton<FeatureStore>();
+        builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.TryAddSingleton<PointInTimeTrainingSet>();
+        builder.Services.TryAddSingleton<Backfill>();
+
+        var topics = new FeatureTopics();
+        builder.Configuration.GetSection("Features:Topics").Bind(topics);
+        builder.AddKafkaConsumer<ObservationAccepted, ObservationFeatureHandler>(topics.ObservationGroup, [topics.Observations]);
+        builder.AddKafkaConsumer<LabelRecorded, LabelHandler>(topics.LabelGroup, [topics.Labels]);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Mlops.Features;
+using Mlops.Features.Api;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,4 +8,5 @@ builder.AddFeaturesServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapFeaturesApi();
 app.Run();

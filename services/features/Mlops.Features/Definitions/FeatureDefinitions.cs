@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Mlops.Features.Definitions;
+
+/// <summary>Aggregations of one observation code over event-time windows.</summary>
+public sealed class AggregationDefinition
+{
+    /// <summary>Observation code (from ingestion's schemas).</summary>
+    public string Code { get; set; } = "";
+
+    /// <summary>Functions: last, mean, min, max, std, count, slope, time_since_last.</summary>
+    public List<string> Functions { get; set; } = [];
+
+    /// <summary>Windows ending at the evaluation time, e.g. 01:00:00, 06:00:00, 1.00:00:00.</summary>
+    public List<TimeSpan> Windows { get; set; } = [];
+}
+
+/// <summary>A feature computed from two others: <c>Numerator / Denominator</c>.</summary>
+public sealed class RatioDefinition
+{
+    /// <summary>Feature name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Numerator feature.</summary>
+    public string Numerator { get; set; } = "";
+
+    /// <summary>Denominator feature.</summary>
+    public string Denominator { get; set; } = "";
+}
+
+/// <summary>The feature definition set, bound from the <c>Features</c> configuration section.</summary>
+public sealed class FeatureDefinitions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Features";
+
+    /// <summary>Entity type the features describe.</summary>
+    public string EntityType { get; set; } = "patient";
+
+    /// <summary>Human name of the set; the version adds a content hash, so any change makes a new version.</summary>
+    public string Name { get; set; } = "vitals";
+
+    /// <summary>Windowed aggregations per code.</summary>
+    public List<AggregationDefinition> Aggregations { get; set; } = [];
+
+    /// <summary>Ratios of other features (e.g. shock index).</summary>
+    public List<RatioDefinition> Ratios { get; set; } = [];
+
+    /// <summary>Whether to compute the NEWS2 early-warning score from the latest vitals (feature <c>news2</c>).</summary>
+    public bool EarlyWarningScore { get; set; } = true;
+
+    /// <summary>How far back vitals count as "latest" for the early-warning score and ratios.</summary>
+    public TimeSpan LatestVitalsWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest window: how much history each entity keeps in play.</summary>
+    public TimeSpan Horizon => Aggregations.SelectMany(a => a.Windows).Append(LatestVitalsWindow).Max();
+
+    /// <summary><c>{Name}-{first 12 hex of the SHA-256 of the definitions}</c>.</summary>
+    public string Version
+    {
+        get
+        {
+            var canonical = JsonSerializer.Serialize(new { EntityType, Aggregations, Ratios, EarlyWarningScore, LatestVitalsWindow });
+            return $"{Name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..12]}";
+        }
+    }
+
+    /// <summary>Every feature name the set produces, in a stable order.</summary>
+    public IReadOnlyList<string> FeatureNames =>
+    [
+        .. Aggregations.SelectMany(a => a.Windows.SelectMany(w => a.Functions.Select(f => FeatureName(a.Code, f, w)))),
+        .. Ratios.Select(r => r.Name),
+        .. EarlyWarningScore ? new[] { "news2" } : [],
+    ];
+
+    /// <summary>Name of one aggregation, e.g. <c>heart_rate_mean_6h</c>.</summary>
+    public static string FeatureName(string code, string function, TimeSpan window) => $"{code}_{function}_{WindowLabel(window)}";
+
+    static string WindowLabel(TimeSpan window) =>
+        window.TotalHours >= 1 && window.TotalHours == Math.Floor(window.TotalHours) ? $"{window.TotalHours:0}h" : $"{window.TotalMinutes:0}m";
+}

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mlops.Features;
+
+/// <summary>Spans and metrics of the feature service.</summary>
+public static class FeaturesTelemetry
+{
+    /// <summary>Source and meter name.</summary>
+    public const string Name = "Mlops.Features";
+
+    /// <summary>Spans of computation, training sets and backfills.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
+    static readonly Meter Meter = new(Name);
+
+    /// <summary>Vectors computed by streaming (tag <c>late</c>: the observation was older than the entity's newest).</summary>
+    public static readonly Counter<long> Computed = Meter.CreateCounter<long>("mlops.features.vectors_computed", "{vector}");
+
+    /// <summary>Time to store an observation and compute the entity's vector.</summary>
+    public static readonly Histogram<double> ComputeDuration = Meter.CreateHistogram<double>("mlops.features.compute.duration", "ms");
+
+    /// <summary>Online store reads.</summary>
+    public static readonly Counter<long> OnlineReads = Meter.CreateCounter<long>("mlops.features.online_reads", "{read}");
+
+    /// <summary>Training rows produced.</summary>
+    public static readonly Counter<long> TrainingRows = Meter.CreateCounter<long>("mlops.features.training_rows", "{row}");
+}

@@ -1,0 +1,101 @@
+using Npgsql;
+
+namespace Mlops.Features.Storage;
+
+/// <summary>
+/// The features database. <c>feature_observations</c> is the bitemporal base (event time and the time the platform
+/// learned of the observation); vectors are derived from it, so the latest vector, the history and point-in-time
+/// training rows all come from one truth.
+/// </summary>
+public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
+{
+    const string Ddl = """
+        CREATE TABLE IF NOT EXISTS feature_observations (
+            observation_id text PRIMARY KEY,
+            entity_id text NOT NULL,
+            code text NOT NULL,
+            value double precision NOT NULL,
+            event_time timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_feature_observations_entity ON feature_observations (entity_id, event_time);
+        CREATE TABLE IF NOT EXISTS online_vectors (
+            entity_id text NOT NULL,
+            feature_set_version text NOT NULL,
+            event_time timestamptz NOT NULL,
+            computed_at timestamptz NOT NULL,
+            feature_values jsonb NOT NULL,
+            triggering_observation_id text NULL,
+            PRIMARY KEY (entity_id, feature_set_version)
+        );
+        CREATE TABLE IF NOT EXISTS vector_history (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            entity_id text NOT NULL,
+            feature_set_version text NOT NULL,
+            event_time timestamptz NOT NULL,
+            known_at timestamptz NOT NULL,
+            feature_values jsonb NOT NULL,
+            source text NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_vector_history_entity ON vector_history (entity_id, feature_set_version, event_time, known_at);
+        CREATE TABLE IF NOT EXISTS labels (
+            label_id text PRIMARY KEY,
+            entity_id text NOT NULL,
+            name text NOT NULL,
+            value double precision NOT NULL,
+            event_time timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE INDEX IF NOT EXISTS ix_labels_name_entity ON labels (name, entity_id, event_time);
+        """;
+
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
+    volatile bool _schemaReady;
+
+    /// <summary>The data source.</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Opens a connection, creating the schema first if this process has not yet.</summary>
+    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        return await dataSource.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>Creates the tables once per process (lazily, so the service starts while the database is down).</summary>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_schemaReady)
+            {
+                return;
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274020)", connection, transaction))
+            {
+                await advisory.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var create = new NpgsqlCommand(Ddl, connection, transaction))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Mlops.Features.Computation;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mlops.Features.Storage;
+
+/// <summary>A stored feature vector.</summary>
+public sealed record StoredVector(
+    string EntityId, string FeatureSetVersion, DateTimeOffset EventTime, DateTimeOffset ComputedAt, IReadOnlyDictionary<string, double?> Values, string? TriggeringObservationId);
+
+/// <summary>Reads and writes observations, vectors and labels; every write can join the caller's transaction.</summary>
+public sealed class FeatureStore(FeatureDatabase database)
+{
+    const string InsertObservationSql = """
+        INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (observation_id) DO NOTHING
+        """;
+
+    const string EntityWindowSql = """
+        SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
+        WHERE entity_id = $1 AND event_time > (SELECT max(event_time) FROM feature_observations WHERE entity_id = $1) - $2
+        """;
+
+    const string UpsertOnlineSql = """
+        INSERT INTO online_vectors (entity_id, feature_set_version, event_time, computed_at, feature_values, triggering_observation_id)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (entity_id, feature_set_version) DO UPDATE
+        SET event_time = EXCLUDED.event_time, computed_at = EXCLUDED.computed_at, feature_values = EXCLUDED.feature_values,
+            triggering_observation_id = EXCLUDED.triggering_observation_id
+        """;
+
+    const string AppendHistorySql = """
+        INSERT INTO vector_history (entity_id, feature_set_version, event_time, known_at, feature_values, source)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """;
+
+    const string OnlineSql = """
+        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id
+        FROM online_vectors WHERE entity_id = $1 AND feature_set_version = $2
+        """;
+
+    const string InsertLabelSql = """
+        INSERT INTO labels (label_id, entity_id, name, value, event_time) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (label_id) DO NOTHING
+        """;
+
+    /// <summary>JSON options of stored vectors.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Adds an observation to the bitemporal base (a repeat is ignored).</summary>
+    public static async Task AddObservationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string entityId, ObservationPoint point, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(InsertObservationSql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = point.ObservationId });
+        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
+        command.Parameters.Add(new NpgsqlParameter { Value = point.Code });
+        command.Parameters.Add(new NpgsqlParameter { Value = point.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = point.EventTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = point.RecordedAt });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The entity's observations within <paramref name="horizon"/> of its newest event time.</summary>
+    public static async Task<List<ObservationPoint>> LoadEntityWindowAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string entityId, TimeSpan horizon, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(EntityWindowSql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
+        command.Parameters.Add(new NpgsqlParameter { Value = horizon });
+        var points = new List<ObservationPoint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            points.Add(new ObservationPoint(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        return points;
+    }
+
+    /// <summary>Replaces the entity's online vector and appends it to the history (known from <see cref="StoredVector.ComputedAt"/>).</summary>
+    public static async Task SaveVectorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredVector vector, string source, CancellationToken cancellationToken)
+    {
+        var values = new NpgsqlParameter { Value = JsonSerializer.Serialize(vector.Values, Json), NpgsqlDbType = NpgsqlDbType.Jsonb };
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(UpsertOnlineSql)
+                {
+                    Parameters =
+                    {
+                        new() { Value = vector.EntityId }, new() { Value = vector.FeatureSetVersion }, new() { Value = vector.EventTime },
+                        new() { Value = vector.ComputedAt }, values, new() { Value = (object?)vector.TriggeringObservationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                    },
+                },
+                new NpgsqlBatchCommand(AppendHistorySql)
+                {
+                    Parameters =
+                    {
+                        new() { Value = vector.EntityId }, new() { Value = vector.FeatureSetVersion }, new() { Value = vector.EventTime },
+                        new() { Value = vector.ComputedAt }, values.Clone(), new() { Value = source },
+                    },
+                },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The stored online vector, or null.</summary>
+    public async Task<StoredVector?> GetOnlineAsync(string entityId, string featureSetVersion, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(OnlineSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
+        command.Parameters.Add(new NpgsqlParameter { Value = featureSetVersion });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new StoredVector(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
+            JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), Json)!, reader.IsDBNull(5) ? null : reader.GetString(5));
+    }
+
+    /// <summary>Stores a label (a repeat of its id is ignored). Returns false for a repeat.</summary>
+    public async Task<bool> AddLabelAsync(string labelId, string entityId, string name, double value, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(InsertLabelSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = labelId });
+        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        command.Parameters.Add(new NpgsqlParameter { Value = value });
+        command.Parameters.Add(new NpgsqlParameter { Value = eventTime });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Mlops.Features.Computation;
+using Mlops.Features.Definitions;
+using Mlops.Features.Storage;
+using Npgsql;
+
+namespace Mlops.Features.TrainingSets;
+
+/// <summary>One training example: a label and the features as they were known at the label's time.</summary>
+public sealed record TrainingRow(string EntityId, string LabelId, DateTimeOffset LabelTime, double Label, string FeatureSetVersion, IReadOnlyDictionary<string, double?> Features);
+
+/// <summary>
+/// Point-in-time-correct training sets: for a label at time t, features are computed from the observations whose
+/// event time is at or before t AND that the platform had recorded by t — so neither a future observation nor a
+/// late-arriving (or later backfilled) record can leak into a row. Streams entity by entity; only one entity's
+/// observations are in memory at a time.
+/// </summary>
+public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions)
+{
+    const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id, event_time, label_id";
+
+    const string EntityObservationsSql = """
+        SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
+        WHERE entity_id = $1 AND event_time <= $2 AND event_time > $3
+        """;
+
+    /// <summary>Rows for every label named <paramref name="labelName"/>, ordered by entity and label time.</summary>
+    public async IAsyncEnumerable<TrainingRow> BuildAsync(string labelName, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        set ??= definitions.Value;
+        var version = set.Version;
+        await using var labelConnection = await database.OpenConnectionAsync(cancellationToken);
+        await using var observationConnection = await database.OpenConnectionAsync(cancellationToken);
+        await using var labels = new NpgsqlCommand(LabelsSql, labelConnection);
+        labels.Parameters.Add(new NpgsqlParameter { Value = labelName });
+        await using var reader = await labels.ExecuteReaderAsync(cancellationToken);
+
+        var pending = new List<(string Id, double Value, DateTimeOffset Time)>();
+        string? entity = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var entityId = reader.GetString(1);
+            if (entity is not null && entityId != entity)
+            {
+                await foreach (var row in RowsForEntityAsync(observationConnection, set, version, entity, pending, cancellationToken))
+                {
+                    yield return row;
+                }
+
+                pending.Clear();
+            }
+
+            entity = entityId;
+            pending.Add((reader.GetString(0), reader.GetDouble(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        if (entity is not null)
+        {
+            await foreach (var row in RowsForEntityAsync(observationConnection, set, version, entity, pending, cancellationToken))
+            {
+                yield return row;
+            }
+        }
+    }
+
+    static async IAsyncEnumerable<TrainingRow> RowsForEntityAsync(
+        NpgsqlConnection connection, FeatureDefinitions set, string version, string entityId, List<(string Id, double Value, DateTimeOffset Time)> labels,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var observations = new List<ObservationPoint>();
+        await using (var command = new NpgsqlCommand(EntityObservationsSql, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = entityId });
+            command.Parameters.Add(new NpgsqlParameter { Value = labels[^1].Time });
+            command.Parameters.Add(new NpgsqlParameter { Value = labels[0].Time - set.Horizon });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                observations.Add(new ObservationPoint(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
+            }
+        }
+
+        foreach (var label in labels)
+        {
+            FeaturesTelemetry.TrainingRows.Add(1);
+            yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
+                FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
+        }
+    }
+}
