@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Ingestion;
+using Mlops.Contracts.Kafka;
+using Mlops.Kafka;
+using Mlops.Kafka.Producing;
+using Mlops.Testing;
+using Npgsql;
+
+namespace Mlops.Features.Tests;
+
+/// <summary>The features service in-process against real PostgreSQL and Kafka, with its own database and topics.</summary>
+public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    readonly string _database = "features_t_" + Guid.NewGuid().ToString("N")[..10];
+
+    public string ObservationsTopic { get; } = PlatformInfrastructure.UniqueName("obs");
+
+    public string LabelsTopic { get; } = PlatformInfrastructure.UniqueName("labels");
+
+    public string FeaturesTopic { get; } = PlatformInfrastructure.UniqueName("features");
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(PlatformInfrastructure.ConnectionString("postgres"));
+        await using (var server = NpgsqlDataSource.Create(admin.ConnectionString))
+        await using (var create = server.CreateCommand($"CREATE DATABASE \"{_database}\""))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        admin.Database = _database;
+        ConnectionString = admin.ConnectionString;
+        _ = Server;
+        await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic]);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:features", ConnectionString);
+        builder.UseSetting("Features:Topics:Observations", ObservationsTopic);
+        builder.UseSetting("Features:Topics:Labels", LabelsTopic);
+        builder.UseSetting("Features:Topics:Features", FeaturesTopic);
+        builder.UseSetting("Features:Topics:ObservationGroup", PlatformInfrastructure.UniqueName("stream"));
+        builder.UseSetting("Features:Topics:LabelGroup", PlatformInfrastructure.UniqueName("labels"));
+        builder.UseEnvironment("Testing");
+    }
+
+    public NpgsqlDataSource CreateDataSource() => NpgsqlDataSource.Create(ConnectionString);
+
+    /// <summary>Publishes an observation the way ingestion's relay does (event id = observation id).</summary>
+    public Task PublishAsync(ObservationAccepted observation) =>
+        Services.GetRequiredService<IEventProducer>().ProduceEnvelopeAsync(ObservationsTopic, new EventEnvelope<ObservationAccepted>
+        {
+            Id = observation.ObservationId,
+            Source = "/services/ingestion",
+            Type = EnvelopeSerializer.EventTypeOf(typeof(ObservationAccepted)),
+            Time = observation.RecordedAt,
+            Subject = observation.EntityId,
+            Data = observation,
+        });
+
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class FeaturesCollection : ICollectionFixture<FeaturesServiceFixture>
+{
+    public const string Name = "features-service";
+}
