@@ -13,8 +13,6 @@ namespace Mlops.Features.Tests;
 /// <summary>The features service in-process against real PostgreSQL and Kafka, with its own database and topics.</summary>
 public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    readonly string _database = "features_t_" + Guid.NewGuid().ToString("N")[..10];
-
     public string ObservationsTopic { get; } = PlatformInfrastructure.UniqueName("obs");
 
     public string LabelsTopic { get; } = PlatformInfrastructure.UniqueName("labels");
@@ -25,15 +23,7 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
 
     public async Task InitializeAsync()
     {
-        var admin = new NpgsqlConnectionStringBuilder(PlatformInfrastructure.ConnectionString("postgres"));
-        await using (var server = NpgsqlDataSource.Create(admin.ConnectionString))
-        await using (var create = server.CreateCommand($"CREATE DATABASE \"{_database}\""))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
-        admin.Database = _database;
-        ConnectionString = admin.ConnectionString;
+        ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("features_t");
         _ = Server;
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic]);
     }

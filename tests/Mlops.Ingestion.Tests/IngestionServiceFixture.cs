@@ -13,8 +13,6 @@ namespace Mlops.Ingestion.Tests;
 /// </summary>
 public sealed class IngestionServiceFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    readonly string _database = "ingestion_t_" + Guid.NewGuid().ToString("N")[..10];
-
     /// <summary>Raw upstream topic the service reads.</summary>
     public string RawTopic { get; } = PlatformInfrastructure.UniqueName("obs-raw");
 
@@ -30,15 +28,7 @@ public sealed class IngestionServiceFixture : WebApplicationFactory<Program>, IA
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var admin = new NpgsqlConnectionStringBuilder(PlatformInfrastructure.ConnectionString("postgres"));
-        await using (var server = NpgsqlDataSource.Create(admin.ConnectionString))
-        await using (var create = server.CreateCommand($"CREATE DATABASE \"{_database}\""))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
-        admin.Database = _database;
-        ConnectionString = admin.ConnectionString;
+        ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("ingestion_t");
         _ = Server; // start the host now, with the settings below
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([RawTopic, AcceptedTopic, RejectedTopic]);
     }

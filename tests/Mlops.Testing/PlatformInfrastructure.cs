@@ -28,6 +28,25 @@ public static class PlatformInfrastructure
     /// <summary>A fresh name for a topic, queue or group, so tests never see each other's messages.</summary>
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
+    /// <summary>
+    /// Creates a fresh database for one test collection, so tables that hash or count "everything" (dataset versions,
+    /// backfills) see only that collection's rows. Returns its connection string.
+    /// </summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 11)];
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString("postgres"));
+        await using (var server = Npgsql.NpgsqlDataSource.Create(builder.ConnectionString))
+        await using (var create = server.CreateCommand($"CREATE DATABASE \"{name}\""))
+        {
+            // The name is generated above from a prefix in code and a GUID, never from input.
+            await create.ExecuteNonQueryAsync();
+        }
+
+        builder.Database = name;
+        return builder.ConnectionString;
+    }
+
     static IConfiguration Load()
     {
         // The env file outlives the servers (after a reboot or `down`), so always ask the idempotent script;

@@ -19,7 +19,7 @@ namespace Mlops.Features.Streaming;
 /// the inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice.
 /// </summary>
 public sealed class ObservationFeatureHandler(
-    KafkaInbox inbox, IOptions<FeatureDefinitions> definitions, IOptions<FeatureTopics> topics, IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
+    KafkaInbox inbox, FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IOptions<FeatureTopics> topics, IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
     : IdempotentEventHandler<ObservationAccepted>(inbox)
 {
     StoredVector? _committed;
@@ -28,6 +28,8 @@ public sealed class ObservationFeatureHandler(
     protected override async Task ApplyAsync(
         EventEnvelope<ObservationAccepted> envelope, KafkaMessageContext context, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
+        // The inbox opened this transaction, not FeatureDatabase, so the schema must be ensured here.
+        await database.EnsureSchemaAsync(cancellationToken);
         using var activity = FeaturesTelemetry.Source.StartActivity("compute features");
         var started = Stopwatch.GetTimestamp();
         var observation = envelope.Data;

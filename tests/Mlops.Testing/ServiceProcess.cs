@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Mlops.Testing;
 
-namespace Mlops.Platform.Tests;
+namespace Mlops.Testing;
 
 /// <summary>One service started as its own process on a free loopback port, as the platform command starts it.</summary>
-internal sealed class ServiceProcess : IAsyncDisposable
+public sealed class ServiceProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly ConcurrentQueue<string> _output = new();
@@ -22,12 +21,44 @@ internal sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
+    /// <summary>Where the service listens.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>Whether the process ended.</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string RecentOutput => string.Join(Environment.NewLine, _output.TakeLast(30));
 
+    /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>Waits until <c>/health/ready</c> answers 200.</summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException("The service exited:\n" + RecentOutput);
+            }
+
+            try
+            {
+                return (await http.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, $"{BaseAddress} reports ready");
+    }
+
+    /// <summary>
+    /// Starts the built service of <paramref name="projectDirectory"/> (relative to the repository root) with the
+    /// platform env file and <paramref name="environment"/> overrides.
+    /// </summary>
     public static ServiceProcess Start(string projectDirectory, IDictionary<string, string>? environment = null)
     {
         var project = Path.GetFileName(projectDirectory);
@@ -57,6 +88,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -76,7 +108,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    // The test assembly sits in bin/<Configuration>/net10.0; the services were built with the same configuration.
+    // The calling assembly sits in bin/<Configuration>/net10.0; the services were built with the same configuration.
     static string BuildConfiguration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
     static int FreePort()
