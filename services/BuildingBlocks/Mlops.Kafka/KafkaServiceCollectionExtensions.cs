@@ -29,21 +29,41 @@ public static class KafkaServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds a hosted consumer that feeds records of <paramref name="topics"/> to <typeparamref name="THandler"/>
-    /// (resolved per record from a new scope).
+    /// Adds a hosted consumer that feeds records of <paramref name="topics"/> one at a time to
+    /// <typeparamref name="THandler"/> (resolved per record from a new scope).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaConsumer<T, THandler>(
         this IHostApplicationBuilder builder, string groupId, IEnumerable<string> topics, Action<KafkaConsumerOptions>? configure = null)
         where THandler : class, IKafkaEventHandler<T>
     {
-        var options = new KafkaConsumerOptions { GroupId = groupId };
+        builder.Services.TryAddScoped<THandler>();
+        builder.Services.TryAddScoped<SingleEventBatchAdapter<T, THandler>>();
+        return builder.AddConsumerHost<T, SingleEventBatchAdapter<T, THandler>>(groupId, topics, typeof(THandler).Name, batchSize: 1, configure);
+    }
+
+    /// <summary>
+    /// Adds a hosted consumer that hands <typeparamref name="THandler"/> up to <paramref name="maxBatchSize"/> records
+    /// at a time — whatever one poll returned — for handlers that apply many records in one transaction.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaBatchConsumer<T, THandler>(
+        this IHostApplicationBuilder builder, string groupId, IEnumerable<string> topics, int maxBatchSize = 500, Action<KafkaConsumerOptions>? configure = null)
+        where THandler : class, IKafkaBatchEventHandler<T>
+    {
+        builder.Services.TryAddScoped<THandler>();
+        return builder.AddConsumerHost<T, THandler>(groupId, topics, typeof(THandler).Name, maxBatchSize, configure);
+    }
+
+    static IHostApplicationBuilder AddConsumerHost<T, THandler>(
+        this IHostApplicationBuilder builder, string groupId, IEnumerable<string> topics, string handlerName, int batchSize, Action<KafkaConsumerOptions>? configure)
+        where THandler : class, IKafkaBatchEventHandler<T>
+    {
+        var options = new KafkaConsumerOptions { GroupId = groupId, HandlerName = handlerName, MaxBatchSize = batchSize };
         foreach (var topic in topics)
         {
             options.Topics.Add(topic);
         }
 
         configure?.Invoke(options);
-        builder.Services.TryAddScoped<THandler>();
         builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<KafkaConsumerHost<T, THandler>>(sp, options));
         return builder;
     }

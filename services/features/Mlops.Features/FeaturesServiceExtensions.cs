@@ -40,7 +40,7 @@ internal static class FeaturesServiceExtensions
 
         var topics = new FeatureTopics();
         builder.Configuration.GetSection("Features:Topics").Bind(topics);
-        builder.AddKafkaConsumer<ObservationAccepted, ObservationFeatureHandler>(topics.ObservationGroup, [topics.Observations]);
+        builder.AddKafkaBatchConsumer<ObservationAccepted, ObservationFeatureHandler>(topics.ObservationGroup, [topics.Observations], maxBatchSize: topics.StreamBatchSize);
         builder.AddKafkaConsumer<LabelRecorded, LabelHandler>(topics.LabelGroup, [topics.Labels]);
         return builder;
     }

@@ -129,7 +129,8 @@ public sealed class StreamingComputationTests(FeaturesServiceFixture service)
 
     static async Task<long> AppliedAsync(NpgsqlDataSource db, string entity)
     {
-        await using var command = db.CreateCommand("SELECT count(*) FROM vector_history WHERE entity_id = $1 AND source = 'stream'");
+        // Applied = stored in the bitemporal base and reflected in the online vector of the same transaction.
+        await using var command = db.CreateCommand("SELECT count(*) FROM feature_observations f JOIN online_vectors v USING (entity_id) WHERE f.entity_id = $1 AND f.event_time <= v.event_time");
         command.Parameters.Add(new NpgsqlParameter { Value = entity });
         try
         {

@@ -16,7 +16,7 @@ namespace Mlops.Kafka.Consuming;
 /// gets the uncommitted records again on restart, which idempotent handlers absorb.
 /// </summary>
 public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
-    where THandler : class, IKafkaEventHandler<T>
+    where THandler : class, IKafkaBatchEventHandler<T>
 {
     readonly KafkaConsumerOptions _options;
     readonly KafkaClientConfigFactory _configFactory;
@@ -37,12 +37,12 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     {
         if (options.Topics.Count == 0 || string.IsNullOrWhiteSpace(options.GroupId))
         {
-            throw new ArgumentException($"Kafka consumer for {typeof(THandler).Name} needs at least one topic and a group id.", nameof(options));
+            throw new ArgumentException($"Kafka consumer for {options.HandlerName} needs at least one topic and a group id.", nameof(options));
         }
 
-        if (options.MaxAttempts < 1)
+        if (options.MaxAttempts < 1 || options.MaxBatchSize < 1)
         {
-            throw new ArgumentException("MaxAttempts must be at least 1.", nameof(options));
+            throw new ArgumentException("MaxAttempts and MaxBatchSize must be at least 1.", nameof(options));
         }
 
         _options = options;
@@ -81,10 +81,10 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<string?, byte[]>? result;
+                List<ConsumeResult<string?, byte[]>> batch;
                 try
                 {
-                    result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                    batch = Poll(consumer);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
@@ -93,11 +93,15 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                     continue;
                 }
 
-                if (result?.Message is not null)
+                if (batch.Count > 0)
                 {
-                    await ProcessAsync(result, stoppingToken);
-                    consumer.StoreOffset(result);
-                    sinceCommit++;
+                    await ProcessBatchAsync(batch, stoppingToken);
+                    foreach (var result in batch)
+                    {
+                        consumer.StoreOffset(result);
+                    }
+
+                    sinceCommit += batch.Count;
                 }
 
                 if (sinceCommit > 0 && (sinceCommit >= _options.CommitEvery || commitClock.Elapsed >= _options.CommitInterval))
@@ -110,7 +114,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutdown: the record in flight (if any) was not stored, so it is delivered again after restart.
+            // Shutdown: records in flight were not stored, so they are delivered again after restart.
         }
         finally
         {
@@ -138,43 +142,77 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         }
     }
 
-    async Task ProcessAsync(ConsumeResult<string?, byte[]> result, CancellationToken stoppingToken)
+    /// <summary>Waits briefly for one record, then takes whatever else is already fetched, up to the batch size.</summary>
+    List<ConsumeResult<string?, byte[]>> Poll(IConsumer<string?, byte[]> consumer)
+    {
+        var batch = new List<ConsumeResult<string?, byte[]>>();
+        var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+        while (result?.Message is not null)
+        {
+            batch.Add(result);
+            if (batch.Count >= _options.MaxBatchSize)
+            {
+                break;
+            }
+
+            result = consumer.Consume(TimeSpan.Zero);
+        }
+
+        return batch;
+    }
+
+    async Task ProcessBatchAsync(List<ConsumeResult<string?, byte[]>> batch, CancellationToken stoppingToken)
+    {
+        var records = new List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)>(batch.Count);
+        foreach (var result in batch)
+        {
+            try
+            {
+                records.Add((result, EnvelopeSerializer.Deserialize<T>(result.Message.Value)));
+            }
+            catch (InvalidEnvelopeException ex)
+            {
+                using var invalidActivity = StartProcessActivity(result, default);
+                await DeadLetterAsync(result, null, "invalid-envelope", ex.Message, ex, attempts: 0, invalidActivity, stoppingToken);
+            }
+        }
+
+        if (records.Count > 0)
+        {
+            await HandleWithRetriesAsync(records, stoppingToken);
+        }
+    }
+
+    async Task HandleWithRetriesAsync(List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)> records, CancellationToken stoppingToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var topicTag = new KeyValuePair<string, object?>("messaging.destination.name", result.Topic);
-
-        EventEnvelope<T> envelope;
-        try
+        var first = records[0];
+        var topicTag = new KeyValuePair<string, object?>("messaging.destination.name", first.Result.Topic);
+        using var activity = records.Count == 1
+            ? StartProcessActivity(first.Result, TraceContext.Parse(first.Envelope.TraceParent, first.Envelope.TraceState))
+            : StartBatchActivity(records);
+        if (records.Count == 1)
         {
-            envelope = EnvelopeSerializer.Deserialize<T>(result.Message.Value);
+            activity?.SetTag("messaging.message.id", first.Envelope.Id);
         }
-        catch (InvalidEnvelopeException ex)
-        {
-            using var invalidActivity = StartProcessActivity(result, default);
-            await DeadLetterAsync(result, null, "invalid-envelope", ex.Message, ex, attempts: 0, invalidActivity, stoppingToken);
-            return;
-        }
-
-        using var activity = StartProcessActivity(result, TraceContext.Parse(envelope.TraceParent, envelope.TraceState));
-        activity?.SetTag("messaging.message.id", envelope.Id);
 
         for (var attempt = 1; ; attempt++)
         {
-            var context = new KafkaMessageContext
+            var batch = records.Select(r => new KafkaRecord<T>(r.Envelope, new KafkaMessageContext
             {
-                Topic = result.Topic,
-                Partition = result.Partition.Value,
-                Offset = result.Offset.Value,
-                Key = result.Message.Key,
+                Topic = r.Result.Topic,
+                Partition = r.Result.Partition.Value,
+                Offset = r.Result.Offset.Value,
+                Key = r.Result.Message.Key,
                 ConsumerGroup = _options.GroupId,
                 Attempt = attempt,
-            };
+            })).ToList();
             try
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
                 var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                await handler.HandleAsync(envelope, context, stoppingToken);
-                KafkaTelemetry.Consumed.Add(1, topicTag);
+                await handler.HandleBatchAsync(batch, stoppingToken);
+                KafkaTelemetry.Consumed.Add(records.Count, topicTag);
                 KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);
                 return;
             }
@@ -182,26 +220,54 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             {
                 throw;
             }
+            catch (Exception ex) when (records.Count > 1 && (ex is RejectEventException || attempt >= _options.MaxAttempts))
+            {
+                // Find the culprit: every record on its own, so only what really fails is dead-lettered.
+                _logger.LogWarning(ex, "Batch of {Count} on {Topic} failed; retrying its records one by one", records.Count, first.Result.Topic);
+                foreach (var record in records)
+                {
+                    await HandleWithRetriesAsync([record], stoppingToken);
+                }
+
+                return;
+            }
             catch (RejectEventException ex)
             {
-                await DeadLetterAsync(result, envelope.Id, "rejected", ex.Message, ex, attempt, activity, stoppingToken);
+                await DeadLetterAsync(first.Result, first.Envelope.Id, "rejected", ex.Message, ex, attempt, activity, stoppingToken);
                 return;
             }
             catch (Exception ex)
             {
                 if (attempt >= _options.MaxAttempts)
                 {
-                    await DeadLetterAsync(result, envelope.Id, "handler-failed", $"handler {typeof(THandler).Name} failed {attempt} times; last error: {ex.Message}", ex, attempt, activity, stoppingToken);
+                    await DeadLetterAsync(first.Result, first.Envelope.Id, "handler-failed", $"handler {_options.HandlerName} failed {attempt} times; last error: {ex.Message}", ex, attempt, activity, stoppingToken);
                     return;
                 }
 
                 KafkaTelemetry.Retried.Add(1, topicTag);
                 var delay = Backoff(attempt);
-                _logger.LogWarning(ex, "Handler {Handler} failed on {Topic}[{Partition}]@{Offset} (attempt {Attempt}/{Max}); retrying in {Delay}",
-                    typeof(THandler).Name, result.Topic, result.Partition.Value, result.Offset.Value, attempt, _options.MaxAttempts, delay);
+                _logger.LogWarning(ex, "Handler {Handler} failed on {Count} record(s) from {Topic}[{Partition}]@{Offset} (attempt {Attempt}/{Max}); retrying in {Delay}",
+                    _options.HandlerName, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, attempt, _options.MaxAttempts, delay);
                 await Task.Delay(delay, stoppingToken);
             }
         }
+    }
+
+    Activity? StartBatchActivity(List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)> records)
+    {
+        // A batch has many parents; each record's trace is linked rather than continued.
+        var links = records
+            .Select(r => TraceContext.Parse(r.Envelope.TraceParent, r.Envelope.TraceState))
+            .Where(c => c != default)
+            .Select(c => new ActivityLink(c))
+            .ToList();
+        var activity = KafkaTelemetry.Source.StartActivity(records[0].Result.Topic + " process", ActivityKind.Consumer, parentContext: default, links: links);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", records[0].Result.Topic);
+        activity?.SetTag("messaging.consumer.group.name", _options.GroupId);
+        activity?.SetTag("messaging.batch.message_count", records.Count);
+        return activity;
     }
 
     TimeSpan Backoff(int attempt)

@@ -6,6 +6,15 @@ public sealed class KafkaConsumerOptions
     /// <summary>Topics to subscribe to.</summary>
     public IList<string> Topics { get; } = [];
 
+    /// <summary>Handler name used in logs and dead-letter reasons.</summary>
+    public string HandlerName { get; set; } = "handler";
+
+    /// <summary>
+    /// Most records handed to the handler at once. 1 for per-record handlers; batch handlers use more so one
+    /// transaction and one round of broker acknowledgements cover many records.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 1;
+
     /// <summary>Consumer group; also the idempotency scope.</summary>
     public string GroupId { get; set; } = "";
 

@@ -27,6 +27,13 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         ON CONFLICT (consumer_group, event_id) DO NOTHING
         """;
 
+    const string MarkManySql = """
+        INSERT INTO kafka_inbox (consumer_group, event_id, topic)
+        SELECT $1, id, topic FROM unnest($2::text[], $3::text[]) AS e(id, topic)
+        ON CONFLICT (consumer_group, event_id) DO NOTHING
+        RETURNING event_id
+        """;
+
     /// <summary>Creates the inbox table if it does not exist.</summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
@@ -73,5 +80,41 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         await apply(connection, transaction);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Batch form of <see cref="ApplyOnceAsync"/>: records every event id in one statement and runs
+    /// <paramref name="apply"/> with the ids not seen before, in the same transaction.
+    /// Returns those new ids (empty when the whole batch was a redelivery).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> ApplyManyOnceAsync(
+        string consumerGroup, IReadOnlyList<(string EventId, string Topic)> events,
+        Func<NpgsqlConnection, NpgsqlTransaction, IReadOnlySet<string>, Task> apply, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        await using (var mark = new NpgsqlCommand(MarkManySql, connection, transaction))
+        {
+            mark.Parameters.Add(new NpgsqlParameter { Value = consumerGroup });
+            mark.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray() });
+            mark.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Topic).ToArray() });
+            await using var reader = await mark.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                fresh.Add(reader.GetString(0));
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return fresh;
+        }
+
+        await apply(connection, transaction, fresh);
+        await transaction.CommitAsync(cancellationToken);
+        return fresh;
     }
 }

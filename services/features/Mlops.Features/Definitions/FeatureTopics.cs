@@ -17,6 +17,9 @@ public sealed class FeatureTopics
     /// <summary>Consumer group of the streaming computation.</summary>
     public string ObservationGroup { get; set; } = "features-streaming";
 
+    /// <summary>Most observations applied in one transaction.</summary>
+    public int StreamBatchSize { get; set; } = 500;
+
     /// <summary>Consumer group of the label intake.</summary>
     public string LabelGroup { get; set; } = "features-labels";
 }

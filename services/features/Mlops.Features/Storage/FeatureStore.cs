@@ -17,6 +17,20 @@ public sealed class FeatureStore(FeatureDatabase database)
         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (observation_id) DO NOTHING
         """;
 
+    const string InsertObservationsSql = """
+        INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[])
+        ON CONFLICT (observation_id) DO NOTHING
+        """;
+
+    const string EntityWindowsSql = """
+        SELECT f.entity_id, f.observation_id, f.code, f.value, f.event_time, f.recorded_at
+        FROM feature_observations f
+        JOIN (SELECT entity_id, max(event_time) AS newest FROM feature_observations WHERE entity_id = ANY($1) GROUP BY entity_id) m
+          ON m.entity_id = f.entity_id
+        WHERE f.event_time > m.newest - $2
+        """;
+
     const string EntityWindowSql = """
         SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
         WHERE entity_id = $1 AND event_time > (SELECT max(event_time) FROM feature_observations WHERE entity_id = $1) - $2
@@ -61,6 +75,43 @@ public sealed class FeatureStore(FeatureDatabase database)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Adds many observations in one statement (repeats are ignored).</summary>
+    public static async Task AddObservationsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(string EntityId, ObservationPoint Point)> rows, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(InsertObservationsSql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.ObservationId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EntityId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.Code).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.EventTime).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.RecordedAt).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>For each entity, its observations within <paramref name="horizon"/> of its newest event time, in one query.</summary>
+    public static async Task<Dictionary<string, List<ObservationPoint>>> LoadEntityWindowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] entityIds, TimeSpan horizon, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(EntityWindowsSql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = entityIds });
+        command.Parameters.Add(new NpgsqlParameter { Value = horizon });
+        var windows = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var entityId = reader.GetString(0);
+            if (!windows.TryGetValue(entityId, out var points))
+            {
+                windows[entityId] = points = [];
+            }
+
+            points.Add(new ObservationPoint(reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return windows;
+    }
+
     /// <summary>The entity's observations within <paramref name="horizon"/> of its newest event time.</summary>
     public static async Task<List<ObservationPoint>> LoadEntityWindowAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string entityId, TimeSpan horizon, CancellationToken cancellationToken)
@@ -79,13 +130,34 @@ public sealed class FeatureStore(FeatureDatabase database)
     }
 
     /// <summary>Replaces the entity's online vector and appends it to the history (known from <see cref="StoredVector.ComputedAt"/>).</summary>
-    public static async Task SaveVectorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredVector vector, string source, CancellationToken cancellationToken)
+    public static Task SaveVectorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredVector vector, string source, CancellationToken cancellationToken) =>
+        SaveVectorsAsync(connection, transaction, [vector], source, cancellationToken);
+
+    /// <summary>Saves many vectors in one round trip.</summary>
+    public static async Task SaveVectorsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredVector> vectors, string source, CancellationToken cancellationToken)
+    {
+        if (vectors.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var vector in vectors)
+        {
+            foreach (var command in VectorCommands(vector, source))
+            {
+                batch.BatchCommands.Add(command);
+            }
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static NpgsqlBatchCommand[] VectorCommands(StoredVector vector, string source)
     {
         var values = new NpgsqlParameter { Value = JsonSerializer.Serialize(vector.Values, Json), NpgsqlDbType = NpgsqlDbType.Jsonb };
-        await using var batch = new NpgsqlBatch(connection, transaction)
-        {
-            BatchCommands =
-            {
+        return
+        [
                 new NpgsqlBatchCommand(UpsertOnlineSql)
                 {
                     Parameters =
@@ -102,9 +174,7 @@ public sealed class FeatureStore(FeatureDatabase database)
                         new() { Value = vector.ComputedAt }, values.Clone(), new() { Value = source },
                     },
                 },
-            },
-        };
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        ];
     }
 
     /// <summary>The stored online vector, or null.</summary>

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Ingestion;
-using Mlops.Contracts.Kafka;
 using Mlops.Features.Computation;
 using Mlops.Features.Definitions;
 using Mlops.Features.Storage;
+using Mlops.Kafka;
 using Mlops.Kafka.Consuming;
 using Mlops.Kafka.Idempotency;
 using Mlops.Kafka.Producing;
@@ -14,60 +14,84 @@ using Npgsql;
 namespace Mlops.Features.Streaming;
 
 /// <summary>
-/// Streaming computation from <c>observations.v1</c>: stores the observation, recomputes the entity's latest vector at
-/// its newest event time (so a late observation updates whatever windows it falls in), and publishes it — all before
-/// the inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice.
+/// Streaming computation from <c>observations.v1</c>, a poll's worth of records at a time: stores the new
+/// observations, recomputes each touched entity's latest vector at its newest event time (so a late observation
+/// updates whatever windows it falls in), and publishes the vectors — all before the inbox transaction commits,
+/// so a crash re-runs the whole step and nothing is counted twice.
 /// </summary>
 public sealed class ObservationFeatureHandler(
-    KafkaInbox inbox, FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IOptions<FeatureTopics> topics, IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
-    : IdempotentEventHandler<ObservationAccepted>(inbox)
+    KafkaInbox inbox, FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IOptions<FeatureTopics> topics,
+    IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
+    : IdempotentBatchEventHandler<ObservationAccepted>(inbox)
 {
-    StoredVector? _committed;
+    List<StoredVector> _committed = [];
 
     /// <inheritdoc />
     protected override async Task ApplyAsync(
-        EventEnvelope<ObservationAccepted> envelope, KafkaMessageContext context, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+        IReadOnlyList<KafkaRecord<ObservationAccepted>> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         // The inbox opened this transaction, not FeatureDatabase, so the schema must be ensured here.
         await database.EnsureSchemaAsync(cancellationToken);
-        using var activity = FeaturesTelemetry.Source.StartActivity("compute features");
         var started = Stopwatch.GetTimestamp();
-        var observation = envelope.Data;
         var set = definitions.Value;
-        await FeatureStore.AddObservationAsync(connection, transaction, observation.EntityId,
-            new ObservationPoint(observation.ObservationId, observation.Code, observation.Value, observation.EventTime, observation.RecordedAt), cancellationToken);
+        var points = records.Select(r => (r.Envelope.Data.EntityId, Point: ToPoint(r.Envelope.Data))).ToList();
+        await FeatureStore.AddObservationsAsync(connection, transaction, points, cancellationToken);
 
-        var points = await FeatureStore.LoadEntityWindowAsync(connection, transaction, observation.EntityId, set.Horizon, cancellationToken);
-        var asOf = points.Max(p => p.EventTime);
-        var vector = new StoredVector(
-            observation.EntityId, set.Version, asOf, clock.GetUtcNow(), FeatureCalculator.Compute(set, points, asOf), observation.ObservationId);
-        await FeatureStore.SaveVectorAsync(connection, transaction, vector, "stream", cancellationToken);
-
-        await producer.ProduceAsync(topics.Value.Features, vector.EntityId, new FeatureVectorUpdated
+        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, points.Select(p => p.EntityId).Distinct().ToArray(), set.Horizon, cancellationToken);
+        var computedAt = clock.GetUtcNow();
+        var vectors = new List<(StoredVector Vector, KafkaRecord<ObservationAccepted> Trigger)>();
+        foreach (var (entityId, window) in windows)
         {
-            EntityId = vector.EntityId,
-            EntityType = set.EntityType,
-            FeatureSetVersion = vector.FeatureSetVersion,
-            Values = vector.Values,
-            EventTime = vector.EventTime,
-            ComputedAt = vector.ComputedAt,
-            TriggeringObservationId = observation.ObservationId,
-        }, cancellationToken);
+            var asOf = window.Max(p => p.EventTime);
+            // The entity's newest record in this batch triggered its vector, for lineage and tracing.
+            var trigger = records.Last(r => r.Envelope.Data.EntityId == entityId);
+            vectors.Add((new StoredVector(entityId, set.Version, asOf, computedAt, FeatureCalculator.Compute(set, window, asOf), trigger.Envelope.Data.ObservationId), trigger));
+        }
 
-        FeaturesTelemetry.Computed.Add(1, new KeyValuePair<string, object?>("late", observation.EventTime < asOf));
+        await FeatureStore.SaveVectorsAsync(connection, transaction, vectors.Select(v => v.Vector).ToList(), "stream", cancellationToken);
+        await PublishAsync(vectors, set.EntityType, cancellationToken);
+
+        FeaturesTelemetry.Computed.Add(vectors.Count);
         FeaturesTelemetry.ComputeDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        _committed = vector;
+        _committed = vectors.Select(v => v.Vector).ToList();
     }
 
     /// <inheritdoc />
-    protected override Task OnCommittedAsync(EventEnvelope<ObservationAccepted> envelope, KafkaMessageContext context, CancellationToken cancellationToken)
+    protected override Task OnCommittedAsync(CancellationToken cancellationToken)
     {
         // Only committed vectors may be served: the cache follows the transaction, never leads it.
-        if (_committed is not null)
+        foreach (var vector in _committed)
         {
-            cache.Put(_committed);
+            cache.Put(vector);
         }
 
         return Task.CompletedTask;
     }
+
+    Task PublishAsync(List<(StoredVector Vector, KafkaRecord<ObservationAccepted> Trigger)> vectors, string entityType, CancellationToken cancellationToken)
+    {
+        var deliveries = new List<Task>(vectors.Count);
+        foreach (var (vector, trigger) in vectors)
+        {
+            // Continue the triggering observation's trace, so one trace runs from ingestion to the prediction.
+            using var activity = FeaturesTelemetry.Source.StartActivity(
+                "compute features", ActivityKind.Internal, TraceContext.Parse(trigger.Envelope.TraceParent, trigger.Envelope.TraceState));
+            activity?.SetTag("mlops.entity.id", vector.EntityId);
+            deliveries.Add(producer.ProduceAsync(topics.Value.Features, vector.EntityId, new FeatureVectorUpdated
+            {
+                EntityId = vector.EntityId,
+                EntityType = entityType,
+                FeatureSetVersion = vector.FeatureSetVersion,
+                Values = vector.Values,
+                EventTime = vector.EventTime,
+                ComputedAt = vector.ComputedAt,
+                TriggeringObservationId = vector.TriggeringObservationId,
+            }, cancellationToken));
+        }
+
+        return Task.WhenAll(deliveries);
+    }
+
+    static ObservationPoint ToPoint(ObservationAccepted observation) =>
+        new(observation.ObservationId, observation.Code, observation.Value, observation.EventTime, observation.RecordedAt);
 }

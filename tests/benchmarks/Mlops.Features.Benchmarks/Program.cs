@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Mlops.Contracts.Features;
+using Mlops.Kafka;
+using Mlops.Kafka.Producing;
+using Mlops.Testing;
+
+// Observations per second through ingestion → features → features.v1, side by side with the raw broker (a plain
+// produce/consume loop on a topic with the same settings), and online-store read latency.
+//   dotnet run -c Release --project tests/benchmarks/Mlops.Features.Benchmarks -- [observations] [raw-messages]
+var observations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
+var rawMessages = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
+
+var builder = TestHost.CreateBuilder("features-benchmark");
+builder.AddPlatformKafka();
+using var host = builder.Build();
+await host.StartAsync();
+var producer = host.Services.GetRequiredService<IEventProducer>();
+var admin = host.Services.GetRequiredService<KafkaTopicAdmin>();
+var configs = host.Services.GetRequiredService<KafkaClientConfigFactory>();
+
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores; observations: {observations}; raw messages: {rawMessages}");
+
+// 1. Raw broker: produce then consume the same number of envelope-sized records on a fresh 3-partition topic.
+var rawTopic = PlatformInfrastructure.UniqueName("bench-raw");
+await admin.EnsureTopicsAsync([rawTopic]);
+var payload = Encoding.UTF8.GetBytes(new string('x', 420));
+var raw = Stopwatch.StartNew();
+for (var offset = 0; offset < rawMessages; offset += 1000)
+{
+    await Task.WhenAll(Enumerable.Range(offset, Math.Min(1000, rawMessages - offset)).Select(i => producer.ProduceRawAsync(rawTopic, $"patient-{i % 200}", payload)));
+}
+
+var rawConsumed = ConsumeCount(configs, rawTopic, rawMessages, TimeSpan.FromMinutes(5));
+raw.Stop();
+var rawRate = rawConsumed / raw.Elapsed.TotalSeconds;
+Console.WriteLine($"raw broker produce+consume: {rawConsumed} records in {raw.Elapsed.TotalSeconds:F1} s = {rawRate:F0} records/s");
+
+// 2. The pipeline: ingestion and features as real processes with their own databases and topics.
+var topics = new
+{
+    Raw = PlatformInfrastructure.UniqueName("bench-obs-raw"),
+    Accepted = PlatformInfrastructure.UniqueName("bench-obs"),
+    Rejected = PlatformInfrastructure.UniqueName("bench-obs-rejected"),
+    Features = PlatformInfrastructure.UniqueName("bench-features"),
+    Labels = PlatformInfrastructure.UniqueName("bench-labels"),
+};
+await admin.EnsureTopicsAsync([topics.Raw, topics.Accepted, topics.Rejected, topics.Features, topics.Labels]);
+await using var ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+{
+    ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_ingestion"),
+    ["Ingestion__RawTopic"] = topics.Raw,
+    ["Ingestion__AcceptedTopic"] = topics.Accepted,
+    ["Ingestion__RejectedTopic"] = topics.Rejected,
+    ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-intake"),
+    ["Logging__LogLevel__Default"] = "Warning",
+});
+await using var features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
+{
+    ["ConnectionStrings__features"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_features"),
+    ["Features__Topics__Observations"] = topics.Accepted,
+    ["Features__Topics__Features"] = topics.Features,
+    ["Features__Topics__Labels"] = topics.Labels,
+    ["Features__Topics__ObservationGroup"] = PlatformInfrastructure.UniqueName("bench-stream"),
+    ["Features__Topics__LabelGroup"] = PlatformInfrastructure.UniqueName("bench-labels"),
+    ["Logging__LogLevel__Default"] = "Warning",
+});
+await ingestion.WaitUntilReadyAsync();
+await features.WaitUntilReadyAsync();
+
+using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+var codes = new[] { ("heart_rate", "/min", 60.0, 60.0), ("respiratory_rate", "/min", 10.0, 20.0), ("spo2", "%", 88.0, 12.0), ("systolic_bp", "mm[Hg]", 90.0, 60.0), ("temperature", "Cel", 36.0, 3.0) };
+var start = DateTimeOffset.UtcNow.AddHours(-6);
+var pipeline = Stopwatch.StartNew();
+for (var offset = 0; offset < observations; offset += 1000)
+{
+    var batch = Enumerable.Range(offset, Math.Min(1000, observations - offset)).Select(i =>
+    {
+        var (code, unit, low, span) = codes[i % codes.Length];
+        return new
+        {
+            observationId = $"bench-{i}-{Guid.NewGuid():N}",
+            entityId = $"patient-{i % 200}",
+            code,
+            value = low + span * ((i * 7919) % 100) / 100.0,
+            unit,
+            eventTime = start.AddSeconds(i),
+            sourceSystem = "benchmark",
+        };
+    });
+    var response = await http.PostAsJsonAsync(new Uri(ingestion.BaseAddress, "api/ingestion/observations/batch"), batch);
+    response.EnsureSuccessStatusCode();
+}
+
+var ingested = pipeline.Elapsed;
+var vectors = ConsumeCount(configs, topics.Features, observations, TimeSpan.FromMinutes(15));
+pipeline.Stop();
+var pipelineRate = vectors / pipeline.Elapsed.TotalSeconds;
+Console.WriteLine($"ingestion HTTP accept of {observations} observations: {ingested.TotalSeconds:F1} s = {observations / ingested.TotalSeconds:F0} obs/s");
+Console.WriteLine($"pipeline ingestion → features → features.v1: {vectors} vectors in {pipeline.Elapsed.TotalSeconds:F1} s = {pipelineRate:F0} obs/s");
+Console.WriteLine($"ratio pipeline / raw broker: {pipelineRate / rawRate:P1}");
+
+// 3. Online store reads over HTTP on loopback, sequential and with 16 concurrent clients.
+var entities = Enumerable.Range(0, 200).Select(i => $"patient-{i}").ToArray();
+foreach (var entity in entities.Take(20))
+{
+    (await http.GetAsync(new Uri(features.BaseAddress, $"api/features/online/{entity}"))).EnsureSuccessStatusCode(); // warm
+}
+
+var sequential = await MeasureReadsAsync(http, features.BaseAddress, entities, clients: 1, readsPerClient: 5_000);
+var concurrent = await MeasureReadsAsync(http, features.BaseAddress, entities, clients: 16, readsPerClient: 500);
+Console.WriteLine($"online read, 1 client:   p50 {sequential.P50:F3} ms, p99 {sequential.P99:F3} ms, {sequential.Throughput:F0} reads/s");
+Console.WriteLine($"online read, 16 clients: p50 {concurrent.P50:F3} ms, p99 {concurrent.P99:F3} ms, {concurrent.Throughput:F0} reads/s");
+
+await host.StopAsync();
+return 0;
+
+static int ConsumeCount(KafkaClientConfigFactory configs, string topic, int expected, TimeSpan timeout)
+{
+    var config = configs.CreateConsumerConfig(PlatformInfrastructure.UniqueName("bench-reader"), "bench-reader");
+    using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).SetLogHandler((_, _) => { }).Build();
+    consumer.Subscribe(topic);
+    var count = 0;
+    var deadline = DateTime.UtcNow + timeout;
+    while (count < expected && DateTime.UtcNow < deadline)
+    {
+        if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: not null })
+        {
+            count++;
+        }
+    }
+
+    consumer.Close();
+    return count;
+}
+
+static async Task<(double P50, double P99, double Throughput)> MeasureReadsAsync(HttpClient http, Uri baseAddress, string[] entities, int clients, int readsPerClient)
+{
+    var latencies = new double[clients * readsPerClient];
+    var total = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+    {
+        for (var i = 0; i < readsPerClient; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync(new Uri(baseAddress, $"api/features/online/{entities[(client * 31 + i) % entities.Length]}"));
+            await response.Content.ReadAsByteArrayAsync();
+            latencies[client * readsPerClient + i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+    })));
+    total.Stop();
+    Array.Sort(latencies);
+    return (latencies[latencies.Length / 2], latencies[(int)(latencies.Length * 0.99)], latencies.Length / total.Elapsed.TotalSeconds);
+}
