@@ -34,7 +34,13 @@ public sealed class ConsumerCrashTests(KafkaFixture kafka)
 
         using (var doomed = StartConsumer(topic, group, KillAfter))
         {
-            Assert.True(doomed.WaitForExit(TimeSpan.FromMinutes(2)), "the consumer process should have killed itself; its output:\n" + ConsumerOutput);
+            var exited = doomed.WaitForExit(TimeSpan.FromMinutes(2));
+            if (!exited)
+            {
+                doomed.Kill(entireProcessTree: true); // never leave a consumer running after a failed test
+            }
+
+            Assert.True(exited, "the consumer process should have killed itself; its output:\n" + ConsumerOutput);
             Assert.NotEqual(0, doomed.ExitCode);
         }
 
