@@ -1,18 +1,48 @@
-using Mlops.ServiceDefaults;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Mlops.Contracts.Features;
+using Mlops.Inference.Batching;
+using Mlops.Inference.Models;
+using Mlops.Inference.Scoring;
+using Mlops.Inference.Streaming;
 using Mlops.Kafka;
 using Mlops.Messaging;
+using Mlops.OnnxRuntime;
+using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Health;
 
 namespace Mlops.Inference;
 
 /// <summary>Registers what the inference service needs.</summary>
 internal static class InferenceServiceExtensions
 {
-    /// <summary>The inference service's dependencies; readiness follows them.</summary>
+    /// <summary>The inference service's dependencies; readiness follows them and a warm model.</summary>
     public static IHostApplicationBuilder AddInferenceServices(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformPostgres("inference");
         builder.AddPlatformKafka();
         builder.AddPlatformMessaging();
+        builder.AddOnnxRuntime();
+
+        var section = builder.Configuration.GetSection(InferenceOptions.SectionName);
+        builder.Services.AddOptions<InferenceOptions>().Bind(section);
+        builder.Services.TryAddSingleton<ModelHost>();
+        builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.TryAddSingleton<DynamicBatcher>();
+        builder.Services.TryAddSingleton<Predictor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
+        builder.Services.AddHostedService<ModelLoader>();
+        builder.Services.AddHealthChecks().AddCheck<ModelReadinessCheck>("model", tags: [HealthTags.Ready]);
+
+        // "NaN" and "Infinity" are read as numbers so the answer is a 422 naming the feature, not a JSON parse error.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling |= JsonNumberHandling.AllowNamedFloatingPointLiterals);
+
+        var streaming = section.GetSection(nameof(InferenceOptions.Streaming)).Get<StreamingOptions>() ?? new StreamingOptions();
+        if (streaming.Enabled)
+        {
+            builder.AddKafkaConsumer<FeatureVectorUpdated, FeatureVectorScoringHandler>(streaming.ConsumerGroup, [streaming.FeaturesTopic]);
+        }
+
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Mlops.Inference;
+using Mlops.Inference.Api;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,4 +8,8 @@ builder.AddInferenceServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapInferenceApi();
 app.Run();
+
+/// <summary>Entry point, visible to in-process test hosts.</summary>
+public partial class Program;

@@ -7,4 +7,5 @@ builder.AddRegistryServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapRegistryServices();
 app.Run();

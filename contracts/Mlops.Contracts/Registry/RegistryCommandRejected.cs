@@ -1,0 +1,15 @@
+namespace Mlops.Contracts.Registry;
+
+/// <summary>A command sent to the registry over the bus was invalid and changed nothing.</summary>
+[EventType("mlops.registry.command-rejected.v1")]
+public sealed record RegistryCommandRejected
+{
+    /// <summary>The command's message type name (e.g. <c>RegisterModelVersion</c>).</summary>
+    public required string Command { get; init; }
+
+    /// <summary>Model the command was about.</summary>
+    public required string ModelName { get; init; }
+
+    /// <summary>Every problem found.</summary>
+    public required IReadOnlyList<string> Errors { get; init; }
+}

@@ -1,0 +1,78 @@
+namespace Mlops.Inference.Models;
+
+/// <summary>Settings of the inference service (configuration section <c>Inference</c>).</summary>
+public sealed class InferenceOptions
+{
+    public const string SectionName = "Inference";
+
+    /// <summary>Models this pod serves; the first is the one that answers (until deployments come from the registry).</summary>
+    public List<ModelDeployment> Models { get; set; } = [];
+
+    /// <summary>Dynamic batching of concurrent requests.</summary>
+    public BatchingOptions Batching { get; set; } = new();
+
+    /// <summary>Streaming scoring of <c>features.v1</c>.</summary>
+    public StreamingOptions Streaming { get; set; } = new();
+}
+
+/// <summary>One model version assigned to this pod.</summary>
+public sealed record ModelDeployment
+{
+    public string Name { get; init; } = "";
+
+    public string Version { get; init; } = "";
+
+    /// <summary>Path of the ONNX artifact (the registry will hand out content-addressed artifacts later).</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>Expected SHA-256 of the artifact (hex); the artifact is refused when it differs.</summary>
+    public string Sha256 { get; init; } = "";
+
+    /// <summary>Feature names in the order of the model's input columns.</summary>
+    public List<string> Features { get; init; } = [];
+
+    public string InputName { get; init; } = "features";
+
+    /// <summary>Output with the probability per row: shape [N] / [N,1], or [N,M] ensemble members (mean and std taken here).</summary>
+    public string ProbabilityOutput { get; init; } = "probability";
+
+    /// <summary>Output with the ensemble standard deviation per row, when the graph computes it.</summary>
+    public string? UncertaintyOutput { get; init; } = "uncertainty";
+
+    /// <summary>
+    /// Output with the ensemble members' probabilities [N,M], used for per-feature contributions; the probability
+    /// output is used when absent.
+    /// </summary>
+    public string? MembersOutput { get; init; } = "members";
+
+    /// <summary>Reference value per feature that contributions are measured from (0 when not given).</summary>
+    public Dictionary<string, double> Baseline { get; init; } = [];
+}
+
+/// <summary>Triton-style dynamic batching.</summary>
+public sealed class BatchingOptions
+{
+    /// <summary>Off means every request runs alone (a batch of one).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Largest batch handed to the model.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// Longest the first request of a batch waits for others to join. Zero (Triton's default) batches whatever
+    /// queued up while the previous batch ran, without adding delay.
+    /// </summary>
+    public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.Zero;
+}
+
+/// <summary>Streaming scoring settings.</summary>
+public sealed class StreamingOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    public string FeaturesTopic { get; set; } = Mlops.Contracts.Kafka.Topics.Features;
+
+    public string PredictionsTopic { get; set; } = Mlops.Contracts.Kafka.Topics.Predictions;
+
+    public string ConsumerGroup { get; set; } = "inference-streaming";
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Mlops.Inference.Models;
+
+/// <summary>Ready only with a warm model; degraded (still answering, by rule) when none could be loaded.</summary>
+public sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(host.State switch
+        {
+            ModelHostState.Serving => HealthCheckResult.Healthy($"Serving {host.Current?.Name} {host.Current?.Version}."),
+            ModelHostState.Fallback => HealthCheckResult.Degraded("No model loaded; the rule-based fallback answers. " + host.LastError),
+            _ => HealthCheckResult.Unhealthy("The model is still loading and warming."),
+        });
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Mlops.Inference.Batching;
+using Mlops.Inference.Models;
+using Mlops.Inference.Telemetry;
+
+namespace Mlops.Inference.Scoring;
+
+/// <summary>Turns a feature vector into a prediction: the current model (through the batcher) or the fallback rule.</summary>
+public sealed class Predictor(ModelHost host, DynamicBatcher batcher)
+{
+    /// <summary>Scores <paramref name="features"/>; with <paramref name="explain"/>, adds per-feature contributions (model answers only).</summary>
+    public async Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double?> features, CancellationToken cancellationToken, bool explain = false)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = InferenceTelemetry.ActivitySource.StartActivity("inference.predict");
+        var model = host.Lease();
+        if (model is null)
+        {
+            Validate(features, FallbackScorer.Features);
+            var probability = FallbackScorer.Score(features);
+            InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
+            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true);
+        }
+
+        try
+        {
+            var row = Validate(features, model.Features);
+            var (p, u) = await batcher.ScoreAsync(model, row, cancellationToken);
+            var contributions = explain ? ContributionCalculator.Compute(model, row) : null;
+            return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with { Contributions = contributions };
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    /// <summary>The model row in feature order; throws naming every missing or non-finite feature.</summary>
+    static float[] Validate(IReadOnlyDictionary<string, double?> features, IReadOnlyList<string> names)
+    {
+        var row = new float[names.Count];
+        List<string>? missing = null;
+        List<string>? nonFinite = null;
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (!features.TryGetValue(names[i], out var value) || value is null)
+            {
+                (missing ??= []).Add(names[i]);
+            }
+            else if (!double.IsFinite(value.Value) || !float.IsFinite((float)value.Value))
+            {
+                (nonFinite ??= []).Add(names[i]);
+            }
+            else
+            {
+                row[i] = (float)value.Value;
+            }
+        }
+
+        if (missing is not null || nonFinite is not null)
+        {
+            throw new FeatureValidationException(missing ?? [], nonFinite ?? []);
+        }
+
+        return row;
+    }
+
+    static PredictionResult Finish(Activity? activity, long started, string model, string version, double probability, double uncertainty, bool fallback)
+    {
+        var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        InferenceTelemetry.RequestLatency.Record(latency, InferenceTelemetry.ModelTags(model, version, fallback));
+        activity?.SetTag("model.name", model);
+        activity?.SetTag("model.version", version);
+        activity?.SetTag("fallback", fallback);
+        return new PredictionResult(model, version, probability, uncertainty, fallback, latency);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mlops.Inference.Telemetry;
+
+/// <summary>The service's activity source and meter (<c>Mlops.Inference</c>).</summary>
+public static class InferenceTelemetry
+{
+    public const string Name = "Mlops.Inference";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    static readonly Meter Meter = new(Name);
+
+    /// <summary>End-to-end latency of one prediction inside the service, tagged by model, version and fallback.</summary>
+    public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("mlops.inference.request.duration", "ms", "Latency of one prediction");
+
+    /// <summary>Rows per model run.</summary>
+    public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("mlops.inference.batch.size", "{row}", "Rows per model run");
+
+    /// <summary>Time a request waited in the batching queue.</summary>
+    public static readonly Histogram<double> QueueDelay = Meter.CreateHistogram<double>("mlops.inference.batch.queue_delay", "ms", "Time waiting for a batch");
+
+    /// <summary>Predictions the rule-based fallback answered.</summary>
+    public static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>("mlops.inference.fallbacks", "{prediction}", "Predictions answered by the fallback rule");
+
+    /// <summary>Model loads by outcome.</summary>
+    public static readonly Counter<long> ModelLoads = Meter.CreateCounter<long>("mlops.inference.model.loads", "{load}", "Model loads by outcome");
+
+    /// <summary>Feature vectors cached but not scored because features were missing.</summary>
+    public static readonly Counter<long> StreamingUnscored = Meter.CreateCounter<long>("mlops.inference.streaming.unscored", "{vector}", "Feature vectors not scored (missing features)");
+
+    public static KeyValuePair<string, object?>[] VersionTags(Models.LoadedModel model) =>
+    [
+        new("model.name", model.Deployment.Name),
+        new("model.version", model.Deployment.Version),
+    ];
+
+    public static KeyValuePair<string, object?>[] ModelTags(string model, string version, bool fallback) =>
+    [
+        new("model.name", model),
+        new("model.version", version),
+        new("fallback", fallback),
+    ];
+}

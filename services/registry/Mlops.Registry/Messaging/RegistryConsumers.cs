@@ -1,0 +1,69 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Mlops.Contracts.Registry;
+using Mlops.Registry.Application;
+using Mlops.Registry.Domain;
+
+namespace Mlops.Registry.Messaging;
+
+/// <summary>
+/// Shared handling of registry commands from the bus: an invalid command changes nothing and is answered with a
+/// published <see cref="RegistryCommandRejected"/> (retrying would not make it valid); a concurrency conflict is
+/// thrown so the endpoint's retry runs the command again against the new state.
+/// </summary>
+public abstract class RegistryCommandConsumer<T>(ILogger logger) : IConsumer<T>
+    where T : class
+{
+    public async Task Consume(ConsumeContext<T> context)
+    {
+        try
+        {
+            await Handle(context.Message, context.CancellationToken);
+        }
+        catch (Exception ex) when (ex is RegistryValidationException or RegistryNotFoundException)
+        {
+            var errors = ex is RegistryValidationException v ? v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")).ToList() : [ex.Message];
+            logger.LogWarning("Refused {Command} for {Model}: {Errors}", typeof(T).Name, ModelName(context.Message), string.Join("; ", errors));
+            await context.Publish(new RegistryCommandRejected { Command = typeof(T).Name, ModelName = ModelName(context.Message), Errors = errors });
+        }
+    }
+
+    protected abstract Task Handle(T command, CancellationToken cancellationToken);
+
+    protected abstract string ModelName(T command);
+}
+
+public sealed class RegisterModelVersionConsumer(ModelRegistry registry, ILogger<RegisterModelVersionConsumer> logger) : RegistryCommandConsumer<RegisterModelVersion>(logger)
+{
+    protected override Task Handle(RegisterModelVersion command, CancellationToken cancellationToken) => registry.RegisterAsync(command, cancellationToken);
+
+    protected override string ModelName(RegisterModelVersion command) => command.ModelName;
+}
+
+public sealed class RequestPromotionConsumer(ModelRegistry registry, ILogger<RequestPromotionConsumer> logger) : RegistryCommandConsumer<RequestPromotion>(logger)
+{
+    protected override Task Handle(RequestPromotion command, CancellationToken cancellationToken) => registry.RequestPromotionAsync(command, cancellationToken);
+
+    protected override string ModelName(RequestPromotion command) => command.ModelName;
+}
+
+public sealed class ApprovePromotionConsumer(ModelRegistry registry, ILogger<ApprovePromotionConsumer> logger) : RegistryCommandConsumer<ApprovePromotion>(logger)
+{
+    protected override Task Handle(ApprovePromotion command, CancellationToken cancellationToken) => registry.ApproveAsync(command, cancellationToken);
+
+    protected override string ModelName(ApprovePromotion command) => command.ModelName;
+}
+
+public sealed class RejectPromotionConsumer(ModelRegistry registry, ILogger<RejectPromotionConsumer> logger) : RegistryCommandConsumer<RejectPromotion>(logger)
+{
+    protected override Task Handle(RejectPromotion command, CancellationToken cancellationToken) => registry.RejectAsync(command, cancellationToken);
+
+    protected override string ModelName(RejectPromotion command) => command.ModelName;
+}
+
+public sealed class RollBackConsumer(ModelRegistry registry, ILogger<RollBackConsumer> logger) : RegistryCommandConsumer<RollBack>(logger)
+{
+    protected override Task Handle(RollBack command, CancellationToken cancellationToken) => registry.RollBackAsync(command, cancellationToken);
+
+    protected override string ModelName(RollBack command) => command.ModelName;
+}

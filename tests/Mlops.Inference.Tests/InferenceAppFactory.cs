@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Mlops.Testing;
+
+namespace Mlops.Inference.Tests;
+
+/// <summary>
+/// The inference service in process, against the real Kafka/PostgreSQL/RabbitMQ, serving the v1 test ensemble
+/// (or no model at all), on topics of its own.
+/// </summary>
+public sealed class InferenceAppFactory : WebApplicationFactory<Program>
+{
+    readonly Dictionary<string, string?> _settings;
+
+    public InferenceAppFactory(bool withModel = true, bool batching = true, TimeSpan? maxQueueDelay = null)
+    {
+        FeaturesTopic = PlatformInfrastructure.UniqueName("features-test");
+        PredictionsTopic = PlatformInfrastructure.UniqueName("predictions-test");
+        _ = PlatformInfrastructure.Configuration;
+        _settings = new()
+        {
+            ["Inference:Streaming:FeaturesTopic"] = FeaturesTopic,
+            ["Inference:Streaming:PredictionsTopic"] = PredictionsTopic,
+            ["Inference:Streaming:ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-test"),
+            ["Inference:Batching:Enabled"] = batching.ToString(),
+            ["Inference:Batching:MaxBatchSize"] = "64",
+            ["Inference:Batching:MaxQueueDelay"] = (maxQueueDelay ?? TimeSpan.FromMilliseconds(5)).ToString(),
+            ["OnnxRuntime:IntraOpNumThreads"] = "1",
+        };
+        if (withModel)
+        {
+            _settings["Inference:Models:0:Name"] = "deterioration";
+            _settings["Inference:Models:0:Version"] = "1";
+            _settings["Inference:Models:0:Path"] = Models.PathOf(Models.V1);
+            _settings["Inference:Models:0:Sha256"] = Models.Sha256Of(Models.V1);
+            for (var i = 0; i < Models.Features.Length; i++)
+            {
+                _settings[$"Inference:Models:0:Features:{i}"] = Models.Features[i];
+                _settings[$"Inference:Models:0:Baseline:{Models.Features[i]}"] = Models.Baseline[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    public string FeaturesTopic { get; }
+
+    public string PredictionsTopic { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}

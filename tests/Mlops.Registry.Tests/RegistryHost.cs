@@ -1,0 +1,100 @@
+using System.Net.Http.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.ServiceDefaults;
+using Mlops.Testing;
+using Npgsql;
+
+namespace Mlops.Registry.Tests;
+
+/// <summary>
+/// The registry composed exactly as its Program does, on an in-memory HTTP server, against the real PostgreSQL
+/// and RabbitMQ, with its own schema and queue prefix so runs never collide.
+/// </summary>
+internal sealed class RegistryHost : IAsyncDisposable
+{
+    RegistryHost(WebApplication app, string schema, string prefix)
+    {
+        App = app;
+        Schema = schema;
+        Prefix = prefix;
+        Client = app.GetTestClient();
+    }
+
+    public WebApplication App { get; }
+    public string Schema { get; }
+    public string Prefix { get; }
+    public HttpClient Client { get; }
+
+    /// <summary>Leave the schema in place on dispose (a later host of the same test continues on it).</summary>
+    public bool KeepSchema { get; init; }
+
+    public static async Task<RegistryHost> StartAsync(string? schema = null, string? prefix = null, bool dispatch = true, bool keepSchema = false)
+    {
+        schema ??= PlatformInfrastructure.UniqueName("reg").Replace('-', '_');
+        prefix ??= PlatformInfrastructure.UniqueName("registry");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "registry-tests", EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddConfiguration(PlatformInfrastructure.Configuration);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:registry"] = PlatformInfrastructure.ConnectionString("tests"),
+            ["EventStore:Schema"] = schema,
+            ["EventStore:PollInterval"] = "00:00:00.050",
+            ["Registry:EndpointPrefix"] = prefix,
+            ["Registry:TemporaryEndpoints"] = "true",
+            ["EventStore:DispatchOutbox"] = dispatch ? "true" : "false",
+        });
+        builder.WebHost.UseTestServer();
+        builder.AddServiceDefaults();
+        builder.AddRegistryServices();
+        builder.Services.AddSingleton(TestHost.SharedLoggerFactory);
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapRegistryServices();
+        await app.StartAsync();
+        return new RegistryHost(app, schema, prefix) { KeepSchema = keepSchema };
+    }
+
+    public async Task<T> GetAsync<T>(string path) =>
+        (await Client.GetFromJsonAsync<T>(path, Json.Options)) ?? throw new InvalidOperationException(path + " returned null");
+
+    public async Task<long> ScalarAsync(string sql, params object[] values)
+    {
+        await using var command = App.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        if (KeepSchema)
+        {
+            return;
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("tests"));
+        // The schema name was generated above (letters, digits, underscore).
+        await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE");
+        await drop.ExecuteNonQueryAsync();
+    }
+}
+
+internal static class Json
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web);
+}

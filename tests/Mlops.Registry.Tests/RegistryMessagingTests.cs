@@ -1,0 +1,94 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Registry;
+using Mlops.EventStore;
+using Mlops.Registry.Application;
+using Mlops.Testing;
+
+namespace Mlops.Registry.Tests;
+
+public sealed class RegistryMessagingTests
+{
+    [Fact]
+    public async Task Commands_OverRabbitMq_RegisterAndPromote_AndEventsArePublishedWithTheEventIdAsMessageId()
+    {
+        await using var registry = await RegistryHost.StartAsync();
+        await using var observer = await Observer.StartAsync();
+        var model = Models.NewName();
+        var sha = await Models.UploadAsync(registry, "artifact of " + model);
+
+        await observer.SendAsync(registry, "register-model-version", Models.Registration(model, "1.0.0", sha, Models.Metrics(0.8)));
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Count == 1, "the registration is published");
+        await observer.SendAsync(registry, "request-promotion", new RequestPromotion { ModelName = model, Version = "1.0.0", Alias = "champion", RequestedBy = "training-saga", Reason = "first model" });
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 1, "the deployment change is published");
+
+        var deployment = observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Single().Message;
+        Assert.Equal([("champion", "1.0.0", sha, 100)], deployment.Routes.Select(r => (r.Alias, r.Version, r.ArtifactSha256, r.TrafficPercent)));
+        var events = (await registry.App.Services.GetRequiredService<IEventStore>().LoadAsync(ModelRegistry.StreamOf(model))).Events;
+        Assert.Equal(events[0].EventId, observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Single().MessageId);
+        Assert.Equal(events.Single(e => e.Data is DeploymentChanged).EventId, observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Single().MessageId);
+        Assert.Equal(events[^1].Version, deployment.Revision);
+    }
+
+    [Fact]
+    public async Task Commands_ApprovePromotionAndRollBackOverRabbitMq_MoveTheChampionAndItsTraffic()
+    {
+        await using var registry = await RegistryHost.StartAsync();
+        await using var observer = await Observer.StartAsync();
+        var model = Models.NewName();
+        await Models.RegisterAsync(registry, model, "1.0.0", Models.Metrics(0.80));
+        await Models.PromoteAsync(registry, model, "1.0.0");
+        await Models.SetPolicyAsync(registry, model, new PromotionPolicy { HumanApprovalAboveRelativeChange = 0.01 });
+        await Models.RegisterAsync(registry, model, "2.0.0", Models.Metrics(0.86));
+        var pending = await (await Models.PromoteAsync(registry, model, "2.0.0")).Content.ReadFromJsonAsync<PromotionOutcome>(Json.Options);
+
+        await observer.SendAsync(registry, "approve-promotion", new ApprovePromotion { ModelName = model, PromotionId = pending!.PromotionId, ApprovedBy = "lead-carol", Reason = "reviewed" });
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Any(m => m.Message.Routes[0].Version == "2.0.0"), "the approved version serves");
+        await observer.SendAsync(registry, "roll-back", new RollBack { ModelName = model, RequestedBy = "ops-alice", Reason = "alert storm" });
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 3, "the rollback's deployment change is published");
+
+        var approved = observer.Messages.Of<PromotionApproved>(m => m.ModelName == model && m.Version == "2.0.0").Single().Message;
+        Assert.Equal(("lead-carol", "reviewed"), (approved.ApprovedBy, approved.Reason));
+        var deployments = observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Select(m => m.Message).OrderBy(m => m.Revision).ToList();
+        Assert.Equal(["1.0.0", "2.0.0", "1.0.0"], deployments.Select(d => Assert.Single(d.Routes).Version));
+    }
+
+    [Fact]
+    public async Task Command_Invalid_IsAnsweredWithRegistryCommandRejectedListingTheProblems()
+    {
+        await using var registry = await RegistryHost.StartAsync();
+        await using var observer = await Observer.StartAsync();
+        var model = Models.NewName();
+
+        await observer.SendAsync(registry, "register-model-version", Models.Registration(model, "1.0", new string('c', 64), Models.Metrics(0.8)));
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Count == 1, "the rejection is published");
+
+        var rejected = observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Single().Message;
+        Assert.Equal(nameof(RegisterModelVersion), rejected.Command);
+        Assert.Contains(rejected.Errors, e => e.StartsWith("Version:", StringComparison.Ordinal));
+        Assert.Contains(rejected.Errors, e => e.StartsWith("ArtifactSha256:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Outbox_RegistryStoppedBetweenCommitAndPublish_PublishesOnceAfterRestart()
+    {
+        await using var observer = await Observer.StartAsync();
+        var model = Models.NewName();
+        string schema;
+        // The first registry commits the registration but never publishes (its dispatcher is off, as if it crashed).
+        await using (var crashed = await RegistryHost.StartAsync(dispatch: false, keepSchema: true))
+        {
+            schema = crashed.Schema;
+            await Models.RegisterAsync(crashed, model, "1.0.0", Models.Metrics(0.8));
+        }
+
+        await using var restarted = await RegistryHost.StartAsync(schema);
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Count == 1, "the registration is published after restart");
+        // Published after the registration: once it arrived, a duplicate of the registration would have arrived too.
+        await Models.PromoteAsync(restarted, model, "1.0.0");
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 1, "the later deployment change is published");
+
+        Assert.Single(observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model));
+        Assert.Equal(0, await restarted.ScalarAsync($"SELECT count(*) FROM \"{schema}\".outbox WHERE dispatched_at IS NULL"));
+    }
+}
