@@ -21,9 +21,20 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>A real ingestion process with its own database, for dataset versions of the raw store.</summary>
+    public ServiceProcess Ingestion { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("features_t");
+        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("features_t_ingestion"),
+            ["Ingestion__AcceptedTopic"] = PlatformInfrastructure.UniqueName("obs-from-ingestion"),
+            ["Ingestion__RawTopic"] = PlatformInfrastructure.UniqueName("obs-raw"),
+            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("intake"),
+        });
+        await Ingestion.WaitUntilReadyAsync();
         _ = Server;
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic]);
     }
@@ -31,6 +42,7 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:features", ConnectionString);
+        builder.UseSetting("Features:IngestionBaseAddress", Ingestion.BaseAddress.ToString());
         builder.UseSetting("Features:Topics:Observations", ObservationsTopic);
         builder.UseSetting("Features:Topics:Labels", LabelsTopic);
         builder.UseSetting("Features:Topics:Features", FeaturesTopic);
@@ -53,7 +65,11 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
             Data = observation,
         });
 
-    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Ingestion.DisposeAsync();
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -35,8 +35,13 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
-        builder.Services.TryAddSingleton<PointInTimeTrainingSet>();
-        builder.Services.TryAddSingleton<Backfill>();
+        builder.Services.TryAddTransient<PointInTimeTrainingSet>();
+        builder.Services.TryAddTransient<Backfill>();
+        builder.Services.AddHttpClient<IngestionDatasetClient>(http =>
+        {
+            http.BaseAddress = new Uri(builder.Configuration["Features:IngestionBaseAddress"] ?? "http://127.0.0.1:58081/");
+            http.Timeout = Timeout.InfiniteTimeSpan; // datasets stream for as long as they are
+        });
 
         var topics = new FeatureTopics();
         builder.Configuration.GetSection("Features:Topics").Bind(topics);

@@ -13,7 +13,10 @@ namespace Mlops.Features.Api;
 public static class FeaturesApi
 {
     /// <summary>A training-set request.</summary>
-    public sealed record TrainingSetRequest(string? LabelName);
+    public sealed record TrainingSetRequest(string? LabelName, string? DatasetVersion);
+
+    /// <summary>A backfill request; without a dataset version the feature service's own observation store is the source.</summary>
+    public sealed record BackfillRequest(string? DatasetVersion);
 
     /// <summary>Result of a backfill.</summary>
     public sealed record BackfillResult(string FeatureSetVersion, int Entities);
@@ -26,9 +29,21 @@ public static class FeaturesApi
         api.MapGet("/definitions", (IOptions<FeatureDefinitions> d) => TypedResults.Ok(new { version = d.Value.Version, featureNames = d.Value.FeatureNames, definitions = d.Value }));
         api.MapPost("/labels", PostLabel);
         api.MapPost("/training-sets", StreamTrainingSet);
-        api.MapPost("/backfill", async (Backfill backfill, IOptions<FeatureDefinitions> d, CancellationToken ct) =>
-            TypedResults.Ok(new BackfillResult(d.Value.Version, await backfill.RunAsync(null, ct))));
+        api.MapPost("/backfill", RunBackfill);
         return routes;
+    }
+
+    static async Task<Results<Ok<BackfillResult>, ProblemHttpResult>> RunBackfill(
+        BackfillRequest? request, Backfill backfill, IOptions<FeatureDefinitions> definitions, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return TypedResults.Ok(new BackfillResult(definitions.Value.Version, await backfill.RunAsync(null, request?.DatasetVersion, cancellationToken)));
+        }
+        catch (DatasetVersionNotFoundException ex)
+        {
+            return TypedResults.Problem(title: "Unknown dataset version", detail: ex.Message, statusCode: StatusCodes.Status404NotFound);
+        }
     }
 
     static async Task<Results<Ok<StoredVector>, ProblemHttpResult>> GetOnline(string entityId, OnlineFeatureCache cache, CancellationToken cancellationToken)
@@ -83,11 +98,29 @@ public static class FeaturesApi
 
         using var activity = FeaturesTelemetry.Source.StartActivity("build training set");
         activity?.SetTag("mlops.label", request.LabelName);
-        context.Response.ContentType = "application/x-ndjson";
-        await foreach (var row in trainingSet.BuildAsync(request.LabelName, null, cancellationToken))
+        activity?.SetTag("mlops.dataset.version", request.DatasetVersion);
+        var rows = request.DatasetVersion is null
+            ? trainingSet.BuildAsync(request.LabelName, null, cancellationToken)
+            : trainingSet.BuildFromDatasetAsync(request.LabelName, request.DatasetVersion, null, cancellationToken);
+        await using var enumerator = rows.GetAsyncEnumerator(cancellationToken);
+        bool hasRow;
+        try
         {
-            await JsonSerializer.SerializeAsync(context.Response.Body, row, FeatureStore.Json, cancellationToken);
+            // The first row decides the status: an unknown dataset version is a 404, not a broken 200 stream.
+            hasRow = await enumerator.MoveNextAsync();
+        }
+        catch (DatasetVersionNotFoundException ex)
+        {
+            await TypedResults.Problem(title: "Unknown dataset version", detail: ex.Message, statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        while (hasRow)
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, enumerator.Current, FeatureStore.Json, cancellationToken);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+            hasRow = await enumerator.MoveNextAsync();
         }
     }
 }

@@ -16,16 +16,75 @@ public sealed record TrainingRow(string EntityId, string LabelId, DateTimeOffset
 /// late-arriving (or later backfilled) record can leak into a row. Streams entity by entity; only one entity's
 /// observations are in memory at a time.
 /// </summary>
-public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions)
+public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IngestionDatasetClient datasets)
 {
-    const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id, event_time, label_id";
+    // Byte order, so labels merge-join with dataset rows compared ordinally.
+    const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
 
     const string EntityObservationsSql = """
         SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
         WHERE entity_id = $1 AND event_time <= $2 AND event_time > $3
         """;
 
-    /// <summary>Rows for every label named <paramref name="labelName"/>, ordered by entity and label time.</summary>
+    /// <summary>
+    /// Rows for every label named <paramref name="labelName"/>, ordered by entity and label time, with features
+    /// computed over an ingestion dataset version: only observations in that immutable snapshot count, so the same
+    /// request returns the same rows forever.
+    /// </summary>
+    public async IAsyncEnumerable<TrainingRow> BuildFromDatasetAsync(
+        string labelName, string datasetVersion, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        set ??= definitions.Value;
+        var version = set.Version;
+        await using var enumerator = datasets.ReadEntitiesAsync(datasetVersion, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var hasEntity = await enumerator.MoveNextAsync();
+        await foreach (var (entityId, labels) in ReadLabelsByEntityAsync(labelName, cancellationToken))
+        {
+            // Dataset entities without labels are skipped; labelled entities missing from the dataset get empty history.
+            while (hasEntity && string.CompareOrdinal(enumerator.Current.EntityId, entityId) < 0)
+            {
+                hasEntity = await enumerator.MoveNextAsync();
+            }
+
+            var observations = hasEntity && enumerator.Current.EntityId == entityId ? enumerator.Current.Points : [];
+            foreach (var label in labels)
+            {
+                FeaturesTelemetry.TrainingRows.Add(1);
+                yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
+                    FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
+            }
+        }
+    }
+
+    async IAsyncEnumerable<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> ReadLabelsByEntityAsync(
+        string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(LabelsSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = labelName });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string? entity = null;
+        var labels = new List<(string Id, double Value, DateTimeOffset Time)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var entityId = reader.GetString(1);
+            if (entity is not null && entityId != entity)
+            {
+                yield return (entity, labels);
+                labels = [];
+            }
+
+            entity = entityId;
+            labels.Add((reader.GetString(0), reader.GetDouble(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        if (entity is not null)
+        {
+            yield return (entity, labels);
+        }
+    }
+
+    /// <summary>Rows for every label named <paramref name="labelName"/>, from the feature service's own bitemporal observation store.</summary>
     public async IAsyncEnumerable<TrainingRow> BuildAsync(string labelName, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         set ??= definitions.Value;

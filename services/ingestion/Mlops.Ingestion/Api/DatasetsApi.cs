@@ -33,8 +33,15 @@ public static class DatasetsApi
             ? TypedResults.Ok(found)
             : TypedResults.NotFound(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"));
 
-    static async Task StreamRows(string version, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
+    static async Task StreamRows(string version, string? order, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
     {
+        if (order is not null and not "sequence" and not "entity")
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsJsonAsync(new { title = "The request is invalid", status = 400, detail = $"order must be 'sequence' or 'entity', not '{order}'" }, cancellationToken);
+            return;
+        }
+
         if (await store.GetAsync(version, cancellationToken) is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -43,7 +50,7 @@ public static class DatasetsApi
         }
 
         context.Response.ContentType = "application/x-ndjson";
-        await foreach (var row in store.ReadAsync(version, cancellationToken))
+        await foreach (var row in store.ReadAsync(version, order == "entity", cancellationToken))
         {
             await JsonSerializer.SerializeAsync(context.Response.Body, row, EnvelopeSerializer.Options, cancellationToken);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);

@@ -26,6 +26,14 @@ public sealed class DatasetStore(IngestionDatabase database)
         ORDER BY o.seq
         """;
 
+    // Byte order ("C" collation) so consumers can merge-join by entity with ordinal string comparison.
+    const string VersionRowsByEntitySql = "SELECT " + RowColumns + """
+         FROM dataset_versions d JOIN observations o
+           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+        WHERE d.version = $1
+        ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
+        """;
+
     const string InsertVersionSql = """
         INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description)
         VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6)
@@ -104,11 +112,14 @@ public sealed class DatasetStore(IngestionDatabase database)
         return versions;
     }
 
-    /// <summary>Streams a version's rows in raw-store order (never held in memory).</summary>
-    public async IAsyncEnumerable<DatasetRow> ReadAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams a version's rows (never held in memory), in raw-store order or grouped by entity (byte order of the
+    /// entity id, then event time).
+    /// </summary>
+    public async IAsyncEnumerable<DatasetRow> ReadAsync(string version, bool byEntity, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(VersionRowsSql, connection);
+        await using var command = new NpgsqlCommand(byEntity ? VersionRowsByEntitySql : VersionRowsSql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = version });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

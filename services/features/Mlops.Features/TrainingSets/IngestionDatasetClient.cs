@@ -1,0 +1,74 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Mlops.Features.Computation;
+using Mlops.Features.Storage;
+
+namespace Mlops.Features.TrainingSets;
+
+/// <summary>One observation of an ingestion dataset version.</summary>
+public sealed record DatasetObservation(string ObservationId, string EntityId, string Code, double Value, DateTimeOffset EventTime, DateTimeOffset RecordedAt)
+{
+    /// <summary>As the calculator needs it.</summary>
+    public ObservationPoint ToPoint() => new(ObservationId, Code, Value, EventTime, RecordedAt);
+}
+
+/// <summary>The dataset version does not exist in ingestion.</summary>
+public sealed class DatasetVersionNotFoundException(string version) : Exception($"no dataset version '{version}' in ingestion")
+{
+    /// <summary>The version asked for.</summary>
+    public string Version { get; } = version;
+}
+
+/// <summary>
+/// Reads an immutable dataset version from ingestion's raw store over HTTP, grouped by entity, as a stream: the
+/// feature service never reads ingestion's tables, and never holds a whole dataset in memory.
+/// </summary>
+public sealed class IngestionDatasetClient(HttpClient http)
+{
+    /// <summary>Rows ordered by entity id (ordinal) and event time.</summary>
+    public async IAsyncEnumerable<DatasetObservation> ReadByEntityAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(
+            new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/observations?order=entity", UriKind.Relative),
+            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new DatasetVersionNotFoundException(version);
+        }
+
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                yield return JsonSerializer.Deserialize<DatasetObservation>(line, FeatureStore.Json)!;
+            }
+        }
+    }
+
+    /// <summary>The rows grouped into one list per entity (one entity in memory at a time).</summary>
+    public async IAsyncEnumerable<(string EntityId, List<ObservationPoint> Points)> ReadEntitiesAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? entity = null;
+        var points = new List<ObservationPoint>();
+        await foreach (var row in ReadByEntityAsync(version, cancellationToken))
+        {
+            if (entity is not null && row.EntityId != entity)
+            {
+                yield return (entity, points);
+                points = [];
+            }
+
+            entity = row.EntityId;
+            points.Add(row.ToPoint());
+        }
+
+        if (entity is not null)
+        {
+            yield return (entity, points);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mlops.Contracts.Features;
+using Mlops.Features.Computation;
+using Mlops.Features.Storage;
+using Mlops.Features.TrainingSets;
+
+namespace Mlops.Features.Tests.TrainingSets;
+
+/// <summary>Training sets and backfills over an immutable dataset version of ingestion's raw store.</summary>
+[Collection(FeaturesCollection.Name)]
+public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture service)
+{
+    [Fact]
+    public async Task TrainingSetAndBackfill_OverADatasetVersion_UseExactlyThatSnapshotOfTheRawStore()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var entity = $"ds-{run}";
+        var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        using var ingestion = new HttpClient { BaseAddress = service.Ingestion.BaseAddress };
+
+        async Task Observe(string code, double value, string unit, double hoursAgo) =>
+            Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsJsonAsync("api/ingestion/observations", new
+            {
+                observationId = $"{code}-{hoursAgo}-{run}", entityId = entity, code, value, unit, eventTime = now.AddHours(-hoursAgo), sourceSystem = "ward",
+            })).StatusCode);
+
+        await Observe("lactate", 1.4, "mmol/L", 6);
+        await Observe("heart_rate", 88, "/min", 5);
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        await Observe("lactate", 4.9, "mmol/L", 4); // arrives after the snapshot: never part of it
+
+        var http = service.CreateClient();
+        var label = new LabelRecorded { LabelId = $"l-{run}", EntityId = entity, Name = $"deteriorated-{run}", Value = 0, EventTime = now.AddMinutes(1) };
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+
+        var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = version });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var row = Assert.Single((await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!));
+        Assert.Equal(1.4, row.Features["lactate_last_24h"]);
+        Assert.Equal(88, row.Features["heart_rate_last_24h"]);
+
+        // Backfill from the same snapshot equals the calculator over the snapshot's rows.
+        var backfill = (Backfill)service.Services.GetService(typeof(Backfill))!;
+        var vectors = new List<StoredVector>();
+        await foreach (var vector in backfill.ComputeFromDatasetAsync(version, null, CancellationToken.None))
+        {
+            vectors.Add(vector);
+        }
+
+        var backfilled = Assert.Single(vectors, v => v.EntityId == entity);
+        ObservationPoint[] snapshot =
+        [
+            new($"lactate-6-{run}", "lactate", 1.4, now.AddHours(-6), now),
+            new($"heart_rate-5-{run}", "heart_rate", 88, now.AddHours(-5), now),
+        ];
+        var expected = FeatureCalculator.Compute(Definitions.Shipped(), snapshot, now.AddHours(-5));
+        Assert.Equal(expected.OrderBy(kv => kv.Key), backfilled.Values.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
+    public async Task TrainingSet_UnknownDatasetVersion_Is404ProblemDetails()
+    {
+        var response = await service.CreateClient().PostAsJsonAsync("api/features/training-sets", new { labelName = "any", datasetVersion = "sha256:nope" });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("no dataset version 'sha256:nope' in ingestion", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
