@@ -1,3 +1,4 @@
+using Mlops.ServiceDefaults;
 using Npgsql;
 
 namespace Mlops.Kafka.Idempotency;
@@ -9,8 +10,7 @@ namespace Mlops.Kafka.Idempotency;
 /// </summary>
 public sealed class KafkaInbox(NpgsqlDataSource dataSource)
 {
-    readonly SemaphoreSlim _schemaLock = new(1, 1);
-    volatile bool _schemaReady;
+    readonly DatabaseSchema _schema = new(dataSource, CreateSchemaSql, 727274003);
 
     const string CreateSchemaSql = """
         CREATE TABLE IF NOT EXISTS kafka_inbox (
@@ -34,26 +34,8 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         RETURNING event_id
         """;
 
-    /// <summary>Creates the inbox table if it does not exist.</summary>
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken);
-        try
-        {
-            await using var command = dataSource.CreateCommand(CreateSchemaSql);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
-    }
+    /// <summary>Creates the inbox table if it does not exist (once per process).</summary>
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="apply"/> inside a transaction that also records the event id, unless the id was

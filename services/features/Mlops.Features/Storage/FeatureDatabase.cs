@@ -1,3 +1,4 @@
+using Mlops.ServiceDefaults;
 using Npgsql;
 
 namespace Mlops.Features.Storage;
@@ -49,53 +50,14 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
         CREATE INDEX IF NOT EXISTS ix_labels_name_entity ON labels (name, entity_id, event_time);
         """;
 
-    readonly SemaphoreSlim _schemaLock = new(1, 1);
-    volatile bool _schemaReady;
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274020);
 
     /// <summary>The data source.</summary>
     public NpgsqlDataSource DataSource => dataSource;
 
     /// <summary>Opens a connection, creating the schema first if this process has not yet.</summary>
-    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        await EnsureSchemaAsync(cancellationToken);
-        return await dataSource.OpenConnectionAsync(cancellationToken);
-    }
+    public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
 
     /// <summary>Creates the tables once per process (lazily, so the service starts while the database is down).</summary>
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (_schemaReady)
-            {
-                return;
-            }
-
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274020)", connection, transaction))
-            {
-                await advisory.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await using (var create = new NpgsqlCommand(Ddl, connection, transaction))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            _schemaReady = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
-    }
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Mlops.ServiceDefaults;
 using Npgsql;
 
 namespace Mlops.Ingestion.Storage;
@@ -45,59 +46,14 @@ public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
         );
         """;
 
-    readonly SemaphoreSlim _schemaLock = new(1, 1);
-    volatile bool _schemaReady;
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274010);
 
     /// <summary>The data source.</summary>
     public NpgsqlDataSource DataSource => dataSource;
 
-    /// <summary>Opens a connection, creating the schema first if this process has not done so yet.</summary>
-    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        await EnsureSchemaAsync(cancellationToken);
-        return await dataSource.OpenConnectionAsync(cancellationToken);
-    }
+    /// <summary>Opens a connection, creating the schema first if this process has not yet.</summary>
+    public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
 
-    /// <summary>
-    /// Creates the tables if missing, once per process (serialised between processes by an advisory lock).
-    /// Lazy rather than at start-up, so the service starts — live, not ready — while its database is down.
-    /// </summary>
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        if (_schemaReady)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_schemaReady)
-            {
-                await CreateSchemaAsync(cancellationToken);
-                _schemaReady = true;
-            }
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
-    }
-
-    async Task CreateSchemaAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274010)", connection, transaction))
-        {
-            await advisory.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var create = new NpgsqlCommand(Ddl, connection, transaction))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
+    /// <summary>Creates the tables once per process (lazily, so the service starts while the database is down).</summary>
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 }

@@ -1,0 +1,64 @@
+using Npgsql;
+
+namespace Mlops.ServiceDefaults;
+
+/// <summary>
+/// Creates a component's tables on first use, once per process, serialised between processes by a transaction-level
+/// advisory lock. Lazy rather than at start-up, so a service starts — live, not ready — while its database is down.
+/// </summary>
+/// <param name="dataSource">The service's database.</param>
+/// <param name="ddl">Idempotent DDL (<c>CREATE … IF NOT EXISTS</c>); a constant, never built from input.</param>
+/// <param name="advisoryLockKey">A key unique to the component, so unrelated schemas do not wait for each other.</param>
+public sealed class DatabaseSchema(NpgsqlDataSource dataSource, string ddl, long advisoryLockKey)
+{
+    readonly SemaphoreSlim _lock = new(1, 1);
+    volatile bool _ready;
+
+    /// <summary>The data source.</summary>
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Opens a connection, creating the schema first if this process has not yet.</summary>
+    public async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        await EnsureAsync(cancellationToken);
+        return await dataSource.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>Creates the schema if this process has not done so yet.</summary>
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+            {
+                advisory.Parameters.Add(new NpgsqlParameter { Value = advisoryLockKey });
+                await advisory.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var create = new NpgsqlCommand(ddl, connection, transaction))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            _ready = true;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+}
