@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Mlops.EventStore.Kafka;
 using Mlops.EventStore.Projections;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
@@ -23,7 +24,8 @@ internal static class StoreHost
         Action<EventTypeRegistry>? types = null,
         Action<IServiceCollection>? services = null,
         Action<IBusRegistrationConfigurator>? bus = null,
-        bool dispatch = false)
+        bool dispatch = false,
+        Action<KafkaOutboxOptions>? kafka = null)
     {
         var builder = TestHost.CreateBuilder("event-store-tests");
         builder.AddPlatformPostgres("tests");
@@ -41,6 +43,11 @@ internal static class StoreHost
             o.DispatchOutbox = dispatch;
             o.PollInterval = TimeSpan.FromMilliseconds(50);
         });
+        if (kafka is not null)
+        {
+            builder.AddEventStoreKafkaOutbox(kafka);
+        }
+
         services?.Invoke(builder.Services);
 
         var host = builder.Build();

@@ -46,6 +46,8 @@ public sealed class EventStoreSchema
                 created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 dispatched_at timestamptz NULL
             );
+            -- Brokers that already acknowledged a row published to several, so a retry sends only to the others.
+            ALTER TABLE {s}.outbox ADD COLUMN IF NOT EXISTS dispatched_transports integer NOT NULL DEFAULT 0;
             CREATE INDEX IF NOT EXISTS ix_outbox_pending ON {s}.outbox (position) WHERE dispatched_at IS NULL;
             CREATE TABLE IF NOT EXISTS {s}.checkpoints (
                 subscription text PRIMARY KEY,
@@ -78,8 +80,9 @@ public sealed class EventStoreSchema
             ON CONFLICT (subscription) DO UPDATE SET position = excluded.position, updated_at = clock_timestamp()
             """;
         TryLockDispatch = "SELECT pg_try_advisory_xact_lock($1)";
-        ReadOutbox = $"SELECT event_id, stream_id, type, data::text FROM {s}.outbox WHERE dispatched_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE";
+        ReadOutbox = $"SELECT event_id, stream_id, type, data::text, dispatched_transports FROM {s}.outbox WHERE dispatched_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE";
         MarkDispatched = $"UPDATE {s}.outbox SET dispatched_at = clock_timestamp() WHERE event_id = $1";
+        MarkTransportDispatched = $"UPDATE {s}.outbox SET dispatched_transports = dispatched_transports | $2 WHERE event_id = $1";
     }
 
     /// <summary>The validated schema name.</summary>
@@ -108,6 +111,7 @@ public sealed class EventStoreSchema
     internal string TryLockDispatch { get; }
     internal string ReadOutbox { get; }
     internal string MarkDispatched { get; }
+    internal string MarkTransportDispatched { get; }
 
     /// <summary>Creates the schema and tables if they do not exist (safe to run concurrently from several processes).</summary>
     public async Task EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mlops.Contracts;
+using Mlops.EventStore.Outbox;
 
 namespace Mlops.EventStore;
 
@@ -14,7 +15,7 @@ public sealed class EventTypeRegistry
 {
     readonly ConcurrentDictionary<string, Type> _types = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<Type, string> _names = new();
-    readonly ConcurrentDictionary<Type, bool> _published = new();
+    readonly ConcurrentDictionary<Type, OutboxTransports> _published = new();
     readonly ConcurrentDictionary<string, (string To, Func<JsonObject, JsonObject> Upgrade)> _upcasters = new(StringComparer.Ordinal);
 
     /// <summary>Serializer settings for payloads and metadata.</summary>
@@ -22,12 +23,23 @@ public sealed class EventTypeRegistry
 
     /// <summary>
     /// Registers <typeparamref name="T"/> under <paramref name="name"/> (default: its <see cref="EventTypeAttribute"/>).
-    /// With <paramref name="publish"/>, every append of it also writes an outbox row, so it leaves the service.
+    /// With <paramref name="publish"/>, every append of it also writes an outbox row, so it leaves the service
+    /// through the bus (<see cref="OutboxTransports.Bus"/>).
     /// </summary>
     public EventTypeRegistry Register<T>(string? name = null, bool publish = false) => Register(typeof(T), name, publish);
 
-    /// <summary>Non-generic form of <see cref="Register{T}"/>.</summary>
-    public EventTypeRegistry Register(Type type, string? name = null, bool publish = false)
+    /// <summary>
+    /// Registers <typeparamref name="T"/> so that every append of it writes an outbox row that is published by each
+    /// of <paramref name="publishTo"/> (e.g. <c>OutboxTransports.Bus | OutboxTransports.Kafka</c>).
+    /// </summary>
+    public EventTypeRegistry Register<T>(OutboxTransports publishTo, string? name = null) => Register(typeof(T), publishTo, name);
+
+    /// <summary>Non-generic form of <see cref="Register{T}(string?, bool)"/>.</summary>
+    public EventTypeRegistry Register(Type type, string? name = null, bool publish = false) =>
+        Register(type, publish ? OutboxTransports.Bus : OutboxTransports.None, name);
+
+    /// <summary>Non-generic form of <see cref="Register{T}(OutboxTransports, string?)"/>.</summary>
+    public EventTypeRegistry Register(Type type, OutboxTransports publishTo, string? name = null)
     {
         name ??= type.GetCustomAttribute<EventTypeAttribute>()?.Name
             ?? throw new InvalidOperationException($"{type} has no [EventType] and no name was given.");
@@ -38,7 +50,7 @@ public sealed class EventTypeRegistry
 
         _types[name] = type;
         _names[type] = name;
-        _published[type] = publish;
+        _published[type] = publishTo;
         return this;
     }
 
@@ -57,7 +69,10 @@ public sealed class EventTypeRegistry
         _names.TryGetValue(type, out var name) ? name : throw new InvalidOperationException($"{type} is not a registered event type.");
 
     /// <summary>Whether events of <paramref name="type"/> go through the outbox.</summary>
-    public bool IsPublished(Type type) => _published.TryGetValue(type, out var published) && published;
+    public bool IsPublished(Type type) => TransportsOf(type) != OutboxTransports.None;
+
+    /// <summary>The brokers events of <paramref name="type"/> are published to (none for unregistered types).</summary>
+    public OutboxTransports TransportsOf(Type type) => _published.TryGetValue(type, out var transports) ? transports : OutboxTransports.None;
 
     /// <summary>Serializes a payload for storage.</summary>
     public string Serialize(object data) => JsonSerializer.Serialize(data, data.GetType(), SerializerOptions);
