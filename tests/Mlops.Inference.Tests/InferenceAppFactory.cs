@@ -12,7 +12,7 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
 {
     readonly Dictionary<string, string?> _settings;
 
-    public InferenceAppFactory(bool withModel = true, bool batching = true, TimeSpan? maxQueueDelay = null)
+    public InferenceAppFactory(bool withModel = true, bool batching = true, TimeSpan? maxQueueDelay = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         FeaturesTopic = PlatformInfrastructure.UniqueName("features-test");
         PredictionsTopic = PlatformInfrastructure.UniqueName("predictions-test");
@@ -38,6 +38,11 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
                 _settings[$"Inference:Models:0:Features:{i}"] = Models.Features[i];
                 _settings[$"Inference:Models:0:Baseline:{Models.Features[i]}"] = Models.Baseline[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
         }
     }
 

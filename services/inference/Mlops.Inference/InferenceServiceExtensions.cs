@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Contracts.Features;
 using Mlops.Inference.Batching;
+using Mlops.Inference.Deployments;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
@@ -21,15 +23,25 @@ internal static class InferenceServiceExtensions
     {
         builder.AddPlatformPostgres("inference");
         builder.AddPlatformKafka();
-        builder.AddPlatformMessaging();
+        var section = builder.Configuration.GetSection(InferenceOptions.SectionName);
+        var followsRegistry = !string.IsNullOrWhiteSpace(section[nameof(InferenceOptions.ModelName)]);
+        builder.AddPlatformMessaging(bus =>
+        {
+            if (followsRegistry)
+            {
+                bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>();
+            }
+        });
         builder.AddOnnxRuntime();
 
-        var section = builder.Configuration.GetSection(InferenceOptions.SectionName);
         builder.Services.AddOptions<InferenceOptions>().Bind(section);
         builder.Services.TryAddSingleton<ModelHost>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
         builder.Services.TryAddSingleton<DynamicBatcher>();
         builder.Services.TryAddSingleton<Predictor>();
+        builder.Services.TryAddSingleton<DeploymentRevision>();
+        builder.Services.AddHttpClient<RegistryArtifactClient>((sp, http) =>
+            http.BaseAddress = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value.RegistryBaseAddress);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHealthChecks().AddCheck<ModelReadinessCheck>("model", tags: [HealthTags.Ready]);

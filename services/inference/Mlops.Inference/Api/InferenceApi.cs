@@ -184,5 +184,6 @@ public static class InferenceApi
         LatencyMs = result.LatencyMs,
         Contributions = result.Contributions?.ByFeature,
         ContributionBaselineLogOdds = result.Contributions?.BaselineLogOdds,
+        ContributionMethod = result.Contributions?.Method,
     };
 }

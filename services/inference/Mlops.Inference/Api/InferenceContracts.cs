@@ -39,6 +39,9 @@ public sealed record PredictionResponse
 
     /// <summary>Log-odds of the baseline the contributions are measured from.</summary>
     public double? ContributionBaselineLogOdds { get; init; }
+
+    /// <summary>How the contributions were computed: <c>occlusion</c> (from the baseline vector) or <c>tree-path</c> (Saabas).</summary>
+    public string? ContributionMethod { get; init; }
 }
 
 /// <summary>The answers of a batch, in request order; an item that could not be scored has an error instead.</summary>

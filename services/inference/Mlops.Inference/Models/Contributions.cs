@@ -6,13 +6,37 @@ namespace Mlops.Inference.Models;
 /// ensemble member the contribution of feature i is logit(p(x)) − logit(p(x with x_i = baseline_i)), averaged over
 /// members. For models linear in log-odds (logistic regression and ensembles of them) this is exact, w_i·(x_i − b_i),
 /// and the contributions sum to logit(x) − logit(baseline).
+/// Tree-ensemble graphs are explained by path attribution instead (<see cref="TreeEnsembleAttribution"/>): the
+/// baseline is then the bias (the trees' expected value) and the contributions sum to the raw score minus it.
 /// </summary>
-public sealed record Contributions(IReadOnlyDictionary<string, double> ByFeature, double BaselineLogOdds);
+public sealed record Contributions(IReadOnlyDictionary<string, double> ByFeature, double BaselineLogOdds, string Method = ContributionMethods.Occlusion);
+
+/// <summary>How contributions were computed.</summary>
+public static class ContributionMethods
+{
+    /// <summary>Occlusion against the configured baseline vector.</summary>
+    public const string Occlusion = "occlusion";
+
+    /// <summary>Saabas path attribution over the model's decision trees.</summary>
+    public const string TreePath = "tree-path";
+}
 
 internal static class ContributionCalculator
 {
     public static Contributions Compute(LoadedModel model, float[] row)
     {
+        if (model.Trees is { } trees)
+        {
+            var (values, bias) = trees.Explain(row);
+            var explained = new Dictionary<string, double>(values.Length, StringComparer.Ordinal);
+            for (var i = 0; i < values.Length; i++)
+            {
+                explained[model.Features[i]] = values[i];
+            }
+
+            return new Contributions(explained, bias, ContributionMethods.TreePath);
+        }
+
         var features = model.Features;
         var width = features.Count;
         var baseline = features.Select(f => (float)model.Deployment.Baseline.GetValueOrDefault(f)).ToArray();

@@ -5,7 +5,10 @@ public sealed class InferenceOptions
 {
     public const string SectionName = "Inference";
 
-    /// <summary>Models this pod serves; the first is the one that answers (until deployments come from the registry).</summary>
+    /// <summary>
+    /// Models this pod serves; the first answers at start. The entry named <see cref="ModelName"/> is also the template
+    /// (features, baseline, outputs) for the versions the registry deploys.
+    /// </summary>
     public List<ModelDeployment> Models { get; set; } = [];
 
     /// <summary>Dynamic batching of concurrent requests.</summary>
@@ -13,6 +16,27 @@ public sealed class InferenceOptions
 
     /// <summary>Streaming scoring of <c>features.v1</c>.</summary>
     public StreamingOptions Streaming { get; set; } = new();
+
+    /// <summary>
+    /// Registered model this pod serves; its <c>DeploymentChanged</c> events (and no other model's) hot-swap the
+    /// model. Empty: the pod does not follow the registry.
+    /// </summary>
+    public string ModelName { get; set; } = "";
+
+    /// <summary>Base address of the registry service, whose <c>GET /api/registry/artifacts/{sha256}</c> serves artifacts.</summary>
+    public Uri? RegistryBaseAddress { get; set; }
+
+    /// <summary>Deployment route (alias) this pod serves; the route with the largest share when no route has it.</summary>
+    public string Alias { get; set; } = "champion";
+
+    /// <summary>Where fetched artifacts are kept, by SHA-256 (default: a directory under the temp path).</summary>
+    public string ArtifactCacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "mlops-inference-artifacts");
+
+    /// <summary>
+    /// Queue of this pod's deployment events. Every pod needs its own (each must see every event), so the default
+    /// is a unique, auto-deleted queue.
+    /// </summary>
+    public string? DeploymentsEndpoint { get; set; }
 }
 
 /// <summary>One model version assigned to this pod.</summary>

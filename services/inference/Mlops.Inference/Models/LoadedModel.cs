@@ -12,10 +12,11 @@ public sealed class LoadedModel
     int _leases;
     int _retired;
 
-    public LoadedModel(ModelDeployment deployment, InferenceSession session)
+    public LoadedModel(ModelDeployment deployment, InferenceSession session, TreeEnsembleAttribution? trees = null)
     {
         Deployment = deployment;
         _session = session;
+        Trees = trees;
         var input = session.Inputs.FirstOrDefault(i => i.Name == deployment.InputName)
             ?? throw new InvalidOperationException($"Model {deployment.Name} {deployment.Version} has no input '{deployment.InputName}'; it has {string.Join(", ", session.Inputs)}.");
         if (input.Shape.Count != 2 || (input.Shape[1] > 0 && input.Shape[1] != deployment.Features.Count))
@@ -35,6 +36,9 @@ public sealed class LoadedModel
     public ModelDeployment Deployment { get; }
 
     public IReadOnlyList<string> Features => Deployment.Features;
+
+    /// <summary>The model's trees when its log-odds come from one tree ensemble (contributions by path attribution).</summary>
+    public TreeEnsembleAttribution? Trees { get; }
 
     public ExecutionProvider ExecutionProvider => _session.ExecutionProvider;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mlops.Inference.Telemetry;
+using Mlops.Onnx.Ir;
 using Mlops.OnnxRuntime;
 
 namespace Mlops.Inference.Models;
@@ -77,6 +78,9 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
         }
     }
 
+    /// <summary>Records an artifact refused before loading (e.g. a bad hash); the current model keeps answering.</summary>
+    public void RecordRefusal(string reason) => LastError = reason;
+
     /// <summary>Records that no model could be configured, so the fallback answers.</summary>
     public void MarkNoModel(string reason)
     {
@@ -106,7 +110,9 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
         var session = environment.CreateSession(bytes);
         try
         {
-            var model = new LoadedModel(deployment, session);
+            // ORT accepted the bytes, so they parse as a model; only the tree ensemble's attributes are read here.
+            var trees = TreeEnsembleAttribution.TryCreate(ModelProto.Parser.ParseFrom(bytes));
+            var model = new LoadedModel(deployment, session, trees);
 
             // One run allocates the session's buffers and kernels, so the first real request is not the slow one.
             var row = new float[deployment.Features.Count];

@@ -1,0 +1,44 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Mlops.Training.Algorithms;
+using Mlops.Training.Algorithms.Ensembles;
+
+namespace Mlops.Inference.Tests;
+
+/// <summary>Models trained and exported by the training library, loaded by path + SHA-256 and served over HTTP.</summary>
+public sealed class TrainedModelServingTests
+{
+    [Fact]
+    public Task Predict_ExportedGbdt_MatchesCSharpModelAndExplainsByTreePath() => ServeAndCheckAsync(TrainedModels.Gbdt, ensemble: false);
+
+    [Fact]
+    public Task Predict_ExportedBaggedEnsemble_MatchesCSharpModelAndExplainsByTreePath() => ServeAndCheckAsync(TrainedModels.Ensemble, ensemble: true);
+
+    static async Task ServeAndCheckAsync(IBinaryClassifier model, bool ensemble)
+    {
+        var export = TrainedModels.Export(model, ensemble ? "ensemble" : "gbdt");
+        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export, ensemble));
+        var client = await factory.ReadyClientAsync();
+        var data = TrainedModels.Data(40, seed: 5);
+
+        for (var r = 0; r < data.Rows; r++)
+        {
+            var row = data.Row(r).ToArray();
+            using var response = await client.PostAsJsonAsync("/api/inference/predict?contributions=true", new { features = TrainedModels.AsFeatures(row) });
+            response.EnsureSuccessStatusCode();
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+            Assert.Equal(model.PredictProbability(row), body.GetProperty("probability").GetDouble(), 1e-5);
+            if (model is BaggedEnsemble bagged)
+            {
+                Assert.Equal(bagged.Predict(row).StandardDeviation, body.GetProperty("uncertainty").GetDouble(), 1e-5);
+            }
+
+            Assert.Equal("tree-path", body.GetProperty("contributionMethod").GetString());
+            var contributions = body.GetProperty("contributions").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+            Assert.Equal(TrainedModels.Features, contributions.Keys);
+            var bias = body.GetProperty("contributionBaselineLogOdds").GetDouble();
+            Assert.Equal(TrainedModels.MeanRawScore(model, row), contributions.Values.Sum() + bias, 1e-9);
+        }
+    }
+}
