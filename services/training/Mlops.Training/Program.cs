@@ -1,5 +1,6 @@
-using Mlops.Training;
 using Mlops.ServiceDefaults;
+using Mlops.Training;
+using Mlops.Training.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,4 +8,8 @@ builder.AddTrainingServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapTrainingApi();
 app.Run();
+
+/// <summary>Entry point, visible to in-process test hosts.</summary>
+public partial class Program;

@@ -1,0 +1,187 @@
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Mlops.Contracts.Training;
+using Mlops.Training.Pipeline;
+using Mlops.Training.Tracking;
+
+namespace Mlops.Training.Api;
+
+/// <summary>Runs over HTTP: start, follow, compare, cancel, download the model.</summary>
+public static class TrainingApi
+{
+    /// <summary>Body of <c>POST /api/training/runs</c>: the fields of <see cref="StartTrainingRun"/> without the run id.</summary>
+    public sealed record StartRunRequest(
+        string? ModelName, string? ModelVersion, string? FeatureSetVersion, string? DatasetVersion, string? LabelName, string? Algorithm,
+        Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy);
+
+    /// <summary>Body of the cancel request.</summary>
+    public sealed record CancelRequest(string? RequestedBy);
+
+    /// <summary>A run with the pipeline's view of it.</summary>
+    public sealed record RunView(RunRecord Run, string? PipelineState, string? CurrentStep);
+
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/training/runs").WithTags("Training");
+        api.MapPost("", StartRun);
+        api.MapGet("", async (RunStore runs, string? model, int? limit, CancellationToken ct) =>
+            TypedResults.Ok(await runs.ListAsync(model, Math.Clamp(limit ?? 100, 1, 1000), ct)));
+        api.MapGet("/compare", Compare);
+        api.MapGet("/{id:guid}", GetRun);
+        api.MapGet("/{id:guid}/artifacts/model", GetModel);
+        api.MapPost("/{id:guid}/cancel", Cancel);
+        return routes;
+    }
+
+    static async Task<Results<Accepted<object>, ValidationProblem>> StartRun(
+        StartRunRequest body, RunStore runs, CodeVersion codeVersion, IPublishEndpoint bus, CancellationToken ct)
+    {
+        var errors = Validate(body);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The training run request is invalid");
+        }
+
+        var runId = NewId.NextGuid();
+        var command = new StartTrainingRun
+        {
+            RunId = runId,
+            ModelName = body.ModelName!,
+            ModelVersion = body.ModelVersion,
+            FeatureSetVersion = body.FeatureSetVersion!,
+            DatasetVersion = body.DatasetVersion!,
+            LabelName = body.LabelName!,
+            Algorithm = body.Algorithm!,
+            Hyperparameters = body.Hyperparameters ?? [],
+            SearchSpace = body.SearchSpace ?? [],
+            SearchTrials = body.SearchTrials ?? 0,
+            Seed = body.Seed ?? 0,
+            RequestedBy = body.RequestedBy!,
+        };
+
+        // Recorded before it is sent, so the run is visible the moment its id is returned.
+        await runs.CreateAsync(RunRecords.FromRequest(command, codeVersion.Value), ct);
+        await bus.Publish(command, ct);
+        return TypedResults.Accepted($"/api/training/runs/{runId}", (object)new { runId });
+    }
+
+    internal static Dictionary<string, string[]> Validate(StartRunRequest body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Required(string? value, string field)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors[field] = [$"{field} is required"];
+            }
+        }
+
+        Required(body.ModelName, "modelName");
+        Required(body.FeatureSetVersion, "featureSetVersion");
+        Required(body.DatasetVersion, "datasetVersion");
+        Required(body.LabelName, "labelName");
+        Required(body.RequestedBy, "requestedBy");
+        if (string.IsNullOrWhiteSpace(body.Algorithm) || !TrainingPipeline.ParameterNames.TryGetValue(body.Algorithm, out var known))
+        {
+            errors["algorithm"] = [$"algorithm must be one of {string.Join(", ", TrainingPipeline.Algorithms)}"];
+            known = [];
+        }
+
+        var unknown = (body.Hyperparameters?.Keys.AsEnumerable() ?? []).Concat(body.SearchSpace?.Select(p => p.Name) ?? []).Where(n => known.Count > 0 && !known.Contains(n)).ToArray();
+        if (unknown.Length > 0)
+        {
+            errors["hyperparameters"] = [$"unknown for {body.Algorithm}: {string.Join(", ", unknown)}; known: {string.Join(", ", known)}"];
+        }
+
+        if (body.Hyperparameters?.Values.Any(v => !double.IsFinite(v)) == true)
+        {
+            errors["hyperparameters"] = ["values must be finite numbers"];
+        }
+
+        var badRanges = (body.SearchSpace ?? []).Where(p => p.Values.Count == 0 && (p.Low is null || p.High is null || p.Low > p.High || (p.Log && p.Low <= 0)))
+            .Select(p => p.Name).ToArray();
+        if (badRanges.Length > 0)
+        {
+            errors["searchSpace"] = [$"need values, or low <= high (low > 0 when log): {string.Join(", ", badRanges)}"];
+        }
+
+        if (body.SearchTrials is < 0)
+        {
+            errors["searchTrials"] = ["searchTrials must be 0 (grid) or more"];
+        }
+
+        return errors;
+    }
+
+    static async Task<Results<Ok<RunView>, NotFound>> GetRun(Guid id, RunStore runs, ILoadSagaRepository<TrainingRunState> sagas, CancellationToken ct)
+    {
+        var run = await runs.GetAsync(id, ct);
+        if (run is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var saga = await sagas.Load(id);
+        var state = saga?.CurrentState;
+        var step = state is not null && TrainingSteps.All.Contains(state) ? state : run.CurrentStep;
+        return TypedResults.Ok(new RunView(run, state, step));
+    }
+
+    static async Task<Results<Ok<object>, NotFound, ValidationProblem>> Compare(Guid? a, Guid? b, RunStore runs, CancellationToken ct)
+    {
+        if (a is null || b is null)
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (a is null) errors["a"] = ["a (a run id) is required"];
+            if (b is null) errors["b"] = ["b (a run id) is required"];
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var left = await runs.GetAsync(a.Value, ct);
+        var right = await runs.GetAsync(b.Value, ct);
+        if (left is null || right is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var metrics = left.Metrics.Keys.Union(right.Metrics.Keys).Order(StringComparer.Ordinal)
+            .ToDictionary(k => k, k => new { a = Value(left.Metrics, k), b = Value(right.Metrics, k), difference = Value(right.Metrics, k) - Value(left.Metrics, k) });
+        var leftModel = left.Artifacts.FirstOrDefault(x => x.Name == "model.onnx")?.Sha256;
+        var rightModel = right.Artifacts.FirstOrDefault(x => x.Name == "model.onnx")?.Sha256;
+        return TypedResults.Ok((object)new
+        {
+            a = left,
+            b = right,
+            metrics,
+            sameParameters = left.Parameters.ToJsonString() == right.Parameters.ToJsonString(),
+            sameTrainingSet = left.TrainingSetSha256 == right.TrainingSetSha256,
+            sameModel = leftModel is not null && leftModel == rightModel,
+        });
+    }
+
+    static double? Value(IReadOnlyDictionary<string, double> metrics, string key) => metrics.TryGetValue(key, out var v) ? v : null;
+
+    static async Task<Results<FileContentHttpResult, NotFound>> GetModel(Guid id, RunStore runs, HttpResponse response, CancellationToken ct)
+    {
+        var artifact = await runs.GetArtifactAsync(id, "model.onnx", ct);
+        if (artifact is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        response.Headers["X-Content-SHA256"] = artifact.Info.Sha256;
+        return TypedResults.File(artifact.Content, "application/octet-stream", $"{id:N}.onnx");
+    }
+
+    static async Task<Results<Accepted, NotFound>> Cancel(Guid id, CancelRequest? body, RunStore runs, IPublishEndpoint bus, CancellationToken ct)
+    {
+        if (await runs.GetAsync(id, ct) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await bus.Publish(new CancelTrainingRun { RunId = id, RequestedBy = body?.RequestedBy ?? "api" }, ct);
+        return TypedResults.Accepted($"/api/training/runs/{id}");
+    }
+}

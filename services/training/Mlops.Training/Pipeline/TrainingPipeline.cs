@@ -1,0 +1,285 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Mlops.Contracts.Training;
+using Mlops.Onnx;
+using Mlops.Training.Algorithms;
+using Mlops.Training.Algorithms.Data;
+using Mlops.Training.Algorithms.Ensembles;
+using Mlops.Training.Algorithms.Evaluation;
+using Mlops.Training.Algorithms.Export;
+using Mlops.Training.Algorithms.Gbdt;
+using Mlops.Training.Algorithms.Linear;
+using Mlops.Training.Algorithms.Search;
+using Mlops.Training.Data;
+using Mlops.Training.Tracking;
+
+namespace Mlops.Training.Pipeline;
+
+/// <summary>The work of each step (everything but registration); results go to the workspace and the run store.</summary>
+public sealed class TrainingPipeline(
+    ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOptions<TrainingOptions> options)
+{
+    public static readonly IReadOnlyList<string> Algorithms = ["gbdt", "logistic_regression", "bagged_gbdt"];
+
+    /// <summary>Hyperparameter names each algorithm accepts.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> ParameterNames = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["gbdt"] = ["rounds", "learning_rate", "max_leaves", "max_depth", "min_samples_leaf", "l2", "row_subsample", "column_subsample"],
+        ["logistic_regression"] = ["l2"],
+        ["bagged_gbdt"] = ["rounds", "learning_rate", "max_leaves", "max_depth", "min_samples_leaf", "l2", "row_subsample", "column_subsample", "members"],
+    };
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        // Empty reliability bins have no mean; they are written as "NaN" rather than failing the step.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    TrainingOptions Options => options.Value;
+
+    /// <summary>The version registered for a run.</summary>
+    public static string ModelVersionOf(StartTrainingRun request) =>
+        string.IsNullOrWhiteSpace(request.ModelVersion) ? $"1.0.0-run.{request.RunId:N}" : request.ModelVersion;
+
+    public async Task ValidateDataAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var rows = new List<TrainingSetRow>();
+        await foreach (var row in source.ReadAsync(request.LabelName, ct))
+        {
+            rows.Add(row);
+        }
+
+        if (rows.Count < Options.MinRows)
+        {
+            throw new TrainingStepException($"the training set has {rows.Count} rows; at least {Options.MinRows} are needed");
+        }
+
+        var names = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
+        var now = DateTimeOffset.UtcNow;
+        var problems = new List<string>();
+        var positives = 0;
+        var missing = new int[names.Length];
+        foreach (var row in rows)
+        {
+            if (row.FeatureSetVersion != request.FeatureSetVersion)
+            {
+                problems.Add($"row {row.LabelId} was computed with feature set {row.FeatureSetVersion}, not {request.FeatureSetVersion}");
+            }
+
+            if (row.LabelTime > now || row.LabelTime == default)
+            {
+                problems.Add($"row {row.LabelId} has label time {row.LabelTime:O}, which cannot bound its features");
+            }
+
+            if (row.Label is not (0 or 1))
+            {
+                problems.Add($"row {row.LabelId} has label {row.Label}; labels must be 0 or 1");
+            }
+
+            if (row.Features.Count != names.Length || names.Any(n => !row.Features.ContainsKey(n)))
+            {
+                problems.Add($"row {row.LabelId} does not have the training set's features ({string.Join(", ", names)})");
+            }
+
+            positives += row.Label == 1 ? 1 : 0;
+            for (var f = 0; f < names.Length; f++)
+            {
+                if (!row.Features.TryGetValue(names[f], out var v) || v is null || !double.IsFinite(v.Value))
+                {
+                    missing[f]++;
+                }
+            }
+
+            if (problems.Count >= 5)
+            {
+                break;
+            }
+        }
+
+        var missingRates = names.Select((n, f) => (n, rate: (double)missing[f] / rows.Count)).ToDictionary(x => x.n, x => x.rate);
+        var minority = Math.Min(positives, rows.Count - positives) / (double)rows.Count;
+        var report = new { rows = rows.Count, positives, minorityFraction = minority, missingRates, featureSetVersion = request.FeatureSetVersion };
+        await runs.PutArtifactAsync(request.RunId, "data-validation.json", "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double> { ["rows"] = rows.Count, ["positive_rate"] = positives / (double)rows.Count }, ct);
+
+        if (problems.Count > 0)
+        {
+            throw new TrainingStepException(string.Join("; ", problems));
+        }
+
+        if (positives == 0 || positives == rows.Count)
+        {
+            throw new TrainingStepException($"the label '{request.LabelName}' has a single class ({(positives == 0 ? 0 : 1)} in all {rows.Count} rows)");
+        }
+
+        if (minority < Options.MinMinorityFraction)
+        {
+            throw new TrainingStepException($"the minority class is {minority:P2} of the rows; at least {Options.MinMinorityFraction:P2} is needed");
+        }
+
+        var tooSparse = missingRates.Where(m => m.Value > Options.MaxMissingRate).Select(m => $"{m.Key} ({m.Value:P0})").ToArray();
+        if (tooSparse.Length > 0)
+        {
+            throw new TrainingStepException($"features missing more often than {Options.MaxMissingRate:P0}: {string.Join(", ", tooSparse)}");
+        }
+
+        work.Rows = rows;
+    }
+
+    public async Task BuildTrainingSetAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var rows = Require(work.Rows, "rows");
+        // Time order (ties by entity and label id) makes the matrix, and so the model, independent of arrival order.
+        rows.Sort((a, b) =>
+        {
+            var c = a.LabelTime.CompareTo(b.LabelTime);
+            c = c != 0 ? c : string.CompareOrdinal(a.EntityId, b.EntityId);
+            return c != 0 ? c : string.CompareOrdinal(a.LabelId, b.LabelId);
+        });
+        var names = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
+        var features = new float[rows.Count * names.Length];
+        var labels = new float[rows.Count];
+        var canonical = new StringBuilder();
+        for (var r = 0; r < rows.Count; r++)
+        {
+            labels[r] = (float)rows[r].Label;
+            canonical.Append(rows[r].EntityId).Append('|').Append(rows[r].LabelId).Append('|').Append(rows[r].LabelTime.UtcTicks).Append('|').Append(rows[r].Label);
+            for (var f = 0; f < names.Length; f++)
+            {
+                var v = rows[r].Features[names[f]];
+                features[r * names.Length + f] = v is { } d && double.IsFinite(d) ? (float)d : float.NaN;
+                canonical.Append('|').Append(features[r * names.Length + f].ToString("R", CultureInfo.InvariantCulture));
+            }
+
+            canonical.Append('\n');
+        }
+
+        work.Data = new TabularData(features, labels, names.Length, names);
+        await runs.SetTrainingSetAsync(request.RunId, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString()))), ct);
+    }
+
+    public async Task SplitAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var data = Require(work.Data, "training set");
+        var (train, test) = SplitByTime(data, Options.TestFraction);
+        if (test.Rows == 0 || test.Labels.Distinct().Count() < 2 || train.Labels.Distinct().Count() < 2)
+        {
+            throw new TrainingStepException("the time-based split leaves a part with a single class; more (or more recent) labels are needed");
+        }
+
+        work.TrainSet = train;
+        work.TestSet = test;
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double> { ["train_rows"] = train.Rows, ["test_rows"] = test.Rows }, ct);
+    }
+
+    public async Task TrainAsync(StartTrainingRun request, RunWorkspace.Entry work, ITrialObserver? observer, CancellationToken ct)
+    {
+        var train = Require(work.TrainSet, "training rows");
+        var parameters = new Dictionary<string, double>(request.Hyperparameters);
+        if (request.SearchSpace.Count > 0)
+        {
+            var (fit, validation) = SplitByTime(train, Options.ValidationFraction);
+            var space = new SearchSpace(request.SearchSpace.Select(Domain).ToArray());
+            var trials = request.SearchTrials > 0 ? HyperparameterSearch.Random(space, request.SearchTrials, request.Seed) : HyperparameterSearch.Grid(space);
+            var result = HyperparameterSearch.Run(trials, (trial, token) =>
+            {
+                var merged = new Dictionary<string, double>(parameters);
+                foreach (var (k, v) in trial.Parameters)
+                {
+                    merged[k] = v;
+                }
+
+                var model = Fit(request.Algorithm, fit, merged, request.Seed);
+                var auroc = BinaryMetrics.Auroc(validation.Labels, model.PredictProbabilities(validation));
+                return new TrialResult(trial, auroc, new Dictionary<string, double> { ["validation_auroc"] = auroc });
+            }, higherIsBetter: true, observer, ct);
+            foreach (var (k, v) in result.Best.Trial.Parameters)
+            {
+                parameters[k] = v;
+            }
+
+            await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double> { ["best_validation_auroc"] = result.Best.Score, ["best_trial"] = result.Best.Trial.Index }, ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        work.Model = Fit(request.Algorithm, train, parameters, request.Seed);
+    }
+
+    public async Task EvaluateAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var model = Require(work.Model, "model");
+        var test = Require(work.TestSet, "test rows");
+        var report = BinaryMetrics.Evaluate(test.Labels, model.PredictProbabilities(test));
+        work.Evaluation = report;
+        await runs.PutArtifactAsync(request.RunId, "evaluation.json", "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
+        {
+            ["auroc"] = report.Auroc,
+            ["auprc"] = report.Auprc,
+            ["log_loss"] = report.LogLoss,
+            ["brier"] = report.Brier,
+            ["ece"] = report.ExpectedCalibrationError,
+        }, ct);
+    }
+
+    public async Task<string> ExportAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var model = Require(work.Model, "model");
+        var bytes = OnnxExporter.ExportBytes(model, Require(work.Data, "training set").ColumnNames);
+        work.Onnx = bytes;
+        return await runs.PutArtifactAsync(request.RunId, "model.onnx", "application/octet-stream", bytes, ct);
+    }
+
+    public async Task VerifyAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
+    {
+        var result = ExportVerification.Verify(Require(work.Model, "model"), Require(work.Onnx, "ONNX export"), Require(work.TestSet, "test rows"), scorer);
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
+        {
+            ["export_max_probability_error"] = result.MaxProbabilityError,
+            ["export_max_std_error"] = result.MaxStandardDeviationError,
+        }, ct);
+        if (!result.Passed)
+        {
+            throw new TrainingStepException(
+                $"ONNX Runtime's probabilities differ from the model's by up to {result.MaxProbabilityError:G3} (tolerance {result.Tolerance:G3})");
+        }
+    }
+
+    /// <summary>The last <paramref name="fraction"/> of rows (already in time order) are held out.</summary>
+    static (TabularData Earlier, TabularData Later) SplitByTime(TabularData data, double fraction)
+    {
+        var later = (int)Math.Round(data.Rows * fraction);
+        var cut = data.Rows - later;
+        return (data.Select(Enumerable.Range(0, cut).ToArray()), data.Select(Enumerable.Range(cut, later).ToArray()));
+    }
+
+    static IBinaryClassifier Fit(string algorithm, TabularData data, IReadOnlyDictionary<string, double> parameters, int seed)
+    {
+        switch (algorithm)
+        {
+            case "gbdt":
+                return GbdtTrainer.Fit(data, HyperparameterSearch.Apply(new GbdtOptions { Seed = seed }, parameters));
+            case "logistic_regression":
+                return LogisticRegressionTrainer.Fit(data, HyperparameterSearch.Apply(new LogisticRegressionOptions(), parameters));
+            case "bagged_gbdt":
+                var members = parameters.TryGetValue("members", out var m) ? (int)m : 10;
+                return BaggedEnsembleTrainer.FitBoosted(data, HyperparameterSearch.Apply(new GbdtOptions { Seed = seed, Parallel = false },
+                        parameters.Where(p => p.Key != "members").ToDictionary()),
+                    new EnsembleOptions { Members = members, Seed = seed });
+            default:
+                throw new TrainingStepException($"unknown algorithm '{algorithm}'");
+        }
+    }
+
+    static ParameterDomain Domain(SearchParameter p) =>
+        p.Values.Count > 0
+            ? new ChoiceDomain(p.Name, p.Values)
+            : new RangeDomain(p.Name, p.Low ?? 0, p.High ?? 0, p.Log, p.Integer);
+
+    static T Require<T>(T? value, string what) where T : class =>
+        value ?? throw new TrainingStepException($"the run's {what} is not in this process (the service restarted mid-run); start the run again");
+}

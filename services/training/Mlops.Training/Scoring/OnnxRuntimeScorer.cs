@@ -1,0 +1,22 @@
+using Mlops.Onnx;
+using Mlops.OnnxRuntime;
+
+namespace Mlops.Training.Scoring;
+
+/// <summary>The export verifier's engine: the platform's ONNX Runtime binding, one environment per process.</summary>
+internal sealed class OnnxRuntimeScorer(IConfiguration configuration) : IOnnxModelScorer
+{
+    readonly Lazy<OnnxRuntimeEnvironment> _environment = new(() =>
+        new OnnxRuntimeEnvironment(new OnnxRuntimeOptions
+        {
+            LibraryPath = configuration["OnnxRuntime:LibraryPath"]
+                ?? throw new InvalidOperationException("OnnxRuntime:LibraryPath is not configured."),
+        }));
+
+    public IReadOnlyDictionary<string, float[]> Score(byte[] model, float[] features, int rows, int columns)
+    {
+        using var session = _environment.Value.CreateSession(model, new SessionSettings { IntraOpNumThreads = 1 });
+        using var result = session.Run(session.Inputs[0].Name, features, [rows, columns]);
+        return result.Names.ToDictionary(n => n, n => result.GetFloats(n).ToArray());
+    }
+}

@@ -1,0 +1,41 @@
+namespace Mlops.Training;
+
+/// <summary>Settings of the training service (section <c>Training</c>).</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Training";
+
+    /// <summary>Features service base address (training sets are streamed from it).</summary>
+    public string? FeaturesBaseAddress { get; set; }
+
+    /// <summary>Registry service base address (model artifacts are uploaded to it).</summary>
+    public string? RegistryBaseAddress { get; set; }
+
+    /// <summary>Address of the registry's <c>RegisterModelVersion</c> consumer (a MassTransit <c>queue:</c> address).</summary>
+    public string RegistryAddress { get; set; } = "queue:register-model-version";
+
+    /// <summary>Code version recorded with every run; <c>git rev-parse HEAD</c> at start-up when empty.</summary>
+    public string? CodeVersion { get; set; }
+
+    /// <summary>Prefix of the service's queue names (tests use unique ones).</summary>
+    public string EndpointPrefix { get; set; } = "training";
+
+    /// <summary>Queues disappear when the service stops (tests).</summary>
+    public bool TemporaryEndpoints { get; set; }
+
+    /// <summary>Fraction of the latest rows (by label time) held out for evaluation.</summary>
+    public double TestFraction { get; set; } = 0.2;
+
+    /// <summary>Fraction of the latest training rows used to rank search trials.</summary>
+    public double ValidationFraction { get; set; } = 0.2;
+
+    /// <summary>Smallest share of the minority class accepted.</summary>
+    public double MinMinorityFraction { get; set; } = 0.01;
+
+    /// <summary>Largest missing rate of a feature accepted.</summary>
+    public double MaxMissingRate { get; set; } = 0.95;
+
+    /// <summary>Fewest rows a run trains on.</summary>
+    public int MinRows { get; set; } = 50;
+}

@@ -1,0 +1,194 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Training;
+using Mlops.Testing;
+
+namespace Mlops.Training.Tests;
+
+/// <summary>The training pipeline saga end to end over RabbitMQ, with runs tracked in PostgreSQL.</summary>
+public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixture<TrainingAppFactory>
+{
+    const string FeatureSet = "fs-test-1";
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    StartTrainingRun Command(string label, int seed = 7, IReadOnlyList<SearchParameter>? search = null) => new()
+    {
+        RunId = NewId.NextGuid(),
+        ModelName = "deterioration-test",
+        FeatureSetVersion = FeatureSet,
+        DatasetVersion = "ds-test-1",
+        LabelName = label,
+        Algorithm = "gbdt",
+        Hyperparameters = new Dictionary<string, double> { ["rounds"] = 20, ["min_samples_leaf"] = 10 },
+        SearchSpace = search ?? [],
+        Seed = seed,
+        RequestedBy = "tests",
+    };
+
+    async Task<JsonElement> GetRunAsync(HttpClient http, Guid runId) =>
+        await http.GetFromJsonAsync<JsonElement>($"/api/training/runs/{runId}", Json);
+
+    async Task<JsonElement> WaitForStatusAsync(HttpClient http, Guid runId, params string[] statuses)
+    {
+        JsonElement view = default;
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var response = await http.GetAsync($"/api/training/runs/{runId}");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return false;
+            }
+
+            view = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+            return statuses.Contains(view.GetProperty("run").GetProperty("status").GetString());
+        }, $"run {runId} reaching {string.Join("/", statuses)}");
+        return view;
+    }
+
+    [Fact]
+    public async Task StartTrainingRun_SmallSyntheticSet_CompletesEveryStepWithMetricsArtifactsAndRegistration()
+    {
+        var label = PlatformInfrastructure.UniqueName("deteriorated");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(600, seed: 3, FeatureSet));
+        var command = Command(label, search: [new SearchParameter { Name = "max_leaves", Values = [4, 8] }]);
+        using var http = app.CreateClient();
+
+        await app.Services.GetRequiredService<IBus>().Publish(command);
+        var view = await WaitForStatusAsync(http, command.RunId, "Completed", "Failed");
+
+        var run = view.GetProperty("run");
+        Assert.Equal("Completed", run.GetProperty("status").GetString());
+        Assert.Equal("Completed", view.GetProperty("pipelineState").GetString());
+        var metrics = run.GetProperty("metrics");
+        Assert.InRange(metrics.GetProperty("auroc").GetDouble(), 0.6, 1.0);
+        Assert.True(metrics.GetProperty("export_max_probability_error").GetDouble() <= 1e-5);
+        Assert.Equal(600, metrics.GetProperty("rows").GetDouble());
+        Assert.Equal(120, metrics.GetProperty("test_rows").GetDouble());
+        Assert.Equal(FeatureSet, run.GetProperty("featureSetVersion").GetString());
+        Assert.Equal("ds-test-1", run.GetProperty("datasetVersion").GetString());
+        Assert.False(string.IsNullOrEmpty(run.GetProperty("codeVersion").GetString()));
+        Assert.Equal(7, run.GetProperty("seed").GetInt32());
+        Assert.Equal(64, run.GetProperty("trainingSetSha256").GetString()!.Length);
+        Assert.True(run.GetProperty("durationMs").GetDouble() > 0);
+        Assert.Equal(2, run.GetProperty("childRunIds").GetArrayLength());
+        var artifacts = run.GetProperty("artifacts").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("sha256").GetString()!);
+        Assert.Equal(["data-validation.json", "evaluation.json", "model.onnx"], artifacts.Keys.Order().ToArray());
+
+        var model = await http.GetByteArrayAsync($"/api/training/runs/{command.RunId}/artifacts/model");
+        var sha = Convert.ToHexStringLower(SHA256.HashData(model));
+        Assert.Equal(artifacts["model.onnx"], sha);
+
+        using var registry = new HttpClient { BaseAddress = app.Registry.BaseAddress };
+        Assert.Equal(model, await registry.GetByteArrayAsync($"api/registry/artifacts/{sha}"));
+        var version = $"1.0.0-run.{command.RunId:N}";
+        JsonElement registered = default;
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var response = await registry.GetAsync($"api/registry/models/deterioration-test/versions/{version}");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return false;
+            }
+
+            registered = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+            return true;
+        }, "the registry recording the version sent by RegisterModelVersion");
+        var text = registered.GetRawText();
+        Assert.Contains(sha, text);
+        Assert.Contains(command.RunId.ToString(), text);
+        Assert.Contains(FeatureSet, text);
+
+        var child = await GetRunAsync(http, run.GetProperty("childRunIds")[0].GetGuid());
+        Assert.Equal(command.RunId, child.GetProperty("run").GetProperty("parentRunId").GetGuid());
+        Assert.Equal(4, child.GetProperty("run").GetProperty("parameters").GetProperty("max_leaves").GetDouble());
+        Assert.True(child.GetProperty("run").GetProperty("metrics").TryGetProperty("validation_auroc", out _));
+
+        var list = await http.GetFromJsonAsync<JsonElement>("/api/training/runs?model=deterioration-test", Json);
+        Assert.Contains(list.EnumerateArray(), r => r.GetProperty("runId").GetGuid() == command.RunId);
+    }
+
+    [Fact]
+    public async Task StartTrainingRun_SingleClassLabel_FailsAtValidationWithReason()
+    {
+        var label = PlatformInfrastructure.UniqueName("never");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(200, seed: 4, FeatureSet, constantLabel: 0));
+        var command = Command(label);
+        using var http = app.CreateClient();
+
+        await app.Services.GetRequiredService<IBus>().Publish(command);
+        var view = await WaitForStatusAsync(http, command.RunId, "Completed", "Failed");
+
+        var run = view.GetProperty("run");
+        Assert.Equal("Failed", run.GetProperty("status").GetString());
+        Assert.Equal("Failed", view.GetProperty("pipelineState").GetString());
+        Assert.Equal(TrainingSteps.ValidateData, run.GetProperty("failedStep").GetString());
+        Assert.Contains("single class", run.GetProperty("failureReason").GetString());
+        Assert.DoesNotContain(run.GetProperty("artifacts").EnumerateArray(), a => a.GetProperty("name").GetString() == "model.onnx");
+    }
+
+    [Fact]
+    public async Task CancelEndpoint_RunStreamingItsTrainingSet_EndsCancelledWithoutModel()
+    {
+        var label = PlatformInfrastructure.UniqueName("slow");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(300, seed: 5, FeatureSet));
+        var streaming = app.TrainingSets.Gate(label);
+        using var http = app.CreateClient();
+        var body = new { modelName = "deterioration-test", featureSetVersion = FeatureSet, datasetVersion = "ds-test-1", labelName = label, algorithm = "gbdt", seed = 1, requestedBy = "tests" };
+
+        var response = await http.PostAsJsonAsync("/api/training/runs", body);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var runId = (await response.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("runId").GetGuid();
+        await streaming.WaitAsync(Eventually.DefaultTimeout);
+        var during = await GetRunAsync(http, runId);
+        Assert.Equal(TrainingSteps.ValidateData, during.GetProperty("currentStep").GetString());
+
+        var cancel = await http.PostAsJsonAsync($"/api/training/runs/{runId}/cancel", new { requestedBy = "tests" });
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        var view = await WaitForStatusAsync(http, runId, "Cancelled", "Completed", "Failed");
+        app.TrainingSets.Open(label);
+
+        Assert.Equal("Cancelled", view.GetProperty("run").GetProperty("status").GetString());
+        Assert.Equal("Cancelled", view.GetProperty("pipelineState").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/training/runs/{runId}/artifacts/model")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TwoRuns_SameInputsAndSeed_ByteIdenticalModels()
+    {
+        var label = PlatformInfrastructure.UniqueName("repeat");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(400, seed: 6, FeatureSet));
+        var first = Command(label, seed: 11) with { Hyperparameters = new Dictionary<string, double> { ["rounds"] = 20, ["row_subsample"] = 0.7, ["column_subsample"] = 0.7 } };
+        var second = first with { RunId = NewId.NextGuid() };
+        using var http = app.CreateClient();
+        var bus = app.Services.GetRequiredService<IBus>();
+
+        await bus.Publish(first);
+        await bus.Publish(second);
+        await WaitForStatusAsync(http, first.RunId, "Completed", "Failed");
+        await WaitForStatusAsync(http, second.RunId, "Completed", "Failed");
+
+        var comparison = await http.GetFromJsonAsync<JsonElement>($"/api/training/runs/compare?a={first.RunId}&b={second.RunId}", Json);
+        Assert.True(comparison.GetProperty("sameModel").GetBoolean());
+        Assert.True(comparison.GetProperty("sameTrainingSet").GetBoolean());
+        Assert.Equal(0, comparison.GetProperty("metrics").GetProperty("auroc").GetProperty("difference").GetDouble());
+        var a = await http.GetByteArrayAsync($"/api/training/runs/{first.RunId}/artifacts/model");
+        var b = await http.GetByteArrayAsync($"/api/training/runs/{second.RunId}/artifacts/model");
+        Assert.Equal(SHA256.HashData(a), SHA256.HashData(b));
+    }
+
+    [Fact]
+    public async Task PostRun_BadBody_Returns400NamingEveryBadField()
+    {
+        using var http = app.CreateClient();
+        var response = await http.PostAsJsonAsync("/api/training/runs", new { modelName = "m", algorithm = "svm", hyperparameters = new { rounds = 5 }, requestedBy = "tests" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("errors");
+        var fields = errors.EnumerateObject().Select(p => p.Name).Order().ToArray();
+        Assert.Equal(["algorithm", "datasetVersion", "featureSetVersion", "labelName"], fields);
+    }
+}
