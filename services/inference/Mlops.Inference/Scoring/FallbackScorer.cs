@@ -14,6 +14,27 @@ public static class FallbackScorer
     /// <summary>Features the rule reads.</summary>
     public static readonly IReadOnlyList<string> Features = ["heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp"];
 
+    /// <summary>
+    /// Where the feature service publishes each vital's latest value (see features.json); accepted beside the bare
+    /// code so vectors from <c>features.v1</c> and inline requests both work.
+    /// </summary>
+    public const string LatestVitalSuffix = "_last_24h";
+
+    /// <summary>The five vitals by bare code, taken from the bare code or its latest-value feature.</summary>
+    public static IReadOnlyDictionary<string, double?> ResolveVitals(IReadOnlyDictionary<string, double?> features)
+    {
+        var vitals = new Dictionary<string, double?>(StringComparer.Ordinal);
+        foreach (var code in Features)
+        {
+            if (features.TryGetValue(code, out var value) || features.TryGetValue(code + LatestVitalSuffix, out value))
+            {
+                vitals[code] = value;
+            }
+        }
+
+        return vitals;
+    }
+
     /// <summary>The summed points (0–15) for the five vitals.</summary>
     public static int Points(double heartRate, double respiratoryRate, double spo2, double temperature, double systolicBp) =>
         RespiratoryRate(respiratoryRate) + Saturation(spo2) + SystolicBp(systolicBp) + HeartRate(heartRate) + Temperature(temperature);

@@ -16,8 +16,9 @@ public sealed class Predictor(ModelHost host, DynamicBatcher batcher)
         var model = host.Lease();
         if (model is null)
         {
-            Validate(features, FallbackScorer.Features);
-            var probability = FallbackScorer.Score(features);
+            var vitals = FallbackScorer.ResolveVitals(features);
+            Validate(vitals, FallbackScorer.Features);
+            var probability = FallbackScorer.Score(vitals);
             InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
             return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true);
         }
