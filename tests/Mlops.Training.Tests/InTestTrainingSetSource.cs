@@ -54,6 +54,9 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource
                 features[data.ColumnNames[c]] = float.IsNaN(v) ? null : v;
             }
 
+            // A categorical code the fixture names as the subgroup feature.
+            features["ward"] = r % 3;
+
             return new TrainingSetRow($"patient-{r % 97}", $"label-{r}", start.AddHours(r), constantLabel ?? data.Labels[r], featureSetVersion, features);
         }).ToArray();
     }

@@ -47,6 +47,8 @@ public sealed class TrainingAppFactory : WebApplicationFactory<Program>, IAsyncL
         // The sender must declare the registry's queue as the registry does (auto-delete), or the broker refuses it.
         builder.UseSetting("Training:RegistryAddress", $"queue:{_registryPrefix}-register-model-version?autodelete=true");
         builder.UseSetting("Training:MinRows", "50");
+        builder.UseSetting("Training:SubgroupFeature", "ward");
+        builder.UseSetting("Training:LatencySamples", "200");
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ITrainingSetSource>(TrainingSets);

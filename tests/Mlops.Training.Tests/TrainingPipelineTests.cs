@@ -76,7 +76,10 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixtur
         Assert.True(run.GetProperty("durationMs").GetDouble() > 0);
         Assert.Equal(2, run.GetProperty("childRunIds").GetArrayLength());
         var artifacts = run.GetProperty("artifacts").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("sha256").GetString()!);
-        Assert.Equal(["data-validation.json", "evaluation.json", "model.onnx"], artifacts.Keys.Order().ToArray());
+        Assert.Equal(["data-validation.json", "evaluation.json", "model.onnx", "subgroups.json"], artifacts.Keys.Order().ToArray());
+        Assert.InRange(metrics.GetProperty("p99_latency_ms").GetDouble(), 1e-6, 1000);
+        Assert.True(metrics.GetProperty("p50_latency_ms").GetDouble() <= metrics.GetProperty("p99_latency_ms").GetDouble());
+        Assert.InRange(metrics.GetProperty("subgroup_auroc_gap").GetDouble(), 0, 1);
 
         var model = await http.GetByteArrayAsync($"/api/training/runs/{command.RunId}/artifacts/model");
         var sha = Convert.ToHexStringLower(SHA256.HashData(model));
@@ -101,11 +104,20 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixtur
         Assert.Contains(sha, text);
         Assert.Contains(command.RunId.ToString(), text);
         Assert.Contains(FeatureSet, text);
+        var subgroups = registered.GetRawText();
+        foreach (var ward in new[] { "ward:0", "ward:1", "ward:2" })
+        {
+            Assert.Contains($"\"{ward}\"", subgroups);
+        }
 
         var child = await GetRunAsync(http, run.GetProperty("childRunIds")[0].GetGuid());
         Assert.Equal(command.RunId, child.GetProperty("run").GetProperty("parentRunId").GetGuid());
         Assert.Equal(4, child.GetProperty("run").GetProperty("parameters").GetProperty("max_leaves").GetDouble());
         Assert.True(child.GetProperty("run").GetProperty("metrics").TryGetProperty("validation_auroc", out _));
+
+        var workspaceStore = app.Services.GetRequiredService<Pipeline.WorkspaceStore>();
+        await Eventually.WaitUntilAsync(async () => await workspaceStore.LoadAsync(command.RunId, "model", CancellationToken.None) is null,
+            "the ended run's intermediate outputs being dropped");
 
         var list = await http.GetFromJsonAsync<JsonElement>("/api/training/runs?model=deterioration-test", Json);
         Assert.Contains(list.EnumerateArray(), r => r.GetProperty("runId").GetGuid() == command.RunId);
@@ -178,6 +190,85 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixtur
         var a = await http.GetByteArrayAsync($"/api/training/runs/{first.RunId}/artifacts/model");
         var b = await http.GetByteArrayAsync($"/api/training/runs/{second.RunId}/artifacts/model");
         Assert.Equal(SHA256.HashData(a), SHA256.HashData(b));
+    }
+
+    [Fact]
+    public async Task Steps_EachInAFreshWorkspace_LoadInputsFromDatabaseAndExportTheUninterruptedRunsModel()
+    {
+        var label = PlatformInfrastructure.UniqueName("restart");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(400, seed: 9, FeatureSet));
+        var uninterrupted = Command(label, seed: 5) with
+        {
+            Algorithm = "bagged_gbdt",
+            Hyperparameters = new Dictionary<string, double> { ["rounds"] = 10, ["members"] = 3, ["row_subsample"] = 0.8 },
+        };
+        var restarted = uninterrupted with { RunId = NewId.NextGuid() };
+        using var http = app.CreateClient();
+        await app.Services.GetRequiredService<IBus>().Publish(uninterrupted);
+        Assert.Equal("Completed", (await WaitForStatusAsync(http, uninterrupted.RunId, "Completed", "Failed")).GetProperty("run").GetProperty("status").GetString());
+
+        // A new workspace entry per step is what a restarted process or another replica sees: nothing in memory.
+        string[] steps = [TrainingSteps.ValidateData, TrainingSteps.BuildTrainingSet, TrainingSteps.Split, TrainingSteps.Train,
+            TrainingSteps.Evaluate, TrainingSteps.Export, TrainingSteps.Verify];
+        foreach (var step in steps)
+        {
+            using var scope = app.Services.CreateScope();
+            await scope.ServiceProvider.GetRequiredService<Pipeline.TrainingStepRunner>()
+                .RunAsync(restarted, step, new Pipeline.RunWorkspace.Entry(), CancellationToken.None);
+        }
+
+        var a = await http.GetByteArrayAsync($"/api/training/runs/{uninterrupted.RunId}/artifacts/model");
+        var b = await http.GetByteArrayAsync($"/api/training/runs/{restarted.RunId}/artifacts/model");
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(a)), Convert.ToHexString(SHA256.HashData(b)));
+        var comparison = await http.GetFromJsonAsync<JsonElement>($"/api/training/runs/compare?a={uninterrupted.RunId}&b={restarted.RunId}", Json);
+        Assert.True(comparison.GetProperty("sameTrainingSet").GetBoolean());
+        Assert.Equal(0, comparison.GetProperty("metrics").GetProperty("auroc").GetProperty("difference").GetDouble());
+        Assert.True((await GetRunAsync(http, restarted.RunId)).GetProperty("run").GetProperty("metrics").GetProperty("export_max_probability_error").GetDouble() < 1e-5);
+    }
+
+    [Fact]
+    public async Task StepWithoutStoredInputs_FreshWorkspace_FailsNamingTheMissingInput()
+    {
+        var command = Command(PlatformInfrastructure.UniqueName("nothing"));
+        using var scope = app.Services.CreateScope();
+        var runner = scope.ServiceProvider.GetRequiredService<Pipeline.TrainingStepRunner>();
+        await scope.ServiceProvider.GetRequiredService<Tracking.RunStore>().CreateAsync(Tracking.RunRecords.FromRequest(command, "test"), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<Pipeline.TrainingStepException>(() =>
+            runner.RunAsync(command, TrainingSteps.Train, new Pipeline.RunWorkspace.Entry(), CancellationToken.None));
+
+        Assert.Contains("training rows", error.Message);
+    }
+
+    public static TheoryData<string> OtherAlgorithms => ["logistic_regression", "random_search"];
+
+    [Theory]
+    [MemberData(nameof(OtherAlgorithms))]
+    public async Task StartTrainingRun_OtherAlgorithmsAndRandomSearch_CompleteWithMetricsAndVerifiedExport(string kind)
+    {
+        var label = PlatformInfrastructure.UniqueName(kind.Replace('_', '-'));
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(400, seed: 12, FeatureSet));
+        var command = kind == "logistic_regression"
+            ? Command(label) with { Algorithm = "logistic_regression", Hyperparameters = new Dictionary<string, double> { ["l2"] = 2 } }
+            : Command(label, search:
+                [
+                    new SearchParameter { Name = "learning_rate", Low = 0.03, High = 0.3, Log = true },
+                    new SearchParameter { Name = "max_leaves", Low = 4, High = 16, Integer = true },
+                ]) with { SearchTrials = 3 };
+        using var http = app.CreateClient();
+
+        await app.Services.GetRequiredService<IBus>().Publish(command);
+        var run = (await WaitForStatusAsync(http, command.RunId, "Completed", "Failed")).GetProperty("run");
+
+        Assert.Equal("Completed", run.GetProperty("status").GetString());
+        var metrics = run.GetProperty("metrics");
+        Assert.InRange(metrics.GetProperty("auroc").GetDouble(), 0.55, 1.0);
+        Assert.True(metrics.GetProperty("export_max_probability_error").GetDouble() <= 1e-5);
+        Assert.Equal(kind == "random_search" ? 3 : 0, run.GetProperty("childRunIds").GetArrayLength());
+        if (kind == "random_search")
+        {
+            Assert.True(metrics.TryGetProperty("best_validation_auroc", out _));
+        }
     }
 
     [Fact]

@@ -38,4 +38,22 @@ public sealed class TrainingOptions
 
     /// <summary>Fewest rows a run trains on.</summary>
     public int MinRows { get; set; } = 50;
+
+    /// <summary>
+    /// Keep a run's rows, matrix and model in memory between its steps (a cache: every step also stores its outputs in
+    /// the database). False frees them after each step, and each step loads its inputs from the database.
+    /// </summary>
+    public bool KeepWorkspaceInMemory { get; set; } = true;
+
+    /// <summary>
+    /// Feature whose value defines the subgroups evaluation reports on (fairness view, e.g. a ward or sex code); none
+    /// when empty. <c>StartTrainingRun</c> has no field for it yet, so it is a service setting.
+    /// </summary>
+    public string? SubgroupFeature { get; set; }
+
+    /// <summary>Most distinct values the subgroup feature may take in the test rows (a continuous feature is refused).</summary>
+    public int MaxSubgroups { get; set; } = 20;
+
+    /// <summary>One-row predictions timed through ONNX Runtime in the Verify step.</summary>
+    public int LatencySamples { get; set; } = 1000;
 }

@@ -27,9 +27,13 @@ internal static class TrainingServiceExtensions
         builder.Services.TryAddSingleton(CodeVersion.Resolve(options.CodeVersion, builder.Environment.ContentRootPath));
         builder.Services.TryAddSingleton<RunStore>();
         builder.Services.TryAddSingleton<RunWorkspace>();
+        builder.Services.TryAddSingleton<WorkspaceStore>();
+        builder.Services.TryAddScoped<TrainingStepRunner>();
         // Scoped: it holds typed HTTP clients, which must not be captured for the process's lifetime.
         builder.Services.TryAddScoped<TrainingPipeline>();
-        builder.Services.TryAddSingleton<IOnnxModelScorer, OnnxRuntimeScorer>();
+        builder.Services.TryAddSingleton<OnnxRuntimeScorer>();
+        builder.Services.TryAddSingleton<IOnnxModelScorer>(sp => sp.GetRequiredService<OnnxRuntimeScorer>());
+        builder.Services.TryAddSingleton<IOnnxLatencyProbe>(sp => sp.GetRequiredService<OnnxRuntimeScorer>());
         builder.Services.AddHostedService<RunStoreInitializer>();
         builder.Services.AddHttpClient<ITrainingSetSource, HttpTrainingSetSource>((sp, http) =>
         {

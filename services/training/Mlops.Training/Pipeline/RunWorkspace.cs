@@ -7,8 +7,8 @@ using Mlops.Training.Data;
 namespace Mlops.Training.Pipeline;
 
 /// <summary>
-/// In-process objects a run's steps hand to each other (rows, matrices, the fitted model). What must survive is
-/// persisted by the run store; a restart mid-run loses the workspace and the next step fails with that reason.
+/// In-process objects a run's steps hand to each other (rows, matrices, the fitted model): a cache in front of the
+/// <see cref="WorkspaceStore"/>, from which a step reloads what this process does not hold (restart, other replica).
 /// </summary>
 public sealed class RunWorkspace
 {

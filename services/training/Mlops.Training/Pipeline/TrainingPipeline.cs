@@ -14,14 +14,18 @@ using Mlops.Training.Algorithms.Gbdt;
 using Mlops.Training.Algorithms.Linear;
 using Mlops.Training.Algorithms.Search;
 using Mlops.Training.Data;
+using Mlops.Training.Scoring;
 using Mlops.Training.Tracking;
 
 namespace Mlops.Training.Pipeline;
 
 /// <summary>The work of each step (everything but registration); results go to the workspace and the run store.</summary>
 public sealed class TrainingPipeline(
-    ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOptions<TrainingOptions> options)
+    ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOnnxLatencyProbe latency, IOptions<TrainingOptions> options)
 {
+    /// <summary>Artifact with the evaluation per subgroup (when <see cref="TrainingOptions.SubgroupFeature"/> is set).</summary>
+    public const string SubgroupsArtifact = "subgroups.json";
+
     public static readonly IReadOnlyList<string> Algorithms = ["gbdt", "logistic_regression", "bagged_gbdt"];
 
     /// <summary>Hyperparameter names each algorithm accepts.</summary>
@@ -224,7 +228,42 @@ public sealed class TrainingPipeline(
             ["brier"] = report.Brier,
             ["ece"] = report.ExpectedCalibrationError,
         }, ct);
+        if (!string.IsNullOrWhiteSpace(Options.SubgroupFeature))
+        {
+            await EvaluateSubgroupsAsync(request, test, model.PredictProbabilities(test), Options.SubgroupFeature, ct);
+        }
     }
+
+    async Task EvaluateSubgroupsAsync(StartTrainingRun request, TabularData test, double[] probabilities, string feature, CancellationToken ct)
+    {
+        var column = test.ColumnNames.ToList().IndexOf(feature);
+        if (column < 0)
+        {
+            throw new TrainingStepException($"the subgroup feature '{feature}' is not in the training set ({string.Join(", ", test.ColumnNames)})");
+        }
+
+        var groups = Enumerable.Range(0, test.Rows).Select(r => GroupOf(test.Row(r)[column])).ToArray();
+        var distinct = groups.Distinct().Count();
+        if (distinct > Options.MaxSubgroups)
+        {
+            throw new TrainingStepException(
+                $"the subgroup feature '{feature}' takes {distinct} values in the test rows; at most {Options.MaxSubgroups} define subgroups");
+        }
+
+        var reports = SubgroupMetrics.Evaluate(test.Labels, probabilities, groups);
+        await runs.PutArtifactAsync(request.RunId, SubgroupsArtifact, "application/json",
+            JsonSerializer.SerializeToUtf8Bytes(new SubgroupEvaluation(feature, reports), Json), ct);
+        var aurocs = reports.Values.Select(r => r.Auroc).Where(double.IsFinite).ToArray();
+        if (aurocs.Length > 0)
+        {
+            await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double> { ["subgroup_auroc_gap"] = aurocs.Max() - aurocs.Min() }, ct);
+        }
+    }
+
+    static string GroupOf(float value) => float.IsNaN(value) ? "missing" : value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a run's <see cref="SubgroupsArtifact"/>.</summary>
+    public static SubgroupEvaluation? ReadSubgroups(byte[] json) => JsonSerializer.Deserialize<SubgroupEvaluation>(json, Json);
 
     public async Task<string> ExportAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
     {
@@ -242,6 +281,14 @@ public sealed class TrainingPipeline(
             ["export_max_probability_error"] = result.MaxProbabilityError,
             ["export_max_std_error"] = result.MaxStandardDeviationError,
         }, ct);
+        var timing = latency.SinglePrediction(Require(work.Onnx, "ONNX export"), Require(work.TestSet, "test rows"), Options.LatencySamples);
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
+        {
+            ["p50_latency_ms"] = timing.P50Microseconds / 1000,
+            ["p95_latency_ms"] = timing.P95Microseconds / 1000,
+            ["p99_latency_ms"] = timing.P99Microseconds / 1000,
+            ["max_latency_ms"] = timing.MaxMicroseconds / 1000,
+        }, ct);
         if (!result.Passed)
         {
             throw new TrainingStepException(
@@ -253,9 +300,12 @@ public sealed class TrainingPipeline(
     static (TabularData Earlier, TabularData Later) SplitByTime(TabularData data, double fraction)
     {
         var later = (int)Math.Round(data.Rows * fraction);
-        var cut = data.Rows - later;
-        return (data.Select(Enumerable.Range(0, cut).ToArray()), data.Select(Enumerable.Range(cut, later).ToArray()));
+        return SplitAt(data, data.Rows - later);
     }
+
+    /// <summary>The first <paramref name="cut"/> rows and the rest.</summary>
+    public static (TabularData Earlier, TabularData Later) SplitAt(TabularData data, int cut) =>
+        (data.Select(Enumerable.Range(0, cut).ToArray()), data.Select(Enumerable.Range(cut, data.Rows - cut).ToArray()));
 
     static IBinaryClassifier Fit(string algorithm, TabularData data, IReadOnlyDictionary<string, double> parameters, int seed)
     {
@@ -281,5 +331,8 @@ public sealed class TrainingPipeline(
             : new RangeDomain(p.Name, p.Low ?? 0, p.High ?? 0, p.Log, p.Integer);
 
     static T Require<T>(T? value, string what) where T : class =>
-        value ?? throw new TrainingStepException($"the run's {what} is not in this process (the service restarted mid-run); start the run again");
+        value ?? throw new TrainingStepException($"the run's {what} is neither in this process nor stored by an earlier step");
 }
+
+/// <summary>Evaluation per value of the subgroup feature (the <c>subgroups.json</c> artifact).</summary>
+public sealed record SubgroupEvaluation(string Feature, IReadOnlyDictionary<string, EvaluationReport> Groups);

@@ -12,7 +12,7 @@ namespace Mlops.Training.Pipeline;
 
 /// <summary>Runs one step of a run and reports completion or failure to the saga.</summary>
 public sealed class TrainingStepConsumer(
-    TrainingPipeline pipeline, RunWorkspace workspace, RunStore runs, IModelArtifactSink artifacts, CodeVersion codeVersion,
+    TrainingStepRunner runner, RunWorkspace workspace, RunStore runs, IModelArtifactSink artifacts, CodeVersion codeVersion,
     IOptions<TrainingOptions> options, ILogger<TrainingStepConsumer> logger) : IConsumer<ExecuteTrainingStep>
 {
     public async Task Consume(ConsumeContext<ExecuteTrainingStep> context)
@@ -32,29 +32,21 @@ public sealed class TrainingStepConsumer(
         string? artifactSha = null;
         try
         {
-            if (step == TrainingSteps.ValidateData)
+            if (step == TrainingSteps.Register)
             {
-                await runs.CreateAsync(RunRecords.FromRequest(request, codeVersion.Value), ct);
+                await runner.PrepareAsync(request, step, work, ct);
+                artifactSha = await RegisterAsync(context, request, work, ct);
             }
-
-            await runs.SetStepAsync(runId, step, ct);
-            switch (step)
+            else
             {
-                case TrainingSteps.ValidateData: await pipeline.ValidateDataAsync(request, work, ct); break;
-                case TrainingSteps.BuildTrainingSet: await pipeline.BuildTrainingSetAsync(request, work, ct); break;
-                case TrainingSteps.Split: await pipeline.SplitAsync(request, work, ct); break;
-                case TrainingSteps.Train: await pipeline.TrainAsync(request, work, new TrialRecorder(runs, request, codeVersion.Value), ct); break;
-                case TrainingSteps.Evaluate: await pipeline.EvaluateAsync(request, work, ct); break;
-                case TrainingSteps.Export: artifactSha = await pipeline.ExportAsync(request, work, ct); break;
-                case TrainingSteps.Verify: await pipeline.VerifyAsync(request, work, ct); break;
-                case TrainingSteps.Register: artifactSha = await RegisterAsync(context, request, work, ct); break;
-                default: throw new TrainingStepException($"unknown step '{step}'");
+                artifactSha = await runner.RunAsync(request, step, work, ct);
             }
         }
         catch (OperationCanceledException) when (work.Cancellation.IsCancellationRequested)
         {
             logger.LogInformation("Run {RunId} cancelled during {Step}", runId, step);
             workspace.Release(runId);
+            await runner.ForgetAsync(runId, CancellationToken.None);
             return;
         }
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
@@ -63,12 +55,18 @@ public sealed class TrainingStepConsumer(
             logger.LogWarning(e, "Run {RunId} failed at {Step}", runId, step);
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             workspace.Release(runId);
+            await runner.ForgetAsync(runId, CancellationToken.None);
             var reason = e is TrainingStepException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             await context.Publish(new TrainingStepFailed { RunId = runId, Step = step, Reason = reason });
             return;
         }
 
+        // The stored outputs outlive registration (a redelivered Register needs them); RunOutcomeConsumer drops them.
         if (step == TrainingSteps.Register)
+        {
+            workspace.Release(runId);
+        }
+        else if (!options.Value.KeepWorkspaceInMemory)
         {
             workspace.Release(runId);
         }
@@ -85,6 +83,9 @@ public sealed class TrainingStepConsumer(
         var data = work.Data;
         var ensemble = work.Model is Algorithms.Ensembles.BaggedEnsemble;
         var evaluation = work.Evaluation;
+        var subgroups = await runs.GetArtifactAsync(request.RunId, TrainingPipeline.SubgroupsArtifact, ct) is { } stored
+            ? TrainingPipeline.ReadSubgroups(stored.Content)
+            : null;
         var endpoint = await context.GetSendEndpoint(new Uri(options.Value.RegistryAddress));
         // A queue the broker refuses to declare (e.g. declared with other flags) would make the send wait forever.
         using var sendTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -104,6 +105,9 @@ public sealed class TrainingStepConsumer(
             Metrics = new ModelMetrics
             {
                 Overall = run.Metrics,
+                Subgroups = subgroups?.Groups.ToDictionary(
+                    g => $"{subgroups.Feature}:{g.Key}",
+                    g => (IReadOnlyDictionary<string, double>)SubgroupMetricsOf(g.Value)) ?? [],
                 Checks = new Dictionary<string, bool> { ["leakage"] = true, ["export_verified"] = true },
                 Calibration = evaluation?.Reliability.Where(b => b.Count > 0)
                     .Select(b => new CalibrationBin { MeanPredicted = b.MeanPredicted, ObservedRate = b.ObservedRate, Count = b.Count }).ToArray() ?? [],
@@ -116,6 +120,18 @@ public sealed class TrainingStepConsumer(
         }, sendTimeout.Token);
         return sha;
     }
+
+    // Undefined metrics (AUROC of a one-class subgroup) are left out, as in the run's metrics.
+    static Dictionary<string, double> SubgroupMetricsOf(Algorithms.Evaluation.EvaluationReport report) => new Dictionary<string, double>
+    {
+        ["count"] = report.Count,
+        ["positives"] = report.Positives,
+        ["auroc"] = report.Auroc,
+        ["auprc"] = report.Auprc,
+        ["log_loss"] = report.LogLoss,
+        ["brier"] = report.Brier,
+        ["ece"] = report.ExpectedCalibrationError,
+    }.Where(m => double.IsFinite(m.Value)).ToDictionary();
 }
 
 /// <summary>One step at a time per process: steps are CPU-bound and the learners parallelise internally.</summary>
@@ -134,16 +150,26 @@ public sealed class CancelRunningStepConsumer(RunWorkspace workspace) : IConsume
     }
 }
 
-/// <summary>Writes a run's outcome into experiment tracking.</summary>
-public sealed class RunOutcomeConsumer(RunStore runs) :
+/// <summary>Writes a run's outcome into experiment tracking and drops its intermediate outputs.</summary>
+public sealed class RunOutcomeConsumer(RunStore runs, WorkspaceStore workspaceStore) :
     IConsumer<TrainingRunCompleted>, IConsumer<TrainingRunFailed>, IConsumer<TrainingRunCancelled>
 {
-    public Task Consume(ConsumeContext<TrainingRunCompleted> context) =>
-        runs.FinishAsync(context.Message.RunId, RunStatus.Completed, null, null, context.CancellationToken);
+    public async Task Consume(ConsumeContext<TrainingRunCompleted> context)
+    {
+        await runs.FinishAsync(context.Message.RunId, RunStatus.Completed, null, null, context.CancellationToken);
+        await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
+    }
 
-    public Task Consume(ConsumeContext<TrainingRunFailed> context) =>
-        runs.FinishAsync(context.Message.RunId, RunStatus.Failed, context.Message.Step, context.Message.Reason, context.CancellationToken);
+    public async Task Consume(ConsumeContext<TrainingRunFailed> context)
+    {
+        await runs.FinishAsync(context.Message.RunId, RunStatus.Failed, context.Message.Step, context.Message.Reason, context.CancellationToken);
+        await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
+    }
 
-    public Task Consume(ConsumeContext<TrainingRunCancelled> context) =>
-        runs.FinishAsync(context.Message.RunId, RunStatus.Cancelled, context.Message.Step, $"cancelled by {context.Message.CancelledBy}", context.CancellationToken);
+    // A run cancelled between steps has no step in flight to clean up after it.
+    public async Task Consume(ConsumeContext<TrainingRunCancelled> context)
+    {
+        await runs.FinishAsync(context.Message.RunId, RunStatus.Cancelled, context.Message.Step, $"cancelled by {context.Message.CancelledBy}", context.CancellationToken);
+        await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
+    }
 }

@@ -43,6 +43,13 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             content bytea NOT NULL,
             created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
             PRIMARY KEY (run_id, name));
+        CREATE TABLE IF NOT EXISTS training_run_workspace (
+            run_id uuid NOT NULL,
+            name text NOT NULL,
+            step text NOT NULL,
+            content bytea NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (run_id, name));
         """;
 
     const string Columns = """
