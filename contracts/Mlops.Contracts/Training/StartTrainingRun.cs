@@ -38,6 +38,9 @@ public sealed record StartTrainingRun
 
     /// <summary>Who asked for the run.</summary>
     public required string RequestedBy { get; init; }
+
+    /// <summary>Feature whose value defines subgroups for the fairness view; the service's default when null.</summary>
+    public string? SubgroupFeature { get; init; }
 }
 
 /// <summary>One searched hyperparameter: either explicit values, or a range.</summary>

@@ -12,7 +12,7 @@ public static class TrainingApi
     /// <summary>Body of <c>POST /api/training/runs</c>: the fields of <see cref="StartTrainingRun"/> without the run id.</summary>
     public sealed record StartRunRequest(
         string? ModelName, string? ModelVersion, string? FeatureSetVersion, string? DatasetVersion, string? LabelName, string? Algorithm,
-        Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy);
+        Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy, string? SubgroupFeature = null);
 
     /// <summary>Body of the cancel request.</summary>
     public sealed record CancelRequest(string? RequestedBy);
@@ -58,6 +58,7 @@ public static class TrainingApi
             SearchTrials = body.SearchTrials ?? 0,
             Seed = body.Seed ?? 0,
             RequestedBy = body.RequestedBy!,
+            SubgroupFeature = string.IsNullOrWhiteSpace(body.SubgroupFeature) ? null : body.SubgroupFeature,
         };
 
         // Recorded before it is sent, so the run is visible the moment its id is returned.

@@ -228,9 +228,10 @@ public sealed class TrainingPipeline(
             ["brier"] = report.Brier,
             ["ece"] = report.ExpectedCalibrationError,
         }, ct);
-        if (!string.IsNullOrWhiteSpace(Options.SubgroupFeature))
+        var subgroupFeature = request.SubgroupFeature ?? Options.SubgroupFeature;
+        if (!string.IsNullOrWhiteSpace(subgroupFeature))
         {
-            await EvaluateSubgroupsAsync(request, test, model.PredictProbabilities(test), Options.SubgroupFeature, ct);
+            await EvaluateSubgroupsAsync(request, test, model.PredictProbabilities(test), subgroupFeature, ct);
         }
     }
 
