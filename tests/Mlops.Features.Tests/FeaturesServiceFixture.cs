@@ -53,17 +53,20 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
 
     public NpgsqlDataSource CreateDataSource() => NpgsqlDataSource.Create(ConnectionString);
 
-    /// <summary>Publishes an observation the way ingestion's relay does (event id = observation id).</summary>
+    /// <summary>Publishes an observation to the collection's topic the way ingestion's relay does.</summary>
     public Task PublishAsync(ObservationAccepted observation) =>
-        Services.GetRequiredService<IEventProducer>().ProduceEnvelopeAsync(ObservationsTopic, new EventEnvelope<ObservationAccepted>
-        {
-            Id = observation.ObservationId,
-            Source = "/services/ingestion",
-            Type = EnvelopeSerializer.EventTypeOf(typeof(ObservationAccepted)),
-            Time = observation.RecordedAt,
-            Subject = observation.EntityId,
-            Data = observation,
-        });
+        Services.GetRequiredService<IEventProducer>().ProduceEnvelopeAsync(ObservationsTopic, Envelope(observation));
+
+    /// <summary>The envelope ingestion's relay publishes for an observation (event id = observation id).</summary>
+    public static EventEnvelope<ObservationAccepted> Envelope(ObservationAccepted observation) => new()
+    {
+        Id = observation.ObservationId,
+        Source = "/services/ingestion",
+        Type = EnvelopeSerializer.EventTypeOf(typeof(ObservationAccepted)),
+        Time = observation.RecordedAt,
+        Subject = observation.EntityId,
+        Data = observation,
+    };
 
     async Task IAsyncLifetime.DisposeAsync()
     {

@@ -20,8 +20,7 @@ public static class KafkaServiceCollectionExtensions
     {
         builder.Services.AddOptions<KafkaOptions>().Bind(builder.Configuration.GetSection(KafkaOptions.SectionName));
         builder.Services.TryAddSingleton<KafkaClientConfigFactory>();
-        builder.Services.TryAddSingleton<KafkaEventProducer>();
-        builder.Services.TryAddSingleton<IEventProducer>(sp => sp.GetRequiredService<KafkaEventProducer>());
+        builder.Services.TryAddSingleton<IEventProducer, KafkaEventProducer>();
         builder.Services.TryAddSingleton<KafkaTopicAdmin>();
         builder.Services.TryAddSingleton<KafkaInbox>();
         builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka", tags: [HealthTags.Ready]);

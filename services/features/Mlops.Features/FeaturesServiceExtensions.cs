@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.FileProviders;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Ingestion;
 using Mlops.Features.Definitions;
@@ -9,6 +7,7 @@ using Mlops.Features.Streaming;
 using Mlops.Features.TrainingSets;
 using Mlops.Kafka;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Configuration;
 
 namespace Mlops.Features;
 
@@ -19,12 +18,7 @@ internal static class FeaturesServiceExtensions
     public static IHostApplicationBuilder AddFeaturesServices(this IHostApplicationBuilder builder)
     {
         // Shipped definitions sit below every other source, so configuration can replace them (a new version).
-        builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
-        {
-            Path = "features.json",
-            Optional = false,
-            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-        });
+        builder.Configuration.AddShippedDefaults("features.json");
 
         builder.AddPlatformPostgres("features");
         builder.AddPlatformKafka();

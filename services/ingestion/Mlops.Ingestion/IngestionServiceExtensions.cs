@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.FileProviders;
 using Mlops.Contracts.Ingestion;
 using Mlops.Contracts.Kafka;
 using Mlops.Ingestion.Datasets;
@@ -10,6 +8,7 @@ using Mlops.Ingestion.Storage;
 using Mlops.Ingestion.Validation;
 using Mlops.Kafka;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Configuration;
 
 namespace Mlops.Ingestion;
 
@@ -20,12 +19,7 @@ internal static class IngestionServiceExtensions
     public static IHostApplicationBuilder AddIngestionServices(this IHostApplicationBuilder builder)
     {
         // The shipped schemas sit below every other source, so appsettings and environment variables can extend or override them.
-        builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
-        {
-            Path = "observation-schemas.json",
-            Optional = false,
-            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-        });
+        builder.Configuration.AddShippedDefaults("observation-schemas.json");
 
         builder.AddPlatformPostgres("ingestion");
         builder.AddPlatformKafka();

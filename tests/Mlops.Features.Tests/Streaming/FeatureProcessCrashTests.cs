@@ -53,14 +53,14 @@ public sealed class FeatureProcessCrashTests(FeaturesServiceFixture fixture)
         var producer = fixture.Services.GetRequiredService<IEventProducer>();
         foreach (var observation in observations.Take(FirstPhase))
         {
-            await producer.ProduceEnvelopeAsync(topic, Envelope(observation));
+            await producer.ProduceEnvelopeAsync(topic, FeaturesServiceFixture.Envelope(observation));
         }
 
         await using var db = NpgsqlDataSource.Create(connectionString);
         await using (var first = ServiceProcess.Start("services/features/Mlops.Features", environment))
         {
             await WaitOrExplainAsync(first, async () => await CountAsync(db, "SELECT count(*) FROM feature_observations") == FirstPhase, "the first phase was applied");
-            await Task.WhenAll(observations.Skip(FirstPhase).Select(o => producer.ProduceEnvelopeAsync(topic, Envelope(o))));
+            await Task.WhenAll(observations.Skip(FirstPhase).Select(o => producer.ProduceEnvelopeAsync(topic, FeaturesServiceFixture.Envelope(o))));
             await WaitOrExplainAsync(first, async () => await CountAsync(db, "SELECT count(*) FROM feature_observations") > FirstPhase, "the second phase started");
             first.Kill();
         }
@@ -105,16 +105,6 @@ public sealed class FeatureProcessCrashTests(FeaturesServiceFixture fixture)
             throw new TimeoutException(ex.Message + " The feature process wrote:\n" + process.RecentOutput, ex);
         }
     }
-
-    static EventEnvelope<ObservationAccepted> Envelope(ObservationAccepted observation) => new()
-    {
-        Id = observation.ObservationId,
-        Source = "/services/ingestion",
-        Type = EnvelopeSerializer.EventTypeOf(typeof(ObservationAccepted)),
-        Time = observation.RecordedAt,
-        Subject = observation.EntityId,
-        Data = observation,
-    };
 
     static async Task<long> CountAsync(NpgsqlDataSource db, string sql)
     {

@@ -11,7 +11,6 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
 {
     readonly IProducer<string?, byte[]> _producer;
     readonly string _source;
-    int _disposed;
 
     /// <summary>Creates the producer from the platform's Kafka settings.</summary>
     public KafkaEventProducer(KafkaClientConfigFactory configFactory, IHostEnvironment environment, ILogger<KafkaEventProducer> logger)
@@ -66,12 +65,6 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        // Registered both as itself and as IEventProducer, so the container may dispose it twice.
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
     }

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 
 namespace Mlops.ServiceDefaults.Configuration;
 
-/// <summary>Adds the platform env file to configuration.</summary>
+/// <summary>Adds the platform env file, and defaults a service ships beside its binaries, to configuration.</summary>
 public static class EnvFileConfigurationExtensions
 {
     /// <summary>
@@ -29,6 +31,21 @@ public static class EnvFileConfigurationExtensions
             configuration.Sources.Insert(environmentIndex, source);
         }
 
+        return configuration;
+    }
+
+    /// <summary>
+    /// Adds a JSON file the service ships in its output folder (e.g. observation schemas, feature definitions) as the
+    /// lowest-priority source, so appsettings and environment variables can extend or override it.
+    /// </summary>
+    public static IConfigurationBuilder AddShippedDefaults(this IConfigurationBuilder configuration, string fileName)
+    {
+        configuration.Sources.Insert(0, new JsonConfigurationSource
+        {
+            Path = fileName,
+            Optional = false,
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+        });
         return configuration;
     }
 }

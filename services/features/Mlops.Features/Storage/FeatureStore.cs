@@ -12,11 +12,6 @@ public sealed record StoredVector(
 /// <summary>Reads and writes observations, vectors and labels; every write can join the caller's transaction.</summary>
 public sealed class FeatureStore(FeatureDatabase database)
 {
-    const string InsertObservationSql = """
-        INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (observation_id) DO NOTHING
-        """;
-
     const string InsertObservationsSql = """
         INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[])
@@ -29,11 +24,6 @@ public sealed class FeatureStore(FeatureDatabase database)
         JOIN (SELECT entity_id, max(event_time) AS newest FROM feature_observations WHERE entity_id = ANY($1) GROUP BY entity_id) m
           ON m.entity_id = f.entity_id
         WHERE f.event_time > m.newest - $2
-        """;
-
-    const string EntityWindowSql = """
-        SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
-        WHERE entity_id = $1 AND event_time > (SELECT max(event_time) FROM feature_observations WHERE entity_id = $1) - $2
         """;
 
     const string UpsertOnlineSql = """
@@ -62,19 +52,6 @@ public sealed class FeatureStore(FeatureDatabase database)
     /// <summary>JSON options of stored vectors.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Adds an observation to the bitemporal base (a repeat is ignored).</summary>
-    public static async Task AddObservationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string entityId, ObservationPoint point, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(InsertObservationSql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = point.ObservationId });
-        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
-        command.Parameters.Add(new NpgsqlParameter { Value = point.Code });
-        command.Parameters.Add(new NpgsqlParameter { Value = point.Value });
-        command.Parameters.Add(new NpgsqlParameter { Value = point.EventTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = point.RecordedAt });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>Adds many observations in one statement (repeats are ignored).</summary>
     public static async Task AddObservationsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(string EntityId, ObservationPoint Point)> rows, CancellationToken cancellationToken)
@@ -91,7 +68,7 @@ public sealed class FeatureStore(FeatureDatabase database)
 
     /// <summary>For each entity, its observations within <paramref name="horizon"/> of its newest event time, in one query.</summary>
     public static async Task<Dictionary<string, List<ObservationPoint>>> LoadEntityWindowsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string[] entityIds, TimeSpan horizon, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] entityIds, TimeSpan horizon, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(EntityWindowsSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = entityIds });
@@ -110,23 +87,6 @@ public sealed class FeatureStore(FeatureDatabase database)
         }
 
         return windows;
-    }
-
-    /// <summary>The entity's observations within <paramref name="horizon"/> of its newest event time.</summary>
-    public static async Task<List<ObservationPoint>> LoadEntityWindowAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string entityId, TimeSpan horizon, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(EntityWindowSql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
-        command.Parameters.Add(new NpgsqlParameter { Value = horizon });
-        var points = new List<ObservationPoint>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            points.Add(new ObservationPoint(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
-        }
-
-        return points;
     }
 
     /// <summary>Replaces the entity's online vector and appends it to the history (known from <see cref="StoredVector.ComputedAt"/>).</summary>

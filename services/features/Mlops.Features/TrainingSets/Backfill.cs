@@ -39,7 +39,7 @@ public sealed class Backfill(
         while (await reader.ReadAsync(cancellationToken))
         {
             var entityId = reader.GetString(0);
-            var points = await FeatureStore.LoadEntityWindowAsync(windowConnection, null, entityId, set.Horizon, cancellationToken);
+            var points = (await FeatureStore.LoadEntityWindowsAsync(windowConnection, null, [entityId], set.Horizon, cancellationToken))[entityId];
             var asOf = points.Max(p => p.EventTime);
             yield return new StoredVector(entityId, set.Version, asOf, clock.GetUtcNow(), FeatureCalculator.Compute(set, points, asOf), null);
         }
