@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using Mlops.EventStore;
 using Npgsql;
 
 namespace Mlops.Registry.Artifacts;
@@ -16,12 +15,14 @@ public sealed class ArtifactTamperedException(string sha256, string actual)
 /// Model artifacts addressed by the SHA-256 of their content, stored as bytea in the registry's own schema (one
 /// transactional store with the events, one backup). The hash is recomputed on every read; a mismatch is refused.
 /// </summary>
-public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema schema)
+public sealed class ArtifactStore(NpgsqlDataSource dataSource, RegistryStoreOptions options)
 {
     readonly SemaphoreSlim _schemaLock = new(1, 1);
     volatile bool _ready;
 
-    string Table => "\"" + schema.Name + "\".artifacts";
+    readonly string _schema = "\"" + options.ValidatedSchema() + "\"";
+
+    string Table => _schema + ".artifacts";
 
     public static string Hash(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
@@ -79,10 +80,20 @@ public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema 
         await _schemaLock.WaitAsync(cancellationToken);
         try
         {
-            await schema.EnsureAsync(dataSource, cancellationToken);
-            await using var create = dataSource.CreateCommand(
-                $"CREATE TABLE IF NOT EXISTS {Table} (sha256 text PRIMARY KEY, content bytea NOT NULL, size bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
+            // Several replicas may start at once; CREATE … IF NOT EXISTS can still race, so one at a time.
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+            {
+                lockCommand.Parameters.Add(new NpgsqlParameter { Value = "mlops-registry-artifacts-ddl" });
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var create = new NpgsqlCommand(
+                $"CREATE SCHEMA IF NOT EXISTS {_schema}; CREATE TABLE IF NOT EXISTS {Table} (sha256 text PRIMARY KEY, content bytea NOT NULL, size bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+                connection, transaction);
             await create.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             _ready = true;
         }
         finally

@@ -1,5 +1,4 @@
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 
 namespace Mlops.Registry.Domain;
 
