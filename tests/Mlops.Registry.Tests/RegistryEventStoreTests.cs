@@ -28,7 +28,8 @@ public sealed class RegistryEventStoreTests : IAsyncLifetime
             {
                 await _host.Registry.RequestPromotionAsync(new RequestPromotion
                 {
-                    ModelName = model, Version = "1.0.0", Alias = ModelAliases.Champion, RequestedBy = "writer-" + i, Reason = "race", ExpectedRevision = before,
+                    // A different alias per writer, so every decision is valid on any state and only the revision can refuse it.
+                    ModelName = model, Version = "1.0.0", Alias = "canary-" + i, RequestedBy = "writer-" + i, Reason = "race", ExpectedRevision = before,
                 });
                 return true;
             }
