@@ -72,8 +72,9 @@ public static class RegistryServiceExtensions
                 o.Projections.Add(new ModelCatalogProjection(), ProjectionLifecycle.Inline);
                 o.Projections.DaemonLockId = store.DaemonLockId();
             })
+            // No ApplyAllDatabaseChangesOnStartup: Marten creates its tables on first use, so the registry starts
+            // (live, not ready) while its database is down, like the other services.
             .UseNpgsqlDataSource()
-            .ApplyAllDatabaseChangesOnStartup()
             .AddSubscriptionWithServices<RegistryEventPublisher>(ServiceLifetime.Singleton);
         if (store.Publish)
         {
