@@ -1,6 +1,8 @@
+using System.Net;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Registry;
 using Mlops.Kafka;
 using Mlops.Testing;
 
@@ -24,8 +26,13 @@ public sealed class RegistryKafkaPublishingTests
         await using var restarted = await RegistryHost.StartAsync(schema, kafkaTopic: topic);
         // The topic exists before the first read, so the reader does not race the broker's auto-creation.
         await restarted.App.Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([topic]);
-        // A later decision on the same model (same key, same partition): a duplicate of the first would precede it.
-        await Models.PromoteAsync(restarted, model, "1.0.0");
+        // Two decisions racing at one revision: nothing of the loser's may reach the topic, and the winner's events
+        // follow the registration on the same key (a duplicate of the registration would precede them).
+        var revision = (await restarted.Registry.GetAsync(model))!.Revision;
+        var raced = await Task.WhenAll(
+            Models.PromoteAsync(restarted, model, "1.0.0", expectedRevision: revision),
+            Models.PromoteAsync(restarted, model, "1.0.0", ModelAliases.Challenger, expectedRevision: revision));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], raced.Select(r => r.StatusCode).Order());
         var history = await restarted.Registry.HistoryAsync(model);
         var records = await ReadUntilAsync(restarted, topic, history[^1].EventId);
 

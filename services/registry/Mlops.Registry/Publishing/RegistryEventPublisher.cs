@@ -33,11 +33,17 @@ public sealed class RegistryEventPublisher : SubscriptionBase
         _logger = logger;
         Name = SubscriptionName;
         Options.BatchSize = 100;
+        // Only the registry's own events: Marten also stores tombstone events to fill the sequence numbers of a
+        // failed append (e.g. the loser of a concurrent promotion), which must never leave the service.
+        foreach (var type in RegistryEventTypes.All)
+        {
+            IncludeType(type);
+        }
     }
 
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller, IDocumentOperations operations, CancellationToken cancellationToken)
     {
-        foreach (var stored in page.Events)
+        foreach (var stored in page.Events.Where(e => RegistryEventTypes.All.Contains(e.Data.GetType())))
         {
             var e = StoredEvents.ToRecorded(stored);
             using var activity = RegistryTelemetry.Source.StartActivity("registry publish");
