@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Registry.Application;
 using Mlops.ServiceDefaults;
 using Mlops.Testing;
 using Npgsql;
@@ -33,7 +34,7 @@ internal sealed class RegistryHost : IAsyncDisposable
     /// <summary>Leave the schema in place on dispose (a later host of the same test continues on it).</summary>
     public bool KeepSchema { get; init; }
 
-    public static async Task<RegistryHost> StartAsync(string? schema = null, string? prefix = null, bool dispatch = true, bool keepSchema = false)
+    public static async Task<RegistryHost> StartAsync(string? schema = null, string? prefix = null, bool publish = true, bool keepSchema = false, string? kafkaTopic = null)
     {
         schema ??= PlatformInfrastructure.UniqueName("reg").Replace('-', '_');
         prefix ??= PlatformInfrastructure.UniqueName("registry");
@@ -46,10 +47,12 @@ internal sealed class RegistryHost : IAsyncDisposable
         {
             ["ConnectionStrings:registry"] = PlatformInfrastructure.ConnectionString("tests"),
             ["EventStore:Schema"] = schema,
-            ["EventStore:PollInterval"] = "00:00:00.050",
             ["Registry:EndpointPrefix"] = prefix,
             ["Registry:TemporaryEndpoints"] = "true",
-            ["EventStore:DispatchOutbox"] = dispatch ? "true" : "false",
+            // Off = a registry that commits but never publishes, as if it crashed right after each commit.
+            ["EventStore:Publish"] = publish ? "true" : "false",
+            // Kafka is opt-in per deployment (the shipped registry publishes to the bus only).
+            ["EventStore:Kafka:Topic"] = kafkaTopic,
         });
         builder.WebHost.UseTestServer();
         builder.AddServiceDefaults();
@@ -66,6 +69,8 @@ internal sealed class RegistryHost : IAsyncDisposable
 
     public async Task<T> GetAsync<T>(string path) =>
         (await Client.GetFromJsonAsync<T>(path, Json.Options)) ?? throw new InvalidOperationException(path + " returned null");
+
+    public ModelRegistry Registry => App.Services.GetRequiredService<ModelRegistry>();
 
     public async Task<long> ScalarAsync(string sql, params object[] values)
     {

@@ -5,11 +5,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 using Mlops.Registry.Application;
 using Mlops.Registry.Cards;
 using Mlops.Registry.Domain;
-using Npgsql;
 
 namespace Mlops.Registry.Tests;
 
@@ -57,18 +55,21 @@ public sealed class RegistryHttpTests : IAsyncLifetime
         await _host.Client.PostAsJsonAsync($"/api/registry/models/{model}/promotions/{pending.PromotionId}/approve", new Api.DecisionRequest("lead-carol", "reviewed calibration"));
         await _host.Client.PostAsJsonAsync($"/api/registry/models/{model}/rollback", new Api.RollBackRequest(null, "ops-alice", "alert storm"));
 
-        var store = _host.App.Services.GetRequiredService<IEventStore>();
-        var events = (await store.LoadAsync(ModelRegistry.StreamOf(model))).Events;
-        var replayed = JsonSerializer.Serialize(ModelState.Replay(model, events), EventTypeRegistry.SerializerOptions);
-        var replayedAgain = JsonSerializer.Serialize(ModelState.Replay(model, (await store.LoadAsync(ModelRegistry.StreamOf(model))).Events), EventTypeRegistry.SerializerOptions);
-        var projected = await _host.App.Services.GetRequiredService<ModelCatalogProjection>()
-            .StoredStateJsonAsync(_host.App.Services.GetRequiredService<NpgsqlDataSource>(), model, CancellationToken.None);
+        var registry = _host.Registry;
+        var events = await registry.HistoryAsync(model);
+        var replayed = JsonSerializer.Serialize(ModelState.Replay(model, events), Json.Options);
+        var replayedAgain = JsonSerializer.Serialize(ModelState.Replay(model, await registry.HistoryAsync(model)), Json.Options);
+        var aggregated = JsonSerializer.Serialize(await registry.GetAtRevisionAsync(model, events[^1].Version), Json.Options);
+        var projected = JsonSerializer.Serialize(await registry.GetAsync(model), Json.Options);
+        var catalog = (await registry.ListAsync()).Single(m => m.Name == model);
 
         Assert.Equal(replayed, replayedAgain);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(replayed), JsonNode.Parse(projected!)), $"replayed {replayed}\nprojected {projected}");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(replayed), JsonNode.Parse(projected)), $"replayed {replayed}\nprojected {projected}");
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(replayed), JsonNode.Parse(aggregated)), $"replayed {replayed}\naggregated {aggregated}");
         var state = ModelState.Replay(model, events);
         Assert.Equal("1.0.0", state.VersionOf(ModelAliases.Champion));
         Assert.Equal([new TrafficRoute { Alias = "champion", Version = "1.0.0", ArtifactSha256 = state.Versions["1.0.0"].Registration.ArtifactSha256, TrafficPercent = 100 }], state.Deployment);
+        Assert.Equal((state.Revision, "1.0.0", state.UpdatedAt), (catalog.Revision, catalog.Champion, (DateTimeOffset?)catalog.UpdatedAt));
     }
 
     [Fact]

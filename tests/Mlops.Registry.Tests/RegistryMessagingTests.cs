@@ -1,9 +1,13 @@
 using System.Net.Http.Json;
+using Marten;
+using Marten.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 using Mlops.Registry.Application;
+using Mlops.Registry.Domain;
+using Mlops.Registry.Publishing;
 using Mlops.Testing;
+using Npgsql;
 
 namespace Mlops.Registry.Tests;
 
@@ -24,7 +28,7 @@ public sealed class RegistryMessagingTests
 
         var deployment = observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Single().Message;
         Assert.Equal([("champion", "1.0.0", sha, 100)], deployment.Routes.Select(r => (r.Alias, r.Version, r.ArtifactSha256, r.TrafficPercent)));
-        var events = (await registry.App.Services.GetRequiredService<IEventStore>().LoadAsync(ModelRegistry.StreamOf(model))).Events;
+        var events = await registry.Registry.HistoryAsync(model);
         Assert.Equal(events[0].EventId, observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Single().MessageId);
         Assert.Equal(events.Single(e => e.Data is DeploymentChanged).EventId, observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Single().MessageId);
         Assert.Equal(events[^1].Version, deployment.Revision);
@@ -70,13 +74,13 @@ public sealed class RegistryMessagingTests
     }
 
     [Fact]
-    public async Task Outbox_RegistryStoppedBetweenCommitAndPublish_PublishesOnceAfterRestart()
+    public async Task Publishing_RegistryStoppedBetweenCommitAndPublish_PublishesOnceAfterRestart()
     {
         await using var observer = await Observer.StartAsync();
         var model = Models.NewName();
         string schema;
-        // The first registry commits the registration but never publishes (its dispatcher is off, as if it crashed).
-        await using (var crashed = await RegistryHost.StartAsync(dispatch: false, keepSchema: true))
+        // The first registry commits the registration but never publishes (no daemon runs, as if it crashed after the commit).
+        await using (var crashed = await RegistryHost.StartAsync(publish: false, keepSchema: true))
         {
             schema = crashed.Schema;
             await Models.RegisterAsync(crashed, model, "1.0.0", Models.Metrics(0.8));
@@ -89,6 +93,38 @@ public sealed class RegistryMessagingTests
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 1, "the later deployment change is published");
 
         Assert.Single(observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model));
-        Assert.Equal(0, await restarted.ScalarAsync($"SELECT count(*) FROM \"{schema}\".outbox WHERE dispatched_at IS NULL"));
+        // The subscription's checkpoint reached the last event: nothing is left to publish.
+        await Eventually.WaitUntilAsync(async () => await restarted.ScalarAsync(
+            $"SELECT coalesce(max(last_seq_id), 0) FROM \"{schema}\".mt_event_progression WHERE name LIKE $1", RegistryEventPublisher.SubscriptionName + "%")
+            == await restarted.ScalarAsync($"SELECT max(seq_id) FROM \"{schema}\".mt_events"), "the checkpoint reaches the last event");
+    }
+
+    [Fact]
+    public async Task Publishing_AnEarlierAppendStillUncommittedWhenALaterOneCommits_IsNotSkipped()
+    {
+        await using var registry = await RegistryHost.StartAsync();
+        await using var observer = await Observer.StartAsync();
+        var held = Models.NewName();
+        var later = Models.NewName();
+        var sha = await Models.UploadAsync(registry, "artifact of " + held);
+        var events = ModelDecisions.Register(null, Models.Registration(held, "1.0.0", sha, Models.Metrics(0.8)), artifactStored: true);
+
+        // The earlier append draws its sequence numbers inside a transaction the test keeps open.
+        await using var connection = await registry.App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var session = registry.App.Services.GetRequiredService<IDocumentStore>().LightweightSession(SessionOptions.ForTransaction(transaction)))
+        {
+            session.Events.StartStream(ModelRegistry.StreamOf(held), events.ToArray());
+            await session.SaveChangesAsync();
+        }
+
+        // A later append commits with higher sequence numbers; the daemon gets time to (wrongly) move past the gap.
+        await Models.RegisterAsync(registry, later, "1.0.0", Models.Metrics(0.8));
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await transaction.CommitAsync();
+
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == held).Count == 1, "the earlier append is published");
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == later).Count == 1, "the later append is published");
+        Assert.Equal((await registry.Registry.HistoryAsync(held))[0].EventId, observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == held).Single().MessageId);
     }
 }

@@ -1,26 +1,41 @@
-using Mlops.EventStore;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Mlops.Kafka;
+using Mlops.Kafka.Producing;
 using Mlops.Messaging;
 using Mlops.Registry.Api;
 using Mlops.Registry.Application;
 using Mlops.Registry.Artifacts;
+using Mlops.Registry.Domain;
 using Mlops.Registry.Messaging;
+using Mlops.Registry.Publishing;
 using Mlops.ServiceDefaults;
+using Weasel.Core;
 
 namespace Mlops.Registry;
 
 /// <summary>Registers what the registry service needs.</summary>
 public static class RegistryServiceExtensions
 {
-    /// <summary>PostgreSQL (events, read model, artifacts), the event store with its outbox, the command consumers.</summary>
+    /// <summary>PostgreSQL (Marten's events and documents, artifacts), the publishing subscription, the command consumers.</summary>
     public static IHostApplicationBuilder AddRegistryServices(this IHostApplicationBuilder builder)
     {
         var options = new RegistryOptions();
         builder.Configuration.GetSection(RegistryOptions.SectionName).Bind(options);
         builder.Services.AddSingleton(options);
+        var store = new RegistryStoreOptions();
+        builder.Configuration.GetSection(RegistryStoreOptions.SectionName).Bind(store);
+        var schema = store.ValidatedSchema();
+        builder.Services.AddSingleton(store);
+        var kafka = new RegistryKafkaOptions();
+        builder.Configuration.GetSection(RegistryKafkaOptions.SectionName).Bind(kafka);
+        builder.Services.AddSingleton(kafka);
 
         builder.AddPlatformPostgres("registry");
-        // The bus before the event store: hosted services start in registration order, so the outbox dispatcher
-        // never runs ahead of the bus's start (a publish that still fails leaves its row for the next attempt).
+        // The bus before Marten's daemon: hosted services start in registration order, so the publishing
+        // subscription never runs ahead of the bus's start (a publish that still fails is retried in place).
         builder.AddPlatformMessaging(bus =>
         {
             bus.AddConsumer<RegisterModelVersionConsumer>(typeof(RegisterModelVersionConsumerDefinition));
@@ -29,16 +44,43 @@ public static class RegistryServiceExtensions
             bus.AddConsumer<RejectPromotionConsumer>(typeof(RejectPromotionConsumerDefinition));
             bus.AddConsumer<RollBackConsumer>(typeof(RollBackConsumerDefinition));
         });
-        builder.AddEventStore(RegistryEventTypes.Register, o =>
+        builder.Services.AddSingleton<BusEventPublisher>();
+        if (kafka.Enabled)
         {
-            // The registry's events live in schema "registry" of its own database unless configured otherwise.
-            if (builder.Configuration[EventStoreOptions.SectionName + ":Schema"] is null)
+            // AddPlatformKafka also adds a health check, which must not be added twice.
+            if (!builder.Services.Any(d => d.ServiceType == typeof(IEventProducer)))
             {
-                o.Schema = "registry";
+                builder.AddPlatformKafka();
             }
-        });
-        builder.Services.AddSingleton<ModelCatalogProjection>();
-        builder.Services.AddSingleton<Mlops.EventStore.Projections.IInlineProjection>(sp => sp.GetRequiredService<ModelCatalogProjection>());
+
+            builder.Services.AddSingleton<KafkaEventPublisher>();
+        }
+
+        var marten = builder.Services.AddMarten(o =>
+            {
+                o.DatabaseSchemaName = schema;
+                o.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                o.Events.StreamIdentity = StreamIdentity.AsString;
+                // Rich appends: versions, sequence numbers and timestamps are known before commit, so the inline
+                // projections see the same revision and time that a later replay will.
+                o.Events.AppendMode = EventAppendMode.Rich;
+                o.Events.MetadataConfig.HeadersEnabled = true;
+                RegistryEventTypes.Map(o);
+                o.Schema.For<ModelState>().Identity(m => m.Name);
+                o.Schema.For<ModelCatalogEntry>().Identity(m => m.Name);
+                o.Projections.Add(new ModelStateProjection(), ProjectionLifecycle.Inline);
+                o.Projections.Add(new ModelCatalogProjection(), ProjectionLifecycle.Inline);
+                o.Projections.DaemonLockId = store.DaemonLockId();
+            })
+            // No ApplyAllDatabaseChangesOnStartup: Marten creates its tables on first use, so the registry starts
+            // (live, not ready) while its database is down, like the other services.
+            .UseNpgsqlDataSource()
+            .AddSubscriptionWithServices<RegistryEventPublisher>(ServiceLifetime.Singleton);
+        if (store.Publish)
+        {
+            marten.AddAsyncDaemon(DaemonMode.HotCold);
+        }
+
         builder.Services.AddSingleton<ArtifactStore>();
         builder.Services.AddSingleton<ModelRegistry>();
 

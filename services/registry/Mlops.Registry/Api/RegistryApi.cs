@@ -1,12 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 using Mlops.Registry.Application;
 using Mlops.Registry.Artifacts;
 using Mlops.Registry.Cards;
 using Mlops.Registry.Domain;
-using Npgsql;
 
 namespace Mlops.Registry.Api;
 
@@ -93,10 +91,10 @@ public static class RegistryApi
     }
 
     /// <summary>Every model now (from the inline projection), or as of a past time (each stream replayed up to it).</summary>
-    static Task<IResult> ListModels(DateTimeOffset? asOf, ModelCatalogProjection catalog, ModelRegistry registry, NpgsqlDataSource db, CancellationToken ct) =>
+    static Task<IResult> ListModels(DateTimeOffset? asOf, ModelRegistry registry, CancellationToken ct) =>
         Guard(async () =>
         {
-            var current = await catalog.ListAsync(db, ct);
+            var current = await registry.ListAsync(ct);
             if (asOf is null)
             {
                 return TypedResults.Ok(current);
@@ -115,8 +113,15 @@ public static class RegistryApi
             return TypedResults.Ok(past);
         });
 
-    static Task<IResult> GetModel(string name, DateTimeOffset? asOf, ModelRegistry registry, CancellationToken ct) =>
-        Guard(async () => TypedResults.Ok(await Require(registry, name, asOf, ct)));
+    /// <summary>The state now, as of a past time (<c>asOf</c>), or right after a revision (<c>revision</c>).</summary>
+    static Task<IResult> GetModel(string name, DateTimeOffset? asOf, long? revision, ModelRegistry registry, CancellationToken ct) =>
+        Guard(async () => revision switch
+        {
+            null => TypedResults.Ok(await Require(registry, name, asOf, ct)),
+            < 1 => throw RegistryValidationException.For("revision", "must be 1 or more"),
+            { } r => TypedResults.Ok(await registry.GetAtRevisionAsync(name, r, ct)
+                ?? throw new RegistryNotFoundException($"Model '{name}' has no revision {r}.")),
+        });
 
     static Task<IResult> GetAlias(string name, string alias, DateTimeOffset? asOf, ModelRegistry registry, CancellationToken ct) =>
         Guard(async () =>

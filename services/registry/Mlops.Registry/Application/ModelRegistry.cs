@@ -1,5 +1,7 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 using Mlops.Registry.Artifacts;
 using Mlops.Registry.Domain;
 
@@ -14,28 +16,51 @@ public sealed record PromotionOutcome(Guid PromotionId, string Status, IReadOnly
 }
 
 /// <summary>
-/// Loads a model's stream, lets <see cref="ModelDecisions"/> decide, and appends the events at the revision the
-/// decision saw: a concurrent change makes the append fail with <see cref="ConcurrencyConflictException"/>.
+/// The I/O edge of the registry: loads a model's state from Marten, lets <see cref="ModelDecisions"/> decide, and
+/// appends the events to the model's stream at the revision the decision saw. A concurrent change makes the
+/// append fail with <see cref="ConcurrencyConflictException"/> and nothing is written.
 /// </summary>
-public sealed class ModelRegistry(IEventStore store, ArtifactStore artifacts)
+public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
 {
-    public static string StreamOf(string modelName) => "model-" + modelName;
+    /// <summary>The model's event stream: one per model, keyed by its name.</summary>
+    public static string StreamOf(string modelName) => modelName;
 
+    /// <summary>The state now (the inline snapshot), or as of a past time (the stream aggregated up to it).</summary>
     public async Task<ModelState?> GetAsync(string modelName, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
     {
-        var stream = await store.LoadAsync(StreamOf(modelName), asOf: asOf, cancellationToken: cancellationToken);
-        return stream.Events.Count == 0 ? null : ModelState.Replay(modelName, stream.Events);
+        await using var session = store.QuerySession();
+        return asOf is { } time
+            ? await session.Events.AggregateStreamAsync<ModelState>(StreamOf(modelName), timestamp: time.ToUniversalTime(), token: cancellationToken)
+            : await session.LoadAsync<ModelState>(modelName, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<RecordedEvent>> HistoryAsync(string modelName, CancellationToken cancellationToken = default) =>
-        (await store.LoadAsync(StreamOf(modelName), cancellationToken: cancellationToken)).Events;
+    /// <summary>The state as it was right after <paramref name="revision"/> (null when the model has fewer events).</summary>
+    public async Task<ModelState?> GetAtRevisionAsync(string modelName, long revision, CancellationToken cancellationToken = default)
+    {
+        await using var session = store.QuerySession();
+        return await session.Events.AggregateStreamAsync<ModelState>(StreamOf(modelName), version: revision, token: cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RecordedEvent>> HistoryAsync(string modelName, CancellationToken cancellationToken = default)
+    {
+        await using var session = store.QuerySession();
+        return StoredEvents.ToRecorded(await session.Events.FetchStreamAsync(StreamOf(modelName), token: cancellationToken));
+    }
+
+    /// <summary>Every model with its revision and champion (the inline catalogue).</summary>
+    public async Task<IReadOnlyList<ModelSummary>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var session = store.QuerySession();
+        var entries = await session.Query<ModelCatalogEntry>().OrderBy(m => m.Name).ToListAsync(cancellationToken);
+        return entries.Select(m => new ModelSummary(m.Name, m.Revision, m.Champion, m.UpdatedAt)).ToList();
+    }
 
     public async Task<long> RegisterAsync(RegisterModelVersion command, CancellationToken cancellationToken = default)
     {
         var stored = ModelDecisions.Sha256Pattern().IsMatch(command.ArtifactSha256 ?? "") && await artifacts.ExistsAsync(command.ArtifactSha256!, cancellationToken);
         var state = ModelDecisions.NamePattern().IsMatch(command.ModelName ?? "") ? await GetAsync(command.ModelName!, cancellationToken: cancellationToken) : null;
         var events = ModelDecisions.Register(state, command, stored);
-        return await AppendAsync(command.ModelName!, state?.Revision ?? ExpectedVersion.NoStream, null, events, command.RegisteredBy, "registered by training run " + command.TrainingRunId, cancellationToken);
+        return await AppendAsync(command.ModelName!, state?.Revision ?? 0, null, events, command.RegisteredBy, "registered by training run " + command.TrainingRunId, cancellationToken);
     }
 
     public async Task<PromotionOutcome> RequestPromotionAsync(RequestPromotion command, CancellationToken cancellationToken = default)
@@ -83,13 +108,18 @@ public sealed class ModelRegistry(IEventStore store, ArtifactStore artifacts)
         (ModelDecisions.NamePattern().IsMatch(modelName ?? "") ? await GetAsync(modelName!, cancellationToken: cancellationToken) : null)
         ?? throw new RegistryNotFoundException($"Model '{modelName}' is not registered.");
 
+    /// <summary>
+    /// Appends at <paramref name="loadedRevision"/> (0 = the stream must not exist): Marten checks the stream's version
+    /// in the commit, and the unique (stream, version) index makes exactly one of two racing appends win.
+    /// </summary>
     async Task<long> AppendAsync(string modelName, long loadedRevision, long? expectedRevision, IReadOnlyList<object> events, string by, string reason, CancellationToken cancellationToken)
     {
         using var activity = RegistryTelemetry.Source.StartActivity("registry decide");
         activity?.SetTag("mlops.model", modelName);
+        var stream = StreamOf(modelName);
         if (expectedRevision is { } expected && expected != loadedRevision)
         {
-            throw new ConcurrencyConflictException(StreamOf(modelName), expected, loadedRevision);
+            throw new ConcurrencyConflictException(stream, expected, loadedRevision);
         }
 
         if (events.Count == 0)
@@ -97,8 +127,32 @@ public sealed class ModelRegistry(IEventStore store, ArtifactStore artifacts)
             return loadedRevision;
         }
 
-        var result = await store.AppendAsync(StreamOf(modelName), expectedRevision ?? loadedRevision, events, new EventMetadata { Actor = by, Reason = reason }, cancellationToken);
+        await using var session = store.LightweightSession();
+        session.SetHeader(StoredEvents.ActorHeader, by);
+        session.SetHeader(StoredEvents.ReasonHeader, reason);
+        if (loadedRevision == 0)
+        {
+            session.Events.StartStream(stream, events.ToArray());
+        }
+        else
+        {
+            // Marten's expected version is the stream's version after these events.
+            session.Events.Append(stream, loadedRevision + events.Count, events.ToArray());
+        }
+
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is ConcurrencyException or ExistingStreamIdCollisionException)
+        {
+            await using var query = store.QuerySession();
+            var actual = (await query.Events.FetchStreamStateAsync(stream, cancellationToken))?.Version ?? 0;
+            RegistryTelemetry.Conflicts.Add(1);
+            throw new ConcurrencyConflictException(stream, loadedRevision, actual, ex);
+        }
+
         RegistryTelemetry.Commands.Add(1);
-        return result.NextExpectedVersion;
+        return loadedRevision + events.Count;
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using Mlops.EventStore;
+using Mlops.ServiceDefaults;
 using Npgsql;
 
 namespace Mlops.Registry.Artifacts;
@@ -16,20 +16,31 @@ public sealed class ArtifactTamperedException(string sha256, string actual)
 /// Model artifacts addressed by the SHA-256 of their content, stored as bytea in the registry's own schema (one
 /// transactional store with the events, one backup). The hash is recomputed on every read; a mismatch is refused.
 /// </summary>
-public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema schema)
+public sealed class ArtifactStore
 {
-    readonly SemaphoreSlim _schemaLock = new(1, 1);
-    volatile bool _ready;
+    readonly NpgsqlDataSource _dataSource;
+    readonly DatabaseSchema _schema;
+    readonly string _table;
 
-    string Table => "\"" + schema.Name + "\".artifacts";
+    public ArtifactStore(NpgsqlDataSource dataSource, RegistryStoreOptions options)
+    {
+        _dataSource = dataSource;
+        var schema = "\"" + options.ValidatedSchema() + "\"";
+        _table = schema + ".artifacts";
+        // Created on first use (a registry starts while its database is down), one process at a time.
+        _schema = new DatabaseSchema(
+            dataSource,
+            $"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {_table} (sha256 text PRIMARY KEY, content bytea NOT NULL, size bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+            advisoryLockKey: 0x6D6C6F7073_0A57);
+    }
 
     public static string Hash(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     public async Task<string> PutAsync(byte[] content, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _schema.EnsureAsync(cancellationToken);
         var sha = Hash(content);
-        await using var insert = dataSource.CreateCommand($"INSERT INTO {Table} (sha256, content, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING");
+        await using var insert = _dataSource.CreateCommand($"INSERT INTO {_table} (sha256, content, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING");
         insert.Parameters.Add(new NpgsqlParameter { Value = sha });
         insert.Parameters.Add(new NpgsqlParameter { Value = content });
         insert.Parameters.Add(new NpgsqlParameter { Value = (long)content.Length });
@@ -39,8 +50,8 @@ public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema 
 
     public async Task<bool> ExistsAsync(string sha256, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
-        await using var select = dataSource.CreateCommand($"SELECT 1 FROM {Table} WHERE sha256 = $1");
+        await _schema.EnsureAsync(cancellationToken);
+        await using var select = _dataSource.CreateCommand($"SELECT 1 FROM {_table} WHERE sha256 = $1");
         select.Parameters.Add(new NpgsqlParameter { Value = sha256 });
         return await select.ExecuteScalarAsync(cancellationToken) is not null;
     }
@@ -48,10 +59,10 @@ public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema 
     /// <summary>The content, verified; null when no artifact has this hash.</summary>
     public async Task<byte[]?> GetAsync(string sha256, CancellationToken cancellationToken)
     {
-        await EnsureSchemaAsync(cancellationToken);
+        await _schema.EnsureAsync(cancellationToken);
         using var activity = RegistryTelemetry.Source.StartActivity("registry artifact read");
         activity?.SetTag("mlops.artifact.sha256", sha256);
-        await using var select = dataSource.CreateCommand($"SELECT content FROM {Table} WHERE sha256 = $1");
+        await using var select = _dataSource.CreateCommand($"SELECT content FROM {_table} WHERE sha256 = $1");
         select.Parameters.Add(new NpgsqlParameter { Value = sha256 });
         if (await select.ExecuteScalarAsync(cancellationToken) is not byte[] content)
         {
@@ -67,27 +78,5 @@ public sealed class ArtifactStore(NpgsqlDataSource dataSource, EventStoreSchema 
         }
 
         return content;
-    }
-
-    async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        if (_ready)
-        {
-            return;
-        }
-
-        await _schemaLock.WaitAsync(cancellationToken);
-        try
-        {
-            await schema.EnsureAsync(dataSource, cancellationToken);
-            await using var create = dataSource.CreateCommand(
-                $"CREATE TABLE IF NOT EXISTS {Table} (sha256 text PRIMARY KEY, content bytea NOT NULL, size bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())");
-            await create.ExecuteNonQueryAsync(cancellationToken);
-            _ready = true;
-        }
-        finally
-        {
-            _schemaLock.Release();
-        }
     }
 }

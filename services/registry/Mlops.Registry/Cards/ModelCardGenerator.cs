@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 using Mlops.Registry.Domain;
 
 namespace Mlops.Registry.Cards;

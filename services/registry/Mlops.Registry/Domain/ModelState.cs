@@ -1,11 +1,10 @@
 using Mlops.Contracts.Registry;
-using Mlops.EventStore;
 
 namespace Mlops.Registry.Domain;
 
 /// <summary>
 /// A registered model as its events say it is: versions with their stages, aliases and who held them before,
-/// pending promotions, the policy and the current deployment. Built only by <see cref="Apply"/>, so replaying the
+/// pending promotions, the policy and the current deployment. Built only by <see cref="When"/>, so replaying the
 /// stream (whole, up to a revision, or as of a time) always yields the same state.
 /// </summary>
 public sealed class ModelState
@@ -35,13 +34,15 @@ public sealed class ModelState
         var state = new ModelState { Name = name };
         foreach (var e in events)
         {
-            state.Apply(e);
+            state.When(e);
         }
 
         return state;
     }
 
-    public void Apply(RecordedEvent recorded)
+    // Not named Apply: Marten reads Apply/Create methods on an aggregate as projection conventions, and the
+    // registry's projection (ModelStateProjection) calls this one explicitly instead.
+    public void When(RecordedEvent recorded)
     {
         Revision = recorded.Version;
         UpdatedAt = recorded.RecordedAt;

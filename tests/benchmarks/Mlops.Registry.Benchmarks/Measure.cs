@@ -1,16 +1,16 @@
 using System.Diagnostics;
 
-namespace Mlops.EventStore.Benchmarks;
+namespace Mlops.Registry.Benchmarks;
 
 /// <summary>
-/// Runs the event store and the baseline interleaved in small rounds, so both see the same machine load (the
+/// Runs Marten and the baseline interleaved in small rounds, so both see the same machine load (the
 /// development machine is shared) and the ratio stays meaningful even when absolute figures wander.
 /// </summary>
 internal static class Measure
 {
     public const int Rounds = 10;
 
-    /// <summary>Operations per second of each side; <paramref name="store"/> and <paramref name="baseline"/> get the global operation index.</summary>
+    /// <summary>Operations per second of each side; <paramref name="store"/> (Marten) and <paramref name="baseline"/> get the global operation index.</summary>
     public static async Task<(double Store, double Baseline)> RatesAsync(int count, Func<int, Task> store, Func<int, Task> baseline)
     {
         var perRound = count / Rounds;

@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Mlops.EventStore.Benchmarks;
+namespace Mlops.Registry.Benchmarks;
 
 /// <summary>
-/// The baseline: what PostgreSQL does with the same rows and no event store around them — a plain table, one
+/// The baseline: what PostgreSQL does with the same rows and no Marten around them — a plain table, one
 /// INSERT per transaction, and plain SELECTs that read the JSON as text without deserializing it.
 /// </summary>
 internal sealed class Baseline(NpgsqlDataSource dataSource, string schema)
@@ -31,15 +31,15 @@ internal sealed class Baseline(NpgsqlDataSource dataSource, string schema)
         await transaction.CommitAsync();
     }
 
-    public async Task InsertBatchAsync(string streamId, long firstVersion, int count, string json, DateTimeOffset recordedAt)
+    /// <summary>Rows with the given versions and append times (one statement), for the long stream.</summary>
+    public async Task InsertRowsAsync(string streamId, long[] versions, DateTimeOffset[] recordedAt, string json)
     {
         await using var insert = dataSource.CreateCommand(
-            $"INSERT INTO {Table} (stream_id, version, data, recorded_at) SELECT $1, v, $2::jsonb, $3 FROM generate_series($4::bigint, $5::bigint) AS v");
+            $"INSERT INTO {Table} (stream_id, version, data, recorded_at) SELECT $1, r.v, $2::jsonb, r.t FROM unnest($3::bigint[], $4::timestamptz[]) AS r(v, t)");
         insert.Parameters.Add(new NpgsqlParameter { Value = streamId });
         insert.Parameters.Add(new NpgsqlParameter { Value = json });
-        insert.Parameters.Add(new NpgsqlParameter { Value = recordedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-        insert.Parameters.Add(new NpgsqlParameter { Value = firstVersion });
-        insert.Parameters.Add(new NpgsqlParameter { Value = firstVersion + count - 1 });
+        insert.Parameters.Add(new NpgsqlParameter { Value = versions });
+        insert.Parameters.Add(new NpgsqlParameter { Value = recordedAt.Select(t => t.ToUniversalTime()).ToArray() });
         await insert.ExecuteNonQueryAsync();
     }
 

@@ -1,9 +1,6 @@
-using Mlops.Contracts;
-
-namespace Mlops.EventStore.Benchmarks;
+namespace Mlops.Registry.Benchmarks;
 
 /// <summary>A payload the size of a typical registry event (a few hundred bytes of JSON).</summary>
-[EventType("bench.metric-recorded.v1")]
 public sealed record MetricRecorded
 {
     public required string Model { get; init; }
