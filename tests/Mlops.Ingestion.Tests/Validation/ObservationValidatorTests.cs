@@ -52,6 +52,11 @@ public sealed class ObservationValidatorTests
         { "unknown category", Valid("consciousness", "Z", null), "value", "value 'Z' is not a category of consciousness; allowed: A, C, V, P, U" },
         { "missing event time", Valid() with { EventTime = null }, "eventTime", "eventTime is required" },
         { "event time in the future", Valid() with { EventTime = Now.AddMinutes(30) }, "eventTime", "eventTime 2026-11-22T12:30:00.0000000+00:00 is 30 minutes in the future (at most 5 allowed)" },
+        {
+            "available before observed", Valid() with { AvailableTime = Now.AddMinutes(-4) }, "availableTime",
+            "availableTime 2026-11-22T11:56:00.0000000+00:00 is before eventTime 2026-11-22T11:57:00.0000000+00:00 (a value cannot be available before it was observed)"
+        },
+        { "available in the future", Valid() with { AvailableTime = Now.AddHours(1) }, "availableTime", "availableTime 2026-11-22T13:00:00.0000000+00:00 is 60 minutes in the future (at most 5 allowed)" },
     };
 
     [Theory]
@@ -104,6 +109,38 @@ public sealed class ObservationValidatorTests
     public void Validate_EventTimeWithinClockSkew_IsAccepted()
     {
         Assert.NotNull(_validator.Validate(Valid() with { EventTime = Now.AddMinutes(4) }, []));
+    }
+
+    [Fact]
+    public void Validate_LabResultAvailableHoursAfterTheSample_KeepsBothTimesInUtc()
+    {
+        var drawn = new DateTimeOffset(2026, 11, 15, 8, 0, 0, TimeSpan.FromHours(1));
+        var result = _validator.Validate(Valid("lactate", 2.4, "mmol/L") with { EventTime = drawn, AvailableTime = drawn.AddHours(3) }, []);
+
+        Assert.NotNull(result);
+        Assert.Equal(drawn, result.EventTime);
+        Assert.Equal(drawn.AddHours(3), result.AvailableTime);
+        Assert.Equal(TimeSpan.Zero, result.AvailableTime!.Value.Offset);
+    }
+
+    [Fact]
+    public void Validate_AvailableTimeEqualToEventTime_IsAccepted()
+    {
+        var raw = Valid();
+        Assert.NotNull(_validator.Validate(raw with { AvailableTime = raw.EventTime }, []));
+    }
+
+    [Fact]
+    public void ContentHash_WithoutAvailableTime_IsUnchangedAndAnAvailableTimeMakesItDiffer()
+    {
+        var without = _validator.Validate(Valid(), [])!;
+        var with = _validator.Validate(Valid() with { AvailableTime = Now.AddMinutes(-1) }, [])!;
+
+        // The hash observations have had since the first release: repeats of them stay duplicates.
+        var legacy = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            string.Join('\u001f', "patient-1", "heart_rate", "88", "/min", Now.AddMinutes(-3).UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), "ward-7"))));
+        Assert.Equal(legacy, without.ContentHash);
+        Assert.NotEqual(without.ContentHash, with.ContentHash);
     }
 
     [Fact]

@@ -6,7 +6,8 @@ namespace Mlops.Ingestion.Storage;
 /// <summary>
 /// The ingestion database: the append-only raw store, its publication outbox, and dataset versions.
 /// <c>inserted_xid</c> lets a dataset version name exactly the rows visible at its creation, even when
-/// transactions commit out of sequence order.
+/// transactions commit out of sequence order. The DDL only ever adds (<c>IF NOT EXISTS</c>), so it also upgrades a
+/// database an older version created.
 /// </summary>
 public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
 {
@@ -29,6 +30,8 @@ public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
             inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
         );
         CREATE INDEX IF NOT EXISTS ix_observations_entity ON observations (entity_id, event_time);
+        -- Added after the first release: a database created before it gains the column, existing rows stay NULL.
+        ALTER TABLE observations ADD COLUMN IF NOT EXISTS available_time timestamptz NULL;
         CREATE TABLE IF NOT EXISTS observation_outbox (
             seq bigint PRIMARY KEY,
             traceparent text NULL,

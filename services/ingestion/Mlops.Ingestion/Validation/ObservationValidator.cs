@@ -21,6 +21,7 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
         var entityId = RequiredText(raw.EntityId, "entityId", errors);
         var sourceSystem = RequiredText(raw.SourceSystem, "sourceSystem", errors);
         var eventTime = CheckEventTime(raw.EventTime, errors);
+        var availableTime = CheckAvailableTime(raw.AvailableTime, eventTime, errors);
 
         ObservationSchema? schema = null;
         var code = RequiredText(raw.Code, "code", errors);
@@ -47,6 +48,7 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
             OriginalValue = normalised.Value.Original,
             OriginalUnit = raw.Unit,
             EventTime = eventTime!.Value.ToUniversalTime(),
+            AvailableTime = availableTime?.ToUniversalTime(),
             SourceSystem = sourceSystem!,
         };
     }
@@ -84,6 +86,30 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
         }
 
         return eventTime;
+    }
+
+    // Bounded like eventTime: a source cannot have released a value later than now, give or take the same clock skew.
+    DateTimeOffset? CheckAvailableTime(DateTimeOffset? availableTime, DateTimeOffset? eventTime, List<FieldError> errors)
+    {
+        if (availableTime is null)
+        {
+            return null;
+        }
+
+        if (eventTime is not null && availableTime < eventTime)
+        {
+            errors.Add(new("availableTime", $"availableTime {availableTime.Value:O} is before eventTime {eventTime.Value:O} (a value cannot be available before it was observed)"));
+            return null;
+        }
+
+        var ahead = availableTime.Value - clock.GetUtcNow();
+        if (ahead > options.Value.MaxFutureSkew)
+        {
+            errors.Add(new("availableTime", $"availableTime {availableTime.Value:O} is {ahead.TotalMinutes:0.#} minutes in the future (at most {options.Value.MaxFutureSkew.TotalMinutes:0.#} allowed)"));
+            return null;
+        }
+
+        return availableTime;
     }
 
     static (double Value, string? Category, string Original)? NormaliseValue(RawObservation raw, ObservationSchema schema, List<FieldError> errors)
