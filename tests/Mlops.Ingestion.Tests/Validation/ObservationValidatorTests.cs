@@ -39,6 +39,9 @@ public sealed class ObservationValidatorTests
         { "blank entity", Valid() with { EntityId = "  " }, "entityId", "entityId is required" },
         { "missing source", Valid() with { SourceSystem = null }, "sourceSystem", "sourceSystem is required" },
         { "overlong id", Valid() with { ObservationId = new string('x', 201) }, "observationId", "observationId is longer than 200 characters" },
+        { "NUL in entity id", Valid() with { EntityId = "patient\u00001" }, "entityId", "entityId contains the control character U+0000 at position 7; control characters are not allowed" },
+        { "line break inside code", Valid() with { Code = "heart\nrate" }, "code", "code contains the control character U+000A at position 5; control characters are not allowed" },
+        { "unpaired surrogate in source", Valid() with { SourceSystem = "ward\ud800" }, "sourceSystem", "sourceSystem contains an unpaired UTF-16 surrogate U+D800 at position 4; it is not valid Unicode" },
         { "missing code", Valid() with { Code = null }, "code", "code is required" },
         { "unknown code", Valid() with { Code = "shoe_size" }, "code", "code 'shoe_size' has no observation schema; known codes: consciousness, creatinine, diastolic_bp, heart_rate, lactate, respiratory_rate, spo2, systolic_bp, temperature, wbc" },
         { "missing value", Valid() with { Value = null }, "value", "value is required" },
@@ -103,6 +106,15 @@ public sealed class ObservationValidatorTests
         Assert.Equal(2, result.Value);
         Assert.Equal("V", result.Category);
         Assert.Equal("category", result.Unit);
+    }
+
+    [Fact]
+    public void Validate_SurroundingWhitespaceAndEmoji_AreAcceptedTrimmed()
+    {
+        var result = _validator.Validate(Valid() with { EntityId = " patient-\U0001F600\n" }, []);
+
+        Assert.NotNull(result);
+        Assert.Equal("patient-\U0001F600", result.EntityId);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Ingestion;
 using Mlops.Ingestion.Schemas;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Ingestion.Validation;
 
@@ -67,7 +68,16 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
             return null;
         }
 
-        return value.Trim();
+        // Surrounding whitespace is trimmed as always; a control character inside (U+0000 above all, which
+        // PostgreSQL cannot store) is refused here rather than failing the whole batch in the database.
+        var trimmed = value.Trim();
+        if (InputText.IdentifierProblem(field, trimmed) is { } problem)
+        {
+            errors.Add(new(field, problem));
+            return null;
+        }
+
+        return trimmed;
     }
 
     DateTimeOffset? CheckEventTime(DateTimeOffset? eventTime, List<FieldError> errors)
