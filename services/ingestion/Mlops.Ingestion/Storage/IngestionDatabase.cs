@@ -4,7 +4,8 @@ using Npgsql;
 namespace Mlops.Ingestion.Storage;
 
 /// <summary>
-/// The ingestion database: the append-only raw store, its publication outbox, and dataset versions.
+/// The ingestion database: the append-only raw store, its publication outbox, dataset versions, and the observation
+/// schemas registered at run time (every version kept).
 /// <c>inserted_xid</c> lets a dataset version name exactly the rows visible at its creation, even when
 /// transactions commit out of sequence order. The DDL only ever adds (<c>IF NOT EXISTS</c>), so it also upgrades a
 /// database an older version created.
@@ -36,6 +37,15 @@ public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
             seq bigint PRIMARY KEY,
             traceparent text NULL,
             tracestate text NULL
+        );
+        CREATE TABLE IF NOT EXISTS observation_schema_versions (
+            seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            code text NOT NULL,
+            version integer NOT NULL,
+            definition jsonb NOT NULL,
+            registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            registered_by text NULL,
+            PRIMARY KEY (code, version)
         );
         CREATE TABLE IF NOT EXISTS dataset_versions (
             version text PRIMARY KEY,
