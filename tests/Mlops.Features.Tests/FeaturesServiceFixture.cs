@@ -19,6 +19,9 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
 
     public string FeaturesTopic { get; } = PlatformInfrastructure.UniqueName("features");
 
+    /// <summary>Where this collection's consumers dead-letter, so a test reads only its own records.</summary>
+    public string DeadLetterTopic { get; } = PlatformInfrastructure.UniqueName("deadletter");
+
     public string ConnectionString { get; private set; } = "";
 
     /// <summary>A real ingestion process with its own database, for dataset versions of the raw store.</summary>
@@ -36,7 +39,7 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
         });
         await Ingestion.WaitUntilReadyAsync();
         _ = Server;
-        await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic]);
+        await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic, DeadLetterTopic]);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -46,6 +49,7 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
         builder.UseSetting("Features:Topics:Observations", ObservationsTopic);
         builder.UseSetting("Features:Topics:Labels", LabelsTopic);
         builder.UseSetting("Features:Topics:Features", FeaturesTopic);
+        builder.UseSetting("Kafka:DeadLetterTopic", DeadLetterTopic);
         builder.UseSetting("Features:Topics:ObservationGroup", PlatformInfrastructure.UniqueName("stream"));
         builder.UseSetting("Features:Topics:LabelGroup", PlatformInfrastructure.UniqueName("labels"));
         builder.UseEnvironment("Testing");

@@ -31,6 +31,12 @@ public sealed record ObservationAccepted
     /// <summary>When ingestion stored it (the time it became known to the platform).</summary>
     public required DateTimeOffset RecordedAt { get; init; }
 
+    /// <summary>
+    /// When the source made the value available, if the sender said so (optional, added compatibly); training rows
+    /// take the value as known from <c>AvailableTime ?? RecordedAt</c>.
+    /// </summary>
+    public DateTimeOffset? AvailableTime { get; init; }
+
     /// <summary>The sending system.</summary>
     public required string SourceSystem { get; init; }
 

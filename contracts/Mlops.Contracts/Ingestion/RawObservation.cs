@@ -27,6 +27,13 @@ public sealed record RawObservation
     /// <summary>When the observation was made.</summary>
     public DateTimeOffset? EventTime { get; init; }
 
+    /// <summary>
+    /// When the source made the value available (e.g. a lab result issued hours after the sample was drawn); at or
+    /// after <see cref="EventTime"/>. Point-in-time training treats the value as known from then; without it, from
+    /// the time ingestion recorded it. Lets history loaded today train without leaking late values.
+    /// </summary>
+    public DateTimeOffset? AvailableTime { get; init; }
+
     /// <summary>The system that sent it.</summary>
     public string? SourceSystem { get; init; }
 }

@@ -2,11 +2,13 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Mlops.ServiceDefaults.Configuration;
 using Mlops.ServiceDefaults.Health;
+using Mlops.ServiceDefaults.Http;
 using Mlops.ServiceDefaults.Telemetry;
 
 namespace Mlops.ServiceDefaults;
@@ -14,7 +16,7 @@ namespace Mlops.ServiceDefaults;
 /// <summary>The defaults every service process starts with, so each <c>Program.cs</c> stays a few lines.</summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Configuration from the platform env file, telemetry, problem details and the liveness check.</summary>
+    /// <summary>Configuration from the platform env file, telemetry, problem details (also for unbindable requests) and the liveness check.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -25,7 +27,20 @@ public static class ServiceDefaultsExtensions
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions.TryAdd("traceId", Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                // Minimal APIs answer a wrong content type with a bare 415 (it does not throw), so the reason is added here.
+                var contentType = context.HttpContext.Request.ContentType;
+                context.ProblemDetails.Detail = contentType is null
+                    ? "the request has no Content-Type; JSON endpoints expect application/json"
+                    : $"Content-Type '{contentType}' is not supported by this endpoint; JSON endpoints expect application/json";
+            }
         });
+
+        // Binding failures (malformed JSON, missing body, wrong content type) throw in every environment, so the
+        // handler below can answer with where and why instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);

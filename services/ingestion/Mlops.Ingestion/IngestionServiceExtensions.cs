@@ -26,6 +26,7 @@ internal static class IngestionServiceExtensions
 
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.SectionName));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<RegisteredSchemaStore>();
         builder.Services.TryAddSingleton<SchemaCatalog>();
         builder.Services.TryAddSingleton<ObservationValidator>();
         builder.Services.TryAddSingleton<IngestionDatabase>();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mlops.Contracts.Ingestion;
+using Mlops.Ingestion.Schemas;
 using Mlops.Ingestion.Storage;
 using Mlops.Ingestion.Validation;
 
@@ -22,7 +23,7 @@ public enum IntakeStatus
 public sealed record IntakeResult(int Index, string? ObservationId, IntakeStatus Status, long? Sequence, IReadOnlyList<FieldError> Errors);
 
 /// <summary>Validates observations and stores the valid ones; shared by the HTTP and Kafka intake paths.</summary>
-public sealed class ObservationIntake(ObservationValidator validator, RawObservationStore store)
+public sealed class ObservationIntake(ObservationValidator validator, RawObservationStore store, SchemaCatalog catalog)
 {
     /// <summary>Validates and stores a batch (null items are parse failures already described in <paramref name="parseErrors"/>).</summary>
     public async Task<IReadOnlyList<IntakeResult>> IngestAsync(
@@ -30,6 +31,7 @@ public sealed class ObservationIntake(ObservationValidator validator, RawObserva
     {
         using var activity = IngestionTelemetry.Source.StartActivity("ingest observations");
         activity?.SetTag("mlops.batch.size", batch.Count);
+        await catalog.RefreshAsync(cancellationToken);
 
         var results = new IntakeResult[batch.Count];
         var valid = new List<ValidatedObservation>(batch.Count);

@@ -10,4 +10,5 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapObservationsApi();
 app.MapDatasetsApi();
+app.MapSchemasApi();
 app.Run();

@@ -39,6 +39,9 @@ public sealed class ObservationValidatorTests
         { "blank entity", Valid() with { EntityId = "  " }, "entityId", "entityId is required" },
         { "missing source", Valid() with { SourceSystem = null }, "sourceSystem", "sourceSystem is required" },
         { "overlong id", Valid() with { ObservationId = new string('x', 201) }, "observationId", "observationId is longer than 200 characters" },
+        { "NUL in entity id", Valid() with { EntityId = "patient\u00001" }, "entityId", "entityId contains the control character U+0000 at position 7; control characters are not allowed" },
+        { "line break inside code", Valid() with { Code = "heart\nrate" }, "code", "code contains the control character U+000A at position 5; control characters are not allowed" },
+        { "unpaired surrogate in source", Valid() with { SourceSystem = "ward\ud800" }, "sourceSystem", "sourceSystem contains an unpaired UTF-16 surrogate U+D800 at position 4; it is not valid Unicode" },
         { "missing code", Valid() with { Code = null }, "code", "code is required" },
         { "unknown code", Valid() with { Code = "shoe_size" }, "code", "code 'shoe_size' has no observation schema; known codes: consciousness, creatinine, diastolic_bp, heart_rate, lactate, respiratory_rate, spo2, systolic_bp, temperature, wbc" },
         { "missing value", Valid() with { Value = null }, "value", "value is required" },
@@ -52,6 +55,11 @@ public sealed class ObservationValidatorTests
         { "unknown category", Valid("consciousness", "Z", null), "value", "value 'Z' is not a category of consciousness; allowed: A, C, V, P, U" },
         { "missing event time", Valid() with { EventTime = null }, "eventTime", "eventTime is required" },
         { "event time in the future", Valid() with { EventTime = Now.AddMinutes(30) }, "eventTime", "eventTime 2026-11-22T12:30:00.0000000+00:00 is 30 minutes in the future (at most 5 allowed)" },
+        {
+            "available before observed", Valid() with { AvailableTime = Now.AddMinutes(-4) }, "availableTime",
+            "availableTime 2026-11-22T11:56:00.0000000+00:00 is before eventTime 2026-11-22T11:57:00.0000000+00:00 (a value cannot be available before it was observed)"
+        },
+        { "available in the future", Valid() with { AvailableTime = Now.AddHours(1) }, "availableTime", "availableTime 2026-11-22T13:00:00.0000000+00:00 is 60 minutes in the future (at most 5 allowed)" },
     };
 
     [Theory]
@@ -101,9 +109,50 @@ public sealed class ObservationValidatorTests
     }
 
     [Fact]
+    public void Validate_SurroundingWhitespaceAndEmoji_AreAcceptedTrimmed()
+    {
+        var result = _validator.Validate(Valid() with { EntityId = " patient-\U0001F600\n" }, []);
+
+        Assert.NotNull(result);
+        Assert.Equal("patient-\U0001F600", result.EntityId);
+    }
+
+    [Fact]
     public void Validate_EventTimeWithinClockSkew_IsAccepted()
     {
         Assert.NotNull(_validator.Validate(Valid() with { EventTime = Now.AddMinutes(4) }, []));
+    }
+
+    [Fact]
+    public void Validate_LabResultAvailableHoursAfterTheSample_KeepsBothTimesInUtc()
+    {
+        var drawn = new DateTimeOffset(2026, 11, 15, 8, 0, 0, TimeSpan.FromHours(1));
+        var result = _validator.Validate(Valid("lactate", 2.4, "mmol/L") with { EventTime = drawn, AvailableTime = drawn.AddHours(3) }, []);
+
+        Assert.NotNull(result);
+        Assert.Equal(drawn, result.EventTime);
+        Assert.Equal(drawn.AddHours(3), result.AvailableTime);
+        Assert.Equal(TimeSpan.Zero, result.AvailableTime!.Value.Offset);
+    }
+
+    [Fact]
+    public void Validate_AvailableTimeEqualToEventTime_IsAccepted()
+    {
+        var raw = Valid();
+        Assert.NotNull(_validator.Validate(raw with { AvailableTime = raw.EventTime }, []));
+    }
+
+    [Fact]
+    public void ContentHash_WithoutAvailableTime_IsUnchangedAndAnAvailableTimeMakesItDiffer()
+    {
+        var without = _validator.Validate(Valid(), [])!;
+        var with = _validator.Validate(Valid() with { AvailableTime = Now.AddMinutes(-1) }, [])!;
+
+        // The hash observations have had since the first release: repeats of them stay duplicates.
+        var legacy = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            string.Join('\u001f', "patient-1", "heart_rate", "88", "/min", Now.AddMinutes(-3).UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), "ward-7"))));
+        Assert.Equal(legacy, without.ContentHash);
+        Assert.NotEqual(without.ContentHash, with.ContentHash);
     }
 
     [Fact]

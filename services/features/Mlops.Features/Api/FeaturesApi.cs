@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Features.Definitions;
+using Mlops.Features.Labels;
 using Mlops.Features.Storage;
 using Mlops.Features.TrainingSets;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Features.Api;
 
@@ -33,9 +35,14 @@ public static class FeaturesApi
         return routes;
     }
 
-    static async Task<Results<Ok<BackfillResult>, ProblemHttpResult>> RunBackfill(
+    static async Task<Results<Ok<BackfillResult>, ProblemHttpResult, ValidationProblem>> RunBackfill(
         BackfillRequest? request, Backfill backfill, IOptions<FeatureDefinitions> definitions, CancellationToken cancellationToken)
     {
+        if (InputText.IdentifierProblem("datasetVersion", request?.DatasetVersion) is { } problem)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["datasetVersion"] = [problem] }, title: "The request is invalid");
+        }
+
         try
         {
             return TypedResults.Ok(new BackfillResult(definitions.Value.Version, await backfill.RunAsync(null, request?.DatasetVersion, cancellationToken)));
@@ -46,8 +53,13 @@ public static class FeaturesApi
         }
     }
 
-    static async Task<Results<Ok<StoredVector>, ProblemHttpResult>> GetOnline(string entityId, OnlineFeatureCache cache, CancellationToken cancellationToken)
+    static async Task<Results<Ok<StoredVector>, ProblemHttpResult, ValidationProblem>> GetOnline(string entityId, OnlineFeatureCache cache, CancellationToken cancellationToken)
     {
+        if (InputText.IdentifierProblem("entityId", entityId) is { } problem)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["entityId"] = [problem] }, title: "The request is invalid");
+        }
+
         FeaturesTelemetry.OnlineReads.Add(1);
         return await cache.GetAsync(entityId, cancellationToken) is { } vector
             ? TypedResults.Ok(vector)
@@ -56,27 +68,7 @@ public static class FeaturesApi
 
     static async Task<Results<Accepted, Ok, ValidationProblem>> PostLabel(LabelRecorded label, FeatureStore store, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(label.LabelId))
-        {
-            errors["labelId"] = ["labelId is required"];
-        }
-
-        if (string.IsNullOrWhiteSpace(label.EntityId))
-        {
-            errors["entityId"] = ["entityId is required"];
-        }
-
-        if (string.IsNullOrWhiteSpace(label.Name))
-        {
-            errors["name"] = ["name is required"];
-        }
-
-        if (!double.IsFinite(label.Value))
-        {
-            errors["value"] = ["value must be a finite number"];
-        }
-
+        var errors = LabelValidator.Validate(label);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The label is invalid");
@@ -89,10 +81,24 @@ public static class FeaturesApi
 
     static async Task StreamTrainingSet(TrainingSetRequest request, PointInTimeTrainingSet trainingSet, HttpContext context, CancellationToken cancellationToken)
     {
+        var problems = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.LabelName))
         {
-            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["labelName"] = ["labelName is required"] }, title: "The request is invalid")
-                .ExecuteAsync(context);
+            problems["labelName"] = ["labelName is required"];
+        }
+        else if (InputText.IdentifierProblem("labelName", request.LabelName) is { } labelProblem)
+        {
+            problems["labelName"] = [labelProblem];
+        }
+
+        if (InputText.IdentifierProblem("datasetVersion", request.DatasetVersion) is { } versionProblem)
+        {
+            problems["datasetVersion"] = [versionProblem];
+        }
+
+        if (problems.Count > 0 || string.IsNullOrWhiteSpace(request.LabelName))
+        {
+            await TypedResults.ValidationProblem(problems, title: "The request is invalid").ExecuteAsync(context);
             return;
         }
 

@@ -11,14 +11,14 @@ public static class FeatureCalculator
 {
     /// <summary>
     /// Features at <paramref name="asOf"/> over windows <c>(asOf − w, asOf]</c>. When <paramref name="knownAt"/> is
-    /// given, observations recorded after it are ignored (point-in-time correctness).
+    /// given, observations known only after it are ignored (point-in-time correctness).
     /// </summary>
     public static Dictionary<string, double?> Compute(
         FeatureDefinitions definitions, IEnumerable<ObservationPoint> observations, DateTimeOffset asOf, DateTimeOffset? knownAt = null)
     {
         var horizonStart = asOf - definitions.Horizon;
         var byCode = observations
-            .Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.RecordedAt <= knownAt))
+            .Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.KnownAt <= knownAt))
             .GroupBy(o => o.Code, StringComparer.Ordinal)
             .ToDictionary(
                 g => g.Key,

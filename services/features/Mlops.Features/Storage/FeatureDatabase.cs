@@ -4,9 +4,9 @@ using Npgsql;
 namespace Mlops.Features.Storage;
 
 /// <summary>
-/// The features database. <c>feature_observations</c> is the bitemporal base (event time and the time the platform
-/// learned of the observation); vectors are derived from it, so the latest vector, the history and point-in-time
-/// training rows all come from one truth.
+/// The features database. <c>feature_observations</c> is the bitemporal base (event time, and <c>known_at</c>: when
+/// the source made the value available if it said so, else when the platform recorded it); vectors are derived from
+/// it, so the latest vector, the history and point-in-time training rows all come from one truth.
 /// </summary>
 public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
 {
@@ -20,6 +20,11 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
             recorded_at timestamptz NOT NULL
         );
         CREATE INDEX IF NOT EXISTS ix_feature_observations_entity ON feature_observations (entity_id, event_time);
+        -- Added after the first release; a database created before it gains both columns (existing rows: known at
+        -- their recorded time, as before).
+        ALTER TABLE feature_observations ADD COLUMN IF NOT EXISTS available_time timestamptz NULL;
+        ALTER TABLE feature_observations ADD COLUMN IF NOT EXISTS known_at timestamptz
+            GENERATED ALWAYS AS (coalesce(available_time, recorded_at)) STORED;
         CREATE TABLE IF NOT EXISTS online_vectors (
             entity_id text NOT NULL,
             feature_set_version text NOT NULL,

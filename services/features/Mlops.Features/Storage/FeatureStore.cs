@@ -13,13 +13,13 @@ public sealed record StoredVector(
 public sealed class FeatureStore(FeatureDatabase database)
 {
     const string InsertObservationsSql = """
-        INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[])
+        INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at, available_time)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
         ON CONFLICT (observation_id) DO NOTHING
         """;
 
     const string EntityWindowsSql = """
-        SELECT f.entity_id, f.observation_id, f.code, f.value, f.event_time, f.recorded_at
+        SELECT f.entity_id, f.observation_id, f.code, f.value, f.event_time, f.known_at
         FROM feature_observations f
         JOIN (SELECT entity_id, max(event_time) AS newest FROM feature_observations WHERE entity_id = ANY($1) GROUP BY entity_id) m
           ON m.entity_id = f.entity_id
@@ -52,17 +52,18 @@ public sealed class FeatureStore(FeatureDatabase database)
     /// <summary>JSON options of stored vectors.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Adds many observations in one statement (repeats are ignored).</summary>
+    /// <summary>Adds many observations in one statement (repeats are ignored); <c>known_at</c> follows from the two times.</summary>
     public static async Task AddObservationsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(string EntityId, ObservationPoint Point)> rows, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredObservation> rows, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(InsertObservationsSql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.ObservationId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.ObservationId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EntityId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.Code).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.EventTime).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Point.RecordedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Code).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EventTime).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.RecordedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.AvailableTime).ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

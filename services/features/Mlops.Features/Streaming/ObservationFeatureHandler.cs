@@ -34,10 +34,10 @@ public sealed class ObservationFeatureHandler(
         await database.EnsureSchemaAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         var set = definitions.Value;
-        var points = records.Select(r => (r.Envelope.Data.EntityId, Point: ToPoint(r.Envelope.Data))).ToList();
-        await FeatureStore.AddObservationsAsync(connection, transaction, points, cancellationToken);
+        var rows = records.Select(r => ToStored(r.Envelope.Data)).ToList();
+        await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
 
-        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, points.Select(p => p.EntityId).Distinct().ToArray(), set.Horizon, cancellationToken);
+        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), set.Horizon, cancellationToken);
         var computedAt = clock.GetUtcNow();
         var vectors = new List<(StoredVector Vector, KafkaRecord<ObservationAccepted> Trigger)>();
         foreach (var (entityId, window) in windows)
@@ -92,6 +92,6 @@ public sealed class ObservationFeatureHandler(
         return Task.WhenAll(deliveries);
     }
 
-    static ObservationPoint ToPoint(ObservationAccepted observation) =>
-        new(observation.ObservationId, observation.Code, observation.Value, observation.EventTime, observation.RecordedAt);
+    static StoredObservation ToStored(ObservationAccepted observation) => new(
+        observation.ObservationId, observation.EntityId, observation.Code, observation.Value, observation.EventTime, observation.RecordedAt, observation.AvailableTime);
 }

@@ -7,10 +7,11 @@ using Mlops.Features.Storage;
 namespace Mlops.Features.TrainingSets;
 
 /// <summary>One observation of an ingestion dataset version.</summary>
-public sealed record DatasetObservation(string ObservationId, string EntityId, string Code, double Value, DateTimeOffset EventTime, DateTimeOffset RecordedAt)
+public sealed record DatasetObservation(
+    string ObservationId, string EntityId, string Code, double Value, DateTimeOffset EventTime, DateTimeOffset RecordedAt, DateTimeOffset? AvailableTime = null)
 {
-    /// <summary>As the calculator needs it.</summary>
-    public ObservationPoint ToPoint() => new(ObservationId, Code, Value, EventTime, RecordedAt);
+    /// <summary>As the calculator needs it: known from the source's available time when given, else when ingestion recorded it.</summary>
+    public ObservationPoint ToPoint() => new(ObservationId, Code, Value, EventTime, AvailableTime ?? RecordedAt);
 }
 
 /// <summary>The dataset version does not exist in ingestion.</summary>

@@ -12,8 +12,9 @@ public sealed record TrainingRow(string EntityId, string LabelId, DateTimeOffset
 
 /// <summary>
 /// Point-in-time-correct training sets: for a label at time t, features are computed from the observations whose
-/// event time is at or before t AND that the platform had recorded by t — so neither a future observation nor a
-/// late-arriving (or later backfilled) record can leak into a row. Streams entity by entity; only one entity's
+/// event time is at or before t AND that were known by t — the source's available time when it gave one, else the
+/// time the platform recorded it — so neither a future observation nor a late-arriving value can leak into a row,
+/// while history loaded today with its available times still trains. Streams entity by entity; only one entity's
 /// observations are in memory at a time.
 /// </summary>
 public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IngestionDatasetClient datasets)
@@ -22,7 +23,7 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
 
     const string EntityObservationsSql = """
-        SELECT observation_id, code, value, event_time, recorded_at FROM feature_observations
+        SELECT observation_id, code, value, event_time, known_at FROM feature_observations
         WHERE entity_id = $1 AND event_time <= $2 AND event_time > $3
         """;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mlops.Ingestion.Datasets;
 using Mlops.Kafka;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Ingestion.Api;
 
@@ -22,19 +23,54 @@ public static class DatasetsApi
         return routes;
     }
 
-    static async Task<Created<DatasetVersion>> Create(CreateDatasetVersion? request, DatasetStore store, CancellationToken cancellationToken)
+    static async Task<Results<Created<DatasetVersion>, ValidationProblem>> Create(CreateDatasetVersion? request, DatasetStore store, CancellationToken cancellationToken)
     {
+        var errors = new Dictionary<string, string[]>();
+        var codes = request?.Codes ?? [];
+        for (var i = 0; i < codes.Count; i++)
+        {
+            AddProblem(errors, $"codes[{i}]", codes[i] is null ? $"codes[{i}] is null" : InputText.IdentifierProblem($"codes[{i}]", codes[i]));
+        }
+
+        AddProblem(errors, "createdBy", InputText.IdentifierProblem("createdBy", request?.CreatedBy));
+        AddProblem(errors, "description", InputText.FreeTextProblem("description", request?.Description));
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The dataset version request is invalid");
+        }
+
         var version = await store.CreateAsync(request?.Codes, request?.CreatedBy, request?.Description, cancellationToken);
         return TypedResults.Created($"/api/ingestion/datasets/{Uri.EscapeDataString(version.Version)}", version);
     }
 
-    static async Task<Results<Ok<DatasetVersion>, NotFound<ProblemDetailsBody>>> Get(string version, DatasetStore store, CancellationToken cancellationToken) =>
-        await store.GetAsync(version, cancellationToken) is { } found
+    static void AddProblem(Dictionary<string, string[]> errors, string field, string? problem)
+    {
+        if (problem is not null)
+        {
+            errors[field] = [problem];
+        }
+    }
+
+    static async Task<Results<Ok<DatasetVersion>, NotFound<ProblemDetailsBody>, ValidationProblem>> Get(string version, DatasetStore store, CancellationToken cancellationToken)
+    {
+        if (InputText.IdentifierProblem("version", version) is { } problem)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [problem] }, title: "The request is invalid");
+        }
+
+        return await store.GetAsync(version, cancellationToken) is { } found
             ? TypedResults.Ok(found)
             : TypedResults.NotFound(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"));
+    }
 
     static async Task StreamRows(string version, string? order, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
     {
+        if (InputText.IdentifierProblem("version", version) is { } versionProblem)
+        {
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [versionProblem] }, title: "The request is invalid").ExecuteAsync(context);
+            return;
+        }
+
         if (order is not null and not "sequence" and not "entity")
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;

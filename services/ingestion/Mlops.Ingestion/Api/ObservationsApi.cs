@@ -7,7 +7,7 @@ using Mlops.Ingestion.Validation;
 
 namespace Mlops.Ingestion.Api;
 
-/// <summary>HTTP intake: single observations, batches of up to <see cref="IngestionOptions.MaxBatchSize"/>, and the schema catalogue.</summary>
+/// <summary>HTTP intake: single observations and batches of up to <see cref="IngestionOptions.MaxBatchSize"/>.</summary>
 public static class ObservationsApi
 {
     /// <summary>Answer to one observation.</summary>
@@ -25,7 +25,6 @@ public static class ObservationsApi
         var api = routes.MapGroup("/api/ingestion").WithTags("Ingestion");
         api.MapPost("/observations", PostObservation);
         api.MapPost("/observations/batch", PostBatch);
-        api.MapGet("/schemas", (SchemaCatalog catalog) => TypedResults.Ok(catalog.All.Values.OrderBy(s => s.Code, StringComparer.Ordinal)));
         return routes;
     }
 

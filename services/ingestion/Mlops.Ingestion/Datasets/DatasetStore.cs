@@ -15,7 +15,7 @@ namespace Mlops.Ingestion.Datasets;
 /// </summary>
 public sealed class DatasetStore(IngestionDatabase database)
 {
-    const string RowColumns = "o.seq, o.observation_id, o.entity_id, o.entity_type, o.code, o.value, o.category, o.unit, o.event_time, o.recorded_at, o.source_system";
+    const string RowColumns = "o.seq, o.observation_id, o.entity_id, o.entity_type, o.code, o.value, o.category, o.unit, o.event_time, o.recorded_at, o.source_system, o.available_time";
 
     const string CurrentRowsSql = "SELECT " + RowColumns + " FROM observations o WHERE ($1::text[] IS NULL OR o.code = ANY($1)) ORDER BY o.seq";
 
@@ -128,14 +128,20 @@ public sealed class DatasetStore(IngestionDatabase database)
         }
     }
 
-    /// <summary>The line a row contributes to its version's hash.</summary>
-    public static string Canonical(DatasetRow row) => string.Create(CultureInfo.InvariantCulture,
-        $"{row.ObservationId}\u001f{row.EntityId}\u001f{row.Code}\u001f{row.Value:R}\u001f{row.Category}\u001f{row.Unit}\u001f{row.EventTime.UtcTicks}\n");
+    /// <summary>
+    /// The line a row contributes to its version's hash. The available time is appended only when present, so a
+    /// snapshot of rows without one keeps the name it had before the column existed.
+    /// </summary>
+    public static string Canonical(DatasetRow row) => row.AvailableTime is { } available
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{row.ObservationId}\u001f{row.EntityId}\u001f{row.Code}\u001f{row.Value:R}\u001f{row.Category}\u001f{row.Unit}\u001f{row.EventTime.UtcTicks}\u001f{available.UtcTicks}\n")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{row.ObservationId}\u001f{row.EntityId}\u001f{row.Code}\u001f{row.Value:R}\u001f{row.Category}\u001f{row.Unit}\u001f{row.EventTime.UtcTicks}\n");
 
     static DatasetRow ReadRow(NpgsqlDataReader reader) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetDouble(5),
         reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetString(7), reader.GetFieldValue<DateTimeOffset>(8),
-        reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10));
+        reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11));
 
     static DatasetVersion ReadVersion(NpgsqlDataReader reader) => new(
         reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),

@@ -4,7 +4,7 @@ namespace Mlops.Ingestion.Datasets;
 public sealed record DatasetVersion(
     string Version, long RowCount, long MaxSequence, IReadOnlyList<string>? Codes, DateTimeOffset CreatedAt, string? CreatedBy, string? Description);
 
-/// <summary>One row of a dataset version.</summary>
+/// <summary>One row of a dataset version; <paramref name="AvailableTime"/> only when the sender gave one.</summary>
 public sealed record DatasetRow(
     long Sequence, string ObservationId, string EntityId, string EntityType, string Code, double Value, string? Category, string Unit,
-    DateTimeOffset EventTime, DateTimeOffset RecordedAt, string SourceSystem);
+    DateTimeOffset EventTime, DateTimeOffset RecordedAt, string SourceSystem, DateTimeOffset? AvailableTime = null);

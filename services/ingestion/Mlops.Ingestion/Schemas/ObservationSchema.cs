@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace Mlops.Ingestion.Schemas;
 
-/// <summary>Whether an observation carries a number or one of a fixed set of categories.</summary>
+/// <summary>Whether an observation carries a number or one of a fixed set of categories (by name in JSON, as in configuration).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ObservationValueType>))]
 public enum ObservationValueType
 {
     /// <summary>A measured number, converted to the canonical unit and range-checked.</summary>

@@ -4,9 +4,11 @@ using Npgsql;
 namespace Mlops.Ingestion.Storage;
 
 /// <summary>
-/// The ingestion database: the append-only raw store, its publication outbox, and dataset versions.
+/// The ingestion database: the append-only raw store, its publication outbox, dataset versions, and the observation
+/// schemas registered at run time (every version kept).
 /// <c>inserted_xid</c> lets a dataset version name exactly the rows visible at its creation, even when
-/// transactions commit out of sequence order.
+/// transactions commit out of sequence order. The DDL only ever adds (<c>IF NOT EXISTS</c>), so it also upgrades a
+/// database an older version created.
 /// </summary>
 public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
 {
@@ -29,10 +31,21 @@ public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
             inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
         );
         CREATE INDEX IF NOT EXISTS ix_observations_entity ON observations (entity_id, event_time);
+        -- Added after the first release: a database created before it gains the column, existing rows stay NULL.
+        ALTER TABLE observations ADD COLUMN IF NOT EXISTS available_time timestamptz NULL;
         CREATE TABLE IF NOT EXISTS observation_outbox (
             seq bigint PRIMARY KEY,
             traceparent text NULL,
             tracestate text NULL
+        );
+        CREATE TABLE IF NOT EXISTS observation_schema_versions (
+            seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            code text NOT NULL,
+            version integer NOT NULL,
+            definition jsonb NOT NULL,
+            registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            registered_by text NULL,
+            PRIMARY KEY (code, version)
         );
         CREATE TABLE IF NOT EXISTS dataset_versions (
             version text PRIMARY KEY,

@@ -21,7 +21,7 @@ public sealed class ObservationOutboxRelay(
 
     const string PendingSql = """
         SELECT o.seq, o.observation_id, o.entity_id, o.entity_type, o.code, o.value, o.category, o.unit,
-               o.event_time, o.recorded_at, o.source_system, b.traceparent, b.tracestate
+               o.event_time, o.recorded_at, o.source_system, b.traceparent, b.tracestate, o.available_time
         FROM observation_outbox b JOIN observations o ON o.seq = b.seq
         ORDER BY b.seq
         LIMIT $1
@@ -102,6 +102,7 @@ public sealed class ObservationOutboxRelay(
             EventTime = reader.GetFieldValue<DateTimeOffset>(8),
             RecordedAt = reader.GetFieldValue<DateTimeOffset>(9),
             SourceSystem = reader.GetString(10),
+            AvailableTime = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
         };
         var type = EnvelopeSerializer.EventTypeOf(typeof(ObservationAccepted));
         return new EventEnvelope<ObservationAccepted>

@@ -12,9 +12,9 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
 {
     const string InsertSql = """
         INSERT INTO observations (observation_id, entity_id, entity_type, code, value, category, unit,
-                                  original_value, original_unit, event_time, source_system, content_hash)
+                                  original_value, original_unit, event_time, source_system, content_hash, available_time)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[],
-                             $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])
+                             $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[])
         ON CONFLICT (observation_id) DO NOTHING
         RETURNING observation_id, seq, recorded_at
         """;
@@ -104,6 +104,7 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EventTime).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.SourceSystem).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.ContentHash).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.AvailableTime).ToArray() });
 
         var inserted = new Dictionary<string, (long, DateTimeOffset)>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

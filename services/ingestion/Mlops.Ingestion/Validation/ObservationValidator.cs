@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Ingestion;
 using Mlops.Ingestion.Schemas;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Ingestion.Validation;
 
@@ -21,6 +22,7 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
         var entityId = RequiredText(raw.EntityId, "entityId", errors);
         var sourceSystem = RequiredText(raw.SourceSystem, "sourceSystem", errors);
         var eventTime = CheckEventTime(raw.EventTime, errors);
+        var availableTime = CheckAvailableTime(raw.AvailableTime, eventTime, errors);
 
         ObservationSchema? schema = null;
         var code = RequiredText(raw.Code, "code", errors);
@@ -47,6 +49,7 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
             OriginalValue = normalised.Value.Original,
             OriginalUnit = raw.Unit,
             EventTime = eventTime!.Value.ToUniversalTime(),
+            AvailableTime = availableTime?.ToUniversalTime(),
             SourceSystem = sourceSystem!,
         };
     }
@@ -65,7 +68,16 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
             return null;
         }
 
-        return value.Trim();
+        // Surrounding whitespace is trimmed as always; a control character inside (U+0000 above all, which
+        // PostgreSQL cannot store) is refused here rather than failing the whole batch in the database.
+        var trimmed = value.Trim();
+        if (InputText.IdentifierProblem(field, trimmed) is { } problem)
+        {
+            errors.Add(new(field, problem));
+            return null;
+        }
+
+        return trimmed;
     }
 
     DateTimeOffset? CheckEventTime(DateTimeOffset? eventTime, List<FieldError> errors)
@@ -84,6 +96,30 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
         }
 
         return eventTime;
+    }
+
+    // Bounded like eventTime: a source cannot have released a value later than now, give or take the same clock skew.
+    DateTimeOffset? CheckAvailableTime(DateTimeOffset? availableTime, DateTimeOffset? eventTime, List<FieldError> errors)
+    {
+        if (availableTime is null)
+        {
+            return null;
+        }
+
+        if (eventTime is not null && availableTime < eventTime)
+        {
+            errors.Add(new("availableTime", $"availableTime {availableTime.Value:O} is before eventTime {eventTime.Value:O} (a value cannot be available before it was observed)"));
+            return null;
+        }
+
+        var ahead = availableTime.Value - clock.GetUtcNow();
+        if (ahead > options.Value.MaxFutureSkew)
+        {
+            errors.Add(new("availableTime", $"availableTime {availableTime.Value:O} is {ahead.TotalMinutes:0.#} minutes in the future (at most {options.Value.MaxFutureSkew.TotalMinutes:0.#} allowed)"));
+            return null;
+        }
+
+        return availableTime;
     }
 
     static (double Value, string? Category, string Original)? NormaliseValue(RawObservation raw, ObservationSchema schema, List<FieldError> errors)

@@ -33,13 +33,18 @@ public sealed record ValidatedObservation
     /// <summary>When it was measured.</summary>
     public required DateTimeOffset EventTime { get; init; }
 
+    /// <summary>When the source made the value available, if the sender said so.</summary>
+    public DateTimeOffset? AvailableTime { get; init; }
+
     /// <summary>Sending system.</summary>
     public required string SourceSystem { get; init; }
 
     /// <summary>
     /// Hash of the observation's content, to tell an identical repeat (acknowledged) from a different
-    /// observation reusing an id (refused).
+    /// observation reusing an id (refused). The available time joins the hash only when given, so observations sent
+    /// without one hash as they always did and their repeats stay duplicates.
     /// </summary>
     public string ContentHash => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
-        string.Join('\u001f', EntityId, Code, OriginalValue, OriginalUnit ?? "", EventTime.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), SourceSystem))));
+        string.Join('\u001f', EntityId, Code, OriginalValue, OriginalUnit ?? "", EventTime.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture), SourceSystem)
+        + (AvailableTime is { } available ? "\u001favailable:" + available.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) : ""))));
 }

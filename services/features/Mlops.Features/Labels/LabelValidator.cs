@@ -1,0 +1,42 @@
+using Mlops.Contracts.Features;
+using Mlops.ServiceDefaults.Http;
+
+namespace Mlops.Features.Labels;
+
+/// <summary>
+/// What a label needs before it is stored, shared by the HTTP and <c>labels.v1</c> intakes so both refuse the same
+/// labels with the same reasons (a control character in an id is refused here, not by PostgreSQL as a 500).
+/// </summary>
+public static class LabelValidator
+{
+    /// <summary>Every problem, by field (camelCase as in the JSON); empty when the label is valid.</summary>
+    public static Dictionary<string, string[]> Validate(LabelRecorded label)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CheckId(errors, "labelId", label.LabelId);
+        CheckId(errors, "entityId", label.EntityId);
+        CheckId(errors, "name", label.Name);
+        if (!double.IsFinite(label.Value))
+        {
+            errors["value"] = ["value must be a finite number"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>One line naming every problem, for a dead-letter reason.</summary>
+    public static string Describe(Dictionary<string, string[]> errors) =>
+        "invalid label: " + string.Join("; ", errors.SelectMany(e => e.Value));
+
+    static void CheckId(Dictionary<string, string[]> errors, string field, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors[field] = [$"{field} is required"];
+        }
+        else if (InputText.IdentifierProblem(field, value) is { } problem)
+        {
+            errors[field] = [problem];
+        }
+    }
+}
