@@ -13,30 +13,35 @@ namespace Mlops.Registry.Tests;
 
 /// <summary>
 /// The registry composed exactly as its Program does, on an in-memory HTTP server, against the real PostgreSQL
-/// and RabbitMQ, with its own schema and queue prefix so runs never collide.
+/// and RabbitMQ, with its own schema and its own RabbitMQ virtual host (the shipped queue names), so runs never collide.
 /// </summary>
 internal sealed class RegistryHost : IAsyncDisposable
 {
-    RegistryHost(WebApplication app, string schema, string prefix)
+    RegistryHost(WebApplication app, string schema, RabbitMqVirtualHost virtualHost, bool ownsVirtualHost)
     {
         App = app;
         Schema = schema;
-        Prefix = prefix;
+        VirtualHost = virtualHost;
+        _ownsVirtualHost = ownsVirtualHost;
         Client = app.GetTestClient();
     }
 
+    readonly bool _ownsVirtualHost;
+
     public WebApplication App { get; }
     public string Schema { get; }
-    public string Prefix { get; }
+    public RabbitMqVirtualHost VirtualHost { get; }
     public HttpClient Client { get; }
 
     /// <summary>Leave the schema in place on dispose (a later host of the same test continues on it).</summary>
     public bool KeepSchema { get; init; }
 
-    public static async Task<RegistryHost> StartAsync(string? schema = null, string? prefix = null, bool dispatch = true, bool keepSchema = false)
+    /// <summary>Starts a registry; in <paramref name="virtualHost"/> when given (shared with the test's other hosts), else in one of its own.</summary>
+    public static async Task<RegistryHost> StartAsync(string? schema = null, RabbitMqVirtualHost? virtualHost = null, bool dispatch = true, bool keepSchema = false)
     {
         schema ??= PlatformInfrastructure.UniqueName("reg").Replace('-', '_');
-        prefix ??= PlatformInfrastructure.UniqueName("registry");
+        var owned = virtualHost is null;
+        virtualHost ??= await RabbitMqVirtualHost.CreateAsync("registry-tests");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = "registry-tests", EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory,
@@ -47,8 +52,7 @@ internal sealed class RegistryHost : IAsyncDisposable
             ["ConnectionStrings:registry"] = PlatformInfrastructure.ConnectionString("tests"),
             ["EventStore:Schema"] = schema,
             ["EventStore:PollInterval"] = "00:00:00.050",
-            ["Registry:EndpointPrefix"] = prefix,
-            ["Registry:TemporaryEndpoints"] = "true",
+            [RabbitMqVirtualHost.ConfigurationKey] = virtualHost.Name,
             ["EventStore:DispatchOutbox"] = dispatch ? "true" : "false",
         });
         builder.WebHost.UseTestServer();
@@ -61,7 +65,7 @@ internal sealed class RegistryHost : IAsyncDisposable
         app.MapDefaultEndpoints();
         app.MapRegistryServices();
         await app.StartAsync();
-        return new RegistryHost(app, schema, prefix) { KeepSchema = keepSchema };
+        return new RegistryHost(app, schema, virtualHost, owned) { KeepSchema = keepSchema };
     }
 
     public async Task<T> GetAsync<T>(string path) =>
@@ -82,6 +86,11 @@ internal sealed class RegistryHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (_ownsVirtualHost)
+        {
+            await VirtualHost.DisposeAsync();
+        }
+
         if (KeepSchema)
         {
             return;

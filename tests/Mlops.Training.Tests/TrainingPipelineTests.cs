@@ -10,7 +10,8 @@ using Mlops.Testing;
 namespace Mlops.Training.Tests;
 
 /// <summary>The training pipeline saga end to end over RabbitMQ, with runs tracked in PostgreSQL.</summary>
-public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixture<TrainingAppFactory>
+[Collection(TrainingCollection.Name)]
+public sealed class TrainingPipelineTests(TrainingAppFactory app)
 {
     const string FeatureSet = "fs-test-1";
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -54,7 +55,7 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app) : IClassFixtur
     {
         var label = PlatformInfrastructure.UniqueName("deteriorated");
         app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(600, seed: 3, FeatureSet));
-        var command = Command(label, search: [new SearchParameter { Name = "max_leaves", Values = [4, 8] }]);
+        var command = Command(label, search: [new SearchParameter { Name = "max_leaves", Values = [4, 8] }]) with { SubgroupFeature = "ward" };
         using var http = app.CreateClient();
 
         await app.Services.GetRequiredService<IBus>().Publish(command);
