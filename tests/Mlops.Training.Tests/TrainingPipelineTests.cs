@@ -116,7 +116,7 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         Assert.Equal(4, child.GetProperty("run").GetProperty("parameters").GetProperty("max_leaves").GetDouble());
         Assert.True(child.GetProperty("run").GetProperty("metrics").TryGetProperty("validation_auroc", out _));
 
-        var workspaceStore = app.Services.GetRequiredService<Pipeline.WorkspaceStore>();
+        var workspaceStore = app.Services.GetRequiredService<Mlops.Training.Pipeline.WorkspaceStore>();
         await Eventually.WaitUntilAsync(async () => await workspaceStore.LoadAsync(command.RunId, "model", CancellationToken.None) is null,
             "the ended run's intermediate outputs being dropped");
 
@@ -214,8 +214,8 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         foreach (var step in steps)
         {
             using var scope = app.Services.CreateScope();
-            await scope.ServiceProvider.GetRequiredService<Pipeline.TrainingStepRunner>()
-                .RunAsync(restarted, step, new Pipeline.RunWorkspace.Entry(), CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<Mlops.Training.Pipeline.TrainingStepRunner>()
+                .RunAsync(restarted, step, new Mlops.Training.Pipeline.RunWorkspace.Entry(), CancellationToken.None);
         }
 
         var a = await http.GetByteArrayAsync($"/api/training/runs/{uninterrupted.RunId}/artifacts/model");
@@ -232,11 +232,11 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
     {
         var command = Command(PlatformInfrastructure.UniqueName("nothing"));
         using var scope = app.Services.CreateScope();
-        var runner = scope.ServiceProvider.GetRequiredService<Pipeline.TrainingStepRunner>();
+        var runner = scope.ServiceProvider.GetRequiredService<Mlops.Training.Pipeline.TrainingStepRunner>();
         await scope.ServiceProvider.GetRequiredService<Tracking.RunStore>().CreateAsync(Tracking.RunRecords.FromRequest(command, "test"), CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<Pipeline.TrainingStepException>(() =>
-            runner.RunAsync(command, TrainingSteps.Train, new Pipeline.RunWorkspace.Entry(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<Mlops.Training.Pipeline.TrainingStepException>(() =>
+            runner.RunAsync(command, TrainingSteps.Train, new Mlops.Training.Pipeline.RunWorkspace.Entry(), CancellationToken.None));
 
         Assert.Contains("training rows", error.Message);
     }

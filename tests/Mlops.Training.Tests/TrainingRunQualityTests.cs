@@ -71,7 +71,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
         var registered = await RegisteredVersionAsync(command.ModelName, $"1.0.0-run.{command.RunId:N}");
         var inputs = registered.GetRawText();
         var registration = JsonDocument.Parse(inputs).RootElement;
-        var names = FindProperty(registration, "inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToArray();
+        var names = FindProperty(registration, "inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(11, names.Length);
         Assert.DoesNotContain("heart_rate_slope_1h", names);
         Assert.DoesNotContain("heart_rate_std_1h", names);
@@ -93,7 +93,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
 
         Assert.True(run.GetProperty("status").GetString() == "Completed", Reason(run));
         var registration = await RegisteredVersionAsync(command.ModelName, $"1.0.0-run.{command.RunId:N}");
-        var names = FindProperty(registration, "inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToArray();
+        var names = FindProperty(registration, "inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToArray();
         Assert.Equal(["consciousness", "heart_rate", "lactate", "on_oxygen", "respiratory_rate", "spo2", "systolic_bp", "temperature"], names);
     }
 
