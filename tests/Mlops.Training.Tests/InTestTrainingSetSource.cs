@@ -64,6 +64,8 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalo
                 features[data.ColumnNames[c]] = float.IsNaN(v) ? null : v;
             }
 
+            // As the features service does, the NEWS2 points of the latest vitals are a feature too.
+            features["news2"] = Quality.EarlyWarningRule.Points(features);
             // A categorical code the tests name as the subgroup feature.
             features["ward"] = r % 3;
             foreach (var name in alwaysMissing ?? [])

@@ -38,7 +38,13 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
         JsonElement run = default;
         await Eventually.WaitUntilAsync(async () =>
         {
-            run = (await http.GetFromJsonAsync<JsonElement>($"/api/training/runs/{command.RunId}", Json)).GetProperty("run");
+            var response = await http.GetAsync($"/api/training/runs/{command.RunId}");
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+
+            run = (await response.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("run");
             return run.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
         }, $"run {command.RunId} ending");
         return run;
@@ -59,7 +65,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
     {
         var label = PlatformInfrastructure.UniqueName("hourly");
         string[] neverMeasured = ["heart_rate_slope_1h", "heart_rate_std_1h"];
-        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(600, seed: 21, FeatureSet, alwaysMissing: neverMeasured));
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(3000, seed: 21, FeatureSet, alwaysMissing: neverMeasured));
         var command = Command(label);
         using var http = app.CreateClient();
 
@@ -67,12 +73,12 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
 
         Assert.True(run.GetProperty("status").GetString() == "Completed", Reason(run));
         Assert.Equal(2, run.GetProperty("metrics").GetProperty("features_excluded").GetDouble());
-        Assert.Equal(11, run.GetProperty("metrics").GetProperty("features_used").GetDouble());
+        Assert.Equal(12, run.GetProperty("metrics").GetProperty("features_used").GetDouble());
         var registered = await RegisteredVersionAsync(command.ModelName, $"1.0.0-run.{command.RunId:N}");
         var inputs = registered.GetRawText();
         var registration = JsonDocument.Parse(inputs).RootElement;
         var names = FindProperty(registration, "inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToArray();
-        Assert.Equal(11, names.Length);
+        Assert.Equal(12, names.Length);
         Assert.DoesNotContain("heart_rate_slope_1h", names);
         Assert.DoesNotContain("heart_rate_std_1h", names);
         var limitations = FindProperty(registration, "limitations").GetString();
@@ -85,7 +91,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
     public async Task StartTrainingRun_FeaturePatterns_TrainOnExactlyTheMatchingFeatures()
     {
         var label = PlatformInfrastructure.UniqueName("chosen");
-        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(600, seed: 22, FeatureSet));
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(3000, seed: 22, FeatureSet));
         var command = Command(label) with { Features = ["*_rate", "spo2", "systolic_bp", "temperature", "consciousness", "on_*", "lactate"] };
         using var http = app.CreateClient();
 
@@ -105,7 +111,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
         var body = new
         {
             modelName = "deterioration-quality", featureSetVersion = FeatureSet, datasetVersion = "ds-test-1", labelName = "any", algorithm = "gbdt",
-            requestedBy = "tests", features = new[] { "heart_rate", "pulse_rate", "creatinine_*" },
+            requestedBy = "tests", features = new[] { "heart_rate", "pulse_rate", "pulse_pressure_*" },
         };
 
         var response = await http.PostAsJsonAsync("/api/training/runs", body);
@@ -114,7 +120,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("errors");
         var message = Assert.Single(errors.GetProperty("features").EnumerateArray()).GetString();
         Assert.Contains("pulse_rate", message);
-        Assert.Contains("creatinine_*", message);
+        Assert.Contains("pulse_pressure_*", message);
         Assert.DoesNotContain("heart_rate", message);
     }
 
@@ -162,7 +168,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
     public async Task StartTrainingRun_GoodModel_RecordsTheBaselinesItBeat()
     {
         var label = PlatformInfrastructure.UniqueName("baselines");
-        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(600, seed: 26, FeatureSet));
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(3000, seed: 26, FeatureSet));
         var command = Command(label);
         using var http = app.CreateClient();
 
@@ -179,7 +185,7 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
     public async Task StartTrainingRun_VersionAlreadyRegisteredWithAnotherModel_FailsAtRegisterWithTheRegistrysReason()
     {
         var label = PlatformInfrastructure.UniqueName("twice");
-        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(400, seed: 27, FeatureSet));
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(3000, seed: 27, FeatureSet));
         var model = PlatformInfrastructure.UniqueName("dup");
         var first = Command(label, model, seed: 1) with { ModelVersion = "2.0.0" };
         var second = Command(label, model, seed: 2) with { ModelVersion = "2.0.0", Hyperparameters = new Dictionary<string, double> { ["rounds"] = 31, ["min_samples_leaf"] = 10 } };
