@@ -49,6 +49,7 @@ public sealed class RegistrationTimeoutSweeper(
             {
                 await publish.Publish(new TrainingRegistrationTimedOut { RunId = id, Waited = now - sentAt }, cancellationToken);
                 expired.Add(id);
+                TrainingMetrics.RegistrationTimeouts.Add(1);
             }
         }
 

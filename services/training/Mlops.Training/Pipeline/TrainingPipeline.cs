@@ -123,6 +123,7 @@ public sealed class TrainingPipeline(
             .Select(m => new ExcludedFeature(m.Key, m.Value, $"missing in {Percent(m.Value, "0.0")} of the rows (more than {Percent(Options.MaxMissingRate, "0.#")})"))
             .ToArray();
         var kept = names.Where(n => excluded.All(e => e.Name != n)).ToArray();
+        TrainingMetrics.FeaturesExcluded.Add(excluded.Length);
         var minority = Math.Min(positives, rows.Count - positives) / (double)rows.Count;
         var report = new DataValidationReport
         {
@@ -279,6 +280,7 @@ public sealed class TrainingPipeline(
         await runs.AddMetricsAsync(request.RunId, baselines.Metrics(), ct);
         if (QualityGate.Failure(baselines) is { } failure)
         {
+            TrainingMetrics.QualityGateFailures.Add(1);
             throw new TrainingStepException(failure);
         }
     }

@@ -169,12 +169,14 @@ public sealed class RunOutcomeConsumer(RunStore runs, WorkspaceStore workspaceSt
     public async Task Consume(ConsumeContext<TrainingRunCompleted> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Completed, null, null, context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new KeyValuePair<string, object?>("status", RunStatus.Completed));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<TrainingRunFailed> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Failed, context.Message.Step, context.Message.Reason, context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new("status", RunStatus.Failed), new("step", context.Message.Step));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 
@@ -182,6 +184,7 @@ public sealed class RunOutcomeConsumer(RunStore runs, WorkspaceStore workspaceSt
     public async Task Consume(ConsumeContext<TrainingRunCancelled> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Cancelled, context.Message.Step, $"cancelled by {context.Message.CancelledBy}", context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new("status", RunStatus.Cancelled), new("step", context.Message.Step));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 }
