@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Messaging;
+using Mlops.Contracts.Training;
 using Mlops.Messaging;
 using Mlops.Messaging.Sagas;
 using Mlops.Onnx;
@@ -74,8 +76,19 @@ internal static class TrainingServiceExtensions
             bus.AddConsumer<TrainingStepConsumer, TrainingStepConsumerDefinition>().Endpoint(e => e.Name = "training-steps");
             bus.AddConsumer<CancelRunningStepConsumer>().Endpoint(e => e.Name = "training-cancel-running-step");
             bus.AddConsumer<RunOutcomeConsumer>().Endpoint(e => e.Name = "training-run-outcomes");
+            // The command queues of the convention, for senders that send rather than publish.
+            bus.AddConsumer<StartTrainingRunCommandConsumer>().Endpoint(e => CommandQueue<StartTrainingRun>(e));
+            bus.AddConsumer<CancelTrainingRunCommandConsumer>().Endpoint(e => CommandQueue<CancelTrainingRun>(e));
         });
         return builder;
+    }
+
+    static void CommandQueue<TCommand>(IEndpointRegistrationConfigurator endpoint)
+        where TCommand : class
+    {
+        endpoint.Name = CommandQueues.NameOf<TCommand>();
+        // Bound to no exchange: a published command reaches its subscribers directly and must not come back here.
+        endpoint.ConfigureConsumeTopology = false;
     }
 
     /// <summary>Creates the tracking tables before the first message or request needs them.</summary>
