@@ -197,9 +197,28 @@ public sealed class TrainingRunQualityTests(TrainingAppFactory app)
         Assert.True(firstRun.GetProperty("status").GetString() == "Completed", Reason(firstRun));
         Assert.Equal("Failed", secondRun.GetProperty("status").GetString());
         Assert.Equal(TrainingSteps.Register, secondRun.GetProperty("failedStep").GetString());
-        Assert.Contains("the registry refused the model version: Version: version 2.0.0 is already registered", Reason(secondRun));
+        Assert.Contains("the registry refused the model version: Version: version 2.0.0 is already registered with another artifact", Reason(secondRun));
         var registered = await RegisteredVersionAsync(model, "2.0.0");
         Assert.Contains(first.RunId.ToString(), registered.GetRawText());
+    }
+
+    [Fact]
+    public async Task StartTrainingRun_VersionAlreadyRegisteredWithTheIdenticalModelByAnotherRun_FailsNamingThatRun()
+    {
+        var label = PlatformInfrastructure.UniqueName("identical");
+        app.TrainingSets.Add(label, InTestTrainingSetSource.Synthetic(3000, seed: 28, FeatureSet));
+        var model = PlatformInfrastructure.UniqueName("same");
+        var first = Command(label, model) with { ModelVersion = "3.0.0" };
+        var second = first with { RunId = NewId.NextGuid() };
+        using var http = app.CreateClient();
+
+        var firstRun = await RunAsync(first, http);
+        var secondRun = await RunAsync(second, http);
+
+        Assert.True(firstRun.GetProperty("status").GetString() == "Completed", Reason(firstRun));
+        Assert.Equal("Failed", secondRun.GetProperty("status").GetString());
+        Assert.Equal(TrainingSteps.Register, secondRun.GetProperty("failedStep").GetString());
+        Assert.Contains($"version 3.0.0 is already registered (by training run {first.RunId})", Reason(secondRun));
     }
 
     static JsonElement FindProperty(JsonElement element, string name)

@@ -48,7 +48,8 @@ public sealed class RegisterModelVersionConsumer(ModelRegistry registry, ILogger
         var state = ModelDecisions.NamePattern().IsMatch(command.ModelName ?? "") && !string.IsNullOrEmpty(command.Version)
             ? await registry.GetAsync(command.ModelName!, cancellationToken: cancellationToken)
             : null;
-        if (state?.Versions.GetValueOrDefault(command.Version!)?.Registration is { } existing && existing.TrainingRunId != command.TrainingRunId)
+        if (state?.Versions.GetValueOrDefault(command.Version!)?.Registration is { } existing
+            && existing.ArtifactSha256 == command.ArtifactSha256 && existing.TrainingRunId != command.TrainingRunId)
         {
             throw RegistryValidationException.For(nameof(command.Version),
                 $"version {command.Version} is already registered (by training run {existing.TrainingRunId}); versions are immutable");
