@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Registry;
 using Mlops.Messaging;
 using Mlops.Testing;
@@ -17,10 +18,13 @@ internal sealed class Observer : IAsyncDisposable
 
     public ObservedMessages Messages => _host.Services.GetRequiredService<ObservedMessages>();
 
-    public static async Task<Observer> StartAsync()
+    /// <summary>Joins the registry host's virtual host.</summary>
+    public static Task<Observer> StartAsync(RegistryHost registry) => StartAsync(registry.VirtualHost);
+
+    public static async Task<Observer> StartAsync(RabbitMqVirtualHost virtualHost)
     {
         var queue = PlatformInfrastructure.UniqueName("registry-observer");
-        var builder = TestHost.CreateBuilder("registry-observer");
+        var builder = TestHost.CreateBuilder("registry-observer", new Dictionary<string, string?> { [RabbitMqVirtualHost.ConfigurationKey] = virtualHost.Name });
         builder.Services.AddSingleton<ObservedMessages>();
         builder.AddPlatformMessaging(bus =>
         {
@@ -36,11 +40,11 @@ internal sealed class Observer : IAsyncDisposable
         return new Observer(host);
     }
 
-    /// <summary>Sends to a registry command queue (declared auto-delete by the test registry host).</summary>
-    public async Task SendAsync<T>(RegistryHost registry, string command, T message)
+    /// <summary>Sends a command where every sender sends it: its queue as <see cref="CommandQueues"/> names it.</summary>
+    public async Task SendAsync<T>(T message)
         where T : class
     {
-        var endpoint = await _host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri($"exchange:{registry.Prefix}-{command}?autodelete=true"));
+        var endpoint = await _host.Services.GetRequiredService<IBus>().GetSendEndpoint(CommandQueues.AddressOf<T>());
         await endpoint.Send(message);
     }
 

@@ -14,30 +14,35 @@ namespace Mlops.Registry.Tests;
 
 /// <summary>
 /// The registry composed exactly as its Program does, on an in-memory HTTP server, against the real PostgreSQL
-/// and RabbitMQ, with its own schema and queue prefix so runs never collide.
+/// and RabbitMQ, with its own schema and its own RabbitMQ virtual host (the shipped queue names), so runs never collide.
 /// </summary>
 internal sealed class RegistryHost : IAsyncDisposable
 {
-    RegistryHost(WebApplication app, string schema, string prefix)
+    RegistryHost(WebApplication app, string schema, RabbitMqVirtualHost virtualHost, bool ownsVirtualHost)
     {
         App = app;
         Schema = schema;
-        Prefix = prefix;
+        VirtualHost = virtualHost;
+        _ownsVirtualHost = ownsVirtualHost;
         Client = app.GetTestClient();
     }
 
+    readonly bool _ownsVirtualHost;
+
     public WebApplication App { get; }
     public string Schema { get; }
-    public string Prefix { get; }
+    public RabbitMqVirtualHost VirtualHost { get; }
     public HttpClient Client { get; }
 
     /// <summary>Leave the schema in place on dispose (a later host of the same test continues on it).</summary>
     public bool KeepSchema { get; init; }
 
-    public static async Task<RegistryHost> StartAsync(string? schema = null, string? prefix = null, bool publish = true, bool keepSchema = false, string? kafkaTopic = null)
+    // In virtualHost when given (shared with the test's other hosts), else in one of its own.
+    public static async Task<RegistryHost> StartAsync(string? schema = null, RabbitMqVirtualHost? virtualHost = null, bool publish = true, bool keepSchema = false, string? kafkaTopic = null)
     {
         schema ??= PlatformInfrastructure.UniqueName("reg").Replace('-', '_');
-        prefix ??= PlatformInfrastructure.UniqueName("registry");
+        var owned = virtualHost is null;
+        virtualHost ??= await RabbitMqVirtualHost.CreateAsync("registry-tests");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = "registry-tests", EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory,
@@ -47,8 +52,7 @@ internal sealed class RegistryHost : IAsyncDisposable
         {
             ["ConnectionStrings:registry"] = PlatformInfrastructure.ConnectionString("tests"),
             ["EventStore:Schema"] = schema,
-            ["Registry:EndpointPrefix"] = prefix,
-            ["Registry:TemporaryEndpoints"] = "true",
+            [RabbitMqVirtualHost.ConfigurationKey] = virtualHost.Name,
             // Off = a registry that commits but never publishes, as if it crashed right after each commit.
             ["EventStore:Publish"] = publish ? "true" : "false",
             // Kafka is opt-in per deployment (the shipped registry publishes to the bus only).
@@ -64,7 +68,7 @@ internal sealed class RegistryHost : IAsyncDisposable
         app.MapDefaultEndpoints();
         app.MapRegistryServices();
         await app.StartAsync();
-        return new RegistryHost(app, schema, prefix) { KeepSchema = keepSchema };
+        return new RegistryHost(app, schema, virtualHost, owned) { KeepSchema = keepSchema };
     }
 
     public async Task<T> GetAsync<T>(string path) =>
@@ -87,6 +91,11 @@ internal sealed class RegistryHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        if (_ownsVirtualHost)
+        {
+            await VirtualHost.DisposeAsync();
+        }
+
         if (KeepSchema)
         {
             return;

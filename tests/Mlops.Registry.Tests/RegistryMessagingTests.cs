@@ -17,13 +17,13 @@ public sealed class RegistryMessagingTests
     public async Task Commands_OverRabbitMq_RegisterAndPromote_AndEventsArePublishedWithTheEventIdAsMessageId()
     {
         await using var registry = await RegistryHost.StartAsync();
-        await using var observer = await Observer.StartAsync();
+        await using var observer = await Observer.StartAsync(registry);
         var model = Models.NewName();
         var sha = await Models.UploadAsync(registry, "artifact of " + model);
 
-        await observer.SendAsync(registry, "register-model-version", Models.Registration(model, "1.0.0", sha, Models.Metrics(0.8)));
+        await observer.SendAsync(Models.Registration(model, "1.0.0", sha, Models.Metrics(0.8)));
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Count == 1, "the registration is published");
-        await observer.SendAsync(registry, "request-promotion", new RequestPromotion { ModelName = model, Version = "1.0.0", Alias = "champion", RequestedBy = "training-saga", Reason = "first model" });
+        await observer.SendAsync(new RequestPromotion { ModelName = model, Version = "1.0.0", Alias = "champion", RequestedBy = "training-saga", Reason = "first model" });
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 1, "the deployment change is published");
 
         var deployment = observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Single().Message;
@@ -38,7 +38,7 @@ public sealed class RegistryMessagingTests
     public async Task Commands_ApprovePromotionAndRollBackOverRabbitMq_MoveTheChampionAndItsTraffic()
     {
         await using var registry = await RegistryHost.StartAsync();
-        await using var observer = await Observer.StartAsync();
+        await using var observer = await Observer.StartAsync(registry);
         var model = Models.NewName();
         await Models.RegisterAsync(registry, model, "1.0.0", Models.Metrics(0.80));
         await Models.PromoteAsync(registry, model, "1.0.0");
@@ -46,9 +46,9 @@ public sealed class RegistryMessagingTests
         await Models.RegisterAsync(registry, model, "2.0.0", Models.Metrics(0.86));
         var pending = await (await Models.PromoteAsync(registry, model, "2.0.0")).Content.ReadFromJsonAsync<PromotionOutcome>(Json.Options);
 
-        await observer.SendAsync(registry, "approve-promotion", new ApprovePromotion { ModelName = model, PromotionId = pending!.PromotionId, ApprovedBy = "lead-carol", Reason = "reviewed" });
+        await observer.SendAsync(new ApprovePromotion { ModelName = model, PromotionId = pending!.PromotionId, ApprovedBy = "lead-carol", Reason = "reviewed" });
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Any(m => m.Message.Routes[0].Version == "2.0.0"), "the approved version serves");
-        await observer.SendAsync(registry, "roll-back", new RollBack { ModelName = model, RequestedBy = "ops-alice", Reason = "alert storm" });
+        await observer.SendAsync(new RollBack { ModelName = model, RequestedBy = "ops-alice", Reason = "alert storm" });
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model).Count == 3, "the rollback's deployment change is published");
 
         var approved = observer.Messages.Of<PromotionApproved>(m => m.ModelName == model && m.Version == "2.0.0").Single().Message;
@@ -61,32 +61,54 @@ public sealed class RegistryMessagingTests
     public async Task Command_Invalid_IsAnsweredWithRegistryCommandRejectedListingTheProblems()
     {
         await using var registry = await RegistryHost.StartAsync();
-        await using var observer = await Observer.StartAsync();
+        await using var observer = await Observer.StartAsync(registry);
         var model = Models.NewName();
 
-        await observer.SendAsync(registry, "register-model-version", Models.Registration(model, "1.0", new string('c', 64), Models.Metrics(0.8)));
+        await observer.SendAsync(Models.Registration(model, "1.0", new string('c', 64), Models.Metrics(0.8)));
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Count == 1, "the rejection is published");
 
         var rejected = observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Single().Message;
         Assert.Equal(nameof(RegisterModelVersion), rejected.Command);
         Assert.Contains(rejected.Errors, e => e.StartsWith("Version:", StringComparison.Ordinal));
         Assert.Contains(rejected.Errors, e => e.StartsWith("ArtifactSha256:", StringComparison.Ordinal));
+        Assert.Equal("run-1.0", rejected.TrainingRunId);
+    }
+
+    [Fact]
+    public async Task RegisterModelVersion_SameVersionAndArtifactFromAnotherRun_IsRefusedNamingTheRunThatRegisteredIt()
+    {
+        await using var registry = await RegistryHost.StartAsync();
+        await using var observer = await Observer.StartAsync(registry);
+        var model = Models.NewName();
+        var sha = await Models.UploadAsync(registry, "artifact of " + model);
+        var first = Models.Registration(model, "1.0.0", sha, Models.Metrics(0.8));
+        await observer.SendAsync(first);
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Count == 1, "the registration is published");
+
+        await observer.SendAsync(first with { TrainingRunId = "run-other" });
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Count == 1, "the clash is refused");
+
+        var rejected = observer.Messages.Of<RegistryCommandRejected>(m => m.ModelName == model).Single().Message;
+        Assert.Equal("run-other", rejected.TrainingRunId);
+        Assert.Equal(["Version: version 1.0.0 is already registered (by training run run-1.0.0); versions are immutable"], rejected.Errors);
+        Assert.Single(observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model));
     }
 
     [Fact]
     public async Task Publishing_RegistryStoppedBetweenCommitAndPublish_PublishesOnceAfterRestart()
     {
-        await using var observer = await Observer.StartAsync();
+        await using var virtualHost = await RabbitMqVirtualHost.CreateAsync("registry-tests");
+        await using var observer = await Observer.StartAsync(virtualHost);
         var model = Models.NewName();
         string schema;
         // The first registry commits the registration but never publishes (no daemon runs, as if it crashed after the commit).
-        await using (var crashed = await RegistryHost.StartAsync(publish: false, keepSchema: true))
+        await using (var crashed = await RegistryHost.StartAsync(virtualHost: virtualHost, publish: false, keepSchema: true))
         {
             schema = crashed.Schema;
             await Models.RegisterAsync(crashed, model, "1.0.0", Models.Metrics(0.8));
         }
 
-        await using var restarted = await RegistryHost.StartAsync(schema);
+        await using var restarted = await RegistryHost.StartAsync(schema, virtualHost);
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<ModelVersionRegistered>(m => m.ModelName == model).Count == 1, "the registration is published after restart");
         // Published after the registration: once it arrived, a duplicate of the registration would have arrived too.
         await Models.PromoteAsync(restarted, model, "1.0.0");
@@ -103,7 +125,7 @@ public sealed class RegistryMessagingTests
     public async Task Publishing_AnEarlierAppendStillUncommittedWhenALaterOneCommits_IsNotSkipped()
     {
         await using var registry = await RegistryHost.StartAsync();
-        await using var observer = await Observer.StartAsync();
+        await using var observer = await Observer.StartAsync(registry);
         var held = Models.NewName();
         var later = Models.NewName();
         var sha = await Models.UploadAsync(registry, "artifact of " + held);

@@ -9,7 +9,7 @@ namespace Mlops.Training.Tests;
 /// Training sets by label name, fed by the test in place of the features service's NDJSON stream. A label can be
 /// gated: its stream stops after the first row until the test opens the gate (or the run is cancelled).
 /// </summary>
-public sealed class InTestTrainingSetSource : ITrainingSetSource
+public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalog
 {
     readonly ConcurrentDictionary<string, IReadOnlyList<TrainingSetRow>> _sets = new();
     readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
@@ -26,6 +26,10 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource
 
     public void Open(string labelName) => _gates[labelName].TrySetResult();
 
+    /// <summary>The catalogue: every feature of every set added so far.</summary>
+    public Task<IReadOnlyList<string>?> FeatureNamesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>?>(_sets.Values.SelectMany(rows => rows.Count > 0 ? rows[0].Features.Keys : []).Distinct().ToArray());
+
     public async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var rows = _sets[labelName];
@@ -40,11 +44,17 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource
         }
     }
 
-    /// <summary>The deterioration scenario as point-in-time rows, one label per hour, all of one feature-set version.</summary>
-    public static IReadOnlyList<TrainingSetRow> Synthetic(int rows, int seed, string featureSetVersion, float? constantLabel = null)
+    /// <summary>
+    /// The deterioration scenario as point-in-time rows, one label per hour, all of one feature-set version.
+    /// <paramref name="alwaysMissing"/> adds features no row has a value for (a 1-hour slope from hourly vitals);
+    /// <paramref name="randomLabels"/> replaces the labels by coin flips unrelated to the features.
+    /// </summary>
+    public static IReadOnlyList<TrainingSetRow> Synthetic(
+        int rows, int seed, string featureSetVersion, float? constantLabel = null, IReadOnlyList<string>? alwaysMissing = null, bool randomLabels = false)
     {
         var data = DeteriorationScenario.Generate(rows, seed, features: 10);
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var coin = new Random(seed + 1);
         return Enumerable.Range(0, data.Rows).Select(r =>
         {
             var features = new Dictionary<string, double?>();
@@ -54,10 +64,17 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource
                 features[data.ColumnNames[c]] = float.IsNaN(v) ? null : v;
             }
 
-            // A categorical code the fixture names as the subgroup feature.
+            // As the features service does, the NEWS2 points of the latest vitals are a feature too.
+            features["news2"] = Quality.EarlyWarningRule.Points(features);
+            // A categorical code the tests name as the subgroup feature.
             features["ward"] = r % 3;
+            foreach (var name in alwaysMissing ?? [])
+            {
+                features[name] = null;
+            }
 
-            return new TrainingSetRow($"patient-{r % 97}", $"label-{r}", start.AddHours(r), constantLabel ?? data.Labels[r], featureSetVersion, features);
+            var label = constantLabel ?? (randomLabels ? coin.Next(4) == 0 ? 1 : 0 : data.Labels[r]);
+            return new TrainingSetRow($"patient-{r % 97}", $"label-{r}", start.AddHours(r), label, featureSetVersion, features);
         }).ToArray();
     }
 }

@@ -10,14 +10,14 @@ using Npgsql;
 namespace Mlops.Training.Tests;
 
 /// <summary>
-/// The training service in process against the real PostgreSQL and RabbitMQ, on queues of its own, handing its models
-/// to a real registry process (own event-store schema and queues). Only the features service is replaced, by an
-/// in-test training-set source.
+/// The training service in process against the real PostgreSQL and RabbitMQ, handing its models to a real registry
+/// process (own event-store schema). Both run their shipped configuration, queue names included, in a RabbitMQ virtual
+/// host of this fixture's own (a connection setting), so fixtures never consume each other's messages. Only the
+/// features service is replaced, by an in-test training-set source and feature catalogue.
 /// </summary>
 public sealed class TrainingAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     readonly string _registrySchema = PlatformInfrastructure.UniqueName("trreg").Replace('-', '_');
-    readonly string _registryPrefix = PlatformInfrastructure.UniqueName("registry-test");
 
     public TrainingAppFactory() => _ = PlatformInfrastructure.Configuration;
 
@@ -25,14 +25,16 @@ public sealed class TrainingAppFactory : WebApplicationFactory<Program>, IAsyncL
 
     public ServiceProcess Registry { get; private set; } = null!;
 
+    public RabbitMqVirtualHost VirtualHost { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
+        VirtualHost = await RabbitMqVirtualHost.CreateAsync("training-tests");
         Registry = ServiceProcess.Start("services/registry/Mlops.Registry", new Dictionary<string, string>
         {
             ["ConnectionStrings__registry"] = PlatformInfrastructure.ConnectionString("tests"),
             ["EventStore__Schema"] = _registrySchema,
-            ["Registry__EndpointPrefix"] = _registryPrefix,
-            ["Registry__TemporaryEndpoints"] = "true",
+            [RabbitMqVirtualHost.EnvironmentVariable] = VirtualHost.Name,
         });
         await Registry.WaitUntilReadyAsync();
         _ = Server;
@@ -41,17 +43,13 @@ public sealed class TrainingAppFactory : WebApplicationFactory<Program>, IAsyncL
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.UseSetting("Training:EndpointPrefix", PlatformInfrastructure.UniqueName("training-test"));
-        builder.UseSetting("Training:TemporaryEndpoints", "true");
+        // Connection settings only: the broker's virtual host and where the registry process listens.
+        builder.UseSetting(RabbitMqVirtualHost.ConfigurationKey, VirtualHost.Name);
         builder.UseSetting("Training:RegistryBaseAddress", Registry.BaseAddress.ToString());
-        // The sender must declare the registry's queue as the registry does (auto-delete), or the broker refuses it.
-        builder.UseSetting("Training:RegistryAddress", $"queue:{_registryPrefix}-register-model-version?autodelete=true");
-        builder.UseSetting("Training:MinRows", "50");
-        builder.UseSetting("Training:SubgroupFeature", "ward");
-        builder.UseSetting("Training:LatencySamples", "200");
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ITrainingSetSource>(TrainingSets);
+            services.AddSingleton<IFeatureCatalog>(TrainingSets);
             services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         });
     }
@@ -60,6 +58,7 @@ public sealed class TrainingAppFactory : WebApplicationFactory<Program>, IAsyncL
     {
         await DisposeAsync();
         await Registry.DisposeAsync();
+        await VirtualHost.DisposeAsync();
         await using var dataSource = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("tests"));
         await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{_registrySchema}\" CASCADE");
         await drop.ExecuteNonQueryAsync();

@@ -12,4 +12,10 @@ public sealed record RegistryCommandRejected
 
     /// <summary>Every problem found.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
+
+    /// <summary>
+    /// Training run that sent the command (<c>RegisterModelVersion.TrainingRunId</c>), so its pipeline can fail with
+    /// the registry's reason; null for other commands and for senders older than this member.
+    /// </summary>
+    public string? TrainingRunId { get; init; }
 }

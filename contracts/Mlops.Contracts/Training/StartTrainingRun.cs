@@ -41,6 +41,12 @@ public sealed record StartTrainingRun
 
     /// <summary>Feature whose value defines subgroups for the fairness view; the service's default when null.</summary>
     public string? SubgroupFeature { get; init; }
+
+    /// <summary>
+    /// Features to train on: names or patterns with <c>*</c> (e.g. <c>heart_rate_*</c>); every feature of the training
+    /// set when empty. A name or pattern that matches no feature is refused.
+    /// </summary>
+    public IReadOnlyList<string> Features { get; init; } = [];
 }
 
 /// <summary>One searched hyperparameter: either explicit values, or a range.</summary>

@@ -1,6 +1,6 @@
 namespace Mlops.Contracts.Training;
 
-/// <summary>Event: a training run went through every step and its model version was sent to the registry.</summary>
+/// <summary>Event: a training run went through every step and the registry confirmed its model version.</summary>
 public sealed record TrainingRunCompleted
 {
     /// <summary>The run.</summary>
@@ -9,7 +9,7 @@ public sealed record TrainingRunCompleted
     /// <summary>Model name.</summary>
     public required string ModelName { get; init; }
 
-    /// <summary>Version sent to the registry.</summary>
+    /// <summary>Version the registry registered.</summary>
     public required string ModelVersion { get; init; }
 
     /// <summary>SHA-256 (hex) of the ONNX artifact.</summary>

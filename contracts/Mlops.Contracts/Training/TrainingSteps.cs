@@ -24,7 +24,7 @@ public static class TrainingSteps
     /// <summary>The export scored by ONNX Runtime matches the model.</summary>
     public const string Verify = nameof(Verify);
 
-    /// <summary>Artifact uploaded and <c>RegisterModelVersion</c> sent.</summary>
+    /// <summary>Artifact uploaded and <c>RegisterModelVersion</c> sent; the run completes when the registry confirms it.</summary>
     public const string Register = nameof(Register);
 
     /// <summary>Every step in order.</summary>
@@ -68,4 +68,17 @@ public sealed record TrainingStepFailed
 
     /// <summary>Why.</summary>
     public required string Reason { get; init; }
+}
+
+/// <summary>
+/// Event (training-internal): the registry answered a run's <c>RegisterModelVersion</c> neither way within the
+/// confirmation timeout (published by the training service's registration sweeper).
+/// </summary>
+public sealed record TrainingRegistrationTimedOut
+{
+    /// <summary>The run.</summary>
+    public required Guid RunId { get; init; }
+
+    /// <summary>How long the run waited.</summary>
+    public required TimeSpan Waited { get; init; }
 }

@@ -4,7 +4,7 @@ namespace Mlops.Training;
 public sealed class TrainingOptions
 {
     /// <summary>Configuration section name.</summary>
-    public const string SectionName = "Training";
+    public const string Section = "Training";
 
     /// <summary>Features service base address (training sets are streamed from it).</summary>
     public string? FeaturesBaseAddress { get; set; }
@@ -12,17 +12,8 @@ public sealed class TrainingOptions
     /// <summary>Registry service base address (model artifacts are uploaded to it).</summary>
     public string? RegistryBaseAddress { get; set; }
 
-    /// <summary>Address of the registry's <c>RegisterModelVersion</c> consumer (a MassTransit <c>queue:</c> address).</summary>
-    public string RegistryAddress { get; set; } = "queue:register-model-version";
-
     /// <summary>Code version recorded with every run; <c>git rev-parse HEAD</c> at start-up when empty.</summary>
     public string? CodeVersion { get; set; }
-
-    /// <summary>Prefix of the service's queue names (tests use unique ones).</summary>
-    public string EndpointPrefix { get; set; } = "training";
-
-    /// <summary>Queues disappear when the service stops (tests).</summary>
-    public bool TemporaryEndpoints { get; set; }
 
     /// <summary>Fraction of the latest rows (by label time) held out for evaluation.</summary>
     public double TestFraction { get; set; } = 0.2;
@@ -33,8 +24,11 @@ public sealed class TrainingOptions
     /// <summary>Smallest share of the minority class accepted.</summary>
     public double MinMinorityFraction { get; set; } = 0.01;
 
-    /// <summary>Largest missing rate of a feature accepted.</summary>
+    /// <summary>Largest missing rate of a feature kept; a feature missing more often is left out of the run (and recorded so).</summary>
     public double MaxMissingRate { get; set; } = 0.95;
+
+    /// <summary>Fewest features a run trains on once the too-sparse ones are left out; fewer fail ValidateData.</summary>
+    public int MinFeatures { get; set; } = 3;
 
     /// <summary>Fewest rows a run trains on.</summary>
     public int MinRows { get; set; } = 50;
@@ -47,7 +41,7 @@ public sealed class TrainingOptions
 
     /// <summary>
     /// Feature whose value defines the subgroups evaluation reports on (fairness view, e.g. a ward or sex code); none
-    /// when empty. <c>StartTrainingRun</c> has no field for it yet, so it is a service setting.
+    /// when empty. A run's <c>StartTrainingRun.SubgroupFeature</c> takes precedence.
     /// </summary>
     public string? SubgroupFeature { get; set; }
 
@@ -56,4 +50,9 @@ public sealed class TrainingOptions
 
     /// <summary>One-row predictions timed through ONNX Runtime in the Verify step.</summary>
     public int LatencySamples { get; set; } = 1000;
+
+    /// <summary>Validates the bound values.</summary>
+    public static bool IsValid(TrainingOptions o) =>
+        o.TestFraction is > 0 and < 1 && o.ValidationFraction is > 0 and < 1 && o.MinMinorityFraction is >= 0 and < 0.5
+        && o.MaxMissingRate is >= 0 and <= 1 && o.MinFeatures >= 1 && o.MinRows >= 2 && o.MaxSubgroups >= 1 && o.LatencySamples >= 1;
 }

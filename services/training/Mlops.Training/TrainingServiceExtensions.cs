@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Messaging;
+using Mlops.Contracts.Training;
 using Mlops.Messaging;
 using Mlops.Messaging.Sagas;
 using Mlops.Onnx;
@@ -20,9 +22,16 @@ internal static class TrainingServiceExtensions
     public static IHostApplicationBuilder AddTrainingServices(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformPostgres("training");
-        var section = builder.Configuration.GetSection(TrainingOptions.SectionName);
-        builder.Services.Configure<TrainingOptions>(section);
-        var options = section.Get<TrainingOptions>() ?? new TrainingOptions();
+        builder.Services.AddOptions<TrainingOptions>().BindConfiguration(TrainingOptions.Section)
+            .Validate(TrainingOptions.IsValid, "Training: fractions must lie in (0, 1), MaxMissingRate in [0, 1], MinFeatures, MinRows, MaxSubgroups and LatencySamples must be positive")
+            .ValidateOnStart();
+        builder.Services.AddOptions<QualityGateOptions>().BindConfiguration(QualityGateOptions.Section)
+            .Validate(QualityGateOptions.IsValid, "Training:QualityGate:MinAurocMargin must lie in [0, 0.5)")
+            .ValidateOnStart();
+        builder.Services.AddOptions<RegistrationOptions>().BindConfiguration(RegistrationOptions.Section)
+            .Validate(RegistrationOptions.IsValid, "Training:Registration:ConfirmationTimeout and SweepInterval must be positive")
+            .ValidateOnStart();
+        var options = builder.Configuration.GetSection(TrainingOptions.Section).Get<TrainingOptions>() ?? new TrainingOptions();
 
         builder.Services.TryAddSingleton(CodeVersion.Resolve(options.CodeVersion, builder.Environment.ContentRootPath));
         builder.Services.TryAddSingleton<RunStore>();
@@ -35,12 +44,22 @@ internal static class TrainingServiceExtensions
         builder.Services.TryAddSingleton<IOnnxModelScorer>(sp => sp.GetRequiredService<OnnxRuntimeScorer>());
         builder.Services.TryAddSingleton<IOnnxLatencyProbe>(sp => sp.GetRequiredService<OnnxRuntimeScorer>());
         builder.Services.AddHostedService<RunStoreInitializer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RegistrationTimeoutSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistrationTimeoutSweeper>());
         builder.Services.AddHttpClient<ITrainingSetSource, HttpTrainingSetSource>((sp, http) =>
         {
             var address = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.FeaturesBaseAddress
                 ?? throw new InvalidOperationException("Training:FeaturesBaseAddress is not configured.");
             http.BaseAddress = new Uri(address.TrimEnd('/') + "/");
             http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        builder.Services.AddHttpClient<IFeatureCatalog, HttpFeatureCatalog>((sp, http) =>
+        {
+            var address = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.FeaturesBaseAddress
+                ?? throw new InvalidOperationException("Training:FeaturesBaseAddress is not configured.");
+            http.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+            http.Timeout = TimeSpan.FromSeconds(5);
         });
         builder.Services.AddHttpClient<IModelArtifactSink, RegistryArtifactSink>((sp, http) =>
         {
@@ -52,28 +71,24 @@ internal static class TrainingServiceExtensions
         builder.AddPlatformMessaging(bus =>
         {
             bus.AddSagaStateMachine<TrainingRunStateMachine, TrainingRunState>()
-                .Endpoint(e => Configure(e, options, "pipeline"))
+                .Endpoint(e => e.Name = "training-pipeline")
                 .PostgresRepository(o => o.SagaTypeName = "training.run-pipeline");
-            bus.AddConsumer<TrainingStepConsumer, TrainingStepConsumerDefinition>().Endpoint(e => Configure(e, options, "steps"));
-            bus.AddConsumer<CancelRunningStepConsumer>().Endpoint(e => Configure(e, options, "cancel-running-step"));
-            bus.AddConsumer<RunOutcomeConsumer>().Endpoint(e => Configure(e, options, "run-outcomes"));
+            bus.AddConsumer<TrainingStepConsumer, TrainingStepConsumerDefinition>().Endpoint(e => e.Name = "training-steps");
+            bus.AddConsumer<CancelRunningStepConsumer>().Endpoint(e => e.Name = "training-cancel-running-step");
+            bus.AddConsumer<RunOutcomeConsumer>().Endpoint(e => e.Name = "training-run-outcomes");
+            // The command queues of the convention, for senders that send rather than publish.
+            bus.AddConsumer<StartTrainingRunCommandConsumer>().Endpoint(e => CommandQueue<StartTrainingRun>(e));
+            bus.AddConsumer<CancelTrainingRunCommandConsumer>().Endpoint(e => CommandQueue<CancelTrainingRun>(e));
         });
         return builder;
     }
 
-    static void Configure(IEndpointRegistrationConfigurator endpoint, TrainingOptions options, string name)
+    static void CommandQueue<TCommand>(IEndpointRegistrationConfigurator endpoint)
+        where TCommand : class
     {
-        endpoint.Name = $"{options.EndpointPrefix}-{name}";
-        if (options.TemporaryEndpoints)
-        {
-            endpoint.AddConfigureEndpointCallback(c =>
-            {
-                if (c is IRabbitMqReceiveEndpointConfigurator rabbit)
-                {
-                    rabbit.AutoDelete = true;
-                }
-            });
-        }
+        endpoint.Name = CommandQueues.NameOf<TCommand>();
+        // Bound to no exchange: a published command reaches its subscribers directly and must not come back here.
+        endpoint.ConfigureConsumeTopology = false;
     }
 
     /// <summary>Creates the tracking tables before the first message or request needs them.</summary>

@@ -1,34 +1,23 @@
 using MassTransit;
+using Mlops.Contracts.Messaging;
+using Mlops.Contracts.Registry;
 
 namespace Mlops.Registry.Messaging;
 
-/// <summary>Queue <c>{prefix}-{command}</c> per command; auto-deleted in test hosts.</summary>
-public abstract class RegistryConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
-    where TConsumer : class, IConsumer
+/// <summary>Each command's consumer listens on the command's queue as <see cref="CommandQueues"/> names it, the name every sender uses.</summary>
+public abstract class RegistryConsumerDefinition<TConsumer, TCommand> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer<TCommand>
+    where TCommand : class
 {
-    readonly RegistryOptions _options;
-
-    protected RegistryConsumerDefinition(RegistryOptions options, string command)
-    {
-        _options = options;
-        EndpointName = $"{options.EndpointPrefix}-{command}";
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        if (_options.TemporaryEndpoints && endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.AutoDelete = true;
-        }
-    }
+    protected RegistryConsumerDefinition() => EndpointName = CommandQueues.NameOf<TCommand>();
 }
 
-public sealed class RegisterModelVersionConsumerDefinition(RegistryOptions options) : RegistryConsumerDefinition<RegisterModelVersionConsumer>(options, "register-model-version");
+public sealed class RegisterModelVersionConsumerDefinition : RegistryConsumerDefinition<RegisterModelVersionConsumer, RegisterModelVersion>;
 
-public sealed class RequestPromotionConsumerDefinition(RegistryOptions options) : RegistryConsumerDefinition<RequestPromotionConsumer>(options, "request-promotion");
+public sealed class RequestPromotionConsumerDefinition : RegistryConsumerDefinition<RequestPromotionConsumer, RequestPromotion>;
 
-public sealed class ApprovePromotionConsumerDefinition(RegistryOptions options) : RegistryConsumerDefinition<ApprovePromotionConsumer>(options, "approve-promotion");
+public sealed class ApprovePromotionConsumerDefinition : RegistryConsumerDefinition<ApprovePromotionConsumer, ApprovePromotion>;
 
-public sealed class RejectPromotionConsumerDefinition(RegistryOptions options) : RegistryConsumerDefinition<RejectPromotionConsumer>(options, "reject-promotion");
+public sealed class RejectPromotionConsumerDefinition : RegistryConsumerDefinition<RejectPromotionConsumer, RejectPromotion>;
 
-public sealed class RollBackConsumerDefinition(RegistryOptions options) : RegistryConsumerDefinition<RollBackConsumer>(options, "roll-back");
+public sealed class RollBackConsumerDefinition : RegistryConsumerDefinition<RollBackConsumer, RollBack>;

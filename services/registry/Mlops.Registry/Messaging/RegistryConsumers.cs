@@ -24,20 +24,43 @@ public abstract class RegistryCommandConsumer<T>(ILogger logger) : IConsumer<T>
         {
             var errors = ex is RegistryValidationException v ? v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")).ToList() : [ex.Message];
             logger.LogWarning("Refused {Command} for {Model}: {Errors}", typeof(T).Name, ModelName(context.Message), string.Join("; ", errors));
-            await context.Publish(new RegistryCommandRejected { Command = typeof(T).Name, ModelName = ModelName(context.Message), Errors = errors });
+            await context.Publish(new RegistryCommandRejected
+            {
+                Command = typeof(T).Name, ModelName = ModelName(context.Message), Errors = errors, TrainingRunId = TrainingRunId(context.Message),
+            });
         }
     }
 
     protected abstract Task Handle(T command, CancellationToken cancellationToken);
 
     protected abstract string ModelName(T command);
+
+    /// <summary>The training run a refusal goes back to (its pipeline waits for the answer); none for most commands.</summary>
+    protected virtual string? TrainingRunId(T command) => null;
 }
 
 public sealed class RegisterModelVersionConsumer(ModelRegistry registry, ILogger<RegisterModelVersionConsumer> logger) : RegistryCommandConsumer<RegisterModelVersion>(logger)
 {
-    protected override Task Handle(RegisterModelVersion command, CancellationToken cancellationToken) => registry.RegisterAsync(command, cancellationToken);
+    protected override async Task Handle(RegisterModelVersion command, CancellationToken cancellationToken)
+    {
+        // The registry treats the same version with the same artifact as a redelivery and publishes nothing. From
+        // another training run that is a clash, not a redelivery: that run would wait for a confirmation that never comes.
+        var state = ModelDecisions.NamePattern().IsMatch(command.ModelName ?? "") && !string.IsNullOrEmpty(command.Version)
+            ? await registry.GetAsync(command.ModelName!, cancellationToken: cancellationToken)
+            : null;
+        if (state?.Versions.GetValueOrDefault(command.Version!)?.Registration is { } existing
+            && existing.ArtifactSha256 == command.ArtifactSha256 && existing.TrainingRunId != command.TrainingRunId)
+        {
+            throw RegistryValidationException.For(nameof(command.Version),
+                $"version {command.Version} is already registered (by training run {existing.TrainingRunId}); versions are immutable");
+        }
+
+        await registry.RegisterAsync(command, cancellationToken);
+    }
 
     protected override string ModelName(RegisterModelVersion command) => command.ModelName;
+
+    protected override string? TrainingRunId(RegisterModelVersion command) => command.TrainingRunId;
 }
 
 public sealed class RequestPromotionConsumer(ModelRegistry registry, ILogger<RequestPromotionConsumer> logger) : RegistryCommandConsumer<RequestPromotion>(logger)

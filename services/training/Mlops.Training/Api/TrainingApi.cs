@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mlops.Contracts.Training;
+using Mlops.Training.Data;
 using Mlops.Training.Pipeline;
 using Mlops.Training.Tracking;
 
@@ -12,7 +13,8 @@ public static class TrainingApi
     /// <summary>Body of <c>POST /api/training/runs</c>: the fields of <see cref="StartTrainingRun"/> without the run id.</summary>
     public sealed record StartRunRequest(
         string? ModelName, string? ModelVersion, string? FeatureSetVersion, string? DatasetVersion, string? LabelName, string? Algorithm,
-        Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy, string? SubgroupFeature = null);
+        Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy, string? SubgroupFeature = null,
+        List<string>? Features = null);
 
     /// <summary>Body of the cancel request.</summary>
     public sealed record CancelRequest(string? RequestedBy);
@@ -35,9 +37,18 @@ public static class TrainingApi
     }
 
     static async Task<Results<Accepted<object>, ValidationProblem>> StartRun(
-        StartRunRequest body, RunStore runs, CodeVersion codeVersion, IPublishEndpoint bus, CancellationToken ct)
+        StartRunRequest body, RunStore runs, CodeVersion codeVersion, IFeatureCatalog catalog, IPublishEndpoint bus, CancellationToken ct)
     {
         var errors = Validate(body);
+        if (!errors.ContainsKey("features") && body.Features is { Count: > 0 } && await catalog.FeatureNamesAsync(ct) is { } known)
+        {
+            var (_, unknown) = FeatureSelection.Resolve(known, body.Features);
+            if (unknown.Count > 0)
+            {
+                errors["features"] = [$"no feature is named or matches: {string.Join(", ", unknown)}"];
+            }
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The training run request is invalid");
@@ -59,6 +70,7 @@ public static class TrainingApi
             Seed = body.Seed ?? 0,
             RequestedBy = body.RequestedBy!,
             SubgroupFeature = string.IsNullOrWhiteSpace(body.SubgroupFeature) ? null : body.SubgroupFeature,
+            Features = body.Features?.Select(f => f.Trim()).ToArray() ?? [],
         };
 
         // Recorded before it is sent, so the run is visible the moment its id is returned.
@@ -105,6 +117,11 @@ public static class TrainingApi
         if (badRanges.Length > 0)
         {
             errors["searchSpace"] = [$"need values, or low <= high (low > 0 when log): {string.Join(", ", badRanges)}"];
+        }
+
+        if (body.Features?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            errors["features"] = ["feature names or patterns must not be empty"];
         }
 
         if (body.SearchTrials is < 0)

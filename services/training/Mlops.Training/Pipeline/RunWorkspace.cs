@@ -20,6 +20,12 @@ public sealed class RunWorkspace
     {
         public CancellationTokenSource Cancellation { get; } = new();
         public List<TrainingSetRow>? Rows { get; set; }
+
+        /// <summary>The features ValidateData kept, in input order.</summary>
+        public IReadOnlyList<string>? Features { get; set; }
+
+        /// <summary>The degraded-mode rule's points per training-set row (null where the row has no vitals).</summary>
+        public double?[]? RulePoints { get; set; }
         public TabularData? Data { get; set; }
         public TabularData? TrainSet { get; set; }
         public TabularData? TestSet { get; set; }

@@ -14,6 +14,7 @@ using Mlops.Training.Algorithms.Gbdt;
 using Mlops.Training.Algorithms.Linear;
 using Mlops.Training.Algorithms.Search;
 using Mlops.Training.Data;
+using Mlops.Training.Quality;
 using Mlops.Training.Scoring;
 using Mlops.Training.Tracking;
 
@@ -21,8 +22,12 @@ namespace Mlops.Training.Pipeline;
 
 /// <summary>The work of each step (everything but registration); results go to the workspace and the run store.</summary>
 public sealed class TrainingPipeline(
-    ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOnnxLatencyProbe latency, IOptions<TrainingOptions> options)
+    ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOnnxLatencyProbe latency, IOptions<TrainingOptions> options,
+    IOptions<QualityGateOptions> gate)
 {
+    /// <summary>Artifact with ValidateData's findings (<see cref="DataValidationReport"/>).</summary>
+    public const string DataValidationArtifact = "data-validation.json";
+
     /// <summary>Artifact with the evaluation per subgroup (when <see cref="TrainingOptions.SubgroupFeature"/> is set).</summary>
     public const string SubgroupsArtifact = "subgroups.json";
 
@@ -62,7 +67,15 @@ public sealed class TrainingPipeline(
             throw new TrainingStepException($"the training set has {rows.Count} rows; at least {Options.MinRows} are needed");
         }
 
-        var names = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
+        var available = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
+        var (selected, unknown) = FeatureSelection.Resolve(available, request.Features);
+        if (unknown.Count > 0)
+        {
+            throw new TrainingStepException(
+                $"the requested features {string.Join(", ", unknown)} match no feature of the training set ({string.Join(", ", available)})");
+        }
+
+        var names = selected.ToArray();
         var now = DateTimeOffset.UtcNow;
         var problems = new List<string>();
         var positives = 0;
@@ -84,9 +97,9 @@ public sealed class TrainingPipeline(
                 problems.Add($"row {row.LabelId} has label {row.Label}; labels must be 0 or 1");
             }
 
-            if (row.Features.Count != names.Length || names.Any(n => !row.Features.ContainsKey(n)))
+            if (row.Features.Count != available.Length || available.Any(n => !row.Features.ContainsKey(n)))
             {
-                problems.Add($"row {row.LabelId} does not have the training set's features ({string.Join(", ", names)})");
+                problems.Add($"row {row.LabelId} does not have the training set's features ({string.Join(", ", available)})");
             }
 
             positives += row.Label == 1 ? 1 : 0;
@@ -105,10 +118,26 @@ public sealed class TrainingPipeline(
         }
 
         var missingRates = names.Select((n, f) => (n, rate: (double)missing[f] / rows.Count)).ToDictionary(x => x.n, x => x.rate);
+        // A feature the data cannot fill (a 1-hour slope from hourly vitals) is left out rather than failing the run.
+        var excluded = missingRates.Where(m => m.Value > Options.MaxMissingRate)
+            .Select(m => new ExcludedFeature(m.Key, m.Value, $"missing in {Percent(m.Value, "0.0")} of the rows (more than {Percent(Options.MaxMissingRate, "0.#")})"))
+            .ToArray();
+        var kept = names.Where(n => excluded.All(e => e.Name != n)).ToArray();
+        TrainingMetrics.FeaturesExcluded.Add(excluded.Length);
         var minority = Math.Min(positives, rows.Count - positives) / (double)rows.Count;
-        var report = new { rows = rows.Count, positives, minorityFraction = minority, missingRates, featureSetVersion = request.FeatureSetVersion };
-        await runs.PutArtifactAsync(request.RunId, "data-validation.json", "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
-        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double> { ["rows"] = rows.Count, ["positive_rate"] = positives / (double)rows.Count }, ct);
+        var report = new DataValidationReport
+        {
+            Rows = rows.Count, Positives = positives, MinorityFraction = minority, FeatureSetVersion = request.FeatureSetVersion,
+            RequestedFeatures = request.Features, MissingRates = missingRates, FeaturesUsed = kept, ExcludedFeatures = excluded,
+        };
+        await runs.PutArtifactAsync(request.RunId, DataValidationArtifact, "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
+        await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
+        {
+            ["rows"] = rows.Count,
+            ["positive_rate"] = positives / (double)rows.Count,
+            ["features_used"] = kept.Length,
+            ["features_excluded"] = excluded.Length,
+        }, ct);
 
         if (problems.Count > 0)
         {
@@ -125,14 +154,21 @@ public sealed class TrainingPipeline(
             throw new TrainingStepException($"the minority class is {minority:P2} of the rows; at least {Options.MinMinorityFraction:P2} is needed");
         }
 
-        var tooSparse = missingRates.Where(m => m.Value > Options.MaxMissingRate).Select(m => $"{m.Key} ({m.Value:P0})").ToArray();
-        if (tooSparse.Length > 0)
+        if (kept.Length < Options.MinFeatures)
         {
-            throw new TrainingStepException($"features missing more often than {Options.MaxMissingRate:P0}: {string.Join(", ", tooSparse)}");
+            var left = excluded.Length == 0 ? "" : $" after leaving out {string.Join(", ", excluded.Select(e => $"{e.Name} ({Percent(e.MissingRate, "0.#")} missing)"))}";
+            throw new TrainingStepException(
+                $"only {kept.Length} feature(s) remain ({string.Join(", ", kept)}){left}; at least {Options.MinFeatures} are needed");
         }
 
         work.Rows = rows;
+        work.Features = kept;
     }
+
+    static string Percent(double rate, string format) => (rate * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Reads a run's <see cref="DataValidationArtifact"/>.</summary>
+    public static DataValidationReport? ReadDataValidation(byte[] json) => JsonSerializer.Deserialize<DataValidationReport>(json, Json);
 
     public async Task BuildTrainingSetAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
     {
@@ -144,9 +180,11 @@ public sealed class TrainingPipeline(
             c = c != 0 ? c : string.CompareOrdinal(a.EntityId, b.EntityId);
             return c != 0 ? c : string.CompareOrdinal(a.LabelId, b.LabelId);
         });
-        var names = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
+        var names = (work.Features ?? rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray()).ToArray();
         var features = new float[rows.Count * names.Length];
         var labels = new float[rows.Count];
+        // The rule reads the full row: its vitals need not be among the model's features.
+        work.RulePoints = rows.Select(r => EarlyWarningRule.Points(r.Features)).ToArray();
         var canonical = new StringBuilder();
         for (var r = 0; r < rows.Count; r++)
         {
@@ -217,7 +255,8 @@ public sealed class TrainingPipeline(
     {
         var model = Require(work.Model, "model");
         var test = Require(work.TestSet, "test rows");
-        var report = BinaryMetrics.Evaluate(test.Labels, model.PredictProbabilities(test));
+        var probabilities = model.PredictProbabilities(test);
+        var report = BinaryMetrics.Evaluate(test.Labels, probabilities);
         work.Evaluation = report;
         await runs.PutArtifactAsync(request.RunId, "evaluation.json", "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
         await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
@@ -229,9 +268,20 @@ public sealed class TrainingPipeline(
             ["ece"] = report.ExpectedCalibrationError,
         }, ct);
         var subgroupFeature = request.SubgroupFeature ?? Options.SubgroupFeature;
-        if (!string.IsNullOrWhiteSpace(subgroupFeature))
+        // The service's default subgroup feature applies to runs that train on it; a run's own choice must be among its features.
+        if (!string.IsNullOrWhiteSpace(subgroupFeature) && (request.SubgroupFeature is not null || test.ColumnNames.Contains(subgroupFeature)))
         {
-            await EvaluateSubgroupsAsync(request, test, model.PredictProbabilities(test), subgroupFeature, ct);
+            await EvaluateSubgroupsAsync(request, test, probabilities, subgroupFeature, ct);
+        }
+
+        var train = Require(work.TrainSet, "training rows");
+        var rulePoints = work.RulePoints is { } points && points.Length == train.Rows + test.Rows ? points[train.Rows..] : new double?[test.Rows];
+        var baselines = QualityGate.Measure(test.Labels, probabilities, rulePoints, train.Labels, gate.Value.MinAurocMargin);
+        await runs.AddMetricsAsync(request.RunId, baselines.Metrics(), ct);
+        if (QualityGate.Failure(baselines) is { } failure)
+        {
+            TrainingMetrics.QualityGateFailures.Add(1);
+            throw new TrainingStepException(failure);
         }
     }
 

@@ -20,6 +20,9 @@ public sealed class TrainingRunState : SagaStateMachineInstance, ISagaVersion
 
     public string? ArtifactSha256 { get; set; }
 
+    /// <summary>When the Register step reported <c>RegisterModelVersion</c> sent (the confirmation timeout runs from here).</summary>
+    public DateTimeOffset? RegistrationSentAt { get; set; }
+
     public string? FailedStep { get; set; }
 
     public string? Reason { get; set; }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Registry;
 using Mlops.Contracts.Training;
 using Mlops.Training.Algorithms;
@@ -86,7 +87,10 @@ public sealed class TrainingStepConsumer(
         var subgroups = await runs.GetArtifactAsync(request.RunId, TrainingPipeline.SubgroupsArtifact, ct) is { } stored
             ? TrainingPipeline.ReadSubgroups(stored.Content)
             : null;
-        var endpoint = await context.GetSendEndpoint(new Uri(options.Value.RegistryAddress));
+        var validation = await runs.GetArtifactAsync(request.RunId, TrainingPipeline.DataValidationArtifact, ct) is { } report
+            ? TrainingPipeline.ReadDataValidation(report.Content)
+            : null;
+        var endpoint = await context.GetSendEndpoint(CommandQueues.AddressOf<RegisterModelVersion>());
         // A queue the broker refuses to declare (e.g. declared with other flags) would make the send wait forever.
         using var sendTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         sendTimeout.CancelAfter(TimeSpan.FromMinutes(1));
@@ -108,7 +112,7 @@ public sealed class TrainingStepConsumer(
                 Subgroups = subgroups?.Groups.ToDictionary(
                     g => $"{subgroups.Feature}:{g.Key}",
                     g => (IReadOnlyDictionary<string, double>)SubgroupMetricsOf(g.Value)) ?? [],
-                Checks = new Dictionary<string, bool> { ["leakage"] = true, ["export_verified"] = true },
+                Checks = new Dictionary<string, bool> { ["leakage"] = true, ["export_verified"] = true, ["quality_gate"] = true },
                 Calibration = evaluation?.Reliability.Where(b => b.Count > 0)
                     .Select(b => new CalibrationBin { MeanPredicted = b.MeanPredicted, ObservedRate = b.ObservedRate, Count = b.Count }).ToArray() ?? [],
             },
@@ -117,9 +121,17 @@ public sealed class TrainingStepConsumer(
             TrainingRunId = request.RunId.ToString(),
             CodeVersion = codeVersion.Value,
             RegisteredBy = request.RequestedBy,
+            Limitations = ExcludedFeaturesNote(validation),
         }, sendTimeout.Token);
         return sha;
     }
+
+    // The model card shows what the model could not use, so a reader knows which inputs it ignores and why.
+    static string? ExcludedFeaturesNote(Pipeline.DataValidationReport? validation) =>
+        validation is { ExcludedFeatures.Count: > 0 }
+            ? "Excluded features (left out at training): "
+              + string.Join("; ", validation.ExcludedFeatures.Select(e => $"{e.Name}: {e.Reason}")) + "."
+            : null;
 
     // Undefined metrics (AUROC of a one-class subgroup) are left out, as in the run's metrics.
     static Dictionary<string, double> SubgroupMetricsOf(Algorithms.Evaluation.EvaluationReport report) => new Dictionary<string, double>
@@ -157,12 +169,14 @@ public sealed class RunOutcomeConsumer(RunStore runs, WorkspaceStore workspaceSt
     public async Task Consume(ConsumeContext<TrainingRunCompleted> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Completed, null, null, context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new KeyValuePair<string, object?>("status", RunStatus.Completed));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 
     public async Task Consume(ConsumeContext<TrainingRunFailed> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Failed, context.Message.Step, context.Message.Reason, context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new("status", RunStatus.Failed), new("step", context.Message.Step));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 
@@ -170,6 +184,7 @@ public sealed class RunOutcomeConsumer(RunStore runs, WorkspaceStore workspaceSt
     public async Task Consume(ConsumeContext<TrainingRunCancelled> context)
     {
         await runs.FinishAsync(context.Message.RunId, RunStatus.Cancelled, context.Message.Step, $"cancelled by {context.Message.CancelledBy}", context.CancellationToken);
+        TrainingMetrics.RunsEnded.Add(1, new("status", RunStatus.Cancelled), new("step", context.Message.Step));
         await workspaceStore.DeleteAsync(context.Message.RunId, context.CancellationToken);
     }
 }

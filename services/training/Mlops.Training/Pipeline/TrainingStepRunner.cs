@@ -11,7 +11,9 @@ namespace Mlops.Training.Pipeline;
 public sealed class TrainingStepRunner(TrainingPipeline pipeline, RunStore runs, WorkspaceStore store, CodeVersion codeVersion)
 {
     const string Rows = "rows";
+    const string Features = "features";
     const string Data = "training-set";
+    const string RulePoints = "rule-points";
     const string Split = "split";
     const string Model = "model";
     const string Evaluation = "evaluation";
@@ -54,8 +56,8 @@ public sealed class TrainingStepRunner(TrainingPipeline pipeline, RunStore runs,
 
     static Dictionary<string, byte[]> Outputs(string step, RunWorkspace.Entry work) => step switch
     {
-        TrainingSteps.ValidateData => new() { [Rows] = WorkspaceCodec.EncodeRows(work.Rows!) },
-        TrainingSteps.BuildTrainingSet => new() { [Data] = WorkspaceCodec.EncodeData(work.Data!) },
+        TrainingSteps.ValidateData => new() { [Rows] = WorkspaceCodec.EncodeRows(work.Rows!), [Features] = WorkspaceCodec.EncodeJson(work.Features!) },
+        TrainingSteps.BuildTrainingSet => new() { [Data] = WorkspaceCodec.EncodeData(work.Data!), [RulePoints] = WorkspaceCodec.EncodeJson(work.RulePoints!) },
         // The split is a cut in the time-ordered training set: the training part's row count rebuilds both parts.
         TrainingSteps.Split => new() { [Split] = BitConverter.GetBytes(work.TrainSet!.Rows) },
         TrainingSteps.Train => new() { [Model] = WorkspaceCodec.EncodeModel(work.Model!) },
@@ -70,6 +72,16 @@ public sealed class TrainingStepRunner(TrainingPipeline pipeline, RunStore runs,
         if (step == TrainingSteps.BuildTrainingSet && work.Rows is null && await store.LoadAsync(runId, Rows, ct) is { } rows)
         {
             work.Rows = WorkspaceCodec.DecodeRows(rows);
+        }
+
+        if (step == TrainingSteps.BuildTrainingSet && work.Features is null && await store.LoadAsync(runId, Features, ct) is { } features)
+        {
+            work.Features = WorkspaceCodec.DecodeJson<string[]>(features);
+        }
+
+        if (step == TrainingSteps.Evaluate && work.RulePoints is null && await store.LoadAsync(runId, RulePoints, ct) is { } points)
+        {
+            work.RulePoints = WorkspaceCodec.DecodeJson<double?[]>(points);
         }
 
         if (at >= Array.IndexOf(Order, TrainingSteps.Split) && work.Data is null && await store.LoadAsync(runId, Data, ct) is { } data)

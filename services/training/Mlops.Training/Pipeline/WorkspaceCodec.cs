@@ -31,6 +31,10 @@ public static class WorkspaceCodec
     public static List<TrainingSetRow> DecodeRows(byte[] bytes) =>
         JsonSerializer.Deserialize<List<TrainingSetRow>>(Decompress(bytes), Json) ?? throw new InvalidDataException("empty rows");
 
+    public static byte[] EncodeJson<T>(T value) => Compress(JsonSerializer.SerializeToUtf8Bytes(value, Json));
+
+    public static T DecodeJson<T>(byte[] bytes) => JsonSerializer.Deserialize<T>(Decompress(bytes), Json) ?? throw new InvalidDataException("empty " + typeof(T).Name);
+
     public static byte[] EncodeEvaluation(EvaluationReport report) => Compress(JsonSerializer.SerializeToUtf8Bytes(report, Json));
 
     public static EvaluationReport DecodeEvaluation(byte[] bytes) =>
