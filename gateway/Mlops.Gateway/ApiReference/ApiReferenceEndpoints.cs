@@ -5,7 +5,7 @@ namespace Mlops.Gateway.ApiReference;
 /// <summary>
 /// One browsable API reference for the whole platform. Each service serves its own OpenAPI document at
 /// <c>/openapi/v1.json</c>; the gateway's <c>ReverseProxy</c> routes expose it as <c>/openapi/{service}.json</c>, and the
-/// page lists one document per proxied service. Its script is served from the package, nothing comes from a CDN.
+/// page lists one document per proxied service. Its scripts are embedded in Scalar.AspNetCore and served from here.
 /// </summary>
 internal static class ApiReferenceEndpoints
 {
@@ -20,9 +20,13 @@ internal static class ApiReferenceEndpoints
         var services = app.Configuration.GetSection("ReverseProxy:Clusters").GetChildren().Select(c => c.Key).Order(StringComparer.Ordinal).ToList();
         app.MapScalarApiReference(Path, options =>
         {
+            // The page works offline: no fonts from a CDN, no usage telemetry, no hosted AI agent or MCP server.
             options.WithTitle("MLOps platform API")
                 .WithOpenApiRoutePattern(ServiceDocumentPattern)
-                .DisableDefaultFonts();
+                .DisableDefaultFonts()
+                .DisableTelemetry()
+                .DisableAgent()
+                .DisableMcp();
             options.AddDocuments(services);
         });
         return app;
