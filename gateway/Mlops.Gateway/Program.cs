@@ -1,4 +1,5 @@
 using Mlops.Gateway;
+using Mlops.Gateway.ApiReference;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,4 +9,5 @@ builder.AddGatewayServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapReverseProxy();
+app.MapApiReference();
 app.Run();

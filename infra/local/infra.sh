@@ -278,7 +278,7 @@ install_debs() {
   local missing=() pkg
   # python3-sklearn/-scipy/-onnx: reference implementations the training and inference tests compare
   # against (always through /usr/bin/python3, never a python on PATH).
-  for pkg in rabbitmq-server librdkafka1 librdkafka-dev python3-sklearn python3-scipy python3-onnx; do
+  for pkg in rabbitmq-server python3-sklearn python3-scipy python3-onnx; do
     deb_installed "$pkg" || missing+=("$pkg")
   done
   [[ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]] || missing+=("postgresql-$PG_VERSION")

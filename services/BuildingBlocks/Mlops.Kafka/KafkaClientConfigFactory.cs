@@ -6,6 +6,9 @@ namespace Mlops.Kafka;
 /// <summary>Builds librdkafka client configurations from <see cref="KafkaOptions"/>.</summary>
 public sealed class KafkaClientConfigFactory(IOptions<KafkaOptions> options)
 {
+    // Every client the platform builds starts from one of these configurations, so this runs before the first one.
+    static KafkaClientConfigFactory() => LibrdkafkaResolver.Register();
+
     /// <summary>The bound options.</summary>
     public KafkaOptions Options => options.Value;
 

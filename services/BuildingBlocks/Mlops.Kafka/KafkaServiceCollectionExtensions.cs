@@ -18,6 +18,7 @@ public static class KafkaServiceCollectionExtensions
     public static TBuilder AddPlatformKafka<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
+        LibrdkafkaResolver.Register();
         builder.Services.AddOptions<KafkaOptions>().Bind(builder.Configuration.GetSection(KafkaOptions.SectionName));
         builder.Services.TryAddSingleton<KafkaClientConfigFactory>();
         builder.Services.TryAddSingleton<IEventProducer, KafkaEventProducer>();

@@ -16,7 +16,10 @@ namespace Mlops.ServiceDefaults;
 /// <summary>The defaults every service process starts with, so each <c>Program.cs</c> stays a few lines.</summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>Configuration from the platform env file, telemetry, problem details (also for unbindable requests) and the liveness check.</summary>
+    /// <summary>Route of the OpenAPI documents; every service has one, named <c>v1</c>.</summary>
+    public const string OpenApiDocumentPath = "/openapi/{documentName}.json";
+
+    /// <summary>Configuration from the platform env file, telemetry, problem details (also for unbindable requests), the OpenAPI document and the liveness check.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -42,13 +45,18 @@ public static class ServiceDefaultsExtensions
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
+        builder.Services.AddOpenApi();
+
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
 
         return builder;
     }
 
-    /// <summary>Error handling as problem details, and <c>/health/live</c> and <c>/health/ready</c>.</summary>
+    /// <summary>
+    /// Error handling as problem details, <c>/health/live</c> and <c>/health/ready</c>, the Prometheus scrape endpoint
+    /// <c>/metrics</c> and the service's OpenAPI document at <c>/openapi/v1.json</c>.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -64,11 +72,15 @@ public static class ServiceDefaultsExtensions
             Predicate = r => r.Tags.Contains(HealthTags.Ready),
             ResponseWriter = HealthResponseWriter.WriteAsync,
         });
+        app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
+        app.MapOpenApi(OpenApiDocumentPath);
         app.MapGet("/", (IHostEnvironment environment) => TypedResults.Ok(new
         {
             service = environment.ApplicationName,
             environment = environment.EnvironmentName,
             health = new[] { "/health/live", "/health/ready" },
+            metrics = TelemetryExtensions.MetricsPath,
+            openApi = OpenApiDocumentPath.Replace("{documentName}", "v1", StringComparison.Ordinal),
         })).ExcludeFromDescription();
 
         return app;

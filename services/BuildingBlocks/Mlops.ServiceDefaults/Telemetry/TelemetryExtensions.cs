@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
@@ -13,11 +13,14 @@ using OpenTelemetry.Trace;
 namespace Mlops.ServiceDefaults.Telemetry;
 
 /// <summary>
-/// Wires OpenTelemetry with the SDK builders directly (the hosting package is not obtainable here): the
-/// providers are singletons created when the host starts and flushed when it stops.
+/// OpenTelemetry for every service: traces and metrics of ASP.NET Core, HttpClient, Npgsql, the runtime, MassTransit
+/// and the platform's own sources; a Prometheus scrape endpoint (<c>/metrics</c>); OTLP export when an endpoint is configured.
 /// </summary>
 public static class TelemetryExtensions
 {
+    /// <summary>Path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
     /// <summary>Adds tracing, metrics and log export for the service.</summary>
     public static IHostApplicationBuilder AddPlatformTelemetry(this IHostApplicationBuilder builder)
     {
@@ -25,56 +28,46 @@ public static class TelemetryExtensions
         builder.Configuration.GetSection(TelemetryOptions.SectionName).Bind(options);
         var endpoint = ResolveEndpoint(options, builder.Configuration);
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
-        var resource = ResourceBuilder.CreateDefault()
-            .AddService(serviceName, serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString())
-            .AddAttributes([new("deployment.environment.name", builder.Environment.EnvironmentName)]);
 
-        builder.Services.TryAddSingleton(_ => BuildTracerProvider(options, endpoint, resource));
-        builder.Services.TryAddSingleton(_ => BuildMeterProvider(options, endpoint, resource));
-        builder.Services.AddHostedService<TelemetryProvidersHost>();
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource
+                .AddService(serviceName, serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString())
+                .AddAttributes([new("deployment.environment.name", builder.Environment.EnvironmentName)]))
+            .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SamplingRatio)))
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructurePath(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql()
+                .AddSource([.. TelemetrySources.ActivitySources, .. options.AdditionalSources]))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddMeter([.. TelemetrySources.Meters, .. options.AdditionalMeters])
+                .AddPrometheusExporter());
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+
         if (endpoint is not null)
         {
-            builder.Logging.AddOpenTelemetry(logging =>
-            {
-                logging.SetResourceBuilder(resource);
-                logging.IncludeFormattedMessage = true;
-                logging.IncludeScopes = true;
-                logging.AddOtlpExporter(o => o.Endpoint = endpoint);
-            });
+            telemetry
+                .WithTracing(tracing => tracing.AddOtlpExporter(o => ConfigureExporter(o, endpoint)))
+                .WithMetrics(metrics => metrics.AddOtlpExporter(o => ConfigureExporter(o, endpoint)))
+                .WithLogging(logging => logging.AddOtlpExporter(o => ConfigureExporter(o, endpoint)), logging =>
+                {
+                    logging.IncludeFormattedMessage = true;
+                    logging.IncludeScopes = true;
+                });
         }
 
         return builder;
     }
 
-    static TracerProvider BuildTracerProvider(TelemetryOptions options, Uri? endpoint, ResourceBuilder resource)
-    {
-        var tracing = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.SamplingRatio)))
-            .AddSource([.. TelemetrySources.ActivitySources, .. options.AdditionalSources]);
-        if (endpoint is not null)
-        {
-            tracing.AddOtlpExporter(o => ConfigureExporter(o, endpoint));
-        }
-
-        return tracing.Build()!;
-    }
-
-    static MeterProvider BuildMeterProvider(TelemetryOptions options, Uri? endpoint, ResourceBuilder resource)
-    {
-        var metrics = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter([.. TelemetrySources.Meters, .. options.AdditionalMeters]);
-        if (endpoint is not null)
-        {
-            metrics.AddOtlpExporter(o => ConfigureExporter(o, endpoint));
-        }
-
-        return metrics.Build()!;
-    }
+    // Probes and scrapes every few seconds would drown the traces that matter.
+    static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsPath);
 
     static void ConfigureExporter(OtlpExporterOptions exporter, Uri endpoint)
     {
