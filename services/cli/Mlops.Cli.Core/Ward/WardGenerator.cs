@@ -66,11 +66,13 @@ public static class WardGenerator
             if (rng.NextDouble() < Math.Clamp(options.LabFraction + 0.15 * risk, 0.05, 0.95))
             {
                 var draws = rng.NextDouble() < 0.6 ? 2 : 1;
+                var drawn = new HashSet<DateTimeOffset>();
                 for (var d = 0; d < draws; d++)
                 {
                     var sampled = assessment - TimeSpan.FromMinutes(Math.Round(60 + rng.NextDouble() * (options.HistoryHours - 1) * 60));
                     var available = sampled + TimeSpan.FromMinutes(Math.Round(60 + rng.NextDouble() * 120));
-                    if (available <= end)
+                    // Two draws in the same minute would be one sample (and one observation id).
+                    if (available <= end && drawn.Add(sampled))
                     {
                         observations.AddRange(LabPanel(options, entityId, risk, deteriorated, sampled, available, rng));
                     }
