@@ -170,9 +170,7 @@ public static class DemoCommand
                     if (stream.Next(TimeSpan.FromSeconds(2)) is { } p && wanted.Contains(p.EntityId))
                     {
                         seen.Add(p.EntityId);
-                        AnsiConsole.MarkupLine($"   [grey]predictions.v1[/] {Markup.Escape(p.EntityId)}: {Ui.N(p.Probability)} ± {Ui.N(p.Uncertainty)}  " +
-                            $"{Markup.Escape(p.ModelName)} {Markup.Escape(p.ModelVersion)}{(p.Variant is null ? "" : " " + Markup.Escape(p.Variant))}" +
-                            $"{(p.Fallback ? " [yellow](fallback)[/]" : "")}  trace {Markup.Escape(p.TraceId ?? "–")}");
+                        WatchCommand.Print(p);
                     }
                 }
 
