@@ -22,7 +22,7 @@ public static class ModelsCommand
                 return 0;
             }
 
-            var table = new Table().AddColumns("model", "version", "stage", "aliases", "auroc", "registered", "training run");
+            var table = new Table().AddColumns("model", "version", "stage", "aliases", "auroc", "registered (UTC)");
             foreach (var model in names)
             {
                 var state = (await context.Client.GetModelAsync(model, ct))!;
@@ -31,10 +31,10 @@ public static class ModelsCommand
                 {
                     var registration = info?["registration"];
                     var auroc = registration?["metrics"]?["overall"]?["auroc"]?.GetValue<double>();
-                    var names2 = string.Join(", ", aliases.Where(a => a.Value == version).Select(a => a.Key));
+                    var named = string.Join(", ", aliases.Where(a => a.Value == version).Select(a => a.Key));
                     table.AddRow(Markup.Escape(model), Markup.Escape(version), Markup.Escape(RunsCommand.Text(info?["stage"])),
-                        names2.Length == 0 ? "" : $"[bold green]{Markup.Escape(names2)}[/]", auroc is { } a ? Ui.N(a) : "–",
-                        RunsCommand.Text(info?["registeredAt"]), Markup.Escape(RunsCommand.Text(registration?["trainingRunId"])));
+                        named.Length == 0 ? "" : $"[bold green]{Markup.Escape(named)}[/]", auroc is { } a ? Ui.N(a) : "–",
+                        Ui.When(info?["registeredAt"]));
                 }
             }
 

@@ -40,7 +40,7 @@ public static class RunsCommand
             {
                 var auroc = run?["metrics"]?["auroc"]?.GetValue<double>();
                 table.AddRow(Text(run?["runId"]), Markup.Escape(Text(run?["modelName"])), Markup.Escape(Text(run?["algorithm"])), Status(Text(run?["status"])),
-                    Markup.Escape(Text(run?["failedStep"] ?? run?["currentStep"])), auroc is { } a ? Ui.N(a) : "–", Text(run?["startedAt"]));
+                    Markup.Escape(Text(run?["failedStep"] ?? run?["currentStep"])), auroc is { } a ? Ui.N(a) : "–", Ui.When(run?["startedAt"]));
             }
 
             AnsiConsole.Write(table);

@@ -30,6 +30,12 @@ public static class Ui
     /// <summary>"12.3 s".</summary>
     public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
+    /// <summary>A timestamp from the API, short (UTC, to the minute).</summary>
+    public static string When(System.Text.Json.Nodes.JsonNode? node) =>
+        node is not null && DateTimeOffset.TryParse(node.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)
+            : "–";
+
     /// <summary>Invariant number formatting.</summary>
     public static string N(double value, string format = "0.000") => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
 
