@@ -20,7 +20,7 @@ namespace Mlops.EndToEnd.Tests;
 /// exported spans show. Every wait polls an outcome with a generous deadline; a failure names the journey step and
 /// shows the services' log tails.
 /// </summary>
-public sealed class UserJourneyTests(ITestOutputHelper output)
+public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper output) : IClassFixture<PlatformFixture>
 {
     /// <summary>The scenario's model name, as inference ships it (<c>Inference:DefaultModel</c>).</summary>
     const string ModelName = "deterioration";
@@ -29,8 +29,7 @@ public sealed class UserJourneyTests(ITestOutputHelper output)
     public async Task NewUser_FromHistoryToLivePrediction_ThroughTheGateway()
     {
         var total = Stopwatch.StartNew();
-        await using var receiver = await OtlpReceiver.StartAsync();
-        await using var platform = await PlatformUnderTest.StartAsync(receiver.GrpcEndpoint, Log);
+        var (receiver, platform) = Started();
         using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
         var run = Guid.NewGuid().ToString("N")[..8];
 
@@ -207,6 +206,66 @@ public sealed class UserJourneyTests(ITestOutputHelper output)
 
         Log($"journey complete in {total.Elapsed.TotalSeconds:0} s; prediction {prediction.PredictionId}: {prediction.Probability:0.000} ± {prediction.Uncertainty:0.000}; " +
             $"trace {traceId}: {string.Join(", ", receiver.Trace(traceId).Select(s => $"{s.ServiceName}:{s.Name}"))}");
+    }
+
+    /// <summary>
+    /// The tracing part of the journey on its own, whatever model answers (the champion, or the fallback rule before
+    /// there is one): an observation sent with a W3C traceparent is scored on predictions.v1 in that trace, and both
+    /// ingestion and inference export spans of it.
+    /// </summary>
+    [Fact]
+    public async Task NewObservation_WithTraceparent_IsScoredOnPredictionsInTheSameTrace()
+    {
+        var (receiver, platform) = Started();
+        using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
+        await Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready");
+        // A patient with a little history: the streaming path scores entities whose features it can compute.
+        var ward = WardGenerator.Generate(new WardOptions { Patients = 1, HistoryHours = 2, AssessmentSpreadHours = 0, EntityPrefix = $"e2e-trace-{Guid.NewGuid():N}"[..22] + "-" });
+        var patient = ward.Patients[0];
+        var history = await Uploads.ObservationsAsync(client, ward.Observations.Select((o, i) => ($"#{i}", ObservationCsv.ToJson(o))).ToList(), 2000, null, CancellationToken.None);
+        Assert.True(history.Refused.Count == 0, $"history refused: {string.Join(" | ", history.Refused.Select(r => r.Reason))}");
+        Assert.Equal(1, await JourneyWaits.FeaturesCaughtUpAsync(client, ward, 1, TimeSpan.FromMinutes(2), CancellationToken.None));
+        var observation = ObservationCsv.ToJson(WardGenerator.LiveVitals(ward.Options, patient, DateTimeOffset.UtcNow, 0).First(o => o.Code == "heart_rate"));
+        var observationId = observation["observationId"]!.GetValue<string>();
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+
+        using var stream = PredictionStream.Open(PlatformInfrastructure.Configuration);
+        try
+        {
+            await client.IngestAsync(observation, $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01", CancellationToken.None);
+            PredictionEvent? found = null;
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (found is null && DateTime.UtcNow < deadline)
+            {
+                found = stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == patient.EntityId
+                    && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId) ? p : null;
+            }
+
+            Assert.True(found is not null, $"no prediction for {patient.EntityId} (observation {observationId}) on predictions.v1 within 2 minutes");
+            Log($"prediction: {found}");
+            Assert.Equal(traceId, found!.TraceId);
+            await WithLastState(() => $"spans of the trace: {string.Join(", ", receiver.Trace(traceId).Select(s => $"{s.ServiceName}:{s.Name}"))}; {receiver.Statistics}",
+                () => Eventually.WaitUntilAsync(() =>
+                {
+                    var services = receiver.Trace(traceId).Select(s => s.ServiceName).ToHashSet();
+                    return services.Contains("ingestion") && services.Contains("inference");
+                }, $"spans of trace {traceId} arrive from ingestion and inference", TimeSpan.FromMinutes(1)));
+            Log($"trace {traceId}: {string.Join(", ", receiver.Trace(traceId).Select(s => $"{s.ServiceName}:{s.Name}"))}");
+        }
+        catch (Exception ex)
+        {
+            throw new XunitException($"tracing an observation to its prediction failed: {ex.Message}\n{platform.LogTails(40, "ingestion", "features", "inference")}");
+        }
+    }
+
+    (OtlpReceiver Receiver, PlatformUnderTest Platform) Started()
+    {
+        foreach (var line in fixture.StartLog)
+        {
+            output.WriteLine(line);
+        }
+
+        return (fixture.Receiver, fixture.Platform);
     }
 
     /// <summary>Adds what was last seen to a timeout, so the failure says how far the platform got.</summary>
