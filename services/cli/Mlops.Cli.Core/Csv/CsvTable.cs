@@ -36,6 +36,7 @@ public sealed class CsvTable
                 continue;
             }
 
+            var start = lineNumber;
             var fields = Split(line, reader, ref lineNumber);
             if (columns is null)
             {
@@ -48,7 +49,7 @@ public sealed class CsvTable
                 continue;
             }
 
-            rows.Add(new CsvRow(lineNumber, fields, columns));
+            rows.Add(new CsvRow(start, fields, columns));
         }
 
         return new CsvTable(columns ?? throw new FormatException("the file is empty (a header line is expected)"), rows);
@@ -129,7 +130,7 @@ public sealed class CsvTable
 /// <summary>One data row.</summary>
 public sealed class CsvRow(int line, IReadOnlyList<string> fields, IReadOnlyDictionary<string, int> columns)
 {
-    /// <summary>Line number in the file (1-based), for messages.</summary>
+    /// <summary>Line number in the file where the row starts (1-based), for messages.</summary>
     public int Line { get; } = line;
 
     /// <summary>The trimmed value of <paramref name="column"/>, null when the column is absent or the cell empty.</summary>
