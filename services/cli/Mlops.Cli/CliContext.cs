@@ -17,9 +17,10 @@ public sealed class CliContext : IDisposable
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MLOPS_GATEWAY") is { Length: > 0 } g ? g : GatewayClient.DefaultAddress,
     };
 
+    // The env file above the working directory, else the one of the repository the command was built in.
     readonly Lazy<IConfiguration> _configuration = new(() => new ConfigurationBuilder()
         .AddEnvironmentVariables()
-        .AddPlatformEnvFile(Directory.GetCurrentDirectory())
+        .AddPlatformEnvFile(EnvFile.Locate(Directory.GetCurrentDirectory()) is null ? AppContext.BaseDirectory : Directory.GetCurrentDirectory())
         .Build());
 
     CliContext(Uri gateway) => Client = new GatewayClient(gateway, Environment.GetEnvironmentVariable("MLOPS_API_KEY"));
@@ -27,7 +28,7 @@ public sealed class CliContext : IDisposable
     /// <summary>The gateway client (sends <c>X-Api-Key</c> from <c>MLOPS_API_KEY</c> when set).</summary>
     public GatewayClient Client { get; }
 
-    /// <summary>Environment variables over the platform env file (<c>.local/platform.env</c> or <c>PLATFORM_ENV_FILE</c>).</summary>
+    /// <summary>Environment variables over the platform env file (<c>PLATFORM_ENV_FILE</c>, or <c>.local/platform.env</c> above the working directory or the command).</summary>
     public IConfiguration Configuration => _configuration.Value;
 
     /// <summary>Wraps a command body: API problems and unreachable gateways become readable messages and exit codes.</summary>
