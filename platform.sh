@@ -3,6 +3,7 @@
 #
 #   ./platform.sh up      local infrastructure + build + all seven service processes, waits until each is ready
 #   ./platform.sh test    local infrastructure + build + the whole test suite (what CI runs)
+#   ./platform.sh demo    the guided demo (the mlops command's `demo`) against the running platform
 #   ./platform.sh down    stops the service processes and the local infrastructure
 #   ./platform.sh status  infrastructure and service status
 #
@@ -15,6 +16,7 @@ RUN_DIR="$ROOT/.local/run"
 LOG_DIR="$ROOT/.local/logs"
 RESULTS_DIR="$ROOT/.local/test-results"
 CONFIGURATION="${CONFIGURATION:-Release}"
+CLI_DLL="$ROOT/services/cli/Mlops.Cli/bin/$CONFIGURATION/net10.0/mlops.dll"
 
 # name:project-path:port — ports are the project's own, away from common defaults.
 SERVICES=(
@@ -104,6 +106,16 @@ cmd_up() {
     wait_ready "$name" "$port"
   done
   log "platform is up; gateway at http://127.0.0.1:58080 (routes /api/<service>/...). Stop with ./platform.sh down"
+  log "next: ./platform.sh demo   (synthetic ward → training → champion → live predictions; the mlops command is $CLI_DLL)"
+}
+
+cmd_demo() {
+  [[ -f $CLI_DLL ]] || { log "building the mlops command"; dotnet build "$ROOT/services/cli/Mlops.Cli/Mlops.Cli.csproj" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet; }
+  # The demo reads predictions.v1 directly; Kafka settings come from the env file, found from the repository root.
+  PLATFORM_ENV_FILE="$(bash "$INFRA" env)"
+  export PLATFORM_ENV_FILE
+  cd "$ROOT"
+  dotnet "$CLI_DLL" demo "$@"
 }
 
 cmd_test() {
@@ -138,5 +150,6 @@ case "${1:-}" in
   test) cmd_test ;;
   down) stop_services; bash "$INFRA" down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|test|down|status" >&2; exit 2 ;;
+  demo) shift; cmd_demo "$@" ;;
+  *) echo "usage: $0 up|test|demo|down|status" >&2; exit 2 ;;
 esac

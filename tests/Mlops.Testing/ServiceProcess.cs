@@ -30,6 +30,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string RecentOutput => string.Join(Environment.NewLine, _output.TakeLast(30));
 
+    /// <summary>The last <paramref name="lines"/> lines the process wrote.</summary>
+    public string Tail(int lines) => string.Join(Environment.NewLine, _output.TakeLast(lines));
+
     /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
@@ -59,7 +62,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// Starts the built service of <paramref name="projectDirectory"/> (relative to the repository root) with the
     /// platform env file and <paramref name="environment"/> overrides.
     /// </summary>
-    public static ServiceProcess Start(string projectDirectory, IDictionary<string, string>? environment = null)
+    public static ServiceProcess Start(string projectDirectory, IDictionary<string, string>? environment = null) =>
+        Start(projectDirectory, FreePort(), environment);
+
+    /// <summary>
+    /// Starts the built service of <paramref name="projectDirectory"/> on <paramref name="port"/> (e.g. its shipped port,
+    /// or one chosen beforehand so other services can be pointed at it).
+    /// </summary>
+    public static ServiceProcess Start(string projectDirectory, int port, IDictionary<string, string>? environment)
     {
         var project = Path.GetFileName(projectDirectory);
         var dll = Path.Combine(PlatformInfrastructure.RepositoryRoot, projectDirectory, "bin", BuildConfiguration, "net10.0", project + ".dll");
@@ -68,7 +78,6 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{dll} was not built.");
         }
 
-        var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll },
@@ -111,7 +120,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     // The calling assembly sits in bin/<Configuration>/net10.0; the services were built with the same configuration.
     static string BuildConfiguration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
-    static int FreePort()
+    /// <summary>A loopback port free at the time of the call.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

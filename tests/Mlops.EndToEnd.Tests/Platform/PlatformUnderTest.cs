@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Mlops.Testing;
+
+namespace Mlops.EndToEnd.Tests.Platform;
+
+/// <summary>
+/// The seven services started as processes from their Release build output with their shipped configuration. Only
+/// connection settings are given: the platform env file (databases, brokers), the telemetry receiver, and — when the
+/// shipped ports are taken — the ports used, with every loopback address a shipped appsettings.json names re-pointed
+/// at the port actually used (e.g. the gateway's cluster destinations, training's features and registry addresses).
+/// </summary>
+public sealed class PlatformUnderTest : IAsyncDisposable
+{
+    /// <summary>Name, project folder and shipped port of every service, as platform.sh starts them.</summary>
+    public static readonly IReadOnlyList<(string Name, string Project, int ShippedPort)> Services =
+    [
+        ("ingestion", "services/ingestion/Mlops.Ingestion", 58081),
+        ("features", "services/features/Mlops.Features", 58082),
+        ("training", "services/training/Mlops.Training", 58083),
+        ("registry", "services/registry/Mlops.Registry", 58084),
+        ("inference", "services/inference/Mlops.Inference", 58085),
+        ("monitoring", "services/monitoring/Mlops.Monitoring", 58086),
+        ("gateway", "gateway/Mlops.Gateway", 58080),
+    ];
+
+    /// <summary>Set to a port number to run the services on it and the next six (e.g. a range reserved for a developer).</summary>
+    public const string PortBaseVariable = "MLOPS_E2E_PORT_BASE";
+
+    readonly Dictionary<string, ServiceProcess> _processes = new(StringComparer.Ordinal);
+
+    PlatformUnderTest(IReadOnlyDictionary<string, int> ports) => Ports = ports;
+
+    /// <summary>The port each service listens on.</summary>
+    public IReadOnlyDictionary<string, int> Ports { get; }
+
+    /// <summary>Where users reach the platform.</summary>
+    public Uri Gateway => new($"http://127.0.0.1:{Ports["gateway"]}/");
+
+    /// <summary>How the ports were chosen, for the test output.</summary>
+    public string PortMode { get; private init; } = "";
+
+    /// <summary>Starts every service and waits until each reports ready.</summary>
+    public static async Task<PlatformUnderTest> StartAsync(Uri otlpEndpoint, Action<string> log)
+    {
+        var (ports, mode) = ChoosePorts();
+        var platform = new PlatformUnderTest(ports) { PortMode = mode };
+        log($"ports ({mode}): {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
+        try
+        {
+            foreach (var (name, project, shipped) in Services)
+            {
+                var environment = new Dictionary<string, string>
+                {
+                    ["OTEL_SERVICE_NAME"] = name,
+                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint.ToString().TrimEnd('/'),
+                };
+                foreach (var (key, value) in RepointedAddresses(project, ports))
+                {
+                    environment[key] = value;
+                }
+
+                platform._processes[name] = ServiceProcess.Start(project, ports[name], environment);
+            }
+
+            foreach (var (name, process) in platform._processes)
+            {
+                await process.WaitUntilReadyAsync();
+                log($"{name} ready on {process.BaseAddress}");
+            }
+
+            return platform;
+        }
+        catch (Exception ex)
+        {
+            var logs = platform.LogTails(40);
+            await platform.DisposeAsync();
+            throw new InvalidOperationException($"the platform did not start: {ex.Message}\n{logs}", ex);
+        }
+    }
+
+    /// <summary>The last lines of every service's output (or of those named), for failure messages.</summary>
+    public string LogTails(int lines, params string[] names)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, process) in _processes.Where(p => names.Length == 0 || names.Contains(p.Key)))
+        {
+            text.AppendLine($"----- {name} ({(process.HasExited ? "exited" : "running")}), last {lines} lines -----");
+            text.AppendLine(process.Tail(lines));
+        }
+
+        return text.ToString();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        // The gateway first, then the rest in reverse start order.
+        foreach (var process in _processes.Values.Reverse())
+        {
+            await process.DisposeAsync();
+        }
+
+        _processes.Clear();
+    }
+
+    static (Dictionary<string, int> Ports, string Mode) ChoosePorts()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable(PortBaseVariable), out var first))
+        {
+            return (Services.Select((s, i) => (s.Name, Port: first + i)).ToDictionary(s => s.Name, s => s.Port), $"from {PortBaseVariable}");
+        }
+
+        if (Services.All(s => IsFree(s.ShippedPort)))
+        {
+            return (Services.ToDictionary(s => s.Name, s => s.ShippedPort), "shipped");
+        }
+
+        return (Services.ToDictionary(s => s.Name, _ => ServiceProcess.FreePort()), "free (the shipped ports are in use)");
+    }
+
+    /// <summary>
+    /// Environment overrides for every <c>http://127.0.0.1:&lt;shipped port&gt;</c> address in the service's shipped
+    /// appsettings.json, pointing it at the port that service runs on now. Nothing else is overridden.
+    /// </summary>
+    static IEnumerable<(string Key, string Value)> RepointedAddresses(string project, IReadOnlyDictionary<string, int> ports)
+    {
+        var file = Path.Combine(PlatformInfrastructure.RepositoryRoot, project, "appsettings.json");
+        var byShippedPort = Services.ToDictionary(s => s.ShippedPort, s => ports[s.Name]);
+        var overrides = new List<(string, string)>();
+        Walk(JsonNode.Parse(File.ReadAllText(file)), "");
+        return overrides;
+
+        void Walk(JsonNode? node, string path)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, child) in obj)
+                    {
+                        Walk(child, path.Length == 0 ? key : path + "__" + key);
+                    }
+
+                    break;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++)
+                    {
+                        Walk(array[i], path + "__" + i);
+                    }
+
+                    break;
+                case JsonValue value when value.TryGetValue<string>(out var text)
+                    && Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.IsLoopback
+                    && byShippedPort.TryGetValue(uri.Port, out var now) && now != uri.Port:
+                    overrides.Add((path, new UriBuilder(uri) { Port = now }.Uri.ToString()));
+                    break;
+            }
+        }
+    }
+
+    static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
