@@ -22,7 +22,7 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
     {
         _registry = await ArtifactServer.StartAsync();
         var v1 = TrainedModels.Export(TrainedModels.Gbdt, "v1");
-        var settings = TrainedModels.Serving(_modelName, "1", v1, ensemble: false);
+        var settings = TrainedModels.Serving(_modelName, "1", v1);
         settings["Inference:ModelName"] = _modelName;
         settings["Inference:RegistryBaseAddress"] = _registry.BaseAddress.ToString();
         settings["Inference:ArtifactCacheDirectory"] = Path.Combine(Path.GetTempPath(), "mlops-inference-tests", _modelName);

@@ -17,7 +17,7 @@ public sealed class TrainedModelServingTests
     static async Task ServeAndCheckAsync(IBinaryClassifier model, bool ensemble)
     {
         var export = TrainedModels.Export(model, ensemble ? "ensemble" : "gbdt");
-        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export, ensemble));
+        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export));
         var client = await factory.ReadyClientAsync();
         var data = TrainedModels.Data(40, seed: 5);
 

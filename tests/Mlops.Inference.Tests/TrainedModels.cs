@@ -72,7 +72,7 @@ internal static class TrainedModels
     }
 
     /// <summary>Settings that make the factory serve the export as model 0.</summary>
-    public static Dictionary<string, string?> Serving(string name, string version, (string Path, string Sha256, byte[] Bytes) export, bool ensemble)
+    public static Dictionary<string, string?> Serving(string name, string version, (string Path, string Sha256, byte[] Bytes) export)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -80,8 +80,6 @@ internal static class TrainedModels
             ["Inference:Models:0:Version"] = version,
             ["Inference:Models:0:Path"] = export.Path,
             ["Inference:Models:0:Sha256"] = export.Sha256,
-            ["Inference:Models:0:ProbabilityOutput"] = OnnxExporter.ProbabilityOutput,
-            ["Inference:Models:0:UncertaintyOutput"] = ensemble ? OnnxExporter.StandardDeviationOutput : null,
         };
         for (var i = 0; i < Features.Length; i++)
         {

@@ -9,7 +9,6 @@ using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
 using Mlops.Kafka;
 using Mlops.Messaging;
-using Mlops.OnnxRuntime;
 using Mlops.ServiceDefaults;
 using Mlops.ServiceDefaults.Health;
 
@@ -32,9 +31,9 @@ internal static class InferenceServiceExtensions
                 bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>();
             }
         });
-        builder.AddOnnxRuntime();
-
         builder.Services.AddOptions<InferenceOptions>().Bind(section);
+        builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
+        builder.Services.TryAddSingleton<OnnxSessionFactory>();
         builder.Services.TryAddSingleton<ModelHost>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
         builder.Services.TryAddSingleton<DynamicBatcher>();

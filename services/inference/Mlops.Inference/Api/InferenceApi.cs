@@ -130,10 +130,6 @@ public static class InferenceApi
             Path = request.Path!,
             Sha256 = request.Sha256!,
             Features = request.Features!,
-            InputName = request.InputName ?? "features",
-            ProbabilityOutput = request.ProbabilityOutput ?? "probability",
-            UncertaintyOutput = request.UncertaintyOutput ?? "uncertainty",
-            MembersOutput = request.MembersOutput ?? "members",
             Baseline = request.Baseline ?? [],
         };
         try

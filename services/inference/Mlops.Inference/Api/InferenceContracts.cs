@@ -63,14 +63,6 @@ public sealed record LoadModelRequest
 
     public List<string>? Features { get; init; }
 
-    public string? InputName { get; init; }
-
-    public string? ProbabilityOutput { get; init; }
-
-    public string? UncertaintyOutput { get; init; }
-
-    public string? MembersOutput { get; init; }
-
     public Dictionary<string, double>? Baseline { get; init; }
 }
 

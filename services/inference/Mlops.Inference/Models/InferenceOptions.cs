@@ -7,7 +7,8 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// Models this pod serves; the first answers at start. The entry named <see cref="ModelName"/> is also the template
-    /// (features, baseline, outputs) for the versions the registry deploys.
+    /// (features, baseline) for the versions the registry deploys. Inputs and outputs are named by the platform's
+    /// contract (<see cref="Mlops.Contracts.Models.ModelOutputNames"/>), not configured.
     /// </summary>
     public List<ModelDeployment> Models { get; set; } = [];
 
@@ -54,20 +55,6 @@ public sealed record ModelDeployment
 
     /// <summary>Feature names in the order of the model's input columns.</summary>
     public List<string> Features { get; init; } = [];
-
-    public string InputName { get; init; } = "features";
-
-    /// <summary>Output with the probability per row: shape [N] / [N,1], or [N,M] ensemble members (mean and std taken here).</summary>
-    public string ProbabilityOutput { get; init; } = "probability";
-
-    /// <summary>Output with the ensemble standard deviation per row, when the graph computes it.</summary>
-    public string? UncertaintyOutput { get; init; } = "uncertainty";
-
-    /// <summary>
-    /// Output with the ensemble members' probabilities [N,M], used for per-feature contributions; the probability
-    /// output is used when absent.
-    /// </summary>
-    public string? MembersOutput { get; init; } = "members";
 
     /// <summary>Reference value per feature that contributions are measured from (0 when not given).</summary>
     public Dictionary<string, double> Baseline { get; init; } = [];

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Mlops.Inference.Telemetry;
 using Mlops.Onnx.Ir;
-using Mlops.OnnxRuntime;
 
 namespace Mlops.Inference.Models;
 
@@ -106,13 +105,12 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
             throw new InvalidDataException($"Artifact {deployment.Path} has SHA-256 {actual}, expected {deployment.Sha256}; refusing to load it.");
         }
 
-        var environment = services.GetRequiredService<OnnxRuntimeEnvironment>();
-        var session = environment.CreateSession(bytes);
+        var (session, provider) = services.GetRequiredService<OnnxSessionFactory>().Create(bytes);
         try
         {
             // ORT accepted the bytes, so they parse as a model; only the tree ensemble's attributes are read here.
             var trees = TreeEnsembleAttribution.TryCreate(ModelProto.Parser.ParseFrom(bytes));
-            var model = new LoadedModel(deployment, session, trees);
+            var model = new LoadedModel(deployment, session, provider, trees);
 
             // One run allocates the session's buffers and kernels, so the first real request is not the slow one.
             var row = new float[deployment.Features.Count];
