@@ -5,13 +5,16 @@ using Mlops.Onnx.Ir;
 namespace Mlops.Inference.Models;
 
 /// <summary>
-/// Holds the model version that answers. A new version is loaded and warmed beside the current one and only then
+/// Holds the version of one named model that answers. A new version is loaded and warmed beside the current one and only then
 /// switched in, so there is never a gap without a model and never a request on a half-loaded one.
 /// </summary>
 public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logger) : IDisposable
 {
     readonly SemaphoreSlim _loadLock = new(1, 1);
     LoadedModel? _current;
+
+    /// <summary>The registered model name this host serves.</summary>
+    public string Name { get; init; } = "";
 
     /// <summary>Where the host is: loading its first model, serving one, or answering with the fallback rule.</summary>
     public ModelHostState State { get; private set; } = ModelHostState.Starting;
