@@ -7,7 +7,8 @@ namespace Mlops.Inference.Deployments;
 /// <summary>
 /// At start, asks the registry for every model's current deployment and applies each (events follow from then on),
 /// so a pod started after a deployment serves it. A registry that does not answer is transient: retried in the
-/// background with growing pauses, and readiness says so meanwhile.
+/// background with growing pauses, and readiness says so meanwhile — Degraded, not Unhealthy, like the fallback: the
+/// pod still answers (its local models, the rule for the default model) and must not be restarted for it.
 /// </summary>
 public sealed class DeploymentBootstrapper(
     RegistryDeploymentsClient registry,
@@ -43,7 +44,7 @@ public sealed class DeploymentBootstrapper(
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_waiting is { } reason ? HealthCheckResult.Unhealthy(reason) : HealthCheckResult.Healthy("Deployments read from the registry."));
+        Task.FromResult(_waiting is { } reason ? HealthCheckResult.Degraded(reason) : HealthCheckResult.Healthy("Deployments read from the registry."));
 
     async Task ApplyAsync(CurrentDeployment deployment, CancellationToken cancellationToken)
     {
