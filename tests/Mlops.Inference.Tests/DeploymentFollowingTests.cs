@@ -8,8 +8,8 @@ using Mlops.Testing;
 namespace Mlops.Inference.Tests;
 
 /// <summary>
-/// The pod follows the registry's <c>DeploymentChanged</c> over the real RabbitMQ: v1 from configuration, v2 from a
-/// deployment event whose artifact comes from the (stand-in) registry endpoint.
+/// The pod follows the registry's <c>DeploymentChanged</c> over the real RabbitMQ for every model, each served by name:
+/// v1 from a local artifact, v2 from a deployment event whose artifact comes from the (stand-in) registry endpoint.
 /// </summary>
 public sealed class DeploymentFollowingTests : IAsyncLifetime
 {
@@ -22,12 +22,11 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
     {
         _registry = await ArtifactServer.StartAsync();
         var v1 = TrainedModels.Export(TrainedModels.Gbdt, "v1");
-        var settings = TrainedModels.Serving(_modelName, "1", v1, ensemble: false);
-        settings["Inference:ModelName"] = _modelName;
+        var settings = TrainedModels.Serving(_modelName, "1", v1);
         settings["Inference:RegistryBaseAddress"] = _registry.BaseAddress.ToString();
         settings["Inference:ArtifactCacheDirectory"] = Path.Combine(Path.GetTempPath(), "mlops-inference-tests", _modelName);
         _factory = new InferenceAppFactory(withModel: false, settings: settings);
-        _client = await _factory.ReadyClientAsync();
+        _client = await _factory.ReadyClientAsync(model: _modelName);
 
         // The deployment queue must be bound before anything is published, or the event would go nowhere.
         var bus = _factory.Services.GetRequiredService<IBusControl>();
@@ -51,8 +50,9 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
         await PublishAsync(revision: 3, Route("champion", "2", v2.Sha256, 90), Route("challenger", "1", "unused", 10));
         await WaitForVersionAsync("2");
 
-        var answer = await _client.PredictAsync(TrainedModels.AsFeatures(row));
+        var answer = await _client.PredictAsync(TrainedModels.AsFeatures(row), _modelName);
         Assert.Equal("2", answer.GetProperty("modelVersion").GetString());
+        Assert.Equal("champion", answer.GetProperty("variant").GetString());
         Assert.Equal(TrainedModels.Gbdt2.PredictProbability(row), answer.GetProperty("probability").GetDouble(), 1e-5);
     }
 
@@ -71,24 +71,26 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
         Assert.Equal("Serving", status.GetProperty("state").GetString());
         Assert.Equal("1", status.GetProperty("modelVersion").GetString());
         var row = TrainedModels.Data(1, seed: 99).Row(0).ToArray();
-        var answer = await _client.PredictAsync(TrainedModels.AsFeatures(row));
+        var answer = await _client.PredictAsync(TrainedModels.AsFeatures(row), _modelName);
         Assert.Equal("1", answer.GetProperty("modelVersion").GetString());
         Assert.Equal(TrainedModels.Gbdt.PredictProbability(row), answer.GetProperty("probability").GetDouble(), 1e-5);
     }
 
     [Fact]
-    public async Task DeploymentChanged_OtherModel_IsIgnored()
+    public async Task DeploymentChanged_AnotherModel_IsServedByItsNameAndOursKeepsItsVersion()
     {
         var v2 = TrainedModels.Export(TrainedModels.Gbdt2, "v2");
         _registry.Serve(v2.Sha256, v2.Bytes);
+        var other = PlatformInfrastructure.UniqueName("other-model");
 
-        // Another model's deployment first, then ours: ours being applied proves the first was consumed and ignored
-        // (the endpoint handles one message at a time, in order).
-        await PublishAsync(revision: 5, Route("champion", "9", v2.Sha256, 100), modelName: "some-other-model");
-        await PublishAsync(revision: 2, Route("champion", "2", v2.Sha256, 100));
-        await WaitForVersionAsync("2");
+        await PublishAsync(revision: 5, Route("champion", "9", v2.Sha256, 100), modelName: other);
+        await _factory.ReadyClientAsync(model: other);
 
-        Assert.Equal("2", (await StatusAsync()).GetProperty("modelVersion").GetString());
+        var row = TrainedModels.Data(1, seed: 99).Row(0).ToArray();
+        var answer = await _client.PredictAsync(TrainedModels.AsFeatures(row), other);
+        Assert.Equal("9", answer.GetProperty("modelVersion").GetString());
+        Assert.Equal(TrainedModels.Gbdt2.PredictProbability(row), answer.GetProperty("probability").GetDouble(), 1e-5);
+        Assert.Equal("1", (await StatusAsync()).GetProperty("modelVersion").GetString());
     }
 
     static TrafficRoute Route(string alias, string version, string sha256, int percent) =>
@@ -104,7 +106,7 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
 
     Task PublishAsync(long revision, TrafficRoute champion, string modelName) => PublishAsync(revision, champion, null, modelName);
 
-    async Task<JsonElement> StatusAsync() => await _client.GetFromJsonAsync<JsonElement>("/api/inference/model");
+    async Task<JsonElement> StatusAsync() => await _client.GetFromJsonAsync<JsonElement>($"/api/inference/models/{_modelName}");
 
     Task WaitForVersionAsync(string version) =>
         Eventually.WaitUntilAsync(async () => (await StatusAsync()).GetProperty("modelVersion").GetString() == version, $"version {version} serves");

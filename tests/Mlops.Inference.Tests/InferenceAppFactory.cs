@@ -6,7 +6,9 @@ namespace Mlops.Inference.Tests;
 
 /// <summary>
 /// The inference service in process, against the real Kafka/PostgreSQL/RabbitMQ, serving the v1 test ensemble
-/// (or no model at all), on topics of its own.
+/// (or no model at all), on topics of its own. Everything else is the shipped configuration; the registry and
+/// features base addresses (connection settings) point at a stand-in of theirs, <see cref="Upstream"/>, so no other
+/// process's models or entities leak in.
 /// </summary>
 public sealed class InferenceAppFactory : WebApplicationFactory<Program>
 {
@@ -17,8 +19,11 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
         FeaturesTopic = PlatformInfrastructure.UniqueName("features-test");
         PredictionsTopic = PlatformInfrastructure.UniqueName("predictions-test");
         _ = PlatformInfrastructure.Configuration;
+        Upstream = ArtifactServer.StartAsync().GetAwaiter().GetResult();
         _settings = new()
         {
+            ["Inference:RegistryBaseAddress"] = Upstream.BaseAddress.ToString(),
+            ["Inference:FeaturesBaseAddress"] = Upstream.BaseAddress.ToString(),
             ["Inference:Streaming:FeaturesTopic"] = FeaturesTopic,
             ["Inference:Streaming:PredictionsTopic"] = PredictionsTopic,
             ["Inference:Streaming:ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-test"),
@@ -29,14 +34,14 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
         };
         if (withModel)
         {
-            _settings["Inference:Models:0:Name"] = "deterioration";
-            _settings["Inference:Models:0:Version"] = "1";
-            _settings["Inference:Models:0:Path"] = Models.PathOf(Models.V1);
-            _settings["Inference:Models:0:Sha256"] = Models.Sha256Of(Models.V1);
+            _settings["Inference:LocalModels:0:Name"] = "deterioration";
+            _settings["Inference:LocalModels:0:Version"] = "1";
+            _settings["Inference:LocalModels:0:Path"] = Models.PathOf(Models.V1);
+            _settings["Inference:LocalModels:0:Sha256"] = Models.Sha256Of(Models.V1);
             for (var i = 0; i < Models.Features.Length; i++)
             {
-                _settings[$"Inference:Models:0:Features:{i}"] = Models.Features[i];
-                _settings[$"Inference:Models:0:Baseline:{Models.Features[i]}"] = Models.Baseline[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _settings[$"Inference:LocalModels:0:Features:{i}"] = Models.Features[i];
+                _settings[$"Inference:LocalModels:0:Baseline:{Models.Features[i]}"] = Models.Baseline[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 
@@ -47,6 +52,15 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
     }
 
     public string FeaturesTopic { get; }
+
+    /// <summary>The stand-in registry and features service this pod talks to.</summary>
+    public ArtifactServer Upstream { get; }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
 
     public string PredictionsTopic { get; }
 

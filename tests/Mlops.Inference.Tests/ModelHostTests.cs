@@ -2,16 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlops.Inference.Models;
-using Mlops.OnnxRuntime;
-using Mlops.Testing;
 
 namespace Mlops.Inference.Tests;
 
 public sealed class ModelHostTests : IDisposable
 {
-    readonly ServiceProvider _services = new ServiceCollection()
-        .AddSingleton(new OnnxRuntimeEnvironment(new OnnxRuntimeOptions { LibraryPath = PlatformInfrastructure.Configuration["OnnxRuntime:LibraryPath"]! }))
-        .BuildServiceProvider();
+    readonly ServiceProvider _services = OnnxRuntime.Services();
 
     public void Dispose() => _services.Dispose();
 
@@ -57,6 +53,18 @@ public sealed class ModelHostTests : IDisposable
         var current = host.Lease()!;
         Assert.Equal("2", current.Deployment.Version);
         current.Release();
+    }
+
+    [Fact]
+    public async Task LoadAsync_BytesThatAreNotAModel_FailsWithOrtMessageAndFallsBack()
+    {
+        using var host = new ModelHost(_services, NullLogger<ModelHost>.Instance);
+        var (path, sha) = OnnxRuntime.Artifact("not an onnx model"u8.ToArray(), "garbage");
+
+        var error = await Assert.ThrowsAsync<Microsoft.ML.OnnxRuntime.OnnxRuntimeException>(() => host.LoadAsync(Deployment(Models.V1, "1") with { Path = path, Sha256 = sha }, CancellationToken.None));
+
+        Assert.Equal(ModelHostState.Fallback, host.State);
+        Assert.Equal(error.Message, host.LastError);
     }
 
     static ModelDeployment Deployment(string model, string version) => new()

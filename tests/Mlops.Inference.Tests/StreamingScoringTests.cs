@@ -78,6 +78,8 @@ public sealed class StreamingScoringTests : IAsyncLifetime
         Assert.Equal(eventTime, prediction.FeatureEventTime);
         Assert.Equal(published.Id, prediction.FeatureEventId);
         Assert.Equal("mlops.inference.prediction-made.v1", envelope.Type);
+        Assert.Equal(7, Guid.Parse(prediction.PredictionId!).Version);
+        Assert.Equal("local", prediction.Variant);
         Assert.Equal(TraceIdOf(published.TraceParent), TraceIdOf(envelope.TraceParent));
 
         // The same vector now sits in the online cache: predicting by entity needs no features in the request.

@@ -17,14 +17,14 @@ public sealed class TrainedModelServingTests
     static async Task ServeAndCheckAsync(IBinaryClassifier model, bool ensemble)
     {
         var export = TrainedModels.Export(model, ensemble ? "ensemble" : "gbdt");
-        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export, ensemble));
-        var client = await factory.ReadyClientAsync();
+        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export));
+        var client = await factory.ReadyClientAsync(model: "trained");
         var data = TrainedModels.Data(40, seed: 5);
 
         for (var r = 0; r < data.Rows; r++)
         {
             var row = data.Row(r).ToArray();
-            using var response = await client.PostAsJsonAsync("/api/inference/predict?contributions=true", new { features = TrainedModels.AsFeatures(row) });
+            using var response = await client.PostAsJsonAsync("/api/inference/models/trained/predict?contributions=true", new { features = TrainedModels.AsFeatures(row) });
             response.EnsureSuccessStatusCode();
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 

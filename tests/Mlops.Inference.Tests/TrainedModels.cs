@@ -19,7 +19,13 @@ internal static class TrainedModels
     static readonly Lazy<BaggedEnsemble> LazyEnsemble = new(() =>
         BaggedEnsembleTrainer.FitBoosted(Data(1500, seed: 9), GbdtOptions(seed: 3), new EnsembleOptions { Members = 4, Seed = 11 }));
 
+    static readonly Lazy<BaggedEnsemble> LazyEnsemble10 = new(() =>
+        BaggedEnsembleTrainer.FitBoosted(Data(1500, seed: 10), GbdtOptions(seed: 4) with { Rounds = 15 }, new EnsembleOptions { Members = 10, Seed = 12 }));
+
     public static GbdtModel Gbdt => LazyGbdt.Value;
+
+    /// <summary>A 10-member bagged ensemble of boosted models.</summary>
+    public static BaggedEnsemble Ensemble10 => LazyEnsemble10.Value;
 
     /// <summary>A second, different boosted model (the "next version" in deployment tests).</summary>
     public static GbdtModel Gbdt2 => LazyGbdt2.Value;
@@ -72,20 +78,18 @@ internal static class TrainedModels
     }
 
     /// <summary>Settings that make the factory serve the export as model 0.</summary>
-    public static Dictionary<string, string?> Serving(string name, string version, (string Path, string Sha256, byte[] Bytes) export, bool ensemble)
+    public static Dictionary<string, string?> Serving(string name, string version, (string Path, string Sha256, byte[] Bytes) export)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Inference:Models:0:Name"] = name,
-            ["Inference:Models:0:Version"] = version,
-            ["Inference:Models:0:Path"] = export.Path,
-            ["Inference:Models:0:Sha256"] = export.Sha256,
-            ["Inference:Models:0:ProbabilityOutput"] = OnnxExporter.ProbabilityOutput,
-            ["Inference:Models:0:UncertaintyOutput"] = ensemble ? OnnxExporter.StandardDeviationOutput : null,
+            ["Inference:LocalModels:0:Name"] = name,
+            ["Inference:LocalModels:0:Version"] = version,
+            ["Inference:LocalModels:0:Path"] = export.Path,
+            ["Inference:LocalModels:0:Sha256"] = export.Sha256,
         };
         for (var i = 0; i < Features.Length; i++)
         {
-            settings[$"Inference:Models:0:Features:{i}"] = Features[i];
+            settings[$"Inference:LocalModels:0:Features:{i}"] = Features[i];
         }
 
         return settings;

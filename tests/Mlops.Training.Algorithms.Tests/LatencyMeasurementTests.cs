@@ -1,5 +1,4 @@
-using Mlops.OnnxRuntime;
-using Mlops.Testing;
+using Microsoft.ML.OnnxRuntime;
 using Mlops.Training.Algorithms.Evaluation;
 using Mlops.Training.Algorithms.Export;
 using Mlops.Training.Algorithms.Gbdt;
@@ -13,19 +12,18 @@ public sealed class LatencyMeasurementTests
     {
         var (train, test) = TestData.BreastCancer.Split(0.3, seed: 1);
         var model = GbdtTrainer.Fit(train, new GbdtOptions { Rounds = 30, Seed = 1 });
-        using var environment = new OnnxRuntimeEnvironment(new OnnxRuntimeOptions
-        {
-            LibraryPath = PlatformInfrastructure.Configuration["OnnxRuntime:LibraryPath"]!,
-        });
-        using var session = environment.CreateSession(OnnxExporter.ExportBytes(model), new SessionSettings { IntraOpNumThreads = 1 });
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(OnnxExporter.ExportBytes(model), sessionOptions);
+        using var runOptions = new RunOptions();
         var calls = 0;
         var maxError = 0.0;
 
         var report = LatencyMeasurement.SinglePrediction(test, row =>
         {
             calls++;
-            using var result = session.Run(OnnxExporter.InputName, row, [1, row.Length]);
-            var p = result.GetFloats(OnnxExporter.ProbabilityOutput)[0];
+            using var input = OrtValue.CreateTensorValueFromMemory(row, [1, row.Length]);
+            using var results = session.Run(runOptions, [OnnxExporter.InputName], [input], [OnnxExporter.ProbabilityOutput]);
+            var p = results[0].GetTensorDataAsSpan<float>()[0];
             maxError = Math.Max(maxError, Math.Abs(p - model.PredictProbability(row)));
             return p;
         }, samples: 200, warmup: 10);

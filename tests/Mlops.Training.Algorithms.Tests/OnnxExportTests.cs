@@ -45,7 +45,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         File.Delete(path);
         Assert.Equal(8, checkedModel.GetProperty("ir").GetInt32());
         var outputs = checkedModel.GetProperty("outputs").EnumerateArray().Select(e => e.GetString()).ToArray();
-        Assert.Equal(model is BaggedEnsemble ? ["probability", "std"] : ["probability"], outputs);
+        Assert.Equal(model is BaggedEnsemble ? ["probability", "uncertainty"] : ["probability"], outputs);
 
         var result = ExportVerification.Verify(model, bytes, test, OnnxRuntimeScorer.Instance);
         output.WriteLine($"{dataSet}/{kind}: {bytes.Length} bytes, nodes {checkedModel.GetProperty("nodes")}, max |Δp| {result.MaxProbabilityError:E2}, max |Δstd| {result.MaxStandardDeviationError:E2}");

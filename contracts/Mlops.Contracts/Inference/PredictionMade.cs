@@ -39,4 +39,10 @@ public sealed record PredictionMade
 
     /// <summary>Observation that triggered the feature update, carried through for lineage.</summary>
     public string? TriggeringObservationId { get; init; }
+
+    /// <summary>A GUID v7 naming this prediction (labels and monitoring join on it); absent from older producers.</summary>
+    public string? PredictionId { get; init; }
+
+    /// <summary>The deployment alias that answered (e.g. <c>champion</c>; <c>fallback</c> for the rule).</summary>
+    public string? Variant { get; init; }
 }

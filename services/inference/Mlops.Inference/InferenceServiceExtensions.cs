@@ -9,7 +9,6 @@ using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
 using Mlops.Kafka;
 using Mlops.Messaging;
-using Mlops.OnnxRuntime;
 using Mlops.ServiceDefaults;
 using Mlops.ServiceDefaults.Health;
 
@@ -24,7 +23,7 @@ internal static class InferenceServiceExtensions
         builder.AddPlatformPostgres("inference");
         builder.AddPlatformKafka();
         var section = builder.Configuration.GetSection(InferenceOptions.SectionName);
-        var followsRegistry = !string.IsNullOrWhiteSpace(section[nameof(InferenceOptions.ModelName)]);
+        var followsRegistry = !string.IsNullOrWhiteSpace(section[nameof(InferenceOptions.RegistryBaseAddress)]);
         builder.AddPlatformMessaging(bus =>
         {
             if (followsRegistry)
@@ -32,19 +31,33 @@ internal static class InferenceServiceExtensions
                 bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>();
             }
         });
-        builder.AddOnnxRuntime();
-
         builder.Services.AddOptions<InferenceOptions>().Bind(section);
-        builder.Services.TryAddSingleton<ModelHost>();
+        builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
+        builder.Services.TryAddSingleton<OnnxSessionFactory>();
+        builder.Services.TryAddSingleton<ModelCatalog>();
+        builder.Services.TryAddSingleton(sp => sp.GetRequiredService<ModelCatalog>().Default);
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
         builder.Services.TryAddSingleton<DynamicBatcher>();
         builder.Services.TryAddSingleton<Predictor>();
-        builder.Services.TryAddSingleton<DeploymentRevision>();
-        builder.Services.AddHttpClient<RegistryArtifactClient>((sp, http) =>
-            http.BaseAddress = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value.RegistryBaseAddress);
+        builder.Services.TryAddSingleton<DeploymentApplier>();
+        builder.Services.TryAddSingleton<PodIdentity>();
+        builder.Services.AddHttpClient<RegistryArtifactClient>((sp, http) => http.BaseAddress = Options(sp).RegistryBaseAddress);
+        builder.Services.AddHttpClient<RegistryDeploymentsClient>((sp, http) => http.BaseAddress = Options(sp).RegistryBaseAddress);
+        builder.Services.AddHttpClient<FeaturesClient>((sp, http) =>
+        {
+            http.BaseAddress = Options(sp).FeaturesBaseAddress;
+            http.Timeout = TimeSpan.FromSeconds(10);
+        });
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
         builder.Services.AddHostedService<ModelLoader>();
-        builder.Services.AddHealthChecks().AddCheck<ModelReadinessCheck>("model", tags: [HealthTags.Ready]);
+        builder.Services.AddHostedService<FeatureCacheWarmer>();
+        var health = builder.Services.AddHealthChecks().AddCheck<ModelReadinessCheck>("model", tags: [HealthTags.Ready]);
+        if (followsRegistry)
+        {
+            builder.Services.TryAddSingleton<DeploymentBootstrapper>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DeploymentBootstrapper>());
+            health.AddCheck<DeploymentBootstrapper>("registry-deployments", tags: [HealthTags.Ready]);
+        }
 
         // "NaN" and "Infinity" are read as numbers so the answer is a 422 naming the feature, not a JSON parse error.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling |= JsonNumberHandling.AllowNamedFloatingPointLiterals);
@@ -57,4 +70,7 @@ internal static class InferenceServiceExtensions
 
         return builder;
     }
+
+    static InferenceOptions Options(IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value;
 }

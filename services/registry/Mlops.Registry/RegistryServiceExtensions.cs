@@ -91,6 +91,7 @@ public static class RegistryServiceExtensions
     public static WebApplication MapRegistryServices(this WebApplication app)
     {
         app.MapRegistryApi();
+        app.MapDeploymentsApi();
         return app;
     }
 }

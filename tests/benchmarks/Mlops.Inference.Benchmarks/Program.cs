@@ -1,7 +1,5 @@
 using System.Globalization;
 using Mlops.Inference.Benchmarks;
-using Mlops.OnnxRuntime;
-using Mlops.Testing;
 
 // Side by side in one run: raw ONNX Runtime in process (the baseline) and the service over loopback HTTP with
 // dynamic batching off and on, at 1, 16 and 64 concurrent clients.
@@ -11,15 +9,11 @@ var maxQueueDelay = TimeSpan.FromMicroseconds(args.Length > 1 ? int.Parse(args[1
 var duration = TimeSpan.FromSeconds(seconds);
 var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx");
 var model = File.ReadAllBytes(modelPath);
-var libraryPath = PlatformInfrastructure.Configuration["OnnxRuntime:LibraryPath"] ?? throw new InvalidOperationException("OnnxRuntime:LibraryPath is not configured.");
-
 var results = new List<Measurement>();
-using (var environment = new OnnxRuntimeEnvironment(new OnnxRuntimeOptions { LibraryPath = libraryPath }))
-{
-    Console.WriteLine($"ONNX Runtime {environment.Version}, {Environment.ProcessorCount} cores, {seconds} s per scenario, batching max queue delay {maxQueueDelay.TotalMicroseconds} µs, max batch 64");
-    results.Add(RawRuntimeBenchmark.Run(environment, model, 1, duration));
-    results.Add(RawRuntimeBenchmark.Run(environment, model, 64, duration));
-}
+var runtime = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version;
+Console.WriteLine($"ONNX Runtime (managed API {runtime}), {Environment.ProcessorCount} cores, {seconds} s per scenario, batching max queue delay {maxQueueDelay.TotalMicroseconds} µs, max batch 64");
+results.Add(RawRuntimeBenchmark.Run(model, 1, duration));
+results.Add(RawRuntimeBenchmark.Run(model, 64, duration));
 
 int[] clientCounts = [1, 16, 64];
 foreach (var batching in new[] { false, true })

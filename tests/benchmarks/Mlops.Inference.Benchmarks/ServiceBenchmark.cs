@@ -37,14 +37,20 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         start.Environment["Inference__Batching__MaxBatchSize"] = "64";
         start.Environment["Inference__Batching__MaxQueueDelay"] = maxQueueDelay.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["OnnxRuntime__IntraOpNumThreads"] = "1";
-        start.Environment["Inference__Models__0__Name"] = "deterioration";
-        start.Environment["Inference__Models__0__Version"] = "1";
-        start.Environment["Inference__Models__0__Path"] = modelPath;
-        start.Environment["Inference__Models__0__Sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelPath)));
+
+        // The model under test is a local artifact; registry and features point where nothing listens, so no
+        // deployment or cache warm-up from a running platform interferes.
+        var nowhere = $"http://127.0.0.1:{FreePort()}/";
+        start.Environment["Inference__RegistryBaseAddress"] = nowhere;
+        start.Environment["Inference__FeaturesBaseAddress"] = nowhere;
+        start.Environment["Inference__LocalModels__0__Name"] = "deterioration";
+        start.Environment["Inference__LocalModels__0__Version"] = "1";
+        start.Environment["Inference__LocalModels__0__Path"] = modelPath;
+        start.Environment["Inference__LocalModels__0__Sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelPath)));
         string[] features = ["heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp"];
         for (var i = 0; i < features.Length; i++)
         {
-            start.Environment[$"Inference__Models__0__Features__{i}"] = features[i];
+            start.Environment[$"Inference__LocalModels__0__Features__{i}"] = features[i];
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + dll);

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Mlops.Contracts.Features;
 using Mlops.Inference.Models;
+using Mlops.Inference.Protocols;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
 
@@ -9,42 +11,101 @@ namespace Mlops.Inference.Api;
 /// <summary>HTTP API under <c>/api/inference</c> (the gateway forwards the prefix unchanged).</summary>
 public static class InferenceApi
 {
+    /// <summary>Header naming the model version that answered.</summary>
+    public const string ModelVersionHeader = "X-Model-Version";
+
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/inference");
         api.MapPost("/entities/{entityId}/predict", PredictEntityAsync);
         api.MapPost("/predict", PredictInlineAsync);
         api.MapPost("/predict/batch", PredictBatchAsync);
+        api.MapGet("/models", ListModels);
+        api.MapGet("/models/{name}", GetNamedModel);
+        api.MapPost("/models/{name}/entities/{entityId}/predict", PredictEntityByNameAsync);
+        api.MapPost("/models/{name}/predict", PredictInlineByNameAsync);
         api.MapGet("/model", GetModel);
         api.MapPost("/model", LoadModelAsync);
+        app.MapOpenInferenceProtocol();
         return app;
     }
 
-    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>>> PredictEntityAsync(
-        string entityId, bool? contributions, OnlineFeatureCache cache, Predictor predictor, CancellationToken cancellationToken)
+    static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
+        string entityId, bool? contributions, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
+        PredictEntityCoreAsync(catalog.Default, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+
+    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
+        string name, string entityId, bool? contributions, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+    {
+        if (!catalog.TryGet(name, out var host))
+        {
+            return TypedResults.NotFound(UnknownModel(name));
+        }
+
+        return await PredictEntityCoreAsync(host, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+    }
+
+    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
+        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, Predictor predictor, CancellationToken cancellationToken)
     {
         if (!cache.TryGet(entityId, out var vector))
         {
-            return TypedResults.NotFound(new ProblemDetails
+            // A pod that restarted or was just added has not seen every entity on Kafka: read through to the store.
+            FeatureVectorUpdated? stored;
+            try
             {
-                Title = "Unknown entity",
-                Detail = $"No feature vector for entity '{entityId}' has reached this pod's online cache.",
-                Status = StatusCodes.Status404NotFound,
-            });
+                stored = features.Configured ? await features.GetAsync(entityId, cancellationToken) : null;
+            }
+            catch (HttpRequestException ex)
+            {
+                return TypedResults.Problem(title: "Features service unavailable", detail: $"Entity '{entityId}' is not in this pod's cache and the features service did not answer ({ex.Message}); retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            if (stored is null)
+            {
+                return TypedResults.NotFound(new ProblemDetails
+                {
+                    Title = "Unknown entity",
+                    Detail = $"No feature vector for entity '{entityId}' in this pod's online cache or the features service's online store.",
+                    Status = StatusCodes.Status404NotFound,
+                });
+            }
+
+            cache.Update(stored);
+            vector = stored;
         }
 
         try
         {
-            return TypedResults.Ok(ToResponse(entityId, await predictor.PredictAsync(vector.Values, cancellationToken, contributions == true)));
+            return TypedResults.Ok(Answer(response, entityId, await predictor.PredictAsync(host, vector.Values, cancellationToken, explain)));
         }
         catch (FeatureValidationException ex)
         {
             return TypedResults.UnprocessableEntity(Unscorable(ex));
         }
+        catch (ModelNotServedException ex)
+        {
+            return TypedResults.NotFound(UnknownModel(ex.Model));
+        }
     }
 
-    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> PredictInlineAsync(
-        InlinePredictionRequest request, bool? contributions, Predictor predictor, CancellationToken cancellationToken)
+    static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineAsync(
+        InlinePredictionRequest request, bool? contributions, HttpResponse response, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
+        PredictInlineCoreAsync(catalog.Default, request, contributions == true, response, predictor, cancellationToken);
+
+    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineByNameAsync(
+        string name, InlinePredictionRequest request, bool? contributions, HttpResponse response, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+    {
+        if (!catalog.TryGet(name, out var host))
+        {
+            return TypedResults.NotFound(UnknownModel(name));
+        }
+
+        return await PredictInlineCoreAsync(host, request, contributions == true, response, predictor, cancellationToken);
+    }
+
+    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineCoreAsync(
+        ModelHost host, InlinePredictionRequest request, bool explain, HttpResponse response, Predictor predictor, CancellationToken cancellationToken)
     {
         if (request.Features is null)
         {
@@ -53,12 +114,35 @@ public static class InferenceApi
 
         try
         {
-            return TypedResults.Ok(ToResponse(request.EntityId, await predictor.PredictAsync(request.Features, cancellationToken, contributions == true)));
+            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(host, request.Features, cancellationToken, explain)));
         }
         catch (FeatureValidationException ex)
         {
             return TypedResults.UnprocessableEntity(Unscorable(ex));
         }
+        catch (ModelNotServedException ex)
+        {
+            return TypedResults.NotFound(UnknownModel(ex.Model));
+        }
+    }
+
+    static Ok<List<ModelStatusResponse>> ListModels(ModelCatalog catalog) =>
+        TypedResults.Ok(catalog.All.Select(Status).ToList());
+
+    static Results<Ok<ModelStatusResponse>, NotFound<ProblemDetails>> GetNamedModel(string name, ModelCatalog catalog) =>
+        catalog.All.FirstOrDefault(h => h.Name == name) is { } host ? TypedResults.Ok(Status(host)) : TypedResults.NotFound(UnknownModel(name));
+
+    internal static ProblemDetails UnknownModel(string name) => new()
+    {
+        Title = "Unknown model",
+        Detail = $"Model '{name}' is not served by this pod: not deployed in the registry, not loaded yet, or not in Inference:Models.",
+        Status = StatusCodes.Status404NotFound,
+    };
+
+    static PredictionResponse Answer(HttpResponse response, string? entityId, PredictionResult result)
+    {
+        response.Headers[ModelVersionHeader] = result.ModelVersion;
+        return ToResponse(entityId, result);
     }
 
     static async Task<Results<Ok<BatchPredictionResponse>, ValidationProblem>> PredictBatchAsync(
@@ -102,11 +186,13 @@ public static class InferenceApi
         }
     }
 
-    static Ok<ModelStatusResponse> GetModel(ModelHost host) =>
-        TypedResults.Ok(new ModelStatusResponse(host.State.ToString(), host.Current?.Name, host.Current?.Version, host.LastError));
+    static Ok<ModelStatusResponse> GetModel(ModelHost host) => TypedResults.Ok(Status(host));
+
+    static ModelStatusResponse Status(ModelHost host) =>
+        new(host.State.ToString(), host.Current?.Name ?? host.Name, host.Current?.Version, host.LastError) { Variant = host.Current?.Variant };
 
     static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> LoadModelAsync(
-        LoadModelRequest request, ModelHost host, CancellationToken cancellationToken)
+        LoadModelRequest request, ModelCatalog catalog, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         Require(errors, "name", request.Name);
@@ -130,12 +216,9 @@ public static class InferenceApi
             Path = request.Path!,
             Sha256 = request.Sha256!,
             Features = request.Features!,
-            InputName = request.InputName ?? "features",
-            ProbabilityOutput = request.ProbabilityOutput ?? "probability",
-            UncertaintyOutput = request.UncertaintyOutput ?? "uncertainty",
-            MembersOutput = request.MembersOutput ?? "members",
             Baseline = request.Baseline ?? [],
         };
+        var host = catalog.Host(deployment.Name);
         try
         {
             await host.LoadAsync(deployment, cancellationToken);
@@ -173,8 +256,10 @@ public static class InferenceApi
         },
     };
 
-    static PredictionResponse ToResponse(string? entityId, PredictionResult result) => new()
+    internal static PredictionResponse ToResponse(string? entityId, PredictionResult result) => new()
     {
+        PredictionId = result.PredictionId,
+        Variant = result.Variant,
         EntityId = entityId,
         Probability = result.Probability,
         Uncertainty = result.Uncertainty,

@@ -17,6 +17,12 @@ public sealed record BatchPredictionRequest
 /// <summary>One prediction as the API returns it.</summary>
 public sealed record PredictionResponse
 {
+    /// <summary>A new GUID v7 per prediction (also on <c>predictions.v1</c> when streamed), for joining labels.</summary>
+    public required string PredictionId { get; init; }
+
+    /// <summary>The deployment alias that answered (e.g. <c>champion</c>; <c>local</c>, <c>fallback</c>).</summary>
+    public required string Variant { get; init; }
+
     public string? EntityId { get; init; }
 
     public required double Probability { get; init; }
@@ -63,16 +69,12 @@ public sealed record LoadModelRequest
 
     public List<string>? Features { get; init; }
 
-    public string? InputName { get; init; }
-
-    public string? ProbabilityOutput { get; init; }
-
-    public string? UncertaintyOutput { get; init; }
-
-    public string? MembersOutput { get; init; }
-
     public Dictionary<string, double>? Baseline { get; init; }
 }
 
 /// <summary>What the pod serves now.</summary>
-public sealed record ModelStatusResponse(string State, string? ModelName, string? ModelVersion, string? LastError);
+public sealed record ModelStatusResponse(string State, string? ModelName, string? ModelVersion, string? LastError)
+{
+    /// <summary>The deployment alias the loaded version serves as.</summary>
+    public string? Variant { get; init; }
+}

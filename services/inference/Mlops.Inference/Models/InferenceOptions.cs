@@ -6,10 +6,23 @@ public sealed class InferenceOptions
     public const string SectionName = "Inference";
 
     /// <summary>
-    /// Models this pod serves; the first answers at start. The entry named <see cref="ModelName"/> is also the template
-    /// (features, baseline, outputs) for the versions the registry deploys.
+    /// Registered models this pod serves, by name (as Triton/KServe serve a model repository). Empty: every model the
+    /// registry has deployed.
     /// </summary>
-    public List<ModelDeployment> Models { get; set; } = [];
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>
+    /// The model the unnamed routes (<c>/api/inference/predict</c>, <c>/entities/{id}/predict</c>) and streaming
+    /// scoring answer with; while it is not loaded, the rule-based fallback answers for it.
+    /// </summary>
+    public string DefaultModel { get; set; } = "deterioration";
+
+    /// <summary>
+    /// Model versions loaded from local artifacts at start (offline pods, tests, benchmarks), beside what the registry
+    /// deploys. An entry is also the template (feature order, contribution baseline) for versions of its name that
+    /// the registry deploys later.
+    /// </summary>
+    public List<ModelDeployment> LocalModels { get; set; } = [];
 
     /// <summary>Dynamic batching of concurrent requests.</summary>
     public BatchingOptions Batching { get; set; } = new();
@@ -18,13 +31,19 @@ public sealed class InferenceOptions
     public StreamingOptions Streaming { get; set; } = new();
 
     /// <summary>
-    /// Registered model this pod serves; its <c>DeploymentChanged</c> events (and no other model's) hot-swap the
-    /// model. Empty: the pod does not follow the registry.
+    /// Base address of the registry: <c>GET /api/registry/deployments</c> (every model's current deployment, asked at
+    /// start) and <c>GET /api/registry/artifacts/{sha256}</c>. Null: the pod does not follow the registry.
     /// </summary>
-    public string ModelName { get; set; } = "";
-
-    /// <summary>Base address of the registry service, whose <c>GET /api/registry/artifacts/{sha256}</c> serves artifacts.</summary>
     public Uri? RegistryBaseAddress { get; set; }
+
+    /// <summary>
+    /// Base address of the features service: its online store warms the local cache at start
+    /// (<c>GET /api/features/online</c>, paged) and answers a cache miss (<c>GET /api/features/online/{entityId}</c>).
+    /// </summary>
+    public Uri? FeaturesBaseAddress { get; set; }
+
+    /// <summary>Longest pause between attempts to reach the registry or the features service at start.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Deployment route (alias) this pod serves; the route with the largest share when no route has it.</summary>
     public string Alias { get; set; } = "champion";
@@ -55,22 +74,11 @@ public sealed record ModelDeployment
     /// <summary>Feature names in the order of the model's input columns.</summary>
     public List<string> Features { get; init; } = [];
 
-    public string InputName { get; init; } = "features";
-
-    /// <summary>Output with the probability per row: shape [N] / [N,1], or [N,M] ensemble members (mean and std taken here).</summary>
-    public string ProbabilityOutput { get; init; } = "probability";
-
-    /// <summary>Output with the ensemble standard deviation per row, when the graph computes it.</summary>
-    public string? UncertaintyOutput { get; init; } = "uncertainty";
-
-    /// <summary>
-    /// Output with the ensemble members' probabilities [N,M], used for per-feature contributions; the probability
-    /// output is used when absent.
-    /// </summary>
-    public string? MembersOutput { get; init; } = "members";
-
     /// <summary>Reference value per feature that contributions are measured from (0 when not given).</summary>
     public Dictionary<string, double> Baseline { get; init; } = [];
+
+    /// <summary>The deployment alias (e.g. <c>champion</c>) this version serves as; <c>local</c> for a local artifact.</summary>
+    public string Variant { get; init; } = "local";
 }
 
 /// <summary>Triton-style dynamic batching.</summary>

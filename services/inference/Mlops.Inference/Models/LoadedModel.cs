@@ -1,4 +1,7 @@
-using Mlops.OnnxRuntime;
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Mlops.Contracts.Models;
 
 namespace Mlops.Inference.Models;
 
@@ -8,29 +11,61 @@ namespace Mlops.Inference.Models;
 /// </summary>
 public sealed class LoadedModel
 {
+    /// <summary>Optional output of the test ensembles: every member's probability [N, M], used for contributions.</summary>
+    public const string MembersOutputName = "members";
+
+    // Shapes are cached per row count so a run does not allocate them; batches larger than this get a fresh array.
+    const int CachedShapes = 1025;
+
     readonly InferenceSession _session;
+    readonly RunOptions _runOptions = new();
+    readonly string[] _inputNames = [ModelOutputNames.Features];
+    readonly string[] _outputNames;
+    readonly long[]?[] _inputShapes = new long[CachedShapes][];
+    readonly long[]?[] _rowShapes = new long[CachedShapes][];
+    readonly long[]?[] _probabilityShapes = new long[CachedShapes][];
+    readonly int _probabilityWidth;
+    readonly bool _probabilityIsMatrix;
     int _leases;
     int _retired;
 
-    public LoadedModel(ModelDeployment deployment, InferenceSession session, TreeEnsembleAttribution? trees = null)
+    public LoadedModel(ModelDeployment deployment, InferenceSession session, ExecutionProvider provider = ExecutionProvider.Cpu, TreeEnsembleAttribution? trees = null)
     {
         Deployment = deployment;
         _session = session;
+        ExecutionProvider = provider;
         Trees = trees;
-        var input = session.Inputs.FirstOrDefault(i => i.Name == deployment.InputName)
-            ?? throw new InvalidOperationException($"Model {deployment.Name} {deployment.Version} has no input '{deployment.InputName}'; it has {string.Join(", ", session.Inputs)}.");
-        if (input.Shape.Count != 2 || (input.Shape[1] > 0 && input.Shape[1] != deployment.Features.Count))
+        var name = $"{deployment.Name} {deployment.Version}";
+        if (!session.InputMetadata.TryGetValue(ModelOutputNames.Features, out var input))
         {
-            throw new InvalidOperationException($"Model input {input} does not take {deployment.Features.Count} features per row.");
+            throw new InvalidOperationException($"Model {name} has no input '{ModelOutputNames.Features}'; it has {string.Join(", ", session.InputMetadata.Keys)}.");
         }
 
-        if (session.Outputs.All(o => o.Name != deployment.ProbabilityOutput))
+        if (input.ElementType != typeof(float) || input.Dimensions.Length != 2 || (input.Dimensions[1] > 0 && input.Dimensions[1] != deployment.Features.Count))
         {
-            throw new InvalidOperationException($"Model {deployment.Name} {deployment.Version} has no output '{deployment.ProbabilityOutput}'.");
+            throw new InvalidOperationException(
+                $"Model {name} input '{ModelOutputNames.Features}' is {input.ElementType.Name}[{string.Join(", ", input.Dimensions)}]; {deployment.Features.Count} float features per row were expected.");
         }
 
-        UncertaintyOutput = deployment.UncertaintyOutput is { } u && session.Outputs.Any(o => o.Name == u) ? u : null;
-        MembersOutput = deployment.MembersOutput is { } m && session.Outputs.Any(o => o.Name == m) ? m : deployment.ProbabilityOutput;
+        if (!session.OutputMetadata.TryGetValue(ModelOutputNames.Probability, out var probability) || probability.ElementType != typeof(float))
+        {
+            throw new InvalidOperationException($"Model {name} has no float output '{ModelOutputNames.Probability}'; it has {string.Join(", ", session.OutputMetadata.Keys)}.");
+        }
+
+        // [N] or [N, 1]: one probability per row; [N, M]: ensemble members whose mean and spread are taken here.
+        var dims = probability.Dimensions;
+        if (dims.Length is < 1 or > 2 || (dims.Length == 2 && dims[1] <= 0))
+        {
+            throw new InvalidOperationException($"Model {name} output '{ModelOutputNames.Probability}' has shape [{string.Join(", ", dims)}]; [N], [N, 1] or [N, members] was expected.");
+        }
+
+        _probabilityWidth = dims.Length == 2 ? dims[1] : 1;
+        _probabilityIsMatrix = dims.Length == 2;
+        HasUncertainty = session.OutputMetadata.TryGetValue(ModelOutputNames.Uncertainty, out var std) && std.ElementType == typeof(float) && std.Dimensions.Length == 1;
+        _outputNames = HasUncertainty ? [ModelOutputNames.Probability, ModelOutputNames.Uncertainty] : [ModelOutputNames.Probability];
+        MembersOutput = session.OutputMetadata.ContainsKey(MembersOutputName) ? MembersOutputName : ModelOutputNames.Probability;
+        Inputs = session.InputMetadata.Select(i => new TensorDescription(i.Key, i.Value.Dimensions)).ToList();
+        Outputs = session.OutputMetadata.Select(o => new TensorDescription(o.Key, o.Value.Dimensions)).ToList();
     }
 
     public ModelDeployment Deployment { get; }
@@ -40,9 +75,17 @@ public sealed class LoadedModel
     /// <summary>The model's trees when its log-odds come from one tree ensemble (contributions by path attribution).</summary>
     public TreeEnsembleAttribution? Trees { get; }
 
-    public ExecutionProvider ExecutionProvider => _session.ExecutionProvider;
+    /// <summary>Where the session runs (CPU when CUDA was asked for but could not be loaded).</summary>
+    public ExecutionProvider ExecutionProvider { get; }
 
-    string? UncertaintyOutput { get; }
+    /// <summary>Whether the graph computes the ensemble spread itself (<see cref="ModelOutputNames.Uncertainty"/>).</summary>
+    public bool HasUncertainty { get; }
+
+    /// <summary>The graph's inputs (name and shape, -1 for a dynamic dimension).</summary>
+    public IReadOnlyList<TensorDescription> Inputs { get; }
+
+    /// <summary>The graph's outputs.</summary>
+    public IReadOnlyList<TensorDescription> Outputs { get; }
 
     string MembersOutput { get; }
 
@@ -79,19 +122,71 @@ public sealed class LoadedModel
         DisposeIfIdle();
     }
 
-    /// <summary>Scores <paramref name="rows"/> (row-major, one row per prediction) into the two spans.</summary>
+    /// <summary>
+    /// Scores <paramref name="rows"/> (row-major, one row per prediction) into the two spans. The input tensor is the
+    /// caller's memory, pinned; the outputs are written by ONNX Runtime straight into a pooled buffer, so a run makes
+    /// no native allocation and copies no data (only the small OrtValue wrappers are created per call).
+    /// </summary>
     public void Score(ReadOnlyMemory<float> rows, int count, Span<double> probability, Span<double> uncertainty)
     {
-        using var result = _session.Run(Deployment.InputName, rows, [count, Features.Count]);
-        var shape = result.GetShape(Deployment.ProbabilityOutput);
-        var values = result.GetFloats(Deployment.ProbabilityOutput);
-        var width = shape.Length == 2 ? (int)shape[1] : 1;
-        if (values.Length != count * width)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _leases) < 0, this);
+        var width = Features.Count;
+        if (rows.Length < count * width)
         {
-            throw new InvalidOperationException($"Output '{Deployment.ProbabilityOutput}' has shape [{string.Join(", ", shape)}] for {count} rows.");
+            throw new ArgumentException($"{rows.Length} values cannot hold {count} rows of {width} features.", nameof(rows));
         }
 
-        var std = UncertaintyOutput is null ? default : result.GetFloats(UncertaintyOutput);
+        var probabilityLength = count * _probabilityWidth;
+        var buffer = ArrayPool<float>.Shared.Rent(probabilityLength + count);
+        try
+        {
+            var memory = OrtMemoryInfo.DefaultInstance;
+            using var input = OrtValue.CreateTensorValueFromMemory(memory, MemoryMarshal.AsMemory(rows[..(count * width)]), Shape(_inputShapes, count, width));
+            using var probabilities = OrtValue.CreateTensorValueFromMemory(
+                memory, buffer.AsMemory(0, probabilityLength), _probabilityIsMatrix ? Shape(_probabilityShapes, count, _probabilityWidth) : Shape(_rowShapes, count, 0));
+            if (HasUncertainty)
+            {
+                using var spread = OrtValue.CreateTensorValueFromMemory(memory, buffer.AsMemory(probabilityLength, count), Shape(_rowShapes, count, 0));
+                _session.Run(_runOptions, _inputNames, [input], _outputNames, [probabilities, spread]);
+            }
+            else
+            {
+                _session.Run(_runOptions, _inputNames, [input], _outputNames, [probabilities]);
+            }
+
+            Summarise(buffer.AsSpan(0, probabilityLength), HasUncertainty ? buffer.AsSpan(probabilityLength, count) : default, count, probability, uncertainty);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Log-odds of every ensemble member for each row ([rows, members]); a single model is one member.</summary>
+    public double[,] MemberLogOdds(float[] rows, int count)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _leases) < 0, this);
+        using var input = OrtValue.CreateTensorValueFromMemory(rows, [count, Features.Count]);
+        using var results = _session.Run(_runOptions, _inputNames, [input], [MembersOutput]);
+        var values = results[0].GetTensorDataAsSpan<float>();
+        var members = values.Length / count;
+        var logits = new double[count, members];
+        for (var r = 0; r < count; r++)
+        {
+            for (var m = 0; m < members; m++)
+            {
+                // Clamped so a saturated member (p = 0 or 1 in float) gives a large finite log-odds, not infinity.
+                var p = Math.Clamp(values[(r * members) + m], 1e-7, 1 - 1e-7);
+                logits[r, m] = Math.Log(p / (1 - p));
+            }
+        }
+
+        return logits;
+    }
+
+    void Summarise(ReadOnlySpan<float> values, ReadOnlySpan<float> std, int count, Span<double> probability, Span<double> uncertainty)
+    {
+        var width = _probabilityWidth;
         for (var r = 0; r < count; r++)
         {
             var members = values.Slice(r * width, width);
@@ -120,24 +215,15 @@ public sealed class LoadedModel
         }
     }
 
-    /// <summary>Log-odds of every ensemble member for each row ([rows, members]); a single model is one member.</summary>
-    public double[,] MemberLogOdds(float[] rows, int count)
+    // columns 0: the one-dimensional shape [count].
+    static long[] Shape(long[]?[] cache, int count, int columns)
     {
-        using var result = _session.Run([new OnnxRuntime.TensorInput(Deployment.InputName, rows, [count, Features.Count])], [MembersOutput]);
-        var values = result.GetFloats(0);
-        var members = values.Length / count;
-        var logits = new double[count, members];
-        for (var r = 0; r < count; r++)
+        if (count >= cache.Length)
         {
-            for (var m = 0; m < members; m++)
-            {
-                // Clamped so a saturated member (p = 0 or 1 in float) gives a large finite log-odds, not infinity.
-                var p = Math.Clamp(values[(r * members) + m], 1e-7, 1 - 1e-7);
-                logits[r, m] = Math.Log(p / (1 - p));
-            }
+            return columns == 0 ? [count] : [count, columns];
         }
 
-        return logits;
+        return cache[count] ??= columns == 0 ? [count] : [count, columns];
     }
 
     void DisposeIfIdle()
@@ -145,6 +231,10 @@ public sealed class LoadedModel
         if (Interlocked.CompareExchange(ref _leases, -1, 0) == 0)
         {
             _session.Dispose();
+            _runOptions.Dispose();
         }
     }
 }
+
+/// <summary>A graph input or output: its name and shape (-1 for a dynamic dimension).</summary>
+public sealed record TensorDescription(string Name, IReadOnlyList<int> Shape);

@@ -1,18 +1,20 @@
 using System.Security.Cryptography;
 using Mlops.Inference.Telemetry;
 using Mlops.Onnx.Ir;
-using Mlops.OnnxRuntime;
 
 namespace Mlops.Inference.Models;
 
 /// <summary>
-/// Holds the model version that answers. A new version is loaded and warmed beside the current one and only then
+/// Holds the version of one named model that answers. A new version is loaded and warmed beside the current one and only then
 /// switched in, so there is never a gap without a model and never a request on a half-loaded one.
 /// </summary>
 public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logger) : IDisposable
 {
     readonly SemaphoreSlim _loadLock = new(1, 1);
     LoadedModel? _current;
+
+    /// <summary>The registered model name this host serves.</summary>
+    public string Name { get; init; } = "";
 
     /// <summary>Where the host is: loading its first model, serving one, or answering with the fallback rule.</summary>
     public ModelHostState State { get; private set; } = ModelHostState.Starting;
@@ -106,13 +108,12 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
             throw new InvalidDataException($"Artifact {deployment.Path} has SHA-256 {actual}, expected {deployment.Sha256}; refusing to load it.");
         }
 
-        var environment = services.GetRequiredService<OnnxRuntimeEnvironment>();
-        var session = environment.CreateSession(bytes);
+        var (session, provider) = services.GetRequiredService<OnnxSessionFactory>().Create(bytes);
         try
         {
             // ORT accepted the bytes, so they parse as a model; only the tree ensemble's attributes are read here.
             var trees = TreeEnsembleAttribution.TryCreate(ModelProto.Parser.ParseFrom(bytes));
-            var model = new LoadedModel(deployment, session, trees);
+            var model = new LoadedModel(deployment, session, provider, trees);
 
             // One run allocates the session's buffers and kernels, so the first real request is not the slow one.
             var row = new float[deployment.Features.Count];

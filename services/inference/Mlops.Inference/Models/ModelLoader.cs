@@ -2,26 +2,33 @@ using Microsoft.Extensions.Options;
 
 namespace Mlops.Inference.Models;
 
-/// <summary>Loads the configured model at start; without one (or when it fails) the fallback rule answers.</summary>
-public sealed class ModelLoader(ModelHost host, IOptions<InferenceOptions> options, ILogger<ModelLoader> logger) : BackgroundService
+/// <summary>
+/// Loads the local artifacts (<c>Inference:LocalModels</c>) at start. Until the default model has a version (from
+/// here or from the registry), the fallback rule answers for it.
+/// </summary>
+public sealed class ModelLoader(ModelCatalog catalog, IOptions<InferenceOptions> options, ILogger<ModelLoader> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var deployment = options.Value.Models.FirstOrDefault();
-        if (deployment is null)
+        foreach (var deployment in options.Value.LocalModels)
         {
-            host.MarkNoModel("No model is configured (Inference:Models).");
-            logger.LogWarning("No model is configured; the rule-based fallback answers");
-            return;
+            try
+            {
+                await catalog.Host(deployment.Name).LoadAsync(deployment, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Local model {Model} {Version} not loaded: {Reason}", deployment.Name, deployment.Version, ex.Message);
+            }
         }
 
-        try
+        if (catalog.Default.Current is null)
         {
-            await host.LoadAsync(deployment, stoppingToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning("Starting in degraded mode: the rule-based fallback answers until a model loads");
+            var reason = options.Value.RegistryBaseAddress is null
+                ? $"No version of '{catalog.DefaultName}' is configured and the registry is not followed."
+                : $"No version of '{catalog.DefaultName}' loaded yet; waiting for the registry's deployment.";
+            catalog.Default.MarkNoModel(catalog.Default.LastError ?? reason);
+            logger.LogWarning("{Reason} The rule-based fallback answers for it meanwhile", reason);
         }
     }
 }

@@ -5,22 +5,38 @@ using Mlops.Inference.Telemetry;
 
 namespace Mlops.Inference.Scoring;
 
-/// <summary>Turns a feature vector into a prediction: the current model (through the batcher) or the fallback rule.</summary>
-public sealed class Predictor(ModelHost host, DynamicBatcher batcher)
+/// <summary>
+/// Turns a feature vector into a prediction: a named model's current version (through the batcher) or, for the
+/// default model while none is loaded, the fallback rule.
+/// </summary>
+public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
 {
-    /// <summary>Scores <paramref name="features"/>; with <paramref name="explain"/>, adds per-feature contributions (model answers only).</summary>
-    public async Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double?> features, CancellationToken cancellationToken, bool explain = false)
+    /// <summary>Scores <paramref name="features"/> with the default model.</summary>
+    public Task<PredictionResult> PredictAsync(IReadOnlyDictionary<string, double?> features, CancellationToken cancellationToken, bool explain = false) =>
+        PredictAsync(catalog.Default, features, cancellationToken, explain);
+
+    /// <summary>
+    /// Scores <paramref name="features"/> with <paramref name="host"/>'s model; with <paramref name="explain"/>, adds
+    /// per-feature contributions (model answers only). Throws <see cref="ModelNotServedException"/> for a model
+    /// other than the default one that has no version loaded.
+    /// </summary>
+    public async Task<PredictionResult> PredictAsync(ModelHost host, IReadOnlyDictionary<string, double?> features, CancellationToken cancellationToken, bool explain = false)
     {
         var started = Stopwatch.GetTimestamp();
         using var activity = InferenceTelemetry.ActivitySource.StartActivity("inference.predict");
         var model = host.Lease();
+        if (model is null && host.Name != catalog.DefaultName)
+        {
+            throw new ModelNotServedException(host.Name);
+        }
+
         if (model is null)
         {
             var vitals = FallbackScorer.ResolveVitals(features);
             Validate(vitals, FallbackScorer.Features);
             var probability = FallbackScorer.Score(vitals);
             InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
-            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true);
+            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true) with { Variant = "fallback" };
         }
 
         try
@@ -28,7 +44,11 @@ public sealed class Predictor(ModelHost host, DynamicBatcher batcher)
             var row = Validate(features, model.Features);
             var (p, u) = await batcher.ScoreAsync(model, row, cancellationToken);
             var contributions = explain ? ContributionCalculator.Compute(model, row) : null;
-            return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with { Contributions = contributions };
+            return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with
+            {
+                Contributions = contributions,
+                Variant = model.Deployment.Variant,
+            };
         }
         finally
         {
@@ -73,6 +93,8 @@ public sealed class Predictor(ModelHost host, DynamicBatcher batcher)
         activity?.SetTag("model.name", model);
         activity?.SetTag("model.version", version);
         activity?.SetTag("fallback", fallback);
-        return new PredictionResult(model, version, probability, uncertainty, fallback, latency);
+        var result = new PredictionResult(model, version, probability, uncertainty, fallback, latency);
+        activity?.SetTag("prediction.id", result.PredictionId);
+        return result;
     }
 }

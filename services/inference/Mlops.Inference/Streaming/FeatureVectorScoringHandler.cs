@@ -13,8 +13,9 @@ namespace Mlops.Inference.Streaming;
 /// <summary>
 /// Streaming scoring: every feature vector refreshes the local cache and, when it holds every feature the model
 /// needs, yields a <see cref="PredictionMade"/> on <c>predictions.v1</c> keyed by entity. The consumer host runs this
-/// inside the feature event's trace, so the prediction continues it. Redelivery re-publishes the same prediction
-/// (same model, same vector), which downstream consumers tolerate by key.
+/// inside the feature event's trace, so the prediction continues it. Streaming scores with the default model
+/// (<c>Inference:DefaultModel</c>). Redelivery re-publishes the prediction (same model, same vector, a new
+/// <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
 /// </summary>
 public sealed class FeatureVectorScoringHandler(
     OnlineFeatureCache cache,
@@ -42,6 +43,8 @@ public sealed class FeatureVectorScoringHandler(
 
         await producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
+            PredictionId = result.PredictionId,
+            Variant = result.Variant,
             EntityId = vector.EntityId,
             ModelName = result.ModelName,
             ModelVersion = result.ModelVersion,

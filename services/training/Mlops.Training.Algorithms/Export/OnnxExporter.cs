@@ -1,3 +1,4 @@
+using Mlops.Contracts.Models;
 using Mlops.Onnx;
 using Mlops.Onnx.Ir;
 using Mlops.Training.Algorithms.Ensembles;
@@ -17,9 +18,10 @@ namespace Mlops.Training.Algorithms.Export;
 /// </summary>
 public static class OnnxExporter
 {
-    public const string InputName = "features";
-    public const string ProbabilityOutput = "probability";
-    public const string StandardDeviationOutput = "std";
+    // Named by the contract inference looks them up by (it once read "std" while inference asked for "uncertainty").
+    public const string InputName = ModelOutputNames.Features;
+    public const string ProbabilityOutput = ModelOutputNames.Probability;
+    public const string StandardDeviationOutput = ModelOutputNames.Uncertainty;
 
     public static byte[] ExportBytes(IBinaryClassifier model, IReadOnlyList<string>? featureNames = null) =>
         OnnxModelWriter.ToBytes(Export(model, featureNames));

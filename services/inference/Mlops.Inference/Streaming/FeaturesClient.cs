@@ -1,0 +1,52 @@
+using System.Net;
+using System.Net.Http.Json;
+using Mlops.Contracts.Features;
+
+namespace Mlops.Inference.Streaming;
+
+/// <summary>Reads the features service's online store: one entity on a cache miss, or every entity page by page.</summary>
+public sealed class FeaturesClient(HttpClient http)
+{
+    public bool Configured => http.BaseAddress is not null;
+
+    /// <summary>The entity's online vector; null when the features service has none (404).</summary>
+    public async Task<FeatureVectorUpdated?> GetAsync(string entityId, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"api/features/online/{Uri.EscapeDataString(entityId)}", cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        var vector = await response.Content.ReadFromJsonAsync<OnlineVector>(cancellationToken);
+        return vector?.ToEvent();
+    }
+
+    /// <summary>One page of the online store, entities after <paramref name="after"/> in id order.</summary>
+    public async Task<OnlinePage> PageAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        var query = $"api/features/online?limit={limit}" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+        return await http.GetFromJsonAsync<OnlinePage>(query, cancellationToken) ?? new OnlinePage([], null);
+    }
+}
+
+/// <summary>A page of online vectors and the cursor of the next one (null: last page).</summary>
+public sealed record OnlinePage(IReadOnlyList<OnlineVector> Items, string? Next);
+
+/// <summary>An online vector as the features service stores it.</summary>
+public sealed record OnlineVector(
+    string EntityId, string FeatureSetVersion, DateTimeOffset EventTime, DateTimeOffset ComputedAt, Dictionary<string, double?> Values, string? TriggeringObservationId)
+{
+    // The online store does not keep the entity type; nothing in inference reads it.
+    public FeatureVectorUpdated ToEvent() => new()
+    {
+        EntityId = EntityId,
+        EntityType = "",
+        FeatureSetVersion = FeatureSetVersion,
+        Values = Values,
+        EventTime = EventTime,
+        ComputedAt = ComputedAt,
+        TriggeringObservationId = TriggeringObservationId,
+    };
+}
