@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mlops.Contracts.Registry;
 using Mlops.Registry.Application;
-using Npgsql;
 
 namespace Mlops.Registry.Api;
 
@@ -17,10 +16,10 @@ public static class DeploymentsApi
         return app;
     }
 
-    static async Task<Ok<List<CurrentDeployment>>> ListDeploymentsAsync(ModelCatalogProjection catalog, ModelRegistry registry, NpgsqlDataSource db, CancellationToken ct)
+    static async Task<Ok<List<CurrentDeployment>>> ListDeploymentsAsync(ModelRegistry registry, CancellationToken ct)
     {
         var deployments = new List<CurrentDeployment>();
-        foreach (var model in await catalog.ListAsync(db, ct))
+        foreach (var model in await registry.ListAsync(ct))
         {
             if (await registry.GetAsync(model.Name, cancellationToken: ct) is { Deployment.Count: > 0 } state)
             {
