@@ -84,14 +84,14 @@ public static class ContainerInfrastructure
         }
     }
 
-    // The broker-internal listener (9093) advertises an address that resolves inside the container, unlike the
-    // published one.
+    // Inside the container, the broker-internal listener advertises an address that resolves there; the published
+    // listener advertises the host's mapped port.
     static async Task CreateTopicsAsync(KafkaContainer kafka, IReadOnlyList<string> topics, CancellationToken cancellationToken)
     {
         foreach (var topic in topics)
         {
             var result = await kafka.ExecAsync(
-                ["kafka-topics", "--bootstrap-server", "localhost:9093", "--create", "--if-not-exists", "--topic", topic,
+                ["kafka-topics", "--bootstrap-server", $"localhost:{KafkaBuilder.BrokerPort}", "--create", "--if-not-exists", "--topic", topic,
                  "--partitions", PlatformTopics.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), "--replication-factor", "1"],
                 cancellationToken);
             if (result.ExitCode != 0)
