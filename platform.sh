@@ -2,7 +2,7 @@
 # The platform's two everyday commands (see README.md):
 #
 #   ./platform.sh up      local infrastructure + build + all seven service processes, waits until each is ready
-#   ./platform.sh test    local infrastructure + build + the whole test suite (what CI runs)
+#   ./platform.sh test    local infrastructure + shellcheck + build + the whole test suite (what CI runs)
 #   ./platform.sh demo    the guided demo (the mlops command's `demo`) against the running platform
 #   ./platform.sh down    stops the service processes and the local infrastructure
 #   ./platform.sh status  infrastructure and service status
@@ -49,7 +49,8 @@ service_pid() { local f="$RUN_DIR/$1.pid"; [[ -f $f ]] && kill -0 "$(cat "$f")" 
 
 start_service() {
   local name=$1 project=$2 port=$3
-  local dll="$ROOT/$project/bin/$CONFIGURATION/net10.0/$(basename "$project").dll"
+  local dll
+  dll="$ROOT/$project/bin/$CONFIGURATION/net10.0/$(basename "$project").dll"
   [[ -f $dll ]] || die "$dll is missing; the build did not produce it"
   if pid=$(service_pid "$name"); then
     log "$name already running (pid $pid) on http://127.0.0.1:$port"
@@ -65,9 +66,9 @@ start_service() {
 }
 
 wait_ready() {
-  local name=$1 port=$2 deadline=$((SECONDS + 120)) body=""
+  local name=$1 port=$2 deadline=$((SECONDS + 120))
   while ((SECONDS < deadline)); do
-    if body=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/health/ready" 2>/dev/null); then
+    if curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null; then
       log "$name ready on http://127.0.0.1:$port  (health: /health/live, /health/ready; log: .local/logs/$name.log)"
       return 0
     fi
@@ -118,9 +119,20 @@ cmd_demo() {
   dotnet "$CLI_DLL" demo "$@"
 }
 
+# The repository's shell scripts must be shellcheck-clean (infra.sh's install step provides shellcheck).
+# -x follows infra.sh's `source` of lib/*.sh; every lib is also checked on its own.
+lint_shell() {
+  command -v shellcheck >/dev/null || die "shellcheck is not installed (infra/local/infra.sh install provides it)"
+  local scripts=("$ROOT/platform.sh" "$ROOT/.ci/run")
+  mapfile -t -O 2 scripts < <(find "$ROOT/infra" -name '*.sh' -type f | sort)
+  log "shellcheck: ${#scripts[@]} scripts"
+  shellcheck -x "${scripts[@]}" || die "shellcheck reported problems (above)"
+}
+
 cmd_test() {
   local started=$SECONDS
   infra_up
+  lint_shell
   build
   rm -rf "$RESULTS_DIR"
   log "running the test suite"

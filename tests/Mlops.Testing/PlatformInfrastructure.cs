@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Mlops.ServiceDefaults.Configuration;
+using Mlops.Testing.Infrastructure;
 
 namespace Mlops.Testing;
 
 /// <summary>
-/// The real PostgreSQL, RabbitMQ and Kafka started by <c>infra/local/infra.sh</c>. The idempotent script is run once per
-/// test process (unless the caller says it already did), so a plain <c>dotnet test</c> works too.
+/// The real PostgreSQL, RabbitMQ and Kafka: the processes <c>infra/local/infra.sh</c> runs, or containers where a Docker
+/// engine answers (<see cref="InfrastructureSelection"/>, <c>MLOPS_TEST_INFRA</c>). Locally the idempotent script is run
+/// once per test process (unless the caller says it already did), so a plain <c>dotnet test</c> works too.
 /// </summary>
 public static class PlatformInfrastructure
 {
@@ -19,7 +21,11 @@ public static class PlatformInfrastructure
     public static IConfiguration Configuration => LazyConfiguration.Value;
 
     /// <summary>The env file path, for passing to child processes.</summary>
-    public static string EnvFilePath => EnvFile.Locate(RepositoryRoot) ?? throw new InvalidOperationException("The platform env file does not exist.");
+    public static string EnvFilePath =>
+        // Loading first: it runs infra.sh (or starts the containers and points PLATFORM_ENV_FILE at their file).
+        Configuration is not null && EnvFile.Locate(RepositoryRoot) is { } path
+            ? path
+            : throw new InvalidOperationException("The platform env file does not exist.");
 
     /// <summary>A connection string by name, failing clearly when absent.</summary>
     public static string ConnectionString(string name) =>
@@ -47,12 +53,22 @@ public static class PlatformInfrastructure
         return builder.ConnectionString;
     }
 
+    /// <summary>Where this process's infrastructure comes from (<see cref="InfrastructureSelection"/>).</summary>
+    public static InfrastructureMode Mode => LazyMode.Value;
+
+    static readonly Lazy<InfrastructureMode> LazyMode = new(InfrastructureSelection.FromEnvironment, LazyThreadSafetyMode.ExecutionAndPublication);
+
     static IConfiguration Load()
     {
-        // The env file outlives the servers (after a reboot or `down`), so always ask the idempotent script;
-        // with everything up it returns in well under a second. CI has already run it.
-        if (Environment.GetEnvironmentVariable("MLOPS_INFRA_READY") != "1")
+        if (Mode == InfrastructureMode.Containers)
         {
+            // Child processes inherit the variable, so services started by tests read the containers' env file too.
+            ContainerInfrastructure.UseEnvFile(ContainerInfrastructure.StartAsync(RepositoryRoot).GetAwaiter().GetResult());
+        }
+        else if (Environment.GetEnvironmentVariable("MLOPS_INFRA_READY") != "1")
+        {
+            // The env file outlives the servers (after a reboot or `down`), so always ask the idempotent script;
+            // with everything up it returns in well under a second. CI has already run it.
             RunInfrastructureScript();
         }
 
