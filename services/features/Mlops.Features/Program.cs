@@ -9,4 +9,5 @@ builder.AddFeaturesServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapFeaturesApi();
+app.MapDefinitionSetsApi();
 app.Run();
