@@ -17,9 +17,9 @@ internal static class FeatureSetSelection
         FeatureSetCatalog catalog, string nameField, string? name, string? version, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (name is not null && (FeatureSetRules.NameProblem(name) ?? InputText.IdentifierProblem(nameField, name)) is { } nameProblem)
+        if (name is not null && FeatureSetRules.NameProblem(name, nameField) is { } nameProblem)
         {
-            problems[nameField] = [nameProblem.Replace("name ", $"{nameField} ", StringComparison.Ordinal)];
+            problems[nameField] = [nameProblem];
         }
 
         if (version is not null && (string.IsNullOrWhiteSpace(version) ? "featureSetVersion must not be empty" : InputText.IdentifierProblem("featureSetVersion", version)) is { } versionProblem)

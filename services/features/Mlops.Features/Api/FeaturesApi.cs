@@ -108,7 +108,9 @@ public static class FeaturesApi
         FeaturesTelemetry.OnlineReads.Add(1);
         return await cache.GetAsync(definitions.Version, entityId, cancellationToken) is { } vector
             ? TypedResults.Ok(vector)
-            : TypedResults.Problem(title: "Unknown entity", detail: $"no feature vector for entity '{entityId}' in set {definitions.Version}", statusCode: StatusCodes.Status404NotFound);
+            : TypedResults.Problem(title: "Unknown entity", detail: set is null
+                ? $"no feature vector for entity '{entityId}'"
+                : $"no feature vector for entity '{entityId}' in set {definitions.Version}", statusCode: StatusCodes.Status404NotFound);
     }
 
     static async Task<Results<Accepted, Ok, ValidationProblem>> PostLabel(LabelRecorded label, FeatureStore store, CancellationToken cancellationToken)

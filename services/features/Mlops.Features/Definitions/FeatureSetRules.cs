@@ -62,10 +62,10 @@ public static partial class FeatureSetRules
     }
 
     /// <summary>Why a set name cannot be used (it becomes part of the version, URLs and events), or null.</summary>
-    public static string? NameProblem(string? name) =>
-        string.IsNullOrWhiteSpace(name) ? "name is required"
-        : name.Length > MaxNameLength ? $"name is longer than {MaxNameLength} characters"
-        : !NamePattern().IsMatch(name) ? $"name '{name}' must start with a letter or digit and contain only letters, digits, '_', '.' or '-'"
+    public static string? NameProblem(string? name, string field = "name") =>
+        string.IsNullOrWhiteSpace(name) ? $"{field} is required"
+        : name.Length > MaxNameLength ? $"{field} is longer than {MaxNameLength} characters"
+        : !NamePattern().IsMatch(name) ? $"{field} '{name}' must start with a letter or digit and contain only letters, digits, '_', '.' or '-'"
         : null;
 
     static void CheckAggregation(List<(string, string)> problems, string path, AggregationDefinition? aggregation, HashSet<string> produced)
