@@ -82,6 +82,9 @@ public sealed class VectorReader : IDisposable
         return found!;
     }
 
+    /// <summary>Position of the first vector read so far that matches, or −1.</summary>
+    public int IndexOf(Func<FeatureVectorUpdated, bool> match) => _seen.FindIndex(v => match(v));
+
     public void Dispose()
     {
         _consumer.Close();

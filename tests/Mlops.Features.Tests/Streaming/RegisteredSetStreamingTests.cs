@@ -62,7 +62,10 @@ public sealed class RegisteredSetStreamingTests(DefinitionSetsFixture service)
 
         // The shipped set is computed as before, and stays the default online read.
         var shipped = Definitions.Shipped().Version;
-        await reader.WaitForAsync(v => v.EntityId == entity && v.FeatureSetVersion == shipped, "the shipped set's vector was published too");
+        await reader.WaitForAsync(v => v.EntityId == entity && v.FeatureSetVersion == shipped && v.EventTime == vector.EventTime, "the shipped set's vector was published too");
+        // Last of the entity's vectors at that time, so consumers keeping the newest vector per entity keep the shipped set's.
+        Assert.True(reader.IndexOf(v => v.EntityId == entity && v.FeatureSetVersion == shipped && v.EventTime == vector.EventTime)
+            > reader.IndexOf(v => v.EntityId == entity && v.FeatureSetVersion == version && v.EventTime == vector.EventTime));
         var online = await _http.GetFromJsonAsync<StoredVector>($"/api/features/online/{entity}?set=metabolic-{run}", FeatureStore.Json);
         Assert.Equal(version, online!.FeatureSetVersion);
         Assert.Equal(vector.Values.OrderBy(kv => kv.Key), online.Values.OrderBy(kv => kv.Key));

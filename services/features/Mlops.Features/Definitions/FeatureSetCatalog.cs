@@ -32,7 +32,10 @@ public sealed class FeatureSetCatalog
     /// <summary>The set from configuration: the default of every read, training set and backfill.</summary>
     public FeatureDefinitions Shipped { get; }
 
-    /// <summary>Every set computed by streaming, the shipped one first.</summary>
+    /// <summary>
+    /// Every set computed by streaming, the shipped one last: its vector is then published after the others of the
+    /// same entity and event time, so a consumer that keeps only the newest vector per entity keeps the shipped set's.
+    /// </summary>
     public IReadOnlyList<FeatureDefinitions> Active => _snapshot.Active;
 
     /// <summary>The registered sets in use, by name.</summary>
@@ -128,7 +131,7 @@ public sealed class FeatureSetCatalog
             usable[name] = set;
         }
 
-        return new Snapshot([Shipped, .. usable.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => s.Definitions)], usable, stamp, checkedAt);
+        return new Snapshot([.. usable.Values.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => s.Definitions), Shipped], usable, stamp, checkedAt);
     }
 
     bool Log(RegisteredFeatureSet set, string field, string problem)
