@@ -23,18 +23,35 @@ public sealed class DefinitionSetsFixture : WebApplicationFactory<Program>, IAsy
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>A real ingestion process: codes registered there at run time, and dataset versions of its raw store.</summary>
+    public ServiceProcess Ingestion { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("features_sets");
+        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("features_sets_ingestion"),
+            // Not the topic this host streams from: history reaches the registered set only through a backfill.
+            ["Ingestion__AcceptedTopic"] = PlatformInfrastructure.UniqueName("obs-from-ingestion"),
+            ["Ingestion__RawTopic"] = PlatformInfrastructure.UniqueName("obs-raw"),
+            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("intake"),
+        });
+        await Ingestion.WaitUntilReadyAsync();
         _ = Server;
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, FeaturesTopic]);
     }
 
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Ingestion.DisposeAsync();
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:features", ConnectionString);
+        builder.UseSetting("Features:IngestionBaseAddress", Ingestion.BaseAddress.ToString());
         builder.UseSetting("Features:Topics:Observations", ObservationsTopic);
         builder.UseSetting("Features:Topics:Labels", PlatformInfrastructure.UniqueName("labels-sets"));
         builder.UseSetting("Features:Topics:Features", FeaturesTopic);
