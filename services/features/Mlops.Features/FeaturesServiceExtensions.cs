@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Ingestion;
 using Mlops.Features.Definitions;
@@ -23,12 +24,18 @@ internal static class FeaturesServiceExtensions
         builder.AddPlatformPostgres("features");
         builder.AddPlatformKafka();
 
-        builder.Services.AddOptions<FeatureDefinitions>().Bind(builder.Configuration.GetSection(FeatureDefinitions.SectionName));
+        // The shipped set is held to the rules a registered set must pass: a bad one stops the service at start-up.
+        builder.Services.AddOptions<FeatureDefinitions>().Bind(builder.Configuration.GetSection(FeatureDefinitions.SectionName)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FeatureDefinitions>, FeatureDefinitionsValidation>();
+        builder.Services.AddOptions<DefinitionSetOptions>().BindConfiguration(DefinitionSetOptions.Section)
+            .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Features:DefinitionSets:RefreshInterval must be positive").ValidateOnStart();
         builder.Services.AddOptions<FeatureTopics>().Bind(builder.Configuration.GetSection("Features:Topics"));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.TryAddSingleton<RegisteredFeatureSetStore>();
+        builder.Services.TryAddSingleton<FeatureSetCatalog>();
         builder.Services.TryAddTransient<PointInTimeTrainingSet>();
         builder.Services.TryAddTransient<Backfill>();
         builder.Services.AddHttpClient<IngestionDatasetClient>(http =>

@@ -10,4 +10,5 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapFeaturesApi();
 app.MapOnlineSnapshotApi();
+app.MapDefinitionSetsApi();
 app.Run();

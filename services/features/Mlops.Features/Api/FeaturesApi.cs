@@ -15,10 +15,16 @@ namespace Mlops.Features.Api;
 public static class FeaturesApi
 {
     /// <summary>A training-set request.</summary>
-    public sealed record TrainingSetRequest(string? LabelName, string? DatasetVersion);
+    /// <param name="LabelName">Labels to build rows for.</param>
+    /// <param name="DatasetVersion">Ingestion snapshot to read observations from; none = the feature service's own store.</param>
+    /// <param name="FeatureSet">Definition set by name (the version in use under it); none = the shipped set.</param>
+    /// <param name="FeatureSetVersion">Definition set by exact version (e.g. the one a training run records); wins over the name, must agree with it.</param>
+    public sealed record TrainingSetRequest(string? LabelName, string? DatasetVersion, string? FeatureSet = null, string? FeatureSetVersion = null);
 
     /// <summary>A backfill request; without a dataset version the feature service's own observation store is the source.</summary>
-    public sealed record BackfillRequest(string? DatasetVersion);
+    /// <param name="DatasetVersion">Ingestion snapshot to read observations from.</param>
+    /// <param name="FeatureSet">Definition set by name; none = the shipped set.</param>
+    public sealed record BackfillRequest(string? DatasetVersion, string? FeatureSet = null);
 
     /// <summary>Result of a backfill.</summary>
     public sealed record BackfillResult(string FeatureSetVersion, int Entities);
@@ -28,6 +34,7 @@ public static class FeaturesApi
     {
         var api = routes.MapGroup("/api/features").WithTags("Features");
         api.MapGet("/online/{entityId}", GetOnline);
+        // The shipped set, as before; every set (and registration) is under /definition-sets.
         api.MapGet("/definitions", (IOptions<FeatureDefinitions> d) => TypedResults.Ok(new { version = d.Value.Version, featureNames = d.Value.FeatureNames, definitions = d.Value }));
         api.MapPost("/labels", PostLabel);
         api.MapPost("/training-sets", StreamTrainingSet);
@@ -36,16 +43,29 @@ public static class FeaturesApi
     }
 
     static async Task<Results<Ok<BackfillResult>, ProblemHttpResult, ValidationProblem>> RunBackfill(
-        BackfillRequest? request, Backfill backfill, IOptions<FeatureDefinitions> definitions, CancellationToken cancellationToken)
+        BackfillRequest? request, Backfill backfill, FeatureSetCatalog catalog, CancellationToken cancellationToken)
     {
+        var selection = await FeatureSetSelection.ResolveAsync(catalog, "featureSet", request?.FeatureSet, null, cancellationToken);
         if (InputText.IdentifierProblem("datasetVersion", request?.DatasetVersion) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["datasetVersion"] = [problem] }, title: "The request is invalid");
+            selection.Problems["datasetVersion"] = [problem];
+        }
+
+        if (selection.Problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(selection.Problems, title: "The request is invalid");
+        }
+
+        if (selection.Set is not { } set)
+        {
+            return TypedResults.Problem(title: "Unknown feature set", detail: selection.NotFound, statusCode: StatusCodes.Status404NotFound);
         }
 
         try
         {
-            return TypedResults.Ok(new BackfillResult(definitions.Value.Version, await backfill.RunAsync(null, request?.DatasetVersion, cancellationToken)));
+            using var activity = FeaturesTelemetry.Source.StartActivity("backfill");
+            activity?.SetTag("mlops.feature_set.version", set.Version);
+            return TypedResults.Ok(new BackfillResult(set.Version, await backfill.RunAsync(set, request?.DatasetVersion, cancellationToken)));
         }
         catch (DatasetVersionNotFoundException ex)
         {
@@ -53,17 +73,44 @@ public static class FeaturesApi
         }
     }
 
-    static async Task<Results<Ok<StoredVector>, ProblemHttpResult, ValidationProblem>> GetOnline(string entityId, OnlineFeatureCache cache, CancellationToken cancellationToken)
+    static async Task<Results<Ok<StoredVector>, ProblemHttpResult, ValidationProblem>> GetOnline(
+        string entityId, string? set, OnlineFeatureCache cache, FeatureSetCatalog catalog, CancellationToken cancellationToken)
     {
+        var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (InputText.IdentifierProblem("entityId", entityId) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["entityId"] = [problem] }, title: "The request is invalid");
+            problems["entityId"] = [problem];
+        }
+
+        FeatureDefinitions? definitions = catalog.Shipped;
+        if (set is not null && set != catalog.Shipped.Name)
+        {
+            // Only a named, non-shipped set pays for the (rate-limited) registry check; the default read stays as cheap as before.
+            var selection = await FeatureSetSelection.ResolveAsync(catalog, "set", set, null, cancellationToken);
+            foreach (var (field, messages) in selection.Problems)
+            {
+                problems[field] = messages;
+            }
+
+            if (problems.Count == 0 && selection.Set is null)
+            {
+                return TypedResults.Problem(title: "Unknown feature set", detail: selection.NotFound, statusCode: StatusCodes.Status404NotFound);
+            }
+
+            definitions = selection.Set;
+        }
+
+        if (problems.Count > 0 || definitions is null)
+        {
+            return TypedResults.ValidationProblem(problems, title: "The request is invalid");
         }
 
         FeaturesTelemetry.OnlineReads.Add(1);
-        return await cache.GetAsync(entityId, cancellationToken) is { } vector
+        return await cache.GetAsync(definitions.Version, entityId, cancellationToken) is { } vector
             ? TypedResults.Ok(vector)
-            : TypedResults.Problem(title: "Unknown entity", detail: $"no feature vector for entity '{entityId}'", statusCode: StatusCodes.Status404NotFound);
+            : TypedResults.Problem(title: "Unknown entity", detail: set is null
+                ? $"no feature vector for entity '{entityId}'"
+                : $"no feature vector for entity '{entityId}' in set {definitions.Version}", statusCode: StatusCodes.Status404NotFound);
     }
 
     static async Task<Results<Accepted, Ok, ValidationProblem>> PostLabel(LabelRecorded label, FeatureStore store, CancellationToken cancellationToken)
@@ -79,9 +126,11 @@ public static class FeaturesApi
             : TypedResults.Ok();
     }
 
-    static async Task StreamTrainingSet(TrainingSetRequest request, PointInTimeTrainingSet trainingSet, HttpContext context, CancellationToken cancellationToken)
+    static async Task StreamTrainingSet(
+        TrainingSetRequest request, PointInTimeTrainingSet trainingSet, FeatureSetCatalog catalog, HttpContext context, CancellationToken cancellationToken)
     {
-        var problems = new Dictionary<string, string[]>();
+        var selection = await FeatureSetSelection.ResolveAsync(catalog, "featureSet", request.FeatureSet, request.FeatureSetVersion, cancellationToken);
+        var problems = selection.Problems;
         if (string.IsNullOrWhiteSpace(request.LabelName))
         {
             problems["labelName"] = ["labelName is required"];
@@ -102,12 +151,19 @@ public static class FeaturesApi
             return;
         }
 
+        if (selection.Set is not { } set)
+        {
+            await TypedResults.Problem(title: "Unknown feature set", detail: selection.NotFound, statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
+            return;
+        }
+
         using var activity = FeaturesTelemetry.Source.StartActivity("build training set");
         activity?.SetTag("mlops.label", request.LabelName);
         activity?.SetTag("mlops.dataset.version", request.DatasetVersion);
+        activity?.SetTag("mlops.feature_set.version", set.Version);
         var rows = request.DatasetVersion is null
-            ? trainingSet.BuildAsync(request.LabelName, null, cancellationToken)
-            : trainingSet.BuildFromDatasetAsync(request.LabelName, request.DatasetVersion, null, cancellationToken);
+            ? trainingSet.BuildAsync(request.LabelName, set, cancellationToken)
+            : trainingSet.BuildFromDatasetAsync(request.LabelName, request.DatasetVersion, set, cancellationToken);
         await using var enumerator = rows.GetAsyncEnumerator(cancellationToken);
         bool hasRow;
         try

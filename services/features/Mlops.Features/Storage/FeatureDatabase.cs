@@ -53,6 +53,17 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
             recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
         );
         CREATE INDEX IF NOT EXISTS ix_labels_name_entity ON labels (name, entity_id, event_time);
+        -- Definition sets registered at run time, append-only: the newest row of a name is the set in use.
+        CREATE TABLE IF NOT EXISTS feature_set_versions (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name text NOT NULL,
+            version text NOT NULL,
+            definition jsonb NOT NULL,
+            registered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            registered_by text NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_feature_set_versions_name ON feature_set_versions (name, seq);
+        CREATE INDEX IF NOT EXISTS ix_feature_set_versions_version ON feature_set_versions (version);
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274020);

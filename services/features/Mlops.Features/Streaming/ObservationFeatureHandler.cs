@@ -15,12 +15,14 @@ namespace Mlops.Features.Streaming;
 
 /// <summary>
 /// Streaming computation from <c>observations.v1</c>, a poll's worth of records at a time: stores the new
-/// observations, recomputes each touched entity's latest vector at its newest event time (so a late observation
-/// updates whatever windows it falls in), and publishes the vectors — all before the inbox transaction commits,
-/// so a crash re-runs the whole step and nothing is counted twice.
+/// observations, recomputes each touched entity's latest vector of every active definition set at its newest event
+/// time (so a late observation updates whatever windows it falls in), and publishes the vectors — all before the
+/// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice. The observations are
+/// read once for all sets (over the longest horizon) and all vectors are written in one round trip, so N sets cost
+/// N× the calculation, not N× the I/O.
 /// </summary>
 public sealed class ObservationFeatureHandler(
-    KafkaInbox inbox, FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IOptions<FeatureTopics> topics,
+    KafkaInbox inbox, FeatureDatabase database, FeatureSetCatalog catalog, IOptions<FeatureTopics> topics,
     IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
     : IdempotentBatchEventHandler<ObservationAccepted>(inbox)
 {
@@ -32,24 +34,31 @@ public sealed class ObservationFeatureHandler(
     {
         // The inbox opened this transaction, not FeatureDatabase, so the schema must be ensured here.
         await database.EnsureSchemaAsync(cancellationToken);
+        // Sets registered on any replica join here, from the next batch after the refresh interval.
+        await catalog.RefreshAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
-        var set = definitions.Value;
+        var sets = catalog.Active;
         var rows = records.Select(r => ToStored(r.Envelope.Data)).ToList();
         await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
 
-        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), set.Horizon, cancellationToken);
+        var horizon = sets.Max(s => s.Horizon);
+        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), horizon, cancellationToken);
         var computedAt = clock.GetUtcNow();
-        var vectors = new List<(StoredVector Vector, KafkaRecord<ObservationAccepted> Trigger)>();
+        var vectors = new List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)>(windows.Count * sets.Count);
         foreach (var (entityId, window) in windows)
         {
             var asOf = window.Max(p => p.EventTime);
-            // The entity's newest record in this batch triggered its vector, for lineage and tracing.
+            // The entity's newest record in this batch triggered its vectors, for lineage and tracing.
             var trigger = records.Last(r => r.Envelope.Data.EntityId == entityId);
-            vectors.Add((new StoredVector(entityId, set.Version, asOf, computedAt, FeatureCalculator.Compute(set, window, asOf), trigger.Envelope.Data.ObservationId), trigger));
+            foreach (var set in sets)
+            {
+                vectors.Add((new StoredVector(entityId, set.Version, asOf, computedAt, FeatureCalculator.Compute(set, window, asOf), trigger.Envelope.Data.ObservationId),
+                    set.EntityType, trigger));
+            }
         }
 
         await FeatureStore.SaveVectorsAsync(connection, transaction, vectors.Select(v => v.Vector).ToList(), "stream", cancellationToken);
-        await PublishAsync(vectors, set.EntityType, cancellationToken);
+        await PublishAsync(vectors, cancellationToken);
 
         FeaturesTelemetry.Computed.Add(vectors.Count);
         FeaturesTelemetry.ComputeDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -68,15 +77,16 @@ public sealed class ObservationFeatureHandler(
         return Task.CompletedTask;
     }
 
-    Task PublishAsync(List<(StoredVector Vector, KafkaRecord<ObservationAccepted> Trigger)> vectors, string entityType, CancellationToken cancellationToken)
+    Task PublishAsync(List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)> vectors, CancellationToken cancellationToken)
     {
         var deliveries = new List<Task>(vectors.Count);
-        foreach (var (vector, trigger) in vectors)
+        foreach (var (vector, entityType, trigger) in vectors)
         {
             // Continue the triggering observation's trace, so one trace runs from ingestion to the prediction.
             using var activity = FeaturesTelemetry.Source.StartActivity(
                 "compute features", ActivityKind.Internal, TraceContext.Parse(trigger.Envelope.TraceParent, trigger.Envelope.TraceState));
             activity?.SetTag("mlops.entity.id", vector.EntityId);
+            activity?.SetTag("mlops.feature_set.version", vector.FeatureSetVersion);
             deliveries.Add(producer.ProduceAsync(topics.Value.Features, vector.EntityId, new FeatureVectorUpdated
             {
                 EntityId = vector.EntityId,
