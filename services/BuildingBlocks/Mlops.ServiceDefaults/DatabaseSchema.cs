@@ -40,25 +40,40 @@ public sealed class DatabaseSchema(NpgsqlDataSource dataSource, string ddl, long
                 return;
             }
 
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+            try
             {
-                advisory.Parameters.Add(new NpgsqlParameter { Value = advisoryLockKey });
-                await advisory.ExecuteNonQueryAsync(cancellationToken);
+                await CreateAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
+            {
+                // "IF NOT EXISTS" is not atomic against a creator outside our advisory lock (Marten creates the same
+                // schema in the registry): the other side has finished by now, so the second attempt finds the objects.
+                await CreateAsync(cancellationToken);
             }
 
-            await using (var create = new NpgsqlCommand(ddl, connection, transaction))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
             _ready = true;
         }
         finally
         {
             _lock.Release();
         }
+    }
+
+    async Task CreateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var advisory = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+        {
+            advisory.Parameters.Add(new NpgsqlParameter { Value = advisoryLockKey });
+            await advisory.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(ddl, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 }
