@@ -14,6 +14,28 @@ public sealed class TrainedModelServingTests
     [Fact]
     public Task Predict_ExportedBaggedEnsemble_MatchesCSharpModelAndExplainsByTreePath() => ServeAndCheckAsync(TrainedModels.Ensemble, ensemble: true);
 
+    [Fact]
+    public async Task Predict_ExportedModelWithAFeatureComputedAsNull_ScoresItAsMissingLikeTraining()
+    {
+        // The feature set leaves a feature null when it cannot be computed (a slope over one point); the exporter
+        // declares NaN as "missing", so the pod scores the row as the C# model does instead of refusing it.
+        var model = TrainedModels.Ensemble;
+        var export = TrainedModels.Export(model, "ensemble-missing");
+        await using var factory = new InferenceAppFactory(withModel: false, settings: TrainedModels.Serving("trained", "1", export));
+        var client = await factory.ReadyClientAsync(model: "trained");
+        var row = TrainedModels.Data(1, seed: 7).Row(0).ToArray();
+        row[1] = float.NaN;
+        var features = TrainedModels.AsFeatures(row);
+        features[TrainedModels.Features[1]] = null;
+
+        using var response = await client.PostAsJsonAsync("/api/inference/models/trained/predict", new { features });
+
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(model.PredictProbability(row), body.GetProperty("probability").GetDouble(), 1e-5);
+        Assert.False(body.GetProperty("fallback").GetBoolean());
+    }
+
     static async Task ServeAndCheckAsync(IBinaryClassifier model, bool ensemble)
     {
         var export = TrainedModels.Export(model, ensemble ? "ensemble" : "gbdt");

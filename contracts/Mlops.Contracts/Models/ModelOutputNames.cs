@@ -7,4 +7,9 @@ public static class ModelOutputNames
     public const string Features = "features";
     public const string Probability = "probability";
     public const string Uncertainty = "uncertainty";
+
+    // Metadata key an exporter sets to "nan" when its graph treats NaN in an input as "missing" (trees route it,
+    // linear models impute it), so the server may pass a feature the feature set computed as null instead of refusing.
+    public const string MissingValuesMetadataKey = "mlops.missing_values";
+    public const string MissingAsNaN = "nan";
 }

@@ -64,6 +64,8 @@ public sealed class LoadedModel
         HasUncertainty = session.OutputMetadata.TryGetValue(ModelOutputNames.Uncertainty, out var std) && std.ElementType == typeof(float) && std.Dimensions.Length == 1;
         _outputNames = HasUncertainty ? [ModelOutputNames.Probability, ModelOutputNames.Uncertainty] : [ModelOutputNames.Probability];
         MembersOutput = session.OutputMetadata.ContainsKey(MembersOutputName) ? MembersOutputName : ModelOutputNames.Probability;
+        AcceptsMissing = session.ModelMetadata.CustomMetadataMap.TryGetValue(ModelOutputNames.MissingValuesMetadataKey, out var missing)
+            && missing == ModelOutputNames.MissingAsNaN;
         Inputs = session.InputMetadata.Select(i => new TensorDescription(i.Key, i.Value.Dimensions)).ToList();
         Outputs = session.OutputMetadata.Select(o => new TensorDescription(o.Key, o.Value.Dimensions)).ToList();
     }
@@ -71,6 +73,9 @@ public sealed class LoadedModel
     public ModelDeployment Deployment { get; }
 
     public IReadOnlyList<string> Features => Deployment.Features;
+
+    /// <summary>The exporter declared that NaN means "missing" to this graph, so a null feature is scored, not refused.</summary>
+    public bool AcceptsMissing { get; }
 
     /// <summary>The model's trees when its log-odds come from one tree ensemble (contributions by path attribution).</summary>
     public TreeEnsembleAttribution? Trees { get; }

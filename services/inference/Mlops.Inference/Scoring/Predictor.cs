@@ -33,7 +33,7 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         if (model is null)
         {
             var vitals = FallbackScorer.ResolveVitals(features);
-            Validate(vitals, FallbackScorer.Features);
+            Validate(vitals, FallbackScorer.Features, acceptsMissing: false);
             var probability = FallbackScorer.Score(vitals);
             InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
             return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true) with { Variant = "fallback" };
@@ -41,7 +41,7 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
 
         try
         {
-            var row = Validate(features, model.Features);
+            var row = Validate(features, model.Features, model.AcceptsMissing);
             var (p, u) = await batcher.ScoreAsync(model, row, cancellationToken);
             var contributions = explain ? ContributionCalculator.Compute(model, row) : null;
             return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with
@@ -56,17 +56,25 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         }
     }
 
-    /// <summary>The model row in feature order; throws naming every missing or non-finite feature.</summary>
-    static float[] Validate(IReadOnlyDictionary<string, double?> features, IReadOnlyList<string> names)
+    /// <summary>
+    /// The model row in feature order; throws naming every missing or non-finite feature. A feature present as null
+    /// (the feature set could not compute it, e.g. a slope over one point) becomes NaN for a model that accepts
+    /// missing values, as it was in that model's training rows; an absent feature is always refused.
+    /// </summary>
+    static float[] Validate(IReadOnlyDictionary<string, double?> features, IReadOnlyList<string> names, bool acceptsMissing)
     {
         var row = new float[names.Count];
         List<string>? missing = null;
         List<string>? nonFinite = null;
         for (var i = 0; i < names.Count; i++)
         {
-            if (!features.TryGetValue(names[i], out var value) || value is null)
+            if (!features.TryGetValue(names[i], out var value) || (value is null && !acceptsMissing))
             {
                 (missing ??= []).Add(names[i]);
+            }
+            else if (value is null)
+            {
+                row[i] = float.NaN;
             }
             else if (!double.IsFinite(value.Value) || !float.IsFinite((float)value.Value))
             {

@@ -79,6 +79,7 @@ public static class OnnxExporter
         {
             new("mlops.model_kind", model is BaggedEnsemble ? "bagged_ensemble" : model.GetType().Name),
             new("mlops.members", members.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(ModelOutputNames.MissingValuesMetadataKey, ModelOutputNames.MissingAsNaN),
         };
         if (featureNames is not null)
         {
