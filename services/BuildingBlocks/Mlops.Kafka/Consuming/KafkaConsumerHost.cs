@@ -127,8 +127,10 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                     else
                     {
                         Rewind(consumer, batch);
-                        SetFlowing(consumer, resume: true);
                     }
+
+                    // Whatever became of the batch (applied, dead-lettered, abandoned), this consumer waits on nothing now.
+                    SetFlowing(consumer, resume: true);
                 }
 
                 if (sinceCommit > 0 && (sinceCommit >= _options.CommitEvery || commitClock.Elapsed >= _options.CommitInterval))
@@ -264,7 +266,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 ConsumerGroup = _options.GroupId,
                 Attempt = attempt,
             })).ToList();
-            Exception failure;
+            string reason;
             try
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
@@ -281,7 +283,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             }
             catch (Exception ex) when (ex is not RejectEventException && TransientFailure.Is(ex, stoppingToken))
             {
-                failure = ex;
+                reason = $"{TransientFailure.DependencyOf(ex)} did not answer ({ex.GetType().Name}: {ex.Message})";
             }
             catch (Exception ex) when (records.Count > 1 && (ex is RejectEventException || failures + 1 >= _options.MaxAttempts))
             {
@@ -325,13 +327,12 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
 
                 _logger.LogWarning("Handler {Handler} keeps failing while {Unhealthy}; waiting instead of dead-lettering", _options.HandlerName, unhealthy);
                 failures = 0;
-                failure = ex;
+                reason = $"{unhealthy}; the handler failed meanwhile ({ex.GetType().Name}: {ex.Message})";
             }
 
             dependencyRetries++;
             KafkaTelemetry.DependencyRetries.Add(1, topicTag);
             var wait = DependencyBackoff(dependencyRetries);
-            var reason = $"{TransientFailure.DependencyOf(failure)} did not answer ({failure.GetType().Name}: {failure.Message})";
             SetWaiting(_consumer, dependencyRetries, reason);
             _logger.LogWarning("Kafka consumer {Group} paused: {Reason}; retrying {Count} record(s) from {Topic}[{Partition}]@{Offset} in {Delay} (retry {Retry})",
                 _options.GroupId, reason, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, wait, dependencyRetries);
