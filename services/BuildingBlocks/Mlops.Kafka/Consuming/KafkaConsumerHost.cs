@@ -362,7 +362,18 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             stoppingToken.ThrowIfCancellationRequested();
             consumer.Pause(consumer.Assignment);
             var slice = TimeSpan.FromMilliseconds(Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until).TotalMilliseconds, 1, 200));
-            var stray = consumer.Consume(slice);
+            ConsumeResult<string?, byte[]>? stray;
+            try
+            {
+                stray = consumer.Consume(slice);
+            }
+            catch (ConsumeException ex) when (!ex.Error.IsFatal)
+            {
+                // The broker may be what is down; the wait goes on either way.
+                _logger.LogDebug("Kafka consumer {Group} while paused: {Reason}", _options.GroupId, ex.Error.Reason);
+                continue;
+            }
+
             if (stray?.Message is not null)
             {
                 // A partition assigned during the wait was not paused yet: put its record back for later.
