@@ -72,6 +72,17 @@ public sealed class KafkaFixture : IAsyncLifetime
             : throw new TimeoutException($"Read {results.Count} of {count} records from {topic}.");
     }
 
+    /// <summary>How many records a topic holds (sum of its partitions' high watermarks; the tests' topics start empty).</summary>
+    public long Count(string topic)
+    {
+        var factory = Services.GetRequiredService<KafkaClientConfigFactory>();
+        using var admin = new AdminClientBuilder(factory.CreateAdminConfig("test-counter")).SetLogHandler((_, _) => { }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single(t => t.Topic == topic).Partitions;
+        using var consumer = new ConsumerBuilder<string?, string>(factory.CreateConsumerConfig(PlatformInfrastructure.UniqueName("counter"), "test-counter"))
+            .SetLogHandler((_, _) => { }).Build();
+        return partitions.Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);
+    }
+
     /// <summary>Parses a dead-letter record value.</summary>
     public static EventEnvelope<DeadLetterRecord> ParseDeadLetter(string value) =>
         EnvelopeSerializer.Deserialize<DeadLetterRecord>(System.Text.Encoding.UTF8.GetBytes(value));

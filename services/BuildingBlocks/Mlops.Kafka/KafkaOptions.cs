@@ -30,6 +30,15 @@ public sealed class KafkaOptions
     /// <summary>Topic for records consumers give up on.</summary>
     public string DeadLetterTopic { get; set; } = Contracts.Kafka.Topics.DeadLetter;
 
+    /// <summary>
+    /// First pause of a consumer whose handler's dependency (database, broker, another service) did not answer; doubled
+    /// per retry of the same records up to <see cref="DependencyMaxBackoff"/>. <c>Kafka:DependencyInitialBackoff</c>.
+    /// </summary>
+    public TimeSpan DependencyInitialBackoff { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest pause between retries while a dependency is down: also the longest delay before noticing it is back.</summary>
+    public TimeSpan DependencyMaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Raw librdkafka settings applied to every client, for anything not modelled above.</summary>
     public IDictionary<string, string> Config { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

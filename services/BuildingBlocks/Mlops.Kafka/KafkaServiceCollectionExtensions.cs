@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Mlops.Kafka.Consuming;
 using Mlops.Kafka.Idempotency;
@@ -19,12 +20,16 @@ public static class KafkaServiceCollectionExtensions
         where TBuilder : IHostApplicationBuilder
     {
         LibrdkafkaResolver.Register();
+        KafkaTransientFailures.Register();
         builder.Services.AddOptions<KafkaOptions>().Bind(builder.Configuration.GetSection(KafkaOptions.SectionName));
         builder.Services.TryAddSingleton<KafkaClientConfigFactory>();
         builder.Services.TryAddSingleton<IEventProducer, KafkaEventProducer>();
         builder.Services.TryAddSingleton<KafkaTopicAdmin>();
         builder.Services.TryAddSingleton<KafkaInbox>();
-        builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka", tags: [HealthTags.Ready]);
+        builder.Services.TryAddSingleton<KafkaConsumerStatus>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<KafkaHealthCheck>("kafka", tags: [HealthTags.Ready])
+            .AddCheck<KafkaConsumersHealthCheck>(KafkaConsumersHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);
         return builder;
     }
 

@@ -44,6 +44,8 @@ public static class ServiceDefaultsExtensions
         // handler below can answer with where and why instead of an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // A database or service that does not answer: 503 with Retry-After, never a 500 (see docs/reliability.md).
+        builder.Services.AddExceptionHandler<TransientFailureExceptionHandler>();
 
         builder.Services.AddOpenApi();
 

@@ -21,6 +21,7 @@ public static class CliApp
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(DeadLettersCommand.Create());
         return root;
     }
 }

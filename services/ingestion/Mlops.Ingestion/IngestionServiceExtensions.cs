@@ -7,6 +7,7 @@ using Mlops.Ingestion.Schemas;
 using Mlops.Ingestion.Storage;
 using Mlops.Ingestion.Validation;
 using Mlops.Kafka;
+using Mlops.Kafka.DeadLetters;
 using Mlops.ServiceDefaults;
 using Mlops.ServiceDefaults.Configuration;
 
@@ -23,6 +24,8 @@ internal static class IngestionServiceExtensions
 
         builder.AddPlatformPostgres("ingestion");
         builder.AddPlatformKafka();
+        // The platform's one dead-letter topic is listed and replayed here (the gateway routes /api/ingestion/*).
+        builder.AddDeadLetterReplay();
 
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.SectionName));
         builder.Services.TryAddSingleton(TimeProvider.System);

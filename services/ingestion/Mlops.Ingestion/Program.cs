@@ -1,5 +1,6 @@
 using Mlops.Ingestion;
 using Mlops.Ingestion.Api;
+using Mlops.Kafka.DeadLetters;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,4 +12,5 @@ app.MapDefaultEndpoints();
 app.MapObservationsApi();
 app.MapDatasetsApi();
 app.MapSchemasApi();
+app.MapDeadLetterApi("/api/ingestion/deadletters");
 app.Run();

@@ -2,10 +2,13 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Mlops.Contracts.Kafka;
 using Mlops.Kafka.Producing;
+using Mlops.ServiceDefaults.Health;
+using Mlops.ServiceDefaults.Resilience;
 
 namespace Mlops.Kafka.Consuming;
 
@@ -14,6 +17,9 @@ namespace Mlops.Kafka.Consuming;
 /// stored only after its handler succeeded (or after it was safely dead-lettered), and stored offsets are
 /// committed in small batches, on rebalance and at shutdown. A process killed between handling and commit
 /// gets the uncommitted records again on restart, which idempotent handlers absorb.
+/// Transient is not poison: when the handler fails because a dependency did not answer (<see cref="TransientFailure"/>),
+/// the consumer pauses its partitions, backs off (exponential, capped) and retries the same records until the
+/// dependency is back, reporting the wait in readiness; only records that fail on their own are dead-lettered.
 /// </summary>
 public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     where THandler : class, IKafkaBatchEventHandler<T>
@@ -25,6 +31,13 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly ILogger _logger;
     readonly string _deadLetterTopic;
     readonly string _clientId;
+    readonly KafkaConsumerStatus _status;
+    readonly TimeProvider _clock;
+    readonly TimeSpan _dependencyInitialBackoff;
+    readonly TimeSpan _dependencyMaxBackoff;
+    IConsumer<string?, byte[]>? _consumer;
+    int _revocations;
+    bool _paused;
 
     /// <summary>Creates the host; see <see cref="KafkaServiceCollectionExtensions.AddKafkaConsumer{T, THandler}"/>.</summary>
     public KafkaConsumerHost(
@@ -33,6 +46,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         IServiceScopeFactory scopeFactory,
         IEventProducer producer,
         IHostEnvironment environment,
+        KafkaConsumerStatus status,
         ILogger<KafkaConsumerHost<T, THandler>> logger)
     {
         if (options.Topics.Count == 0 || string.IsNullOrWhiteSpace(options.GroupId))
@@ -52,6 +66,10 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         _logger = logger;
         _deadLetterTopic = options.DeadLetterTopic ?? configFactory.Options.DeadLetterTopic;
         _clientId = $"{environment.ApplicationName}-{options.GroupId}";
+        _status = status;
+        _clock = TimeProvider.System;
+        _dependencyInitialBackoff = options.DependencyInitialBackoff ?? configFactory.Options.DependencyInitialBackoff;
+        _dependencyMaxBackoff = options.DependencyMaxBackoff ?? configFactory.Options.DependencyMaxBackoff;
     }
 
     /// <inheritdoc />
@@ -68,10 +86,12 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 _logger.LogInformation("Kafka consumer {Group} revoked {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                Interlocked.Increment(ref _revocations);
                 CommitStored(c);
             })
             .Build();
 
+        _consumer = consumer;
         consumer.Subscribe(_options.Topics);
         _logger.LogInformation("Kafka consumer {Group} subscribed to {Topics}", _options.GroupId, string.Join(", ", _options.Topics));
 
@@ -95,13 +115,22 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
 
                 if (batch.Count > 0)
                 {
-                    await ProcessBatchAsync(batch, stoppingToken);
-                    foreach (var result in batch)
+                    if (await ProcessBatchAsync(batch, stoppingToken) == Outcome.Done)
                     {
-                        consumer.StoreOffset(result);
+                        foreach (var result in batch)
+                        {
+                            consumer.StoreOffset(result);
+                        }
+
+                        sinceCommit += batch.Count;
+                    }
+                    else
+                    {
+                        Rewind(consumer, batch);
                     }
 
-                    sinceCommit += batch.Count;
+                    // Whatever became of the batch (applied, dead-lettered, abandoned), this consumer waits on nothing now.
+                    SetFlowing(consumer, resume: true);
                 }
 
                 if (sinceCommit > 0 && (sinceCommit >= _options.CommitEvery || commitClock.Elapsed >= _options.CommitInterval))
@@ -118,9 +147,38 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         }
         finally
         {
+            SetFlowing(consumer, resume: false);
             CommitStored(consumer);
             consumer.Close();
+            _consumer = null;
         }
+    }
+
+    enum Outcome
+    {
+        /// <summary>Applied or safely dead-lettered: the offsets may move past the records.</summary>
+        Done,
+
+        /// <summary>
+        /// Not applied: the partitions were revoked while the consumer waited for a dependency. Their offsets must not
+        /// move; whoever owns them now reads them again from the last commit.
+        /// </summary>
+        Abandoned,
+    }
+
+    /// <summary>Puts the read position of partitions still assigned back to the first record of an abandoned batch.</summary>
+    void Rewind(IConsumer<string?, byte[]> consumer, List<ConsumeResult<string?, byte[]>> batch)
+    {
+        var assigned = consumer.Assignment.ToHashSet();
+        foreach (var first in batch.GroupBy(r => r.TopicPartition).Select(g => g.MinBy(r => r.Offset.Value)!))
+        {
+            if (assigned.Contains(first.TopicPartition))
+            {
+                consumer.Seek(first.TopicPartitionOffset);
+            }
+        }
+
+        _logger.LogInformation("Kafka consumer {Group}: partitions changed while waiting; {Count} unapplied record(s) will be read again", _options.GroupId, batch.Count);
     }
 
     void CommitStored(IConsumer<string?, byte[]> consumer)
@@ -161,7 +219,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         return batch;
     }
 
-    async Task ProcessBatchAsync(List<ConsumeResult<string?, byte[]>> batch, CancellationToken stoppingToken)
+    async Task<Outcome> ProcessBatchAsync(List<ConsumeResult<string?, byte[]>> batch, CancellationToken stoppingToken)
     {
         var records = new List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)>(batch.Count);
         foreach (var result in batch)
@@ -177,13 +235,11 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             }
         }
 
-        if (records.Count > 0)
-        {
-            await HandleWithRetriesAsync(records, stoppingToken);
-        }
+        return records.Count > 0 ? await HandleWithRetriesAsync(records, Volatile.Read(ref _revocations), stoppingToken) : Outcome.Done;
     }
 
-    async Task HandleWithRetriesAsync(List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)> records, CancellationToken stoppingToken)
+    async Task<Outcome> HandleWithRetriesAsync(
+        List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)> records, int revocations, CancellationToken stoppingToken)
     {
         var started = Stopwatch.GetTimestamp();
         var first = records[0];
@@ -196,6 +252,9 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             activity?.SetTag("messaging.message.id", first.Envelope.Id);
         }
 
+        // Failures of the handler itself count towards MaxAttempts; a dependency that does not answer does not.
+        var failures = 0;
+        var dependencyRetries = 0;
         for (var attempt = 1; ; attempt++)
         {
             var batch = records.Select(r => new KafkaRecord<T>(r.Envelope, new KafkaMessageContext
@@ -207,6 +266,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 ConsumerGroup = _options.GroupId,
                 Attempt = attempt,
             })).ToList();
+            string reason;
             try
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
@@ -214,43 +274,173 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 await handler.HandleBatchAsync(batch, stoppingToken);
                 KafkaTelemetry.Consumed.Add(records.Count, topicTag);
                 KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);
-                return;
+                SetFlowing(_consumer, resume: true);
+                return Outcome.Done;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 throw;
             }
-            catch (Exception ex) when (records.Count > 1 && (ex is RejectEventException || attempt >= _options.MaxAttempts))
+            catch (Exception ex) when (ex is not RejectEventException && TransientFailure.Is(ex, stoppingToken))
+            {
+                reason = $"{TransientFailure.DependencyOf(ex)} did not answer ({ex.GetType().Name}: {ex.Message})";
+            }
+            catch (Exception ex) when (records.Count > 1 && (ex is RejectEventException || failures + 1 >= _options.MaxAttempts))
             {
                 // Find the culprit: every record on its own, so only what really fails is dead-lettered.
                 _logger.LogWarning(ex, "Batch of {Count} on {Topic} failed; retrying its records one by one", records.Count, first.Result.Topic);
                 foreach (var record in records)
                 {
-                    await HandleWithRetriesAsync([record], stoppingToken);
+                    if (await HandleWithRetriesAsync([record], revocations, stoppingToken) == Outcome.Abandoned)
+                    {
+                        return Outcome.Abandoned;
+                    }
                 }
 
-                return;
+                return Outcome.Done;
             }
             catch (RejectEventException ex)
             {
                 await DeadLetterAsync(first.Result, first.Envelope.Id, "rejected", ex.Message, ex, attempt, activity, stoppingToken);
-                return;
+                return Outcome.Done;
             }
             catch (Exception ex)
             {
-                if (attempt >= _options.MaxAttempts)
+                failures++;
+                if (failures < _options.MaxAttempts)
                 {
-                    await DeadLetterAsync(first.Result, first.Envelope.Id, "handler-failed", $"handler {_options.HandlerName} failed {attempt} times; last error: {ex.Message}", ex, attempt, activity, stoppingToken);
-                    return;
+                    KafkaTelemetry.Retried.Add(1, topicTag);
+                    var delay = Backoff(failures);
+                    _logger.LogWarning(ex, "Handler {Handler} failed on {Count} record(s) from {Topic}[{Partition}]@{Offset} (attempt {Attempt}/{Max}); retrying in {Delay}",
+                        _options.HandlerName, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, failures, _options.MaxAttempts, delay);
+                    await Task.Delay(delay, stoppingToken);
+                    continue;
                 }
 
-                KafkaTelemetry.Retried.Add(1, topicTag);
-                var delay = Backoff(attempt);
-                _logger.LogWarning(ex, "Handler {Handler} failed on {Count} record(s) from {Topic}[{Partition}]@{Offset} (attempt {Attempt}/{Max}); retrying in {Delay}",
-                    _options.HandlerName, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, attempt, _options.MaxAttempts, delay);
-                await Task.Delay(delay, stoppingToken);
+                // An error nobody classified as transient may still come from a dependency that is down: only a record
+                // that fails while every readiness check passes is the record's fault.
+                if (await UnhealthyDependencyAsync(stoppingToken) is not { } unhealthy)
+                {
+                    await DeadLetterAsync(first.Result, first.Envelope.Id, "handler-failed", $"handler {_options.HandlerName} failed {failures} times while its dependencies were healthy; last error: {ex.Message}", ex, attempt, activity, stoppingToken);
+                    return Outcome.Done;
+                }
+
+                _logger.LogWarning("Handler {Handler} keeps failing while {Unhealthy}; waiting instead of dead-lettering", _options.HandlerName, unhealthy);
+                failures = 0;
+                reason = $"{unhealthy}; the handler failed meanwhile ({ex.GetType().Name}: {ex.Message})";
+            }
+
+            dependencyRetries++;
+            KafkaTelemetry.DependencyRetries.Add(1, topicTag);
+            var wait = DependencyBackoff(dependencyRetries);
+            SetWaiting(_consumer, dependencyRetries, reason);
+            _logger.LogWarning("Kafka consumer {Group} paused: {Reason}; retrying {Count} record(s) from {Topic}[{Partition}]@{Offset} in {Delay} (retry {Retry})",
+                _options.GroupId, reason, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, wait, dependencyRetries);
+            if (!await WaitPausedAsync(wait, revocations, stoppingToken))
+            {
+                return Outcome.Abandoned;
             }
         }
+    }
+
+    /// <summary>
+    /// Waits with every assigned partition paused, still polling so librdkafka keeps the group membership and runs
+    /// rebalances. False when partitions were revoked meanwhile: the records in hand may no longer be this consumer's.
+    /// </summary>
+    async Task<bool> WaitPausedAsync(TimeSpan delay, int revocations, CancellationToken stoppingToken)
+    {
+        var consumer = _consumer;
+        if (consumer is null)
+        {
+            await Task.Delay(delay, stoppingToken);
+            return true;
+        }
+
+        var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            stoppingToken.ThrowIfCancellationRequested();
+            consumer.Pause(consumer.Assignment);
+            var slice = TimeSpan.FromMilliseconds(Math.Clamp(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until).TotalMilliseconds, 1, 200));
+            ConsumeResult<string?, byte[]>? stray;
+            try
+            {
+                stray = consumer.Consume(slice);
+            }
+            catch (ConsumeException ex) when (!ex.Error.IsFatal)
+            {
+                // The broker may be what is down; the wait goes on either way.
+                _logger.LogDebug("Kafka consumer {Group} while paused: {Reason}", _options.GroupId, ex.Error.Reason);
+                continue;
+            }
+
+            if (stray?.Message is not null)
+            {
+                // A partition assigned during the wait was not paused yet: put its record back for later.
+                consumer.Seek(stray.TopicPartitionOffset);
+                consumer.Pause([stray.TopicPartition]);
+            }
+
+            if (Volatile.Read(ref _revocations) != revocations)
+            {
+                return false;
+            }
+
+            await Task.Yield();
+        }
+
+        return true;
+    }
+
+    void SetWaiting(IConsumer<string?, byte[]>? consumer, int retries, string reason)
+    {
+        _status.SetWaiting(_options.GroupId, retries, reason, _clock);
+        if (!_paused)
+        {
+            _paused = true;
+            KafkaTelemetry.PausedConsumers.Add(1);
+            consumer?.Pause(consumer.Assignment);
+        }
+    }
+
+    void SetFlowing(IConsumer<string?, byte[]>? consumer, bool resume)
+    {
+        if (!_paused)
+        {
+            return;
+        }
+
+        _paused = false;
+        KafkaTelemetry.PausedConsumers.Add(-1);
+        _status.SetFlowing(_options.GroupId);
+        if (resume && consumer is not null)
+        {
+            consumer.Resume(consumer.Assignment);
+            _logger.LogInformation("Kafka consumer {Group}: dependency answered again; resumed", _options.GroupId);
+        }
+    }
+
+    /// <summary>The first failing readiness check other than the consumers' own, or null when all pass.</summary>
+    async Task<string?> UnhealthyDependencyAsync(CancellationToken stoppingToken)
+    {
+        await using var scope = _scopeFactory.CreateAsyncScope();
+        if (scope.ServiceProvider.GetService<HealthCheckService>() is not { } health)
+        {
+            return null;
+        }
+
+        var report = await health.CheckHealthAsync(
+            r => r.Tags.Contains(HealthTags.Ready) && r.Name != KafkaConsumersHealthCheck.Name, stoppingToken);
+        return report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
+            .Select(e => $"{e.Key} is unhealthy ({e.Value.Description})")
+            .FirstOrDefault();
+    }
+
+    TimeSpan DependencyBackoff(int retry)
+    {
+        var factor = Math.Pow(2, Math.Min(retry - 1, 20));
+        var delay = TimeSpan.FromMilliseconds(_dependencyInitialBackoff.TotalMilliseconds * factor);
+        return delay < _dependencyMaxBackoff ? delay : _dependencyMaxBackoff;
     }
 
     Activity? StartBatchActivity(List<(ConsumeResult<string?, byte[]> Result, EventEnvelope<T> Envelope)> records)

@@ -18,7 +18,10 @@ public sealed class KafkaConsumerOptions
     /// <summary>Consumer group; also the idempotency scope.</summary>
     public string GroupId { get; set; } = "";
 
-    /// <summary>Handler attempts per record before it is dead-lettered.</summary>
+    /// <summary>
+    /// Handler attempts per record before it is dead-lettered, counting only failures that are not transient and only
+    /// while the service's readiness checks pass; a dependency that does not answer pauses the consumer instead.
+    /// </summary>
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>Delay before the first retry; doubled each further attempt up to <see cref="MaxBackoff"/>.</summary>
@@ -26,6 +29,12 @@ public sealed class KafkaConsumerOptions
 
     /// <summary>Upper bound of the retry delay.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Overrides <see cref="KafkaOptions.DependencyInitialBackoff"/> for this consumer.</summary>
+    public TimeSpan? DependencyInitialBackoff { get; set; }
+
+    /// <summary>Overrides <see cref="KafkaOptions.DependencyMaxBackoff"/> for this consumer.</summary>
+    public TimeSpan? DependencyMaxBackoff { get; set; }
 
     /// <summary>Dead-letter topic; the platform default when null.</summary>
     public string? DeadLetterTopic { get; set; }

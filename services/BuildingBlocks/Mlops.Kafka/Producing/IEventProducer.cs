@@ -20,4 +20,7 @@ public interface IEventProducer
 
     /// <summary>Publishes a raw value, for relaying records that may not be valid envelopes (dead letters, tests).</summary>
     Task ProduceRawAsync(string topic, string? key, byte[] value, CancellationToken cancellationToken = default);
+
+    /// <summary>Publishes a raw value and returns where the broker stored it (partition, offset), e.g. for a replay log.</summary>
+    Task<(int Partition, long Offset)> ProduceRawAtAsync(string topic, string? key, byte[] value, CancellationToken cancellationToken = default);
 }

@@ -59,6 +59,14 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
         await SendAsync(topic, key, value, activity, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public async Task<(int Partition, long Offset)> ProduceRawAtAsync(string topic, string? key, byte[] value, CancellationToken cancellationToken = default)
+    {
+        using var activity = StartPublishActivity(topic);
+        var result = await SendAsync(topic, key, value, activity, cancellationToken);
+        return (result.Partition.Value, result.Offset.Value);
+    }
+
     /// <summary>Waits for every queued record to be delivered.</summary>
     public void Flush(TimeSpan timeout) => _producer.Flush(timeout);
 
@@ -78,7 +86,7 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
         return activity;
     }
 
-    async Task SendAsync(string topic, string? key, byte[] value, Activity? activity, CancellationToken cancellationToken)
+    async Task<DeliveryResult<string?, byte[]>> SendAsync(string topic, string? key, byte[] value, Activity? activity, CancellationToken cancellationToken)
     {
         try
         {
@@ -86,6 +94,7 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
             activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
             KafkaTelemetry.Produced.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", topic));
+            return result;
         }
         catch (ProduceException<string?, byte[]> ex)
         {
