@@ -77,6 +77,12 @@ public sealed record ModelDeployment
     /// <summary>Reference value per feature that contributions are measured from (0 when not given).</summary>
     public Dictionary<string, double> Baseline { get; init; } = [];
 
+    /// <summary>
+    /// Feature-set version the model was trained on, as its registry registration records it (a local artifact may
+    /// configure it). Streaming scores the model only with vectors of this version; null: the shipped set's vectors.
+    /// </summary>
+    public string? FeatureSetVersion { get; init; }
+
     /// <summary>The deployment alias (e.g. <c>champion</c>) this version serves as; <c>local</c> for a local artifact.</summary>
     public string Variant { get; init; } = "local";
 }
