@@ -12,8 +12,8 @@ public sealed class InferenceOptions
     public List<string> Models { get; set; } = [];
 
     /// <summary>
-    /// The model the unnamed routes (<c>/api/inference/predict</c>, <c>/entities/{id}/predict</c>) and streaming
-    /// scoring answer with; while it is not loaded, the rule-based fallback answers for it.
+    /// The model the unnamed routes (<c>/api/inference/predict</c>, <c>/entities/{id}/predict</c>) answer with; while it
+    /// is not loaded, the rule-based fallback answers for it (in streaming too, on the shipped set's vectors).
     /// </summary>
     public string DefaultModel { get; set; } = "deterioration";
 
