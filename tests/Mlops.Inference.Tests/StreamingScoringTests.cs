@@ -57,7 +57,7 @@ public sealed class StreamingScoringTests : IAsyncLifetime
             {
                 EntityId = entity,
                 EntityType = "patient",
-                FeatureSetVersion = "fs-1",
+                FeatureSetVersion = ArtifactServer.ShippedVersion,
                 Values = vitals,
                 EventTime = eventTime,
                 ComputedAt = eventTime.AddSeconds(2),

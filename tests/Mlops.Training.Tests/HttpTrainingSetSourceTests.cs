@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Training.Data;
+using Mlops.Training.Pipeline;
 
 namespace Mlops.Training.Tests;
 
@@ -17,12 +18,15 @@ public sealed class HttpTrainingSetSourceTests
     {
         var rows = InTestTrainingSetSource.Synthetic(120, seed: 9, "fs-http");
         string? requestedLabel = null;
+        var askedForVersion = true;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         await using var server = builder.Build();
         server.MapPost("/api/features/training-sets", async (HttpContext context) =>
         {
-            requestedLabel = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.GetProperty("labelName").GetString();
+            var body = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement;
+            requestedLabel = body.GetProperty("labelName").GetString();
+            askedForVersion = body.TryGetProperty("featureSetVersion", out _);
             context.Response.ContentType = "application/x-ndjson";
             foreach (var row in rows)
             {
@@ -35,16 +39,78 @@ public sealed class HttpTrainingSetSourceTests
         using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
 
         var read = new List<TrainingSetRow>();
-        await foreach (var row in new HttpTrainingSetSource(http).ReadAsync("deteriorated", CancellationToken.None))
+        await foreach (var row in new HttpTrainingSetSource(http).ReadAsync("deteriorated", null, CancellationToken.None))
         {
             read.Add(row);
         }
 
         Assert.Equal("deteriorated", requestedLabel);
+        Assert.False(askedForVersion, "without a run version the shipped set is asked for by leaving the member out");
         Assert.Equal(rows.Count, read.Count);
         Assert.Equal(rows[17].LabelTime, read[17].LabelTime);
         Assert.Equal(rows[17].Features.OrderBy(f => f.Key), read[17].Features.OrderBy(f => f.Key));
         Assert.Contains(read, r => r.Features.Values.Any(v => v is null));
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task ReadAsync_RunFeatureSetVersion_IsSentInTheRequestBody()
+    {
+        var rows = InTestTrainingSetSource.Synthetic(20, seed: 4, "sepsis-0123456789ab");
+        JsonElement? requested = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        server.MapPost("/api/features/training-sets", async (HttpContext context) =>
+        {
+            requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.Clone();
+            context.Response.ContentType = "application/x-ndjson";
+            foreach (var row in rows)
+            {
+                await JsonSerializer.SerializeAsync(context.Response.Body, row, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+                await context.Response.Body.WriteAsync("\n"u8.ToArray());
+            }
+        });
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+
+        var read = 0;
+        await foreach (var row in new HttpTrainingSetSource(http).ReadAsync("deteriorated", "sepsis-0123456789ab", CancellationToken.None))
+        {
+            Assert.Equal("sepsis-0123456789ab", row.FeatureSetVersion);
+            read++;
+        }
+
+        Assert.Equal(rows.Count, read);
+        var body = requested ?? throw new InvalidOperationException("no training-set request reached the server");
+        Assert.Equal("deteriorated", body.GetProperty("labelName").GetString());
+        Assert.Equal("sepsis-0123456789ab", body.GetProperty("featureSetVersion").GetString());
+        Assert.False(body.TryGetProperty("featureSet", out _), "the exact version alone selects the set");
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task ReadAsync_UnknownFeatureSetVersion_FailsTheStepWithTheServiceReason()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        server.MapPost("/api/features/training-sets", () =>
+            Results.Problem(title: "Unknown feature set", detail: "no feature set version 'gone-000000000000'", statusCode: StatusCodes.Status404NotFound));
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+
+        var error = await Assert.ThrowsAsync<TrainingStepException>(async () =>
+        {
+            await foreach (var _ in new HttpTrainingSetSource(http).ReadAsync("deteriorated", "gone-000000000000", CancellationToken.None))
+            {
+            }
+        });
+
+        Assert.Contains("gone-000000000000", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Unknown feature set", error.Message, StringComparison.Ordinal);
         await server.StopAsync();
     }
 }

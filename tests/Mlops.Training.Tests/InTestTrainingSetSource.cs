@@ -30,7 +30,7 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalo
     public Task<IReadOnlyList<string>?> FeatureNamesAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>?>(_sets.Values.SelectMany(rows => rows.Count > 0 ? rows[0].Features.Keys : []).Distinct().ToArray());
 
-    public async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, string? featureSetVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var rows = _sets[labelName];
         for (var i = 0; i < rows.Count; i++)

@@ -43,6 +43,7 @@ internal static class InferenceServiceExtensions
         builder.Services.TryAddSingleton<PodIdentity>();
         builder.Services.AddHttpClient<RegistryArtifactClient>((sp, http) => http.BaseAddress = Options(sp).RegistryBaseAddress);
         builder.Services.AddHttpClient<RegistryDeploymentsClient>((sp, http) => http.BaseAddress = Options(sp).RegistryBaseAddress);
+        builder.Services.AddHttpClient<RegistryModelVersionsClient>((sp, http) => http.BaseAddress = Options(sp).RegistryBaseAddress);
         builder.Services.AddHttpClient<FeaturesClient>((sp, http) =>
         {
             http.BaseAddress = Options(sp).FeaturesBaseAddress;

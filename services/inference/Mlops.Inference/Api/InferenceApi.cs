@@ -48,13 +48,15 @@ public static class InferenceApi
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
         ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, Predictor predictor, CancellationToken cancellationToken)
     {
-        if (!cache.TryGet(entityId, out var vector))
+        // The model's own feature set: null (no recorded version) reads the shipped set's vector.
+        var featureSet = host.Current?.FeatureSetVersion;
+        if (!cache.TryGet(featureSet, entityId, out var vector))
         {
             // A pod that restarted or was just added has not seen every entity on Kafka: read through to the store.
             FeatureVectorUpdated? stored;
             try
             {
-                stored = features.Configured ? await features.GetAsync(entityId, cancellationToken) : null;
+                stored = features.Configured ? await features.GetAsync(entityId, featureSet, cancellationToken) : null;
             }
             catch (HttpRequestException ex)
             {
@@ -66,7 +68,7 @@ public static class InferenceApi
                 return TypedResults.NotFound(new ProblemDetails
                 {
                     Title = "Unknown entity",
-                    Detail = $"No feature vector for entity '{entityId}' in this pod's online cache or the features service's online store.",
+                    Detail = $"No feature vector for entity '{entityId}' of feature set {featureSet ?? FeatureSets.ShippedName} in this pod's online cache or the features service's online store.",
                     Status = StatusCodes.Status404NotFound,
                 });
             }
@@ -189,7 +191,11 @@ public static class InferenceApi
     static Ok<ModelStatusResponse> GetModel(ModelHost host) => TypedResults.Ok(Status(host));
 
     static ModelStatusResponse Status(ModelHost host) =>
-        new(host.State.ToString(), host.Current?.Name ?? host.Name, host.Current?.Version, host.LastError) { Variant = host.Current?.Variant };
+        new(host.State.ToString(), host.Current?.Name ?? host.Name, host.Current?.Version, host.LastError)
+        {
+            Variant = host.Current?.Variant,
+            FeatureSetVersion = host.Current?.FeatureSetVersion,
+        };
 
     static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> LoadModelAsync(
         LoadModelRequest request, ModelCatalog catalog, CancellationToken cancellationToken)
@@ -217,6 +223,7 @@ public static class InferenceApi
             Sha256 = request.Sha256!,
             Features = request.Features!,
             Baseline = request.Baseline ?? [],
+            FeatureSetVersion = string.IsNullOrWhiteSpace(request.FeatureSetVersion) ? null : request.FeatureSetVersion,
         };
         var host = catalog.Host(deployment.Name);
         try

@@ -70,6 +70,9 @@ public sealed record LoadModelRequest
     public List<string>? Features { get; init; }
 
     public Dictionary<string, double>? Baseline { get; init; }
+
+    /// <summary>Feature-set version the model was trained on; none: the shipped set (see docs/inference.md).</summary>
+    public string? FeatureSetVersion { get; init; }
 }
 
 /// <summary>What the pod serves now.</summary>
@@ -77,4 +80,7 @@ public sealed record ModelStatusResponse(string State, string? ModelName, string
 {
     /// <summary>The deployment alias the loaded version serves as.</summary>
     public string? Variant { get; init; }
+
+    /// <summary>The feature-set version whose vectors the loaded version scores (null: the shipped set's).</summary>
+    public string? FeatureSetVersion { get; init; }
 }

@@ -12,11 +12,12 @@ namespace Mlops.Inference.Deployments;
 /// pod: the route whose alias is <see cref="InferenceOptions.Alias"/> (or the largest share) is fetched, verified,
 /// cached by SHA-256 and hot-swapped in. Revisions not newer than the last applied one are ignored. An artifact that
 /// fails verification is refused and the current version keeps serving; a registry that cannot be reached throws
-/// (the caller retries).
+/// (the caller retries). The version's registered feature-set version goes with it (see <see cref="RegistryModelVersionsClient"/>).
 /// </summary>
 public sealed class DeploymentApplier(
     ModelCatalog catalog,
     RegistryArtifactClient artifacts,
+    RegistryModelVersionsClient versions,
     IOptions<InferenceOptions> options,
     ILogger<DeploymentApplier> logger)
 {
@@ -87,6 +88,8 @@ public sealed class DeploymentApplier(
             return;
         }
 
+        // The registration says which feature set the version was trained on; streaming feeds it only that set's vectors.
+        var featureSetVersion = await versions.FeatureSetVersionAsync(modelName, route.Version, cancellationToken);
         var path = await CacheAsync(settings.ArtifactCacheDirectory, route.ArtifactSha256, bytes, cancellationToken);
         var template = settings.LocalModels.FirstOrDefault(m => m.Name == modelName) ?? current ?? new ModelDeployment { Name = modelName };
         var deployment = template with
@@ -97,6 +100,7 @@ public sealed class DeploymentApplier(
             Sha256 = route.ArtifactSha256,
             Features = template.Features.Count > 0 ? template.Features : FeaturesOf(bytes),
             Variant = route.Alias,
+            FeatureSetVersion = featureSetVersion ?? settings.LocalModels.FirstOrDefault(m => m.Name == modelName)?.FeatureSetVersion,
         };
         await host.LoadAsync(deployment, cancellationToken);
         _applied[modelName] = revision;

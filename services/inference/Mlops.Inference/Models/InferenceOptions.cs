@@ -12,8 +12,8 @@ public sealed class InferenceOptions
     public List<string> Models { get; set; } = [];
 
     /// <summary>
-    /// The model the unnamed routes (<c>/api/inference/predict</c>, <c>/entities/{id}/predict</c>) and streaming
-    /// scoring answer with; while it is not loaded, the rule-based fallback answers for it.
+    /// The model the unnamed routes (<c>/api/inference/predict</c>, <c>/entities/{id}/predict</c>) answer with; while it
+    /// is not loaded, the rule-based fallback answers for it (in streaming too, on the shipped set's vectors).
     /// </summary>
     public string DefaultModel { get; set; } = "deterioration";
 
@@ -76,6 +76,12 @@ public sealed record ModelDeployment
 
     /// <summary>Reference value per feature that contributions are measured from (0 when not given).</summary>
     public Dictionary<string, double> Baseline { get; init; } = [];
+
+    /// <summary>
+    /// Feature-set version the model was trained on, as its registry registration records it (a local artifact may
+    /// configure it). Streaming scores the model only with vectors of this version; null: the shipped set's vectors.
+    /// </summary>
+    public string? FeatureSetVersion { get; init; }
 
     /// <summary>The deployment alias (e.g. <c>champion</c>) this version serves as; <c>local</c> for a local artifact.</summary>
     public string Variant { get; init; } = "local";

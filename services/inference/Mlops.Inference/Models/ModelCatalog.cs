@@ -5,7 +5,8 @@ namespace Mlops.Inference.Models;
 
 /// <summary>
 /// Every model this pod serves, by name, each with its own <see cref="ModelHost"/> (hot swap, leases, state). The
-/// default model (<see cref="InferenceOptions.DefaultModel"/>) answers the unnamed routes and streaming scoring.
+/// default model (<see cref="InferenceOptions.DefaultModel"/>) answers the unnamed routes; streaming scores each model
+/// on its own feature set's vectors.
 /// </summary>
 public sealed class ModelCatalog(IServiceProvider services, ILoggerFactory loggers, IOptions<InferenceOptions> options) : IDisposable
 {

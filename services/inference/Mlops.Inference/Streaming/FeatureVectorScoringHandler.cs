@@ -11,14 +11,17 @@ using Mlops.Kafka.Producing;
 namespace Mlops.Inference.Streaming;
 
 /// <summary>
-/// Streaming scoring: every feature vector refreshes the local cache and, when it holds every feature the model
-/// needs, yields a <see cref="PredictionMade"/> on <c>predictions.v1</c> keyed by entity. The consumer host runs this
-/// inside the feature event's trace, so the prediction continues it. Streaming scores with the default model
-/// (<c>Inference:DefaultModel</c>). Redelivery re-publishes the prediction (same model, same vector, a new
-/// <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
+/// Streaming scoring: every feature vector refreshes the local cache (under its feature-set version) and is scored by
+/// each served model fed by that version (<see cref="FeatureSets.Feeds"/>: the version the model's registration
+/// records, or the shipped set for a model that records none — the default model's fallback rule included). Each
+/// prediction that has every feature the model needs yields a <see cref="PredictionMade"/> on <c>predictions.v1</c>
+/// keyed by entity; a vector of a set no served model uses is only cached. The consumer host runs this inside the
+/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions (same model, same
+/// vector, a new <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
 /// </summary>
 public sealed class FeatureVectorScoringHandler(
     OnlineFeatureCache cache,
+    ModelCatalog catalog,
     Predictor predictor,
     IEventProducer producer,
     IOptions<InferenceOptions> options,
@@ -28,16 +31,50 @@ public sealed class FeatureVectorScoringHandler(
     {
         var vector = envelope.Data;
         cache.Update(vector);
+        var scored = false;
+        foreach (var host in ServedHosts())
+        {
+            if (!FeatureSets.Feeds(host.Current?.FeatureSetVersion, vector.FeatureSetVersion))
+            {
+                continue;
+            }
+
+            scored = true;
+            await ScoreAsync(host, envelope, cancellationToken);
+        }
+
+        if (!scored)
+        {
+            InferenceTelemetry.StreamingOtherSet.Add(1);
+            logger.LogDebug("Vector for {EntityId} of feature set {FeatureSet} not scored: no served model uses it", vector.EntityId, vector.FeatureSetVersion);
+        }
+    }
+
+    /// <summary>Every host with a model loaded, and the default one, which the fallback rule answers for while it has none.</summary>
+    IEnumerable<ModelHost> ServedHosts()
+    {
+        var fallback = catalog.Default;
+        return catalog.All.Where(h => h.Current is not null || ReferenceEquals(h, fallback));
+    }
+
+    async Task ScoreAsync(ModelHost host, EventEnvelope<FeatureVectorUpdated> envelope, CancellationToken cancellationToken)
+    {
+        var vector = envelope.Data;
         PredictionResult result;
         try
         {
-            result = await predictor.PredictAsync(vector.Values, cancellationToken);
+            result = await predictor.PredictAsync(host, vector.Values, cancellationToken);
         }
         catch (FeatureValidationException ex)
         {
             // A vector early in an entity's history lacks features; it is cached and scored once complete.
             InferenceTelemetry.StreamingUnscored.Add(1);
-            logger.LogDebug("Vector for {EntityId} not scored: {Reason}", vector.EntityId, ex.Message);
+            logger.LogDebug("Vector for {EntityId} not scored by {Model}: {Reason}", vector.EntityId, host.Name, ex.Message);
+            return;
+        }
+        catch (ModelNotServedException)
+        {
+            // The host's model went between the check and the lease (pod stopping); nothing to score with.
             return;
         }
 

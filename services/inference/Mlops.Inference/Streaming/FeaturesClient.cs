@@ -9,18 +9,30 @@ public sealed class FeaturesClient(HttpClient http)
 {
     public bool Configured => http.BaseAddress is not null;
 
-    /// <summary>The entity's online vector; null when the features service has none (404).</summary>
-    public async Task<FeatureVectorUpdated?> GetAsync(string entityId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The entity's online vector for a model recorded with <paramref name="featureSetVersion"/> (null: the shipped
+    /// set); null when the features service has none (404) or only one of another version of that set.
+    /// </summary>
+    public async Task<FeatureVectorUpdated?> GetAsync(string entityId, string? featureSetVersion, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync($"api/features/online/{Uri.EscapeDataString(entityId)}", cancellationToken);
+        // The online read serves the shipped set by default and, with ?set={name}, the version in use under that name.
+        var path = $"api/features/online/{Uri.EscapeDataString(entityId)}";
+        if (featureSetVersion is not null && !FeatureSets.IsShipped(featureSetVersion))
+        {
+            path += "?set=" + Uri.EscapeDataString(FeatureSets.NameOf(featureSetVersion));
+        }
+
+        using var response = await http.GetAsync(path, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
 
         response.EnsureSuccessStatusCode();
-        var vector = await response.Content.ReadFromJsonAsync<OnlineVector>(cancellationToken);
-        return vector?.ToEvent();
+        var vector = (await response.Content.ReadFromJsonAsync<OnlineVector>(cancellationToken))?.ToEvent();
+
+        // A set re-registered since the model was trained serves a newer version under the name: not the model's input.
+        return vector is not null && FeatureSets.Feeds(featureSetVersion, vector.FeatureSetVersion) ? vector : null;
     }
 
     /// <summary>One page of the online store, entities after <paramref name="after"/> in id order.</summary>

@@ -30,6 +30,9 @@ public static class InferenceTelemetry
     /// <summary>Feature vectors cached but not scored because features were missing.</summary>
     public static readonly Counter<long> StreamingUnscored = Meter.CreateCounter<long>("mlops.inference.streaming.unscored", "{vector}", "Feature vectors not scored (missing features)");
 
+    /// <summary>Feature vectors cached but not scored because no served model uses their feature-set version.</summary>
+    public static readonly Counter<long> StreamingOtherSet = Meter.CreateCounter<long>("mlops.inference.streaming.other_set", "{vector}", "Feature vectors of a feature set no served model uses");
+
     public static KeyValuePair<string, object?>[] VersionTags(Models.LoadedModel model) =>
     [
         new("model.name", model.Deployment.Name),

@@ -7,6 +7,9 @@ public sealed record TrainingSetRow(
 /// <summary>Where training sets come from: the features service in production, an in-test source in tests.</summary>
 public interface ITrainingSetSource
 {
-    /// <summary>Streams the rows of the label's training set.</summary>
-    IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, CancellationToken cancellationToken);
+    /// <summary>
+    /// Streams the rows of the label's training set, computed with <paramref name="featureSetVersion"/> (null: the
+    /// features service's shipped set).
+    /// </summary>
+    IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, string? featureSetVersion, CancellationToken cancellationToken);
 }

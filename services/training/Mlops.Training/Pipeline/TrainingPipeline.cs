@@ -57,7 +57,9 @@ public sealed class TrainingPipeline(
     public async Task ValidateDataAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
     {
         var rows = new List<TrainingSetRow>();
-        await foreach (var row in source.ReadAsync(request.LabelName, ct))
+        // The run's own feature set, so the features service builds rows of exactly the version checked below.
+        var featureSet = string.IsNullOrWhiteSpace(request.FeatureSetVersion) ? null : request.FeatureSetVersion;
+        await foreach (var row in source.ReadAsync(request.LabelName, featureSet, ct))
         {
             rows.Add(row);
         }
