@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Mlops.Cli.Core.Apply;
 using Mlops.Cli.Rendering;
 using Spectre.Console;
@@ -44,7 +45,7 @@ public static class ApplyCommand
 
                 foreach (var (name, body) in parsed.FeatureSets)
                 {
-                    plan.AddRow("feature set", Markup.Escape(name), Markup.Escape($"PUT /api/features/definition-sets/{name} ({body["aggregations"] is System.Text.Json.Nodes.JsonArray a ? a.Count : 0} aggregations)"));
+                    plan.AddRow("feature set", Markup.Escape(name), Markup.Escape($"PUT /api/features/definition-sets/{name} ({Aggregations(body)} aggregations)"));
                 }
 
                 AnsiConsole.Write(plan);
@@ -77,6 +78,10 @@ public static class ApplyCommand
         }));
         return command;
     }
+
+    // The services read members case-insensitively, as configuration binding does.
+    static int Aggregations(JsonObject body) =>
+        body.FirstOrDefault(m => string.Equals(m.Key, "aggregations", StringComparison.OrdinalIgnoreCase)).Value is JsonArray a ? a.Count : 0;
 
     static string Version(AppliedItem item) => item.Version is null ? "–" : item.Kind == "schema" ? "v" + item.Version : item.Version;
 }
