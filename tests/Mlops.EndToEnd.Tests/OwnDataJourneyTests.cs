@@ -16,8 +16,10 @@ namespace Mlops.EndToEnd.Tests;
 /// accepted, and the set's vector for that patient appears in the online store — no process restarted in between.
 /// </summary>
 /// <remarks>
-/// The services keep registrations in the platform's databases for good, so the example's codes and set name get a
-/// per-run suffix: a second run must see the 400 again, and must not find its vector already there.
+/// The services keep registrations in the platform's databases for good, so the example's codes get a per-run suffix:
+/// a second run must see the 400 again, and must not find its vector already there. The set keeps one name across
+/// runs — each run registers a new version of it (its codes differ), so the databases hold one extra set in use, not
+/// one per run that every later observation would be computed for.
 /// </remarks>
 public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelper output) : IClassFixture<PlatformFixture>
 {
@@ -33,12 +35,14 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
         using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
         var run = Guid.NewGuid().ToString("N")[..8];
         string Own(string name) => $"{name}_e2e_{run}";
+        var metabolic = "metabolic_e2e";
+        string? setVersion = null;
 
         var examples = Path.Combine(PlatformInfrastructure.RepositoryRoot, "docs", "examples");
-        var file = ApplyFile.Parse(Suffixed(await File.ReadAllTextAsync(Path.Combine(examples, "own-data.json")), Own));
+        var file = ApplyFile.Parse(Renamed(await File.ReadAllTextAsync(Path.Combine(examples, "own-data.json")),
+            new() { ["glucose"] = Own("glucose"), ["bmi"] = Own("bmi"), ["metabolic"] = metabolic }));
         Assert.Empty(file.Problems);
         var glucose = Own("glucose");
-        var metabolic = Own("metabolic");
         Assert.Contains(file.Schemas, s => s.Code == glucose);
         Assert.Contains(file.FeatureSets, s => s.Name == metabolic);
 
@@ -89,7 +93,8 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
             Assert.Equal(new[] { "schema", "schema", "feature set" }, applied.Select(a => a.Kind));
             Assert.All(applied, a => Assert.Equal(ApplyStatus.Created, a.Status));
             Assert.Equal("1", applied.Single(a => a.Name == glucose).Version);
-            Assert.StartsWith(metabolic + "-", applied.Single(a => a.Name == metabolic).Version, StringComparison.Ordinal);
+            setVersion = applied.Single(a => a.Name == metabolic).Version;
+            Assert.StartsWith(metabolic + "-", setVersion, StringComparison.Ordinal);
 
             // Applying the same file again changes nothing.
             var again = await Applier.ApplyAsync(client, file, "e2e", null, CancellationToken.None);
@@ -122,7 +127,7 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
                 return Value(vector, $"{glucose}_last_24h") is 7.4 && Value(vector, $"{glucose}_count_24h") is 4.0;
             }, $"a {metabolic} vector of {patient} with all its glucose values", TimeSpan.FromMinutes(2));
 
-            Assert.StartsWith(metabolic + "-", vector!["featureSetVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(setVersion, vector!["featureSetVersion"]!.GetValue<string>());
             Assert.Equal(11.8, Value(vector, $"{glucose}_max_24h")!.Value, 6);
             Assert.Equal((6.1 + 8.991 + 11.8 + 7.4) / 4, Value(vector, $"{glucose}_mean_24h")!.Value, 3);
             Assert.Equal(31.4, Value(vector, $"{Own("bmi")}_last_720h")!.Value, 6);
@@ -132,7 +137,7 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
     static double? Value(JsonNode? vector, string feature) =>
         vector?["values"]?[feature] is JsonValue v && v.TryGetValue<double>(out var d) ? Math.Round(d, 6) : null;
 
-    // Every code and set name in the example gets the run's suffix (the file is small and its names distinctive).
-    static string Suffixed(string json, Func<string, string> own) =>
-        new[] { "glucose", "bmi", "metabolic" }.Aggregate(json, (text, name) => text.Replace($"\"{name}\"", $"\"{own(name)}\"", StringComparison.Ordinal));
+    // Every code and the set name in the example as a whole JSON string (the file is small and its names distinctive).
+    static string Renamed(string json, Dictionary<string, string> names) =>
+        names.Aggregate(json, (text, n) => text.Replace($"\"{n.Key}\"", $"\"{n.Value}\"", StringComparison.Ordinal));
 }
