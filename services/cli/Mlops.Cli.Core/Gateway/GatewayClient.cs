@@ -150,6 +150,21 @@ public sealed class GatewayClient : IDisposable
         return text.Length == 0 ? null : JsonNode.Parse(text);
     }
 
+    /// <summary>Any call where the success status matters (e.g. 201 created vs 200 unchanged); errors throw as usual.</summary>
+    public async Task<(HttpStatusCode Status, JsonNode? Answer)> SendWithStatusAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        using var response = await _http.SendAsync(request, ct);
+        await ThrowIfFailedAsync($"{method} /{path}", response, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
     static async Task ThrowIfFailedAsync(string what, HttpResponseMessage response, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode)
