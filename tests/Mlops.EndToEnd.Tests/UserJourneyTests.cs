@@ -154,7 +154,9 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
                     // The champion may take a moment to load after the promotion; until then the fallback answers.
                     return answer?["fallback"]?.GetValue<bool>() == false && answer["modelVersion"]?.GetValue<string>() == version;
                 }
-                catch (ApiProblem problem) when (problem.Status is HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable)
+                // 422: a champion of an earlier run against the same databases may still be loaded and refuse rows it
+                // cannot score; the new champion replaces it within moments of the promotion.
+                catch (ApiProblem problem) when (problem.Status is HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable or HttpStatusCode.UnprocessableEntity)
                 {
                     answer = JsonNode.Parse($"{{\"lastError\":{System.Text.Json.JsonSerializer.Serialize(problem.Message)}}}");
                     return false;
