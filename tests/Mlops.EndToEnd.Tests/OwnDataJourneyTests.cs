@@ -21,7 +21,8 @@ namespace Mlops.EndToEnd.Tests;
 /// runs — each run registers a new version of it (its codes differ), so the databases hold one extra set in use, not
 /// one per run that every later observation would be computed for.
 /// </remarks>
-public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelper output) : IClassFixture<PlatformFixture>
+[Collection(JourneyCollection.Name)]
+public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public async Task OwnData_ApplyExampleFile_NewCodeAcceptedAndItsFeatureSetServedWithoutRestart()

@@ -20,7 +20,8 @@ namespace Mlops.EndToEnd.Tests;
 /// exported spans show. Every wait polls an outcome with a generous deadline; a failure names the journey step and
 /// shows the services' log tails.
 /// </summary>
-public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper output) : IClassFixture<PlatformFixture>
+[Collection(JourneyCollection.Name)]
+public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper output)
 {
     /// <summary>The scenario's model name, as inference ships it (<c>Inference:DefaultModel</c>).</summary>
     const string ModelName = "deterioration";

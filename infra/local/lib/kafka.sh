@@ -28,6 +28,16 @@ kafka_debs() {
 # runtime jars plus the stock config/ for reference. The javadoc/sources/test
 # jars are left out so `libs/*` is a clean classpath.
 kafka_install() {
+  # Earlier versions of this script installed Debian's librdkafka; the services now load the one that comes with
+  # Confluent.Kafka (librdkafka.redist), and a system copy could be found first by a call made before our resolver
+  # is registered. Remove what we once installed.
+  local old_debs
+  old_debs=$(dpkg-query -W -f='${Package} ${Status}\n' librdkafka-dev 'librdkafka++1' librdkafka1 2>/dev/null | awk '/ installed$/ {print $1}' | tr '\n' ' ')
+  if [[ -n $old_debs ]]; then
+    log "kafka: removing Debian's librdkafka packages an earlier version of this script installed: $old_debs"
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get remove -y -q $old_debs >>"$CACHE_DIR/apt.log" 2>&1 || warn "could not remove $old_debs"
+  fi
   if [[ -f $KAFKA_HOME/.complete ]]; then
     log "kafka: $KAFKA_VERSION jars present ($KAFKA_HOME)"
     return 0
