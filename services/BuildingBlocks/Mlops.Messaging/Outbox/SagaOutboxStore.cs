@@ -1,0 +1,93 @@
+using Npgsql;
+
+namespace Mlops.Messaging.Outbox;
+
+/// <summary>The relay's SQL against <c>saga_outbox</c> and <c>saga_inbox</c>.</summary>
+internal static class SagaOutboxStore
+{
+    // Only the head (oldest undelivered message) of each saga instance is eligible, and it is locked for the round: a
+    // second relay skips locked heads and cannot see the rows behind them as heads, so an instance's messages go out one
+    // after the other, each after its predecessor's delivery committed.
+    const string ClaimSql = """
+        SELECT o.sequence_number, o.message_id, o.saga_type, o.order_key, o.destination_address, o.content_type, o.message_type, o.body,
+               o.headers, o.properties, o.conversation_id, o.correlation_id, o.initiator_id, o.request_id, o.source_address,
+               o.response_address, o.fault_address, o.sent_time, o.expiration_time, o.trace_parent
+        FROM saga_outbox o
+        WHERE o.delivered_at IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM saga_outbox p
+              WHERE p.delivered_at IS NULL AND p.saga_type = o.saga_type AND p.order_key = o.order_key AND p.sequence_number < o.sequence_number)
+        ORDER BY o.sequence_number
+        LIMIT $1
+        FOR UPDATE OF o SKIP LOCKED
+        """;
+
+    const string DeliveredSql = "UPDATE saga_outbox SET delivered_at = now(), attempts = attempts + 1 WHERE sequence_number = $1";
+    const string FailedSql = "UPDATE saga_outbox SET attempts = attempts + 1 WHERE sequence_number = $1";
+    const string PurgeOutboxSql = "DELETE FROM saga_outbox WHERE delivered_at < now() - $1";
+    const string PurgeInboxSql = "DELETE FROM saga_inbox WHERE consumed_at < now() - $1";
+
+    public static async Task<List<SagaOutboxMessage>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ClaimSql, connection, transaction) { Parameters = { new() { Value = limit } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var messages = new List<SagaOutboxMessage>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            messages.Add(new SagaOutboxMessage
+            {
+                SequenceNumber = reader.GetInt64(0),
+                MessageId = reader.GetGuid(1),
+                SagaType = reader.GetString(2),
+                OrderKey = reader.GetGuid(3),
+                DestinationAddress = new Uri(reader.GetString(4)),
+                ContentType = reader.GetString(5),
+                MessageType = reader.GetString(6),
+                Body = reader.GetString(7),
+                HeadersJson = NullableString(reader, 8),
+                PropertiesJson = NullableString(reader, 9),
+                ConversationId = NullableGuid(reader, 10),
+                CorrelationId = NullableGuid(reader, 11),
+                InitiatorId = NullableGuid(reader, 12),
+                RequestId = NullableGuid(reader, 13),
+                SourceAddress = NullableUri(reader, 14),
+                ResponseAddress = NullableUri(reader, 15),
+                FaultAddress = NullableUri(reader, 16),
+                SentTime = reader.GetDateTime(17),
+                ExpirationTime = reader.IsDBNull(18) ? null : reader.GetDateTime(18),
+                TraceParent = NullableString(reader, 19),
+            });
+        }
+
+        return messages;
+    }
+
+    public static Task MarkDeliveredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, DeliveredSql, sequenceNumber, cancellationToken);
+
+    public static Task MarkFailedAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, FailedSql, sequenceNumber, cancellationToken);
+
+    public static async Task PurgeAsync(NpgsqlDataSource dataSource, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        foreach (var sql in new[] { PurgeOutboxSql, PurgeInboxSql })
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(sql) { Parameters = { new() { Value = retention } } });
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, long sequenceNumber, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction) { Parameters = { new() { Value = sequenceNumber } } };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    static Guid? NullableGuid(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+
+    static Uri? NullableUri(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : new Uri(reader.GetString(ordinal));
+}
