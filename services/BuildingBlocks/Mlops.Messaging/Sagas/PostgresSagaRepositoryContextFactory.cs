@@ -34,7 +34,8 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         _factory = factory;
         _dataSource = options.DataSource?.Invoke(services) ?? services.GetRequiredService<NpgsqlDataSource>();
         _services = services;
-        _outboxSignal = options.Outbox ? services.GetRequiredService<SagaOutboxSignal>() : null;
+        // Absent only when the factory is built by hand (tools, tests): the relay then finds the messages on its next poll.
+        _outboxSignal = services.GetService<SagaOutboxSignal>();
         _outboxOptions = new OutboxConsumeOptions { ConsumerType = options.SagaTypeName, MessageDeliveryLimit = 1, MessageDeliveryTimeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -118,8 +119,8 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
     }
 
     /// <summary>
-    /// Records the inbound message in the inbox. A redelivery of an applied message is acknowledged as consumed (not moved
-    /// to the skipped queue) and not applied again; nothing is written, and the transaction rolls back on dispose.
+    /// Records the inbound message in the inbox. A redelivery of an applied message is not applied again: nothing is written,
+    /// the transaction rolls back on dispose, and the saga filter acknowledges the message as consumed.
     /// </summary>
     async Task<bool> IsFirstDeliveryAsync<T>(PostgresSagaDatabaseContext<TSaga> database, ConsumeContext<T> context)
         where T : class
@@ -130,7 +131,6 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         }
 
         SagaOutboxTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("mlops.saga.type", _options.SagaTypeName));
-        await context.NotifyConsumed(context, TimeSpan.Zero, _options.SagaTypeName + " (inbox: already applied)");
         return false;
     }
 
@@ -143,7 +143,7 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         if (messages.Count > 0)
         {
             SagaOutboxTelemetry.Written.Add(messages.Count, new KeyValuePair<string, object?>("mlops.saga.type", _options.SagaTypeName));
-            _outboxSignal!.Notify();
+            _outboxSignal?.Notify();
         }
     }
 

@@ -1,0 +1,194 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Testing;
+using Npgsql;
+
+namespace Mlops.Messaging.Tests.Outbox;
+
+public sealed class SagaOutboxTests
+{
+    [Fact]
+    public async Task SagaStateAndOutgoingMessage_FaultAtCommit_RollBackTogetherAndTheRetryDeliversOnce()
+    {
+        await using var scenario = await OutboxScenario.CreateAsync();
+        // A deferred constraint trigger fails the first commit of this run: after the saga row and its outbox row were written.
+        await using (var trigger = scenario.Database.CreateCommand("""
+            CREATE SEQUENCE outbox_fault_once;
+            CREATE FUNCTION outbox_fault_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.data->>'RequestedBy' = 'fault-once' AND nextval('outbox_fault_once') = 1 THEN
+                    RAISE EXCEPTION 'injected fault at commit, after the saga state and its outbox message were written';
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE CONSTRAINT TRIGGER outbox_fault_once AFTER INSERT OR UPDATE ON saga_instances
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outbox_fault_once();
+            """))
+        {
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var runId = NewId.NextGuid();
+        using var consumer = await scenario.StartConsumerAsync();
+        using var saga = await scenario.StartSagaHostAsync();
+        await saga.Services.GetRequiredService<IBus>().Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "fault-once" });
+
+        await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the run's first step request was delivered");
+        await saga.StopAsync();
+        await consumer.StopAsync();
+
+        await using (var attempts = scenario.Database.CreateCommand("SELECT last_value FROM outbox_fault_once"))
+        {
+            Assert.Equal(2L, await attempts.ExecuteScalarAsync());
+        }
+
+        var stored = await scenario.LoadRunAsync(runId);
+        Assert.NotNull(stored);
+        Assert.Equal(("Running", 1), (stored.CurrentState, stored.Version));
+        var row = Assert.Single(await scenario.OutboxRowsAsync(runId));
+        Assert.True(row.Delivered);
+        Assert.Equal(1, scenario.Ledger.Received[row.MessageId]);
+        Assert.Equal(1, Assert.Single(scenario.Ledger.AppliedFor(runId)).Sequence);
+    }
+
+    [Fact]
+    public async Task SagaHost_GoneAfterCommitBeforeDelivery_NextHostDeliversTheMessageOnce()
+    {
+        await using var scenario = await OutboxScenario.CreateAsync();
+        var runId = NewId.NextGuid();
+
+        // Delivery is stopped after the commit for real: an older pending message of the same run, locked by the test, is
+        // ahead of the saga's message, and the relay delivers a run's messages strictly in order.
+        await using var blocker = await scenario.Database.OpenConnectionAsync();
+        long blockerSequence;
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO saga_outbox (message_id, saga_type, order_key, destination_address, content_type, message_type, body, sent_time)
+            VALUES ($1, $2, $3, 'exchange:outbox-blocker', 'application/json', '', '{}', now()) RETURNING sequence_number
+            """, blocker))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = NewId.NextGuid() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = OutboxScenario.SagaType });
+            insert.Parameters.Add(new NpgsqlParameter { Value = runId });
+            blockerSequence = (long)(await insert.ExecuteScalarAsync())!;
+        }
+
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM saga_outbox WHERE sequence_number = $1 FOR UPDATE", blocker, hold))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = blockerSequence });
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        using var consumer = await scenario.StartConsumerAsync();
+        using (var first = await scenario.StartSagaHostAsync())
+        {
+            await first.Services.GetRequiredService<IBus>().Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "erin" });
+            await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).Count == 2, "the saga committed its state and its message");
+            await first.StopAsync();
+        }
+
+        Assert.NotNull(await scenario.LoadRunAsync(runId));
+        Assert.False((await scenario.OutboxRowsAsync(runId))[1].Delivered);
+        Assert.Empty(scenario.Ledger.AppliedFor(runId));
+
+        await using (var release = new NpgsqlCommand("DELETE FROM saga_outbox WHERE sequence_number = $1", blocker, hold))
+        {
+            release.Parameters.Add(new NpgsqlParameter { Value = blockerSequence });
+            await release.ExecuteNonQueryAsync();
+        }
+
+        await hold.CommitAsync();
+
+        using (var second = await scenario.StartSagaHostAsync())
+        {
+            await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the next host's relay delivered the committed message");
+            await second.Services.GetRequiredService<IBus>().Publish(new OutboxRunStepCompleted { RunId = runId, Step = "train" });
+            await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 2, "the run continued on the next host");
+            await second.StopAsync();
+        }
+
+        await consumer.StopAsync();
+        var rows = await scenario.OutboxRowsAsync(runId);
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.True(r.Delivered));
+        Assert.True(scenario.Ledger.Received[rows[0].MessageId] >= 1);
+        Assert.Equal([1, 2], scenario.Ledger.AppliedFor(runId).Select(m => m.Sequence));
+        Assert.Equal(rows.Select(r => r.MessageId), scenario.Ledger.Applied.Where(a => a.Value.RunId == runId).OrderBy(a => a.Value.Sequence).Select(a => a.Key));
+    }
+
+    [Fact]
+    public async Task InboundMessage_RedeliveredWithTheSameMessageId_IsAppliedOnce()
+    {
+        await using var scenario = await OutboxScenario.CreateAsync();
+        var runId = NewId.NextGuid();
+        var stepMessageId = NewId.NextGuid();
+        using var consumer = await scenario.StartConsumerAsync();
+        using var saga = await scenario.StartSagaHostAsync();
+        var bus = saga.Services.GetRequiredService<IBus>();
+        var observer = new InboundObserver(stepMessageId);
+        using var observation = bus.ConnectReceiveObserver(observer);
+
+        await bus.Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "frank" });
+        await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the run started");
+        foreach (var delivery in new[] { 1, 2 })
+        {
+            await bus.Publish(new OutboxRunStepCompleted { RunId = runId, Step = "train" }, c => c.MessageId = stepMessageId);
+            await Eventually.WaitUntilAsync(() => observer.ConsumedBy.Count == delivery, $"delivery {delivery} of the same message was handled");
+        }
+
+        await bus.Publish(new OutboxRunStepCompleted { RunId = runId, Step = "evaluate" });
+        await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 3, "the following step was applied");
+        await saga.StopAsync();
+        await consumer.StopAsync();
+
+        var stored = await scenario.LoadRunAsync(runId);
+        Assert.NotNull(stored);
+        Assert.Equal(["train", "evaluate"], stored.State.Steps);
+        Assert.Equal(3, stored.Version);
+        Assert.Equal(2, observer.ConsumedBy.Count);
+        Assert.Equal([(1, "submitted"), (2, "train"), (3, "evaluate")], scenario.Ledger.AppliedFor(runId).Select(m => (m.Sequence, m.After)));
+    }
+
+    [Fact]
+    public async Task TwoReplicas_EachWithItsRelay_DeliverEveryMessageOnceInOrderPerRun()
+    {
+        const int runs = 10;
+        string[] steps = ["validate", "split", "train", "evaluate"];
+        await using var scenario = await OutboxScenario.CreateAsync();
+        using var consumer = await scenario.StartConsumerAsync();
+        using var replicaA = await scenario.StartSagaHostAsync();
+        using var replicaB = await scenario.StartSagaHostAsync();
+        var buses = new[] { replicaA, replicaB }.Select(h => h.Services.GetRequiredService<IBus>()).ToArray();
+        var runIds = Enumerable.Range(0, runs).Select(_ => NewId.NextGuid()).ToArray();
+
+        await Task.WhenAll(runIds.Select((id, i) => buses[i % 2].Publish(new OutboxRunSubmitted { RunId = id, RequestedBy = "grace" })));
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            foreach (var id in runIds)
+            {
+                if (await scenario.LoadRunAsync(id) is null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, "every run started");
+        await Task.WhenAll(runIds.SelectMany((id, i) => steps.Select((step, j) =>
+            buses[(i + j) % 2].Publish(new OutboxRunStepCompleted { RunId = id, Step = step }))));
+
+        var expected = runs * (steps.Length + 1);
+        await Eventually.WaitUntilAsync(() => scenario.Ledger.Applied.Count == expected, $"{expected} messages were delivered");
+        await replicaA.StopAsync();
+        await replicaB.StopAsync();
+        await consumer.StopAsync();
+
+        Assert.Equal(expected, scenario.Ledger.Received.Count);
+        Assert.All(scenario.Ledger.Received, r => Assert.Equal(1, r.Value));
+        foreach (var id in runIds)
+        {
+            Assert.Equal(Enumerable.Range(1, steps.Length + 1), scenario.Ledger.AppliedFor(id).Select(m => m.Sequence));
+            Assert.All(await scenario.OutboxRowsAsync(id), r => Assert.True(r.Delivered));
+        }
+    }
+}
