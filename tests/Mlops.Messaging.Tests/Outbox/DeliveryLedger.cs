@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using Mlops.Messaging.CrashingSaga;
+
 namespace Mlops.Messaging.Tests.Outbox;
 
 /// <summary>What a deduplicating consumer saw: every delivery by MessageId, and each message applied once.</summary>

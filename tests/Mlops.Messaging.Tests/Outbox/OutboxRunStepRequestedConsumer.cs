@@ -1,4 +1,5 @@
 using MassTransit;
+using Mlops.Messaging.CrashingSaga;
 
 namespace Mlops.Messaging.Tests.Outbox;
 

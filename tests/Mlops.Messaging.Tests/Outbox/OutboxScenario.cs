@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using MassTransit;
+using Mlops.Messaging.CrashingSaga;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Mlops.Messaging.Sagas;
@@ -14,8 +16,7 @@ namespace Mlops.Messaging.Tests.Outbox;
 /// </summary>
 internal sealed class OutboxScenario : IAsyncDisposable
 {
-    public const string SagaType = "tests.outbox-run";
-    const string SagaQueue = "outbox-run";
+    public const string SagaType = OutboxRunHost.SagaType;
     const string ConsumerQueue = "outbox-run-steps";
 
     readonly RabbitMqVirtualHost _virtualHost;
@@ -59,15 +60,42 @@ internal sealed class OutboxScenario : IAsyncDisposable
 
     /// <summary>A saga host (replica) with the shipped repository registration: outbox on by default.</summary>
     public Task<IHost> StartSagaHostAsync() =>
-        MessagingHosts.StartAsync(
-            bus => bus.AddSagaStateMachine<OutboxRunStateMachine, OutboxRunState>()
-                .Endpoint(e =>
-                {
-                    e.Name = SagaQueue;
-                    e.ConcurrentMessageLimit = 8;
-                })
-                .PostgresRepository(o => o.SagaTypeName = SagaType),
-            Connection);
+        MessagingHosts.StartAsync(bus => bus.AddOutboxRunSaga(), Connection);
+
+    /// <summary>
+    /// The same saga host as a separate process (tests/Mlops.Messaging.CrashingSaga), for killing with SIGKILL. Connection
+    /// settings go on its command line.
+    /// </summary>
+    public Process StartSagaProcess()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { typeof(OutboxRunHost).Assembly.Location },
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in Connection)
+        {
+            start.ArgumentList.Add("--" + key);
+            start.ArgumentList.Add(value ?? "");
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the saga process");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Sends straight to the saga's queue (declaring it), so the message waits there until a saga process is up.</summary>
+    public static async Task SendToSagaAsync<T>(IHost host, T message)
+        where T : class
+    {
+        var endpoint = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + OutboxRunHost.SagaQueue));
+        await endpoint.Send(message);
+    }
 
     public async Task<StoredRun?> LoadRunAsync(Guid runId)
     {

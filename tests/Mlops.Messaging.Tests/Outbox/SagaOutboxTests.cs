@@ -1,4 +1,5 @@
 using MassTransit;
+using Mlops.Messaging.CrashingSaga;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Testing;
 using Npgsql;
@@ -52,12 +53,12 @@ public sealed class SagaOutboxTests
     }
 
     [Fact]
-    public async Task SagaHost_GoneAfterCommitBeforeDelivery_NextHostDeliversTheMessageOnce()
+    public async Task SagaProcess_KilledAfterCommitBeforeDelivery_RestartedProcessDeliversTheMessageOnce()
     {
         await using var scenario = await OutboxScenario.CreateAsync();
         var runId = NewId.NextGuid();
 
-        // Delivery is stopped after the commit for real: an older pending message of the same run, locked by the test, is
+        // Delivery is held back after the commit for real: an older pending message of the same run, locked by the test, is
         // ahead of the saga's message, and the relay delivers a run's messages strictly in order.
         await using var blocker = await scenario.Database.OpenConnectionAsync();
         long blockerSequence;
@@ -80,11 +81,18 @@ public sealed class SagaOutboxTests
         }
 
         using var consumer = await scenario.StartConsumerAsync();
-        using (var first = await scenario.StartSagaHostAsync())
+        await OutboxScenario.SendToSagaAsync(consumer, new OutboxRunSubmitted { RunId = runId, RequestedBy = "erin" });
+        using (var doomed = scenario.StartSagaProcess())
         {
-            await first.Services.GetRequiredService<IBus>().Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "erin" });
-            await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).Count == 2, "the saga committed its state and its message");
-            await first.StopAsync();
+            try
+            {
+                await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).Count == 2, "the saga process committed its state and its message");
+            }
+            finally
+            {
+                doomed.Kill(); // SIGKILL: no shutdown, no flushing
+                await doomed.WaitForExitAsync();
+            }
         }
 
         Assert.NotNull(await scenario.LoadRunAsync(runId));
@@ -99,12 +107,20 @@ public sealed class SagaOutboxTests
 
         await hold.CommitAsync();
 
-        using (var second = await scenario.StartSagaHostAsync())
+        using (var restarted = scenario.StartSagaProcess())
         {
-            await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the next host's relay delivered the committed message");
-            await second.Services.GetRequiredService<IBus>().Publish(new OutboxRunStepCompleted { RunId = runId, Step = "train" });
-            await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 2, "the run continued on the next host");
-            await second.StopAsync();
+            try
+            {
+                await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the restarted process's relay delivered the committed message");
+                await OutboxScenario.SendToSagaAsync(consumer, new OutboxRunStepCompleted { RunId = runId, Step = "train" });
+                await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 2, "the run continued in the restarted process");
+                await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).All(r => r.Delivered), "the relay recorded both deliveries");
+            }
+            finally
+            {
+                restarted.Kill();
+                await restarted.WaitForExitAsync();
+            }
         }
 
         await consumer.StopAsync();

@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace Mlops.Messaging.Tests.Outbox;
+namespace Mlops.Messaging.CrashingSaga;
 
 /// <summary>State of an outbox test run.</summary>
 public sealed class OutboxRunState : SagaStateMachineInstance, ISagaVersion

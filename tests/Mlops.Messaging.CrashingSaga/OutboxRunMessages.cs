@@ -1,4 +1,4 @@
-namespace Mlops.Messaging.Tests.Outbox;
+namespace Mlops.Messaging.CrashingSaga;
 
 /// <summary>Starts an outbox test run (the saga's initial event).</summary>
 public sealed record OutboxRunSubmitted

@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace Mlops.Messaging.Tests.Outbox;
+namespace Mlops.Messaging.CrashingSaga;
 
 /// <summary>Every event the run applies publishes one numbered <see cref="OutboxRunStepRequested"/>, like the training pipeline's step commands.</summary>
 public sealed class OutboxRunStateMachine : MassTransitStateMachine<OutboxRunState>
