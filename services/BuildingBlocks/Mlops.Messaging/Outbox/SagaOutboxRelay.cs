@@ -18,6 +18,7 @@ namespace Mlops.Messaging.Outbox;
 /// transaction that claimed it, after the broker confirmed it; a relay dying in between leaves it pending, and the next
 /// relay sends it again under the same MessageId, which consumers deduplicate on. A failed delivery (broker down,
 /// timeout) is retried with exponential backoff capped at <see cref="SagaOutboxOptions.RetryMaxInterval"/>, never dropped.
+/// It claims only messages addressed to its own bus's broker and virtual host.
 /// </summary>
 public sealed class SagaOutboxRelay(
     IServiceProvider services,
@@ -35,6 +36,7 @@ public sealed class SagaOutboxRelay(
     {
         var dataSources = sources.Select(s => s.Resolve(services)).Distinct().ToList();
         var bus = services.GetRequiredService<IBus>();
+        var brokerScope = SagaOutboxStore.BrokerScopeOf(bus.Address);
         var failures = 0;
         var nextPurge = DateTime.UtcNow;
         while (!stoppingToken.IsCancellationRequested)
@@ -44,7 +46,7 @@ public sealed class SagaOutboxRelay(
                 var delivered = 0;
                 foreach (var dataSource in dataSources)
                 {
-                    delivered += await DeliverRoundAsync(dataSource, bus, stoppingToken);
+                    delivered += await DeliverRoundAsync(dataSource, bus, brokerScope, stoppingToken);
                 }
 
                 failures = 0;
@@ -92,12 +94,12 @@ public sealed class SagaOutboxRelay(
         return delay;
     }
 
-    async Task<int> DeliverRoundAsync(NpgsqlDataSource dataSource, IBus bus, CancellationToken cancellationToken)
+    async Task<int> DeliverRoundAsync(NpgsqlDataSource dataSource, IBus bus, string brokerScope, CancellationToken cancellationToken)
     {
         await PostgresSagaSchema.EnsureAsync(dataSource, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var messages = await SagaOutboxStore.ClaimAsync(connection, transaction, _options.BatchSize, cancellationToken);
+        var messages = await SagaOutboxStore.ClaimAsync(connection, transaction, _options.BatchSize, brokerScope, cancellationToken);
         var delivered = 0;
         foreach (var message in messages)
         {

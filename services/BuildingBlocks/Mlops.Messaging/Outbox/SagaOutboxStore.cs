@@ -7,13 +7,15 @@ internal static class SagaOutboxStore
 {
     // Only the head (oldest undelivered message) of each saga instance is eligible, and it is locked for the round: a
     // second relay skips locked heads and cannot see the rows behind them as heads, so an instance's messages go out one
-    // after the other, each after its predecessor's delivery committed.
+    // after the other, each after its predecessor's delivery committed. A relay claims only messages addressed to its own
+    // broker and virtual host ($2), so processes on other virtual hosts sharing the database leave each other's alone.
     const string ClaimSql = """
         SELECT o.sequence_number, o.message_id, o.saga_type, o.order_key, o.destination_address, o.content_type, o.message_type, o.body,
                o.headers, o.properties, o.conversation_id, o.correlation_id, o.initiator_id, o.request_id, o.source_address,
                o.response_address, o.fault_address, o.sent_time, o.expiration_time, o.trace_parent
         FROM saga_outbox o
         WHERE o.delivered_at IS NULL
+          AND regexp_replace(split_part(o.destination_address, '?', 1), '[^/]*$', '') = $2
           AND NOT EXISTS (
               SELECT 1 FROM saga_outbox p
               WHERE p.delivered_at IS NULL AND p.saga_type = o.saga_type AND p.order_key = o.order_key AND p.sequence_number < o.sequence_number)
@@ -27,9 +29,10 @@ internal static class SagaOutboxStore
     const string PurgeOutboxSql = "DELETE FROM saga_outbox WHERE delivered_at < now() - $1";
     const string PurgeInboxSql = "DELETE FROM saga_inbox WHERE consumed_at < now() - $1";
 
-    public static async Task<List<SagaOutboxMessage>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, CancellationToken cancellationToken)
+    public static async Task<List<SagaOutboxMessage>> ClaimAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string brokerScope, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(ClaimSql, connection, transaction) { Parameters = { new() { Value = limit } } };
+        await using var command = new NpgsqlCommand(ClaimSql, connection, transaction) { Parameters = { new() { Value = limit }, new() { Value = brokerScope } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var messages = new List<SagaOutboxMessage>();
         while (await reader.ReadAsync(cancellationToken))
@@ -60,6 +63,13 @@ internal static class SagaOutboxStore
         }
 
         return messages;
+    }
+
+    /// <summary>The broker and virtual host part of an address (<c>rabbitmq://host:port/vhost/</c>), as the claim compares it.</summary>
+    public static string BrokerScopeOf(Uri address)
+    {
+        var text = address.GetLeftPart(UriPartial.Path);
+        return text[..(text.LastIndexOf('/') + 1)];
     }
 
     public static Task MarkDeliveredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, CancellationToken cancellationToken) =>

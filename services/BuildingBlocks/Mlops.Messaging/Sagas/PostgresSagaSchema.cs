@@ -24,8 +24,8 @@ public static class PostgresSagaSchema
         CREATE INDEX IF NOT EXISTS ix_saga_instances_data ON saga_instances USING gin (data jsonb_path_ops);
         CREATE INDEX IF NOT EXISTS ix_saga_instances_state ON saga_instances (saga_type, current_state);
         CREATE TABLE IF NOT EXISTS saga_outbox (
-            sequence_number bigserial PRIMARY KEY,
-            message_id uuid NOT NULL UNIQUE,
+            message_id uuid PRIMARY KEY,
+            sequence_number bigserial NOT NULL UNIQUE,
             saga_type text NOT NULL,
             order_key uuid NOT NULL,
             destination_address text NOT NULL,
