@@ -72,6 +72,9 @@ public sealed class SagaOutboxMessage : OutboxMessageContext
     /// <summary>When the saga produced it.</summary>
     public DateTime SentTime { get; set; }
 
+    /// <summary>Failed delivery attempts so far (drives the message's own backoff).</summary>
+    public int Attempts { get; set; }
+
     /// <summary>W3C trace context of the handling that produced it, so delivery continues the same trace.</summary>
     public string? TraceParent { get; set; }
 

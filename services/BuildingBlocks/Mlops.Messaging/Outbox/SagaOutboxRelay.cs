@@ -110,8 +110,9 @@ public sealed class SagaOutboxRelay(
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 SagaOutboxTelemetry.DeliveryFailures.Add(1);
-                // Keep what was delivered in this round, count the attempt, and let the caller back off.
-                await SagaOutboxStore.MarkFailedAttemptAsync(connection, transaction, message.SequenceNumber, cancellationToken);
+                // Keep what was delivered in this round; this message waits out its own backoff (so one undeliverable
+                // message holds back only its saga instance), and the loop backs off as a whole (the broker may be down).
+                await SagaOutboxStore.MarkFailedAttemptAsync(connection, transaction, message.SequenceNumber, Backoff(message.Attempts + 1), cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 throw;
             }

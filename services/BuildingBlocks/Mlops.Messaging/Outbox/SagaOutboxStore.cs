@@ -7,14 +7,16 @@ internal static class SagaOutboxStore
 {
     // Only the head (oldest undelivered message) of each saga instance is eligible, and it is locked for the round: a
     // second relay skips locked heads and cannot see the rows behind them as heads, so an instance's messages go out one
-    // after the other, each after its predecessor's delivery committed. A relay claims only messages addressed to its own
+    // after the other, each after its predecessor's delivery committed. A message whose delivery failed waits out its own
+    // backoff (next_attempt_at) and holds back only its instance's later messages. A relay claims only messages addressed to its own
     // broker and virtual host ($2), so processes on other virtual hosts sharing the database leave each other's alone.
     const string ClaimSql = """
         SELECT o.sequence_number, o.message_id, o.saga_type, o.order_key, o.destination_address, o.content_type, o.message_type, o.body,
                o.headers, o.properties, o.conversation_id, o.correlation_id, o.initiator_id, o.request_id, o.source_address,
-               o.response_address, o.fault_address, o.sent_time, o.expiration_time, o.trace_parent
+               o.response_address, o.fault_address, o.sent_time, o.expiration_time, o.trace_parent, o.attempts
         FROM saga_outbox o
         WHERE o.delivered_at IS NULL
+          AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
           AND regexp_replace(split_part(o.destination_address, '?', 1), '[^/]*$', '') = $2
           AND NOT EXISTS (
               SELECT 1 FROM saga_outbox p
@@ -25,7 +27,7 @@ internal static class SagaOutboxStore
         """;
 
     const string DeliveredSql = "UPDATE saga_outbox SET delivered_at = now(), attempts = attempts + 1 WHERE sequence_number = $1";
-    const string FailedSql = "UPDATE saga_outbox SET attempts = attempts + 1 WHERE sequence_number = $1";
+    const string FailedSql = "UPDATE saga_outbox SET attempts = attempts + 1, next_attempt_at = now() + $2 WHERE sequence_number = $1";
     const string PurgeOutboxSql = "DELETE FROM saga_outbox WHERE delivered_at < now() - $1";
     const string PurgeInboxSql = "DELETE FROM saga_inbox WHERE consumed_at < now() - $1";
 
@@ -59,6 +61,7 @@ internal static class SagaOutboxStore
                 SentTime = reader.GetDateTime(17),
                 ExpirationTime = reader.IsDBNull(18) ? null : reader.GetDateTime(18),
                 TraceParent = NullableString(reader, 19),
+                Attempts = reader.GetInt32(20),
             });
         }
 
@@ -75,8 +78,15 @@ internal static class SagaOutboxStore
     public static Task MarkDeliveredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction, DeliveredSql, sequenceNumber, cancellationToken);
 
-    public static Task MarkFailedAttemptAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, FailedSql, sequenceNumber, cancellationToken);
+    public static async Task MarkFailedAttemptAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long sequenceNumber, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(FailedSql, connection, transaction)
+        {
+            Parameters = { new() { Value = sequenceNumber }, new() { Value = retryAfter } },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public static async Task PurgeAsync(NpgsqlDataSource dataSource, TimeSpan retention, CancellationToken cancellationToken)
     {

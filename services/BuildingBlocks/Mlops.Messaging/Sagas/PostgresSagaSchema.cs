@@ -48,6 +48,7 @@ public static class PostgresSagaSchema
             delivered_at timestamptz NULL,
             attempts integer NOT NULL DEFAULT 0
         );
+        ALTER TABLE saga_outbox ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz NULL;
         CREATE INDEX IF NOT EXISTS ix_saga_outbox_pending ON saga_outbox (saga_type, order_key, sequence_number) WHERE delivered_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_saga_outbox_delivered ON saga_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
         CREATE TABLE IF NOT EXISTS saga_inbox (
