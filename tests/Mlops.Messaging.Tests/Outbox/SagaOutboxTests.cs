@@ -35,6 +35,8 @@ public sealed class SagaOutboxTests
         await saga.Services.GetRequiredService<IBus>().Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "fault-once" });
 
         await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the run's first step request was delivered");
+        // The consumer can see the message before the relay's commit marks it delivered.
+        await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).All(r => r.Delivered), "the relay recorded the delivery");
         await saga.StopAsync();
         await consumer.StopAsync();
 
@@ -195,6 +197,11 @@ public sealed class SagaOutboxTests
 
         var expected = runs * (steps.Length + 1);
         await Eventually.WaitUntilAsync(() => scenario.Ledger.Applied.Count == expected, $"{expected} messages were delivered");
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            await using var pending = scenario.Database.CreateCommand("SELECT count(*) FROM saga_outbox WHERE delivered_at IS NULL");
+            return (long)(await pending.ExecuteScalarAsync())! == 0;
+        }, "the relays recorded every delivery");
         await replicaA.StopAsync();
         await replicaB.StopAsync();
         await consumer.StopAsync();

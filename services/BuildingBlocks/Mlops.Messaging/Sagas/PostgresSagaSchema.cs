@@ -46,9 +46,9 @@ public static class PostgresSagaSchema
             trace_parent text NULL,
             created_at timestamptz NOT NULL DEFAULT now(),
             delivered_at timestamptz NULL,
-            attempts integer NOT NULL DEFAULT 0
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NULL
         );
-        ALTER TABLE saga_outbox ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz NULL;
         CREATE INDEX IF NOT EXISTS ix_saga_outbox_pending ON saga_outbox (saga_type, order_key, sequence_number) WHERE delivered_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_saga_outbox_delivered ON saga_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
         CREATE TABLE IF NOT EXISTS saga_inbox (
@@ -74,8 +74,19 @@ public static class PostgresSagaSchema
                 return;
             }
 
-            // Two processes creating the schema at once can collide on the catalog; an advisory lock orders them.
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            // The DDL locks the tables even when everything exists, and against saga transactions touching the inbox,
+            // outbox and instances that can deadlock; the last object created is only there once all the others are.
+            await using (var probe = new NpgsqlCommand("SELECT to_regclass('ix_saga_inbox_consumed') IS NOT NULL", connection))
+            {
+                if ((bool)(await probe.ExecuteScalarAsync(cancellationToken))!)
+                {
+                    Ready.Add(dataSource);
+                    return;
+                }
+            }
+
+            // Two processes creating the schema at once can collide on the catalog; an advisory lock orders them.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274001)", connection, transaction))
             {
