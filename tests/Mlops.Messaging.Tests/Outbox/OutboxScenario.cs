@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
 using MassTransit;
 using Mlops.Messaging.CrashingSaga;
 using Microsoft.Extensions.DependencyInjection;
@@ -126,6 +129,74 @@ internal sealed class OutboxScenario : IAsyncDisposable
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// Holds back delivery of a run's messages for real: an older pending message of the same run, locked by the test, is
+    /// ahead of them, and the relay delivers a run's messages strictly in order. Disposing removes it and lets them go.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldBackRunAsync(Guid runId)
+    {
+        var connection = await Database.OpenConnectionAsync();
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO saga_outbox (message_id, saga_type, order_key, destination_address, content_type, message_type, body, sent_time)
+            VALUES ($1, $2, $3, 'exchange:outbox-blocker', 'application/json', '', '{}', now())
+            """, connection))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = NewId.NextGuid() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = SagaType });
+            insert.Parameters.Add(new NpgsqlParameter { Value = runId });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var hold = await connection.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand(
+            "SELECT 1 FROM saga_outbox WHERE order_key = $1 AND destination_address = 'exchange:outbox-blocker' FOR UPDATE", connection, hold))
+        {
+            lockRow.Parameters.Add(new NpgsqlParameter { Value = runId });
+            await lockRow.ExecuteScalarAsync();
+        }
+
+        return new HeldBack(connection, hold, runId);
+    }
+
+    /// <summary>Withdraws or restores the platform user's write permission on the test's virtual host (management API).</summary>
+    public async Task SetBrokerWritesAsync(bool allowed)
+    {
+        var configuration = PlatformInfrastructure.Configuration;
+        var user = configuration["RabbitMq:Username"] ?? throw new InvalidOperationException("RabbitMq:Username is missing.");
+        var password = configuration["RabbitMq:Password"] ?? throw new InvalidOperationException("RabbitMq:Password is missing.");
+        var url = configuration["RabbitMq:ManagementUrl"] ?? throw new InvalidOperationException("RabbitMq:ManagementUrl is missing.");
+        using var management = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        var response = await management.PutAsJsonAsync(
+            $"api/permissions/{Uri.EscapeDataString(_virtualHost.Name)}/{Uri.EscapeDataString(user)}",
+            new { configure = ".*", write = allowed ? ".*" : "^$", read = ".*" });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Failed delivery attempts recorded on the run's outbox rows.</summary>
+    public async Task<int> DeliveryAttemptsAsync(Guid runId)
+    {
+        await using var command = Database.CreateCommand("SELECT coalesce(sum(attempts), 0)::int FROM saga_outbox WHERE order_key = $1 AND delivered_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        return (int)(await command.ExecuteScalarAsync())!;
+    }
+
+    sealed class HeldBack(NpgsqlConnection connection, NpgsqlTransaction hold, Guid runId) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await using (var release = new NpgsqlCommand("DELETE FROM saga_outbox WHERE order_key = $1 AND destination_address = 'exchange:outbox-blocker'", connection, hold))
+            {
+                release.Parameters.Add(new NpgsqlParameter { Value = runId });
+                await release.ExecuteNonQueryAsync();
+            }
+
+            await hold.CommitAsync();
+            await hold.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -60,28 +60,7 @@ public sealed class SagaOutboxTests
         await using var scenario = await OutboxScenario.CreateAsync();
         var runId = NewId.NextGuid();
 
-        // Delivery is held back after the commit for real: an older pending message of the same run, locked by the test, is
-        // ahead of the saga's message, and the relay delivers a run's messages strictly in order.
-        await using var blocker = await scenario.Database.OpenConnectionAsync();
-        long blockerSequence;
-        await using (var insert = new NpgsqlCommand("""
-            INSERT INTO saga_outbox (message_id, saga_type, order_key, destination_address, content_type, message_type, body, sent_time)
-            VALUES ($1, $2, $3, 'exchange:outbox-blocker', 'application/json', '', '{}', now()) RETURNING sequence_number
-            """, blocker))
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = NewId.NextGuid() });
-            insert.Parameters.Add(new NpgsqlParameter { Value = OutboxScenario.SagaType });
-            insert.Parameters.Add(new NpgsqlParameter { Value = runId });
-            blockerSequence = (long)(await insert.ExecuteScalarAsync())!;
-        }
-
-        await using var hold = await blocker.BeginTransactionAsync();
-        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM saga_outbox WHERE sequence_number = $1 FOR UPDATE", blocker, hold))
-        {
-            lockRow.Parameters.Add(new NpgsqlParameter { Value = blockerSequence });
-            await lockRow.ExecuteScalarAsync();
-        }
-
+        var held = await scenario.HoldBackRunAsync(runId);
         using var consumer = await scenario.StartConsumerAsync();
         await OutboxScenario.SendToSagaAsync(consumer, new OutboxRunSubmitted { RunId = runId, RequestedBy = "erin" });
         using (var doomed = scenario.StartSagaProcess())
@@ -101,13 +80,7 @@ public sealed class SagaOutboxTests
         Assert.False((await scenario.OutboxRowsAsync(runId))[1].Delivered);
         Assert.Empty(scenario.Ledger.AppliedFor(runId));
 
-        await using (var release = new NpgsqlCommand("DELETE FROM saga_outbox WHERE sequence_number = $1", blocker, hold))
-        {
-            release.Parameters.Add(new NpgsqlParameter { Value = blockerSequence });
-            await release.ExecuteNonQueryAsync();
-        }
-
-        await hold.CommitAsync();
+        await held.DisposeAsync();
 
         using (var restarted = scenario.StartSagaProcess())
         {
@@ -132,6 +105,34 @@ public sealed class SagaOutboxTests
         Assert.True(scenario.Ledger.Received[rows[0].MessageId] >= 1);
         Assert.Equal([1, 2], scenario.Ledger.AppliedFor(runId).Select(m => m.Sequence));
         Assert.Equal(rows.Select(r => r.MessageId), scenario.Ledger.Applied.Where(a => a.Value.RunId == runId).OrderBy(a => a.Value.Sequence).Select(a => a.Key));
+    }
+
+    [Fact]
+    public async Task Delivery_RefusedByTheBroker_IsRetriedUntilItGoesThroughOnce()
+    {
+        await using var scenario = await OutboxScenario.CreateAsync();
+        var runId = NewId.NextGuid();
+        var held = await scenario.HoldBackRunAsync(runId);
+        using var consumer = await scenario.StartConsumerAsync();
+        using var saga = await scenario.StartSagaHostAsync();
+        await saga.Services.GetRequiredService<IBus>().Publish(new OutboxRunSubmitted { RunId = runId, RequestedBy = "heidi" });
+        await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).Count == 2, "the saga committed its state and its message");
+
+        // The broker refuses every publish on the virtual host (write permission withdrawn), as an outage of the broker would.
+        await scenario.SetBrokerWritesAsync(allowed: false);
+        await held.DisposeAsync();
+        // MassTransit keeps retrying the refused publish itself until the relay's DeliveryTimeout ends the attempt.
+        await Eventually.WaitUntilAsync(async () => await scenario.DeliveryAttemptsAsync(runId) >= 1, "the relay recorded a failed attempt");
+        Assert.Empty(scenario.Ledger.AppliedFor(runId));
+
+        await scenario.SetBrokerWritesAsync(allowed: true);
+        await Eventually.WaitUntilAsync(() => scenario.Ledger.AppliedFor(runId).Count == 1, "the message went through once the broker accepted it");
+        await Eventually.WaitUntilAsync(async () => (await scenario.OutboxRowsAsync(runId)).All(r => r.Delivered), "the relay recorded the delivery");
+        await saga.StopAsync();
+        await consumer.StopAsync();
+
+        var row = Assert.Single(await scenario.OutboxRowsAsync(runId));
+        Assert.Equal(1, scenario.Ledger.Received[row.MessageId]);
     }
 
     [Fact]
