@@ -60,6 +60,12 @@ public static class PostgresSagaSchema
         CREATE INDEX IF NOT EXISTS ix_saga_inbox_consumed ON saga_inbox (consumed_at);
         """;
 
+    const string ProbeSql = """
+        SELECT to_regclass('saga_instances') IS NOT NULL AND to_regclass('ix_saga_instances_state') IS NOT NULL
+           AND to_regclass('saga_outbox') IS NOT NULL AND to_regclass('ix_saga_outbox_delivered') IS NOT NULL
+           AND to_regclass('saga_inbox') IS NOT NULL AND to_regclass('ix_saga_inbox_consumed') IS NOT NULL
+        """;
+
     static readonly SemaphoreSlim Lock = new(1, 1);
     static readonly HashSet<NpgsqlDataSource> Ready = [];
 
@@ -76,8 +82,8 @@ public static class PostgresSagaSchema
 
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             // The DDL locks the tables even when everything exists, and against saga transactions touching the inbox,
-            // outbox and instances that can deadlock; the last object created is only there once all the others are.
-            await using (var probe = new NpgsqlCommand("SELECT to_regclass('ix_saga_inbox_consumed') IS NOT NULL", connection))
+            // outbox and instances that can deadlock: run it only when something is missing.
+            await using (var probe = new NpgsqlCommand(ProbeSql, connection))
             {
                 if ((bool)(await probe.ExecuteScalarAsync(cancellationToken))!)
                 {
