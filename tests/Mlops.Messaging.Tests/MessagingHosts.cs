@@ -13,11 +13,19 @@ internal static class MessagingHosts
 {
     public const string SagaTypeName = "tests.pipeline-run";
 
-    public static async Task<IHost> StartAsync(Action<IBusRegistrationConfigurator> configure)
+    public static async Task<IHost> StartAsync(
+        Action<IBusRegistrationConfigurator> configure, IDictionary<string, string?>? connection = null, Action<IServiceCollection>? services = null)
     {
         // Generous retries: the concurrency test makes many messages race for one saga row on purpose.
-        var builder = TestHost.CreateBuilder("messaging-tests", new Dictionary<string, string?> { ["RabbitMq:RetryLimit"] = "30" });
+        var settings = new Dictionary<string, string?> { ["RabbitMq:RetryLimit"] = "30" };
+        foreach (var (key, value) in connection ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var builder = TestHost.CreateBuilder("messaging-tests", settings);
         builder.AddPlatformPostgres("tests");
+        services?.Invoke(builder.Services);
         builder.AddPlatformMessaging(configure);
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         var host = builder.Build();

@@ -10,7 +10,8 @@ public static class MessagingExtensions
 {
     /// <summary>
     /// Adds the bus: kebab-case endpoint names, exponential retry and an in-memory outbox on every endpoint
-    /// (messages a consumer or saga publishes leave only after it completed, and not at all if it failed),
+    /// (messages a consumer publishes leave only after it completed, and not at all if it failed; sagas on the
+    /// PostgreSQL repository use its durable outbox instead, see <c>PostgresSagaRepositoryOptions.Outbox</c>),
     /// health checks tagged ready, and OpenTelemetry through MassTransit's own activity source.
     /// </summary>
     /// <param name="builder">The host builder.</param>

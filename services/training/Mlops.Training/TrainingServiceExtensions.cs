@@ -72,7 +72,13 @@ internal static class TrainingServiceExtensions
         {
             bus.AddSagaStateMachine<TrainingRunStateMachine, TrainingRunState>()
                 .Endpoint(e => e.Name = "training-pipeline")
-                .PostgresRepository(o => o.SagaTypeName = "training.run-pipeline");
+                // Durable outbox: each step command and outcome event is committed with the state that produced it and
+                // delivered by the relay, so a crash between the commit and the broker cannot strand a run.
+                .PostgresRepository(o =>
+                {
+                    o.SagaTypeName = "training.run-pipeline";
+                    o.Outbox = true;
+                });
             bus.AddConsumer<TrainingStepConsumer, TrainingStepConsumerDefinition>().Endpoint(e => e.Name = "training-steps");
             bus.AddConsumer<CancelRunningStepConsumer>().Endpoint(e => e.Name = "training-cancel-running-step");
             bus.AddConsumer<RunOutcomeConsumer>().Endpoint(e => e.Name = "training-run-outcomes");

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using MassTransit;
+using Mlops.Messaging.Outbox;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -25,11 +26,18 @@ public sealed class PostgresSagaDatabaseContext<TSaga> : IAsyncDisposable
         WHERE saga_type = $1 AND correlation_id = $2 AND version = $5
         """;
     const string DeleteSql = "DELETE FROM saga_instances WHERE saga_type = $1 AND correlation_id = $2 AND version = $3";
+    const string InboxSql = "INSERT INTO saga_inbox (saga_type, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    const string OutboxSql = """
+        INSERT INTO saga_outbox (message_id, saga_type, order_key, destination_address, content_type, message_type, body, headers, properties,
+            conversation_id, correlation_id, initiator_id, request_id, source_address, response_address, fault_address, sent_time, expiration_time, trace_parent)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+        """;
 
     readonly NpgsqlConnection _connection;
     readonly NpgsqlTransaction _transaction;
     readonly string _sagaType;
     readonly Dictionary<Guid, int> _versions = [];
+    readonly HashSet<Guid> _written = [];
 
     internal PostgresSagaDatabaseContext(NpgsqlConnection connection, NpgsqlTransaction transaction, string sagaType)
     {
@@ -71,6 +79,7 @@ public sealed class PostgresSagaDatabaseContext<TSaga> : IAsyncDisposable
         }
 
         Track(saga, 1);
+        _written.Add(saga.CorrelationId);
     }
 
     /// <summary>Writes the instance if nobody changed it since it was loaded.</summary>
@@ -85,6 +94,7 @@ public sealed class PostgresSagaDatabaseContext<TSaga> : IAsyncDisposable
         }
 
         Track(saga, expected + 1);
+        _written.Add(saga.CorrelationId);
     }
 
     /// <summary>Removes a finished instance if nobody changed it since it was loaded.</summary>
@@ -99,6 +109,50 @@ public sealed class PostgresSagaDatabaseContext<TSaga> : IAsyncDisposable
         }
 
         _versions.Remove(saga.CorrelationId);
+        _written.Add(saga.CorrelationId);
+    }
+
+    /// <summary>
+    /// Records that the message with this id is being applied to this saga type. False when it already was (a redelivery):
+    /// the caller then applies nothing. A concurrent duplicate waits here on the first one's row until that commits or rolls back.
+    /// </summary>
+    public async Task<bool> TryRecordInboundAsync(Guid messageId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(InboxSql, _sagaType, messageId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Writes the messages the saga produced into the outbox, in this transaction. They are ordered under the saga
+    /// instance that was saved (the usual single instance per message); when one message touched several instances,
+    /// under <paramref name="fallbackOrderKey"/> (the inbound message's id).
+    /// </summary>
+    public async Task AppendOutboxAsync(IReadOnlyList<SagaOutboxMessage> messages, Guid fallbackOrderKey, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        var orderKey = _written.Count == 1 ? _written.First() : fallbackOrderKey;
+        var batch = new NpgsqlBatch(_connection, _transaction);
+        await using (batch)
+        {
+            foreach (var message in messages)
+            {
+                message.SagaType = _sagaType;
+                message.OrderKey = orderKey;
+                var command = new NpgsqlBatchCommand(OutboxSql);
+                foreach (var value in OutboxValues(message))
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+                }
+
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>Commits everything done through this context.</summary>
@@ -149,6 +203,13 @@ public sealed class PostgresSagaDatabaseContext<TSaga> : IAsyncDisposable
 
         return instances;
     }
+
+    static object?[] OutboxValues(SagaOutboxMessage m) =>
+    [
+        m.MessageId, m.SagaType, m.OrderKey, m.DestinationAddress!.ToString(), m.ContentType, m.MessageType, m.Body, m.HeadersJson, m.PropertiesJson,
+        m.ConversationId, m.CorrelationId, m.InitiatorId, m.RequestId, m.SourceAddress?.ToString(), m.ResponseAddress?.ToString(), m.FaultAddress?.ToString(),
+        DateTime.SpecifyKind(m.SentTime, DateTimeKind.Utc), m.ExpirationTime is { } expires ? DateTime.SpecifyKind(expires, DateTimeKind.Utc) : null, m.TraceParent,
+    ];
 
     static string? CurrentState(TSaga saga) => SagaStateSerializer<TSaga>.CurrentState(saga);
 

@@ -1,11 +1,16 @@
 using MassTransit;
+using MassTransit.Middleware;
 using MassTransit.Saga;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Messaging.Outbox;
 using Npgsql;
 
 namespace Mlops.Messaging.Sagas;
 
-/// <summary>Opens a connection and transaction per message, runs the saga pipe in it, and commits when the pipe succeeded.</summary>
+/// <summary>
+/// Opens a connection and transaction per message, runs the saga pipe in it, and commits when the pipe succeeded. With the
+/// outbox on, the same transaction records the message in the inbox and the messages the saga produced in the outbox.
+/// </summary>
 public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
     ISagaRepositoryContextFactory<TSaga>,
     IQuerySagaRepositoryContextFactory<TSaga>,
@@ -15,6 +20,9 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
     readonly PostgresSagaRepositoryOptions<TSaga> _options;
     readonly ISagaConsumeContextFactory<PostgresSagaDatabaseContext<TSaga>, TSaga> _factory;
     readonly NpgsqlDataSource _dataSource;
+    readonly IServiceProvider _services;
+    readonly SagaOutboxSignal? _outboxSignal;
+    readonly OutboxConsumeOptions _outboxOptions;
 
     /// <summary>Creates the factory.</summary>
     public PostgresSagaRepositoryContextFactory(
@@ -25,6 +33,10 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         _options = options;
         _factory = factory;
         _dataSource = options.DataSource?.Invoke(services) ?? services.GetRequiredService<NpgsqlDataSource>();
+        _services = services;
+        // Absent only when the factory is built by hand (tools, tests): the relay then finds the messages on its next poll.
+        _outboxSignal = services.GetService<SagaOutboxSignal>();
+        _outboxOptions = new OutboxConsumeOptions { ConsumerType = options.SagaTypeName, MessageDeliveryLimit = 1, MessageDeliveryTimeout = TimeSpan.FromSeconds(30) };
     }
 
     /// <inheritdoc />
@@ -39,9 +51,21 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         where T : class
     {
         await using var database = await OpenAsync(context.CancellationToken);
-        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(database, context, _factory);
-        await next.Send(repositoryContext);
-        await database.CommitAsync(context.CancellationToken);
+        if (!_options.Outbox)
+        {
+            await next.Send(new PostgresSagaRepositoryContext<TSaga, T>(database, context, _factory));
+            await database.CommitAsync(context.CancellationToken);
+            return;
+        }
+
+        if (!await IsFirstDeliveryAsync(database, context))
+        {
+            return;
+        }
+
+        var outbox = new SagaOutboxConsumeContext<T>(context, _outboxOptions, _services);
+        await next.Send(new PostgresSagaRepositoryContext<TSaga, T>(database, outbox, _factory));
+        await CommitWithOutboxAsync(database, outbox, context);
     }
 
     /// <inheritdoc />
@@ -49,10 +73,24 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         where T : class
     {
         await using var database = await OpenAsync(context.CancellationToken);
+        if (_options.Outbox && !await IsFirstDeliveryAsync(database, context))
+        {
+            return;
+        }
+
         var instances = await database.QueryAsync(query.FilterExpression, context.CancellationToken);
-        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(database, context, _factory);
+        if (!_options.Outbox)
+        {
+            var plain = new PostgresSagaRepositoryContext<TSaga, T>(database, context, _factory);
+            await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(plain, instances));
+            await database.CommitAsync(context.CancellationToken);
+            return;
+        }
+
+        var outbox = new SagaOutboxConsumeContext<T>(context, _outboxOptions, _services);
+        var repositoryContext = new PostgresSagaRepositoryContext<TSaga, T>(database, outbox, _factory);
         await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
-        await database.CommitAsync(context.CancellationToken);
+        await CommitWithOutboxAsync(database, outbox, context);
     }
 
     /// <inheritdoc />
@@ -77,6 +115,35 @@ public sealed class PostgresSagaRepositoryContextFactory<TSaga> :
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Records the inbound message in the inbox. A redelivery of an applied message is not applied again: nothing is written,
+    /// the transaction rolls back on dispose, and the saga filter acknowledges the message as consumed.
+    /// </summary>
+    async Task<bool> IsFirstDeliveryAsync<T>(PostgresSagaDatabaseContext<TSaga> database, ConsumeContext<T> context)
+        where T : class
+    {
+        if (context.MessageId is not { } messageId || await database.TryRecordInboundAsync(messageId, context.CancellationToken))
+        {
+            return true;
+        }
+
+        SagaOutboxTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("mlops.saga.type", _options.SagaTypeName));
+        return false;
+    }
+
+    async Task CommitWithOutboxAsync<T>(PostgresSagaDatabaseContext<TSaga> database, SagaOutboxConsumeContext<T> outbox, ConsumeContext<T> context)
+        where T : class
+    {
+        var messages = outbox.Messages;
+        await database.AppendOutboxAsync(messages, context.MessageId ?? NewId.NextGuid(), context.CancellationToken);
+        await database.CommitAsync(context.CancellationToken);
+        if (messages.Count > 0)
+        {
+            SagaOutboxTelemetry.Written.Add(messages.Count, new KeyValuePair<string, object?>("mlops.saga.type", _options.SagaTypeName));
+            _outboxSignal?.Notify();
         }
     }
 

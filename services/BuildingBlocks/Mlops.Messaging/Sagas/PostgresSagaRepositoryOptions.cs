@@ -20,4 +20,12 @@ public sealed class PostgresSagaRepositoryOptions<TSaga>
     /// not by locks, and the retry policy re-runs the message against the winner's state.
     /// </summary>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
+
+    /// <summary>
+    /// The durable outbox and inbox (on by default): messages the saga publishes or sends while handling a message are
+    /// written to <c>saga_outbox</c> in the transaction that saves its state and delivered by the relay after the commit,
+    /// and a message already applied (same MessageId) is acknowledged without being applied again. Off, the saga's messages
+    /// leave through the endpoint's in-memory outbox after the commit and are lost if the process dies in between.
+    /// </summary>
+    public bool Outbox { get; set; } = true;
 }
