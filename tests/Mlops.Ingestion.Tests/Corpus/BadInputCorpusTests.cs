@@ -22,7 +22,14 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
     int _next;
 
     /// <summary>One bad input: the item (or whole body) and what a refusal must mention.</summary>
-    sealed record Case(string Name, string Field, string? Item, string? Body = null, string ContentType = "application/json", string? DetailMentions = null);
+    sealed record Case(string Name, string Field, string? Item, string? Body = null, string ContentType = "application/json", string? DetailMentions = null)
+    {
+        /// <summary>
+        /// Nested deeper than the JSON parser's limit (64): refused while the body is bound, before any member is
+        /// read, so the refusal gives the line and byte position inside that member rather than its name.
+        /// </summary>
+        public bool TooDeep => Name.EndsWith("nested 1000 levels", StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task BadInputs_AtBothIntakes_AreRefusedNamingTheFieldAndNothingIsStored()
@@ -74,7 +81,7 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
             return;
         }
 
-        if (!NamesField(text, c.Field))
+        if (!NamesField(text, c.Field) && !(c.TooDeep && IsDepthRefusalWithPosition(text)))
         {
             failures.Add($"single / {c.Name}: refusal does not name '{c.Field}': {Cut(text)}");
         }
@@ -94,7 +101,7 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
         if (status >= 400)
         {
             // A body-level refusal (e.g. nesting deeper than the parser allows) must still name where.
-            if (!NamesField(text, c.Field))
+            if (!NamesField(text, c.Field) && !(c.TooDeep && IsDepthRefusalWithPosition(text)))
             {
                 failures.Add($"batch / {c.Name}: refusal does not name '{c.Field}': {Cut(text)}");
             }
@@ -169,6 +176,13 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
         var path = root.TryGetProperty("path", out var p) ? p.GetString() ?? "" : "";
         return (path + " " + detail).Contains(field == "$" ? "$" : "$." + field, StringComparison.Ordinal)
             || (path + " " + detail).Contains("[0]." + field, StringComparison.Ordinal);
+    }
+
+    static bool IsDepthRefusalWithPosition(string text)
+    {
+        var root = JsonDocument.Parse(text).RootElement;
+        return root.TryGetProperty("detail", out var detail) && detail.GetString()!.Contains("depth", StringComparison.Ordinal)
+            && root.TryGetProperty("line", out _) && root.TryGetProperty("bytePositionInLine", out _);
     }
 
     static string Cut(string text) => text.Length > 300 ? text[..300] + "…" : text;
@@ -302,6 +316,10 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
         yield return new Case("category not in list", "value", consciousness.ToJsonString());
         consciousness["value"] = 3;
         yield return new Case("category as number", "value", consciousness.ToJsonString());
+        consciousness["value"] = "__RAW__";
+        yield return new Case("category with lone surrogate", "value", consciousness.ToJsonString().Replace("\"__RAW__\"", "\"\\ud800\"", StringComparison.Ordinal));
+        consciousness["value"] = "A\u0000";
+        yield return new Case("category with NUL", "value", consciousness.ToJsonString());
 
         var temperature = ValidItem();
         temperature["code"] = "temperature";
