@@ -256,6 +256,9 @@ public sealed class BadInputCorpusTests(IngestionServiceFixture service)
         }
 
         yield return With("observationId 1 MB", "observationId", new string('x', 1_000_000));
+        // Over Kestrel's 30 MB body limit (a 413 there); the in-process test server does not enforce that limit,
+        // so this checks that the service itself still refuses it naming the field rather than failing.
+        yield return With("observationId 40 MB body", "observationId", new string('x', 40_000_000));
         yield return With("entityId 201 characters", "entityId", new string('e', 201));
         yield return With("sourceSystem 64 KB", "sourceSystem", new string('s', 65_536));
 
