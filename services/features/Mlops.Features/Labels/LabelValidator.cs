@@ -9,6 +9,9 @@ namespace Mlops.Features.Labels;
 /// </summary>
 public static class LabelValidator
 {
+    // As at ingestion: an id of megabytes cannot be indexed by PostgreSQL (a 500 before this check) and is no id.
+    const int MaxIdLength = 200;
+
     /// <summary>Every problem, by field (camelCase as in the JSON); empty when the label is valid.</summary>
     public static Dictionary<string, string[]> Validate(LabelRecorded label)
     {
@@ -33,6 +36,10 @@ public static class LabelValidator
         if (string.IsNullOrWhiteSpace(value))
         {
             errors[field] = [$"{field} is required"];
+        }
+        else if (value.Length > MaxIdLength)
+        {
+            errors[field] = [$"{field} is longer than {MaxIdLength} characters"];
         }
         else if (InputText.IdentifierProblem(field, value) is { } problem)
         {

@@ -130,9 +130,29 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
             return null;
         }
 
+        if (value.ValueKind == JsonValueKind.String && !IsReadableText(value))
+        {
+            errors.Add(new("value", "value contains an unpaired UTF-16 surrogate escape; it is not valid Unicode"));
+            return null;
+        }
+
         return schema.ValueType == ObservationValueType.Category
             ? NormaliseCategory(value, schema, errors)
             : NormaliseNumber(value, raw.Unit, schema, errors);
+    }
+
+    // An escaped lone surrogate ("\ud800") is legal JSON, but reading it as a string throws — which surfaced as a 500.
+    static bool IsReadableText(JsonElement value)
+    {
+        try
+        {
+            _ = value.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     static (double, string?, string)? NormaliseCategory(JsonElement value, ObservationSchema schema, List<FieldError> errors)
