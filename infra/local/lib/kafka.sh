@@ -32,7 +32,9 @@ kafka_install() {
   # Confluent.Kafka (librdkafka.redist), and a system copy could be found first by a call made before our resolver
   # is registered. Remove what we once installed.
   local old_debs
-  old_debs=$(dpkg-query -W -f='${Package} ${Status}\n' librdkafka-dev 'librdkafka++1' librdkafka1 2>/dev/null | awk '/ installed$/ {print $1}' | tr '\n' ' ')
+  # dpkg-query fails for packages it has never heard of (a fresh machine): that is the usual, good case.
+  old_debs=$({ dpkg-query -W -f='${Package} ${Status}\n' librdkafka-dev 'librdkafka++1' librdkafka1 2>/dev/null || true; } \
+    | awk '/ installed$/ {print $1}' | tr '\n' ' ')
   if [[ -n $old_debs ]]; then
     log "kafka: removing Debian's librdkafka packages an earlier version of this script installed: $old_debs"
     # shellcheck disable=SC2086 # one word per package
