@@ -117,7 +117,7 @@ public static class DemoCommand
             var gateway = client.BaseAddress.ToString().TrimEnd('/');
             var previous = ((await client.ListRunsAsync(name, 10, ct))?.AsArray() ?? [])
                 .Select(r => r?["runId"]?.GetValue<string>()).FirstOrDefault(r => r is not null && Guid.Parse(r) != runId);
-            Ui.Info($"API reference:   {gateway}/scalar/  (OpenAPI: {gateway}/openapi/v1.json; docs/ in the repository)");
+            Ui.Info($"API reference:   {gateway}/api-reference  (OpenAPI per service: {gateway}/openapi/<service>.json; docs/ in the repository)");
             Ui.Info($"model card:      {gateway}/api/registry/models/{name}/versions/{version}/card.md");
             Ui.Info($"training run:    {gateway}/api/training/runs/{runId}   (mlops runs {runId})");
             Ui.Info(previous is null
