@@ -24,4 +24,7 @@ public static class ModelAliases
 
     /// <summary>The version serving the canary share.</summary>
     public const string Challenger = "challenger";
+
+    /// <summary>The version receiving mirrored requests only (its answers are compared, never returned).</summary>
+    public const string Shadow = "shadow";
 }

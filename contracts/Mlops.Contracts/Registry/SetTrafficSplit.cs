@@ -1,0 +1,24 @@
+namespace Mlops.Contracts.Registry;
+
+/// <summary>
+/// Command: serve the challenger with <see cref="ChallengerPercent"/> of the model's traffic (the champion serves the
+/// rest) and mirror <see cref="ShadowPercent"/> to the shadow alias. Sent by the rollout saga at each step and by
+/// operators; the registry records it and publishes <c>DeploymentChanged</c>.
+/// </summary>
+public sealed record SetTrafficSplit
+{
+    public required string ModelName { get; init; }
+
+    /// <summary>0–100; ignored (treated as 0) while no challenger is assigned.</summary>
+    public required int ChallengerPercent { get; init; }
+
+    /// <summary>0–100; ignored while no shadow is assigned.</summary>
+    public int ShadowPercent { get; init; }
+
+    public required string RequestedBy { get; init; }
+
+    public required string Reason { get; init; }
+
+    /// <summary>Correlates the registry's answer with the sender (e.g. the rollout saga's id).</summary>
+    public Guid? CorrelationId { get; init; }
+}
