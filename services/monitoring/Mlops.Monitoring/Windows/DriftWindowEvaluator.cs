@@ -58,6 +58,7 @@ public sealed class DriftWindowEvaluator(
         try
         {
             await store.PruneAsync(connection, Options.Retention, ct);
+            await DriftWindowStore.JoinLateVectorsAsync(connection, ct);
             if (Options.WindowSize > 0)
             {
                 await CloseCountWindowsAsync(connection, ct);

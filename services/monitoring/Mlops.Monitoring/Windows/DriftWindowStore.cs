@@ -225,7 +225,8 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
             }).ToList(),
         };
         await using (var insertAlert = new NpgsqlCommand("""
-            INSERT INTO drift_alerts (alert_id, window_id, model_name, model_version, variant, message, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7);
+            WITH alert AS (
+                INSERT INTO drift_alerts (alert_id, window_id, model_name, model_version, variant, message, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
             INSERT INTO drift_debounce (model_name, model_version, variant, feature, last_reported_at)
             SELECT $3, $4, $5, f, $7 FROM unnest($8::text[]) AS f
             ON CONFLICT (model_name, model_version, variant, feature) DO UPDATE SET last_reported_at = excluded.last_reported_at
@@ -254,15 +255,29 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Hands stored vectors to predictions still waiting for theirs. The handlers join on arrival, but a prediction and its
+    /// vector committed concurrently by the two consumers miss each other; this closes that gap before windows are cut.
+    /// </summary>
+    public static async Task JoinLateVectorsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE prediction_samples p SET feature_values = v.feature_values FROM feature_vectors v
+            WHERE p.feature_values IS NULL AND p.count_window_id IS NULL AND p.feature_event_id = v.event_id
+            """, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>Forgets feature vectors and predictions older than the retention.</summary>
     public async Task PruneAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
-            DELETE FROM feature_vectors WHERE received_at < $1;
-            DELETE FROM prediction_samples WHERE received_at < $1;
-            """, connection);
-        command.Parameters.Add(new() { Value = clock.GetUtcNow() - retention });
-        await command.ExecuteNonQueryAsync(ct);
+        // Numbered parameters allow one statement per command.
+        foreach (var sql in (string[])["DELETE FROM feature_vectors WHERE received_at < $1", "DELETE FROM prediction_samples WHERE received_at < $1"])
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new() { Value = clock.GetUtcNow() - retention });
+            await command.ExecuteNonQueryAsync(ct);
+        }
     }
 
     static async Task<IReadOnlyList<Group>> ReadGroupsAsync(NpgsqlCommand command, CancellationToken ct)
