@@ -61,8 +61,8 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
             Assert.False(results[other].GetProperty("drifted").GetBoolean(), $"{other} must not drift");
         }
 
-        await Eventually.WaitUntilAsync(() => !received.IsEmpty, "DriftDetected reached the bus");
-        var alert = Assert.Single(received);
+        await Eventually.WaitUntilAsync(() => received.Any(a => a.ModelName == Model), "DriftDetected reached the bus");
+        var alert = Assert.Single(received, a => a.ModelName == Model);
         Assert.Equal((Model, Version, ModelAliases.Champion, "count"), (alert.ModelName, alert.ModelVersion, alert.Variant, alert.WindowKind));
         Assert.Equal(window.GetProperty("windowId").GetInt64(), alert.WindowId);
         var evidence = Assert.Single(alert.Features);
@@ -79,7 +79,49 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         Assert.Equal(1, third.GetProperty("driftedFeatures").GetInt32());
         var alerts = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/alerts/drift?model={Model}");
         Assert.Equal(1, alerts.GetArrayLength());
-        Assert.Single(received);
+        Assert.Single(received, a => a.ModelName == Model);
+    }
+
+    [Fact]
+    public async Task PastHoursReplayed_TimeWindows_JudgedOnceWithAllTheirPredictionsAndDatasetDrift()
+    {
+        // A model of its own, so its alerts never meet the other test's.
+        const string model = "deterioration-replay";
+        const string version = "2.2.0";
+        var random = new Random(13);
+        var http = factory.CreateClient();
+        var runId = Guid.NewGuid();
+        factory.Training.Put(runId, Profile(random, runId));
+        await factory.Services.GetRequiredService<IBus>().Publish(Registration(runId, model, version));
+        await Eventually.WaitUntilAsync(
+            async () => (await http.GetAsync($"/api/monitoring/models/{model}/versions/{version}/profile")).StatusCode == HttpStatusCode.OK,
+            "the reference profile was stored");
+
+        // Two past hours arrive late, as from a backlog: every vital shifted in the first (dataset drift), none in the second.
+        var hour = new DateTimeOffset(DateTimeOffset.UtcNow.Year, DateTimeOffset.UtcNow.Month, DateTimeOffset.UtcNow.Day, DateTimeOffset.UtcNow.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
+        // (1,900 predictions in all: fewer than a count window.)
+        await ProduceAsync(random, model, version, 400, hour.AddMinutes(20), heartRateShift: 15, otherShift: 1.5);
+        await ProduceAsync(random, model, version, 1500, hour.AddMinutes(80), heartRateShift: 0, otherShift: 0);
+
+        var windows = new List<JsonElement>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=time");
+            windows = body.EnumerateArray().ToList();
+            return windows.Count >= 2;
+        }, "both past hours were judged");
+
+        Assert.Equal(2, windows.Count);
+        var (later, earlier) = (windows[0], windows[1]);
+        Assert.Equal(hour, earlier.GetProperty("windowStart").GetDateTimeOffset());
+        Assert.Equal(hour.AddHours(1), earlier.GetProperty("windowEnd").GetDateTimeOffset());
+        Assert.Equal((400, 1500), (earlier.GetProperty("samples").GetInt32(), later.GetProperty("samples").GetInt32()));
+        Assert.True(earlier.GetProperty("datasetDrift").GetBoolean());
+        Assert.Equal(4, earlier.GetProperty("driftedFeatures").GetInt32());
+        Assert.False(later.GetProperty("datasetDrift").GetBoolean());
+        Assert.Equal(0, later.GetProperty("driftedFeatures").GetInt32());
+        var count = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=count");
+        Assert.Equal(0, count.GetArrayLength());
     }
 
     [Fact]
@@ -105,11 +147,13 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         return windows;
     }
 
-    async Task ProduceWindowAsync(Random random, double heartRateShift)
+    Task ProduceWindowAsync(Random random, double heartRateShift) =>
+        ProduceAsync(random, Model, Version, WindowSize, DateTimeOffset.UtcNow, heartRateShift, otherShift: 0);
+
+    async Task ProduceAsync(Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift)
     {
         var producer = factory.Upstream.Services.GetRequiredService<IEventProducer>();
-        var now = DateTimeOffset.UtcNow;
-        var vectors = Enumerable.Range(0, WindowSize).Select(i =>
+        var vectors = Enumerable.Range(0, count).Select(i =>
         {
             var entity = $"patient-{random.Next(1_000_000)}";
             return (entity, new FeatureVectorUpdated
@@ -117,7 +161,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
                 EntityId = entity,
                 EntityType = "patient",
                 FeatureSetVersion = "vitals-test",
-                Values = Row(random, heartRateShift).ToDictionary(kv => kv.Key, kv => (double?)kv.Value),
+                Values = Row(random, heartRateShift, otherShift).ToDictionary(kv => kv.Key, kv => (double?)kv.Value),
                 EventTime = now,
                 ComputedAt = now,
             });
@@ -127,8 +171,8 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         await Task.WhenAll(envelopes.Select((envelope, i) => producer.ProduceAsync(factory.PredictionsTopic, envelope.Subject, new PredictionMade
         {
             EntityId = envelope.Subject,
-            ModelName = Model,
-            ModelVersion = Version,
+            ModelName = model,
+            ModelVersion = version,
             Probability = probabilities[i],
             Uncertainty = 0,
             Fallback = false,
@@ -141,12 +185,12 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         })));
     }
 
-    static Dictionary<string, double> Row(Random random, double heartRateShift) => new()
+    static Dictionary<string, double> Row(Random random, double heartRateShift, double otherShift = 0) => new()
     {
         ["heart_rate"] = Normal(random, 80 + heartRateShift, 10),
-        ["respiratory_rate"] = Normal(random, 16, 3),
-        ["spo2"] = Normal(random, 96, 1.5),
-        ["temperature"] = Normal(random, 37, 0.5),
+        ["respiratory_rate"] = Normal(random, 16 + 3 * otherShift, 3),
+        ["spo2"] = Normal(random, 96 - 1.5 * otherShift, 1.5),
+        ["temperature"] = Normal(random, 37 + 0.5 * otherShift, 0.5),
         ["consciousness"] = random.NextDouble() < 0.1 ? 1 : 0,
     };
 
@@ -170,10 +214,10 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         };
     }
 
-    static ModelVersionRegistered Registration(Guid runId) => new()
+    static ModelVersionRegistered Registration(Guid runId, string model = Model, string version = Version) => new()
     {
-        ModelName = Model,
-        Version = Version,
+        ModelName = model,
+        Version = version,
         ArtifactSha256 = new string('a', 64),
         Signature = new ModelSignature
         {

@@ -21,7 +21,10 @@ public sealed class DriftOptions
     /// <summary>How long after a time window's end it is still filled before it is judged (late predictions).</summary>
     public TimeSpan Lateness { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a prediction waits for its feature vector (other topic) before it counts without one.</summary>
+    /// <summary>
+    /// How long a prediction waits for its feature vector (other topic) before it counts without one; also how long a
+    /// time window must have received nothing before it is judged.
+    /// </summary>
     public TimeSpan JoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A window with fewer predictions is recorded but not judged.</summary>

@@ -112,7 +112,7 @@ public sealed class DriftWindowEvaluator(
     async Task CloseTimeWindowsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         var duration = Options.WindowDuration;
-        foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.Retention, ct))
+        foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.JoinTimeout, Options.Retention, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
             if (profile is null)

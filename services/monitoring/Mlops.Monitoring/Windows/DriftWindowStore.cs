@@ -56,15 +56,20 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         return (seqs.ToArray(), samples);
     }
 
-    /// <summary>Time windows that ended (plus the allowed lateness) and have not been judged yet.</summary>
+    /// <summary>
+    /// Time windows not judged yet whose period ended more than <paramref name="lateness"/> ago and into which nothing has
+    /// arrived for <paramref name="quiet"/> — so a replay of past hours is judged once its data has stopped flowing in,
+    /// not half-way through.
+    /// </summary>
     public async Task<IReadOnlyList<(Group Group, DateTimeOffset Start)>> TimeWindowsReadyAsync(
-        NpgsqlConnection connection, TimeSpan duration, TimeSpan lateness, TimeSpan retention, CancellationToken ct)
+        NpgsqlConnection connection, TimeSpan duration, TimeSpan lateness, TimeSpan quiet, TimeSpan retention, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             SELECT model_name, model_version, variant, bucket FROM (
-                SELECT DISTINCT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket
-                FROM prediction_samples WHERE predicted_at >= $2) b
-            WHERE bucket + $1 + $3 <= $4
+                SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+                       max(received_at) AS last_received
+                FROM prediction_samples WHERE predicted_at >= $2 GROUP BY 1, 2, 3, 4) b
+            WHERE bucket + $1 + $3 <= $4 AND last_received <= $5
               AND NOT EXISTS (SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
             ORDER BY bucket
@@ -74,6 +79,7 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         command.Parameters.Add(new() { Value = now - retention });
         command.Parameters.Add(new() { Value = lateness });
         command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = now - quiet });
         var windows = new List<(Group, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
