@@ -77,7 +77,7 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         Assert.True(run.GetProperty("durationMs").GetDouble() > 0);
         Assert.Equal(2, run.GetProperty("childRunIds").GetArrayLength());
         var artifacts = run.GetProperty("artifacts").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("sha256").GetString()!);
-        Assert.Equal(["data-validation.json", "evaluation.json", "model.onnx", "subgroups.json"], artifacts.Keys.Order().ToArray());
+        Assert.Equal(["data-validation.json", "evaluation.json", "model.onnx", "reference-profile.json", "subgroups.json"], artifacts.Keys.Order().ToArray());
         Assert.InRange(metrics.GetProperty("p99_latency_ms").GetDouble(), 1e-6, 1000);
         Assert.True(metrics.GetProperty("p50_latency_ms").GetDouble() <= metrics.GetProperty("p99_latency_ms").GetDouble());
         Assert.InRange(metrics.GetProperty("subgroup_auroc_gap").GetDouble(), 0, 1);
@@ -85,6 +85,15 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         var model = await http.GetByteArrayAsync($"/api/training/runs/{command.RunId}/artifacts/model");
         var sha = Convert.ToHexStringLower(SHA256.HashData(model));
         Assert.Equal(artifacts["model.onnx"], sha);
+
+        // What drift monitoring compares production with: the 2,400 training rows per feature and the 600 test predictions.
+        var profile = (await http.GetFromJsonAsync<Mlops.Contracts.Monitoring.ReferenceProfile>(
+            $"/api/training/runs/{command.RunId}/artifacts/reference-profile", JsonSerializerOptions.Web))!;
+        Assert.Equal((command.RunId.ToString(), FeatureSet, 2400), (profile.TrainingRunId, profile.FeatureSetVersion, profile.TrainingRows));
+        Assert.Equal(600, profile.Predictions.Count);
+        Assert.All(profile.Predictions, p => Assert.InRange(p, 0, 1));
+        Assert.NotEmpty(profile.Features);
+        Assert.All(profile.Features.Values, values => Assert.InRange(values.Count, 1, 2400));
 
         using var registry = new HttpClient { BaseAddress = app.Registry.BaseAddress };
         Assert.Equal(model, await registry.GetByteArrayAsync($"api/registry/artifacts/{sha}"));

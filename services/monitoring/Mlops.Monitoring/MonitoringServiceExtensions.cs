@@ -1,6 +1,16 @@
-using Mlops.ServiceDefaults;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Mlops.Contracts.Features;
+using Mlops.Contracts.Inference;
 using Mlops.Kafka;
 using Mlops.Messaging;
+using Mlops.Monitoring.Alerts;
+using Mlops.Monitoring.Api;
+using Mlops.Monitoring.Profiles;
+using Mlops.Monitoring.Storage;
+using Mlops.Monitoring.Streaming;
+using Mlops.Monitoring.Windows;
+using Mlops.ServiceDefaults;
 
 namespace Mlops.Monitoring;
 
@@ -12,7 +22,29 @@ internal static class MonitoringServiceExtensions
     {
         builder.AddPlatformPostgres("monitoring");
         builder.AddPlatformKafka();
-        builder.AddPlatformMessaging();
+        builder.AddPlatformMessaging(bus => bus.AddConsumer<ModelVersionRegisteredConsumer, ModelVersionRegisteredConsumerDefinition>());
+
+        builder.Services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.IsValid(out _), "Monitoring:Drift is invalid: see the window size, duration, interval and per-feature methods")
+            .ValidateOnStart();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<MonitoringDatabase>();
+        builder.Services.TryAddSingleton<ReferenceProfileStore>();
+        builder.Services.TryAddSingleton<DriftWindowStore>();
+        builder.Services.TryAddSingleton<DriftAlertPublisher>();
+        builder.Services.TryAddSingleton<DriftReportReader>();
+        builder.Services.AddHttpClient<TrainingProfileClient>((sp, http) =>
+        {
+            http.BaseAddress = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitoringOptions>>().Value.TrainingBaseAddress;
+            http.Timeout = TimeSpan.FromSeconds(30);
+        });
+        builder.Services.AddHostedService<DriftWindowEvaluator>();
+
+        var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
+        builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);
+        builder.AddKafkaBatchConsumer<PredictionMade, PredictionsHandler>($"{options.ConsumerGroup}-predictions", [options.PredictionsTopic]);
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Mlops.Monitoring;
+using Mlops.Monitoring.Api;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,4 +8,8 @@ builder.AddMonitoringServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapDriftApi();
 app.Run();
+
+/// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

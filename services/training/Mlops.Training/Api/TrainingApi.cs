@@ -32,6 +32,7 @@ public static class TrainingApi
         api.MapGet("/compare", Compare);
         api.MapGet("/{id:guid}", GetRun);
         api.MapGet("/{id:guid}/artifacts/model", GetModel);
+        api.MapGet("/{id:guid}/artifacts/reference-profile", GetReferenceProfile);
         api.MapPost("/{id:guid}/cancel", Cancel);
         return routes;
     }
@@ -191,6 +192,11 @@ public static class TrainingApi
         response.Headers["X-Content-SHA256"] = artifact.Info.Sha256;
         return TypedResults.File(artifact.Content, "application/octet-stream", $"{id:N}.onnx");
     }
+
+    static async Task<Results<FileContentHttpResult, NotFound>> GetReferenceProfile(Guid id, RunStore runs, CancellationToken ct) =>
+        await runs.GetArtifactAsync(id, TrainingPipeline.ReferenceProfileArtifact, ct) is { } artifact
+            ? TypedResults.File(artifact.Content, "application/json")
+            : TypedResults.NotFound();
 
     static async Task<Results<Accepted, NotFound>> Cancel(Guid id, CancelRequest? body, RunStore runs, IPublishEndpoint bus, CancellationToken ct)
     {

@@ -28,6 +28,9 @@ public sealed class TrainingPipeline(
     /// <summary>Artifact with ValidateData's findings (<see cref="DataValidationReport"/>).</summary>
     public const string DataValidationArtifact = "data-validation.json";
 
+    /// <summary>Artifact with the training values per feature and the test predictions (<see cref="ReferenceProfileBuilder"/>), for drift monitoring.</summary>
+    public const string ReferenceProfileArtifact = "reference-profile.json";
+
     /// <summary>Artifact with the evaluation per subgroup (when <see cref="TrainingOptions.SubgroupFeature"/> is set).</summary>
     public const string SubgroupsArtifact = "subgroups.json";
 
@@ -261,6 +264,8 @@ public sealed class TrainingPipeline(
         var report = BinaryMetrics.Evaluate(test.Labels, probabilities);
         work.Evaluation = report;
         await runs.PutArtifactAsync(request.RunId, "evaluation.json", "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
+        var profile = ReferenceProfileBuilder.Build(request.RunId.ToString(), request.FeatureSetVersion, Require(work.TrainSet, "training rows"), probabilities);
+        await runs.PutArtifactAsync(request.RunId, ReferenceProfileArtifact, "application/json", JsonSerializer.SerializeToUtf8Bytes(profile, JsonSerializerOptions.Web), ct);
         await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
         {
             ["auroc"] = report.Auroc,

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+using Mlops.Contracts.Kafka;
+
+namespace Mlops.Monitoring;
+
+/// <summary>Where monitoring reads from (section <c>Monitoring</c>).</summary>
+public sealed class MonitoringOptions
+{
+    public const string Section = "Monitoring";
+
+    /// <summary>The training service, which serves each run's reference profile.</summary>
+    [Required]
+    public Uri? TrainingBaseAddress { get; set; }
+
+    /// <summary>Prefix of the Kafka consumer groups (<c>{prefix}-features</c>, <c>{prefix}-predictions</c>).</summary>
+    [Required]
+    public string ConsumerGroup { get; set; } = "monitoring";
+
+    [Required]
+    public string FeaturesTopic { get; set; } = Topics.Features;
+
+    [Required]
+    public string PredictionsTopic { get; set; } = Topics.Predictions;
+
+    /// <summary>Queue of the <c>ModelVersionRegistered</c> consumer (shared by replicas: one copy of each profile is enough).</summary>
+    [Required]
+    public string ModelVersionsEndpoint { get; set; } = "monitoring-model-versions";
+}

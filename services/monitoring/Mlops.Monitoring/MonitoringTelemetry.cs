@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mlops.Monitoring;
+
+/// <summary>Spans and metrics of the monitoring service.</summary>
+public static class MonitoringTelemetry
+{
+    public const string Name = "Mlops.Monitoring";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    static readonly Meter Meter = new(Name);
+
+    /// <summary>Records taken in (tag <c>topic</c>).</summary>
+    public static readonly Counter<long> Consumed = Meter.CreateCounter<long>("mlops.monitoring.records_consumed", "{record}");
+
+    /// <summary>Windows judged (tags <c>kind</c>, <c>dataset_drift</c>).</summary>
+    public static readonly Counter<long> WindowsEvaluated = Meter.CreateCounter<long>("mlops.monitoring.windows_evaluated", "{window}");
+
+    /// <summary>Drifted features found (tags <c>model</c>, <c>feature</c>, <c>method</c>).</summary>
+    public static readonly Counter<long> FeaturesDrifted = Meter.CreateCounter<long>("mlops.monitoring.features_drifted", "{feature}");
+
+    /// <summary>Time to judge one window.</summary>
+    public static readonly Histogram<double> EvaluationDuration = Meter.CreateHistogram<double>("mlops.monitoring.window_evaluation.duration", "ms");
+
+    /// <summary>DriftDetected events published.</summary>
+    public static readonly Counter<long> AlertsPublished = Meter.CreateCounter<long>("mlops.monitoring.drift_alerts_published", "{alert}");
+}

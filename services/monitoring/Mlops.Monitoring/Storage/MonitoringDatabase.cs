@@ -1,0 +1,101 @@
+using Mlops.ServiceDefaults;
+using Npgsql;
+
+namespace Mlops.Monitoring.Storage;
+
+/// <summary>
+/// Monitoring's own tables: reference profiles per model version, the recent feature vectors and predictions (joined by
+/// the feature event id, so each prediction carries the vector it scored), the judged windows with their per-feature
+/// results, and the drift alerts with their publication state.
+/// </summary>
+public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
+{
+    const string Ddl = """
+        CREATE TABLE IF NOT EXISTS reference_profiles (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            training_run_id text NOT NULL,
+            feature_set_version text NOT NULL,
+            training_rows integer NOT NULL,
+            profile jsonb NOT NULL,
+            stored_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (model_name, model_version));
+        CREATE TABLE IF NOT EXISTS feature_vectors (
+            event_id text PRIMARY KEY,
+            entity_id text NOT NULL,
+            feature_values jsonb NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT clock_timestamp());
+        CREATE INDEX IF NOT EXISTS ix_feature_vectors_received ON feature_vectors (received_at);
+        CREATE TABLE IF NOT EXISTS prediction_samples (
+            seq bigserial PRIMARY KEY,
+            event_id text NOT NULL UNIQUE,
+            prediction_id text NULL,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            entity_id text NOT NULL,
+            feature_event_id text NULL,
+            probability double precision NOT NULL,
+            predicted_at timestamptz NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            feature_values jsonb NULL,
+            count_window_id bigint NULL);
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_waiting ON prediction_samples (feature_event_id) WHERE feature_values IS NULL;
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_open ON prediction_samples (model_name, model_version, variant, seq) WHERE count_window_id IS NULL;
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_time ON prediction_samples (model_name, model_version, variant, predicted_at);
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_received ON prediction_samples (received_at);
+        CREATE TABLE IF NOT EXISTS drift_windows (
+            window_id bigserial PRIMARY KEY,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            kind text NOT NULL,
+            window_start timestamptz NOT NULL,
+            window_end timestamptz NOT NULL,
+            sample_count integer NOT NULL,
+            evaluated_features integer NOT NULL,
+            drifted_features integer NOT NULL,
+            dataset_drift boolean NULL,
+            evaluated_at timestamptz NOT NULL DEFAULT clock_timestamp());
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_drift_windows_time ON drift_windows (model_name, model_version, variant, window_start) WHERE kind = 'time';
+        CREATE INDEX IF NOT EXISTS ix_drift_windows_model ON drift_windows (model_name, evaluated_at DESC);
+        CREATE TABLE IF NOT EXISTS drift_results (
+            window_id bigint NOT NULL REFERENCES drift_windows (window_id),
+            feature text NOT NULL,
+            method text NOT NULL,
+            statistic double precision NOT NULL,
+            score double precision NOT NULL,
+            threshold double precision NOT NULL,
+            drifted boolean NOT NULL,
+            psi double precision NOT NULL,
+            psi_level text NOT NULL,
+            reference_count integer NOT NULL,
+            current_count integer NOT NULL,
+            PRIMARY KEY (window_id, feature));
+        CREATE TABLE IF NOT EXISTS drift_alerts (
+            alert_id uuid PRIMARY KEY,
+            window_id bigint NOT NULL REFERENCES drift_windows (window_id),
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            message jsonb NOT NULL,
+            detected_at timestamptz NOT NULL,
+            published_at timestamptz NULL);
+        CREATE INDEX IF NOT EXISTS ix_drift_alerts_unpublished ON drift_alerts (detected_at) WHERE published_at IS NULL;
+        CREATE TABLE IF NOT EXISTS drift_debounce (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            feature text NOT NULL,
+            last_reported_at timestamptz NOT NULL,
+            PRIMARY KEY (model_name, model_version, variant, feature));
+        """;
+
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);
+
+    /// <summary>Opens a connection, creating the tables first if this process has not yet.</summary>
+    public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>Creates the tables if this process has not yet.</summary>
+    public Task EnsureAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Mlops.Monitoring.Alerts;
+using Mlops.Monitoring.Profiles;
+using Mlops.ServiceDefaults.Resilience;
+using Npgsql;
+
+namespace Mlops.Monitoring.Windows;
+
+/// <summary>
+/// Closes tumbling windows — every <see cref="DriftOptions.WindowSize"/> predictions of a version and variant, and every
+/// <see cref="DriftOptions.WindowDuration"/> of prediction time once its lateness has passed — judges each against the
+/// version's reference profile, records the verdict and queues an alert, then publishes the queued alerts. Replicas take
+/// turns through a PostgreSQL advisory lock; a database that does not answer skips the tick.
+/// </summary>
+public sealed class DriftWindowEvaluator(
+    DriftWindowStore store, ReferenceProfileStore profiles, DriftAlertPublisher alerts, IOptions<DriftOptions> options,
+    ILogger<DriftWindowEvaluator> logger) : BackgroundService
+{
+    const long LockKey = 727274302;
+
+    DriftOptions Options => options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Options.EvaluationInterval);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
+            {
+                logger.LogWarning("Drift evaluation paused: {Reason}", e.Message);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Drift evaluation failed; retrying at the next tick");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One round: prune, close count windows, close time windows, publish alerts.</summary>
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        await using var connection = await store.OpenAsync(ct);
+        if (!await TryLockAsync(connection, ct))
+        {
+            return;
+        }
+
+        try
+        {
+            await store.PruneAsync(connection, Options.Retention, ct);
+            await DriftWindowStore.JoinLateVectorsAsync(connection, ct);
+            if (Options.WindowSize > 0)
+            {
+                await CloseCountWindowsAsync(connection, ct);
+            }
+
+            if (Options.WindowDuration > TimeSpan.Zero)
+            {
+                await CloseTimeWindowsAsync(connection, ct);
+            }
+
+            await alerts.PublishPendingAsync(connection, ct);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+            unlock.Parameters.Add(new() { Value = LockKey });
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    async Task CloseCountWindowsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        foreach (var group in await store.CountWindowsReadyAsync(connection, Options.WindowSize, Options.JoinTimeout, ct))
+        {
+            var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
+            if (profile is null)
+            {
+                // Nothing to compare with (yet): the predictions wait, and are pruned with the rest if no profile comes.
+                continue;
+            }
+
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                var (seqs, samples) = await store.NextCountWindowAsync(connection, transaction, group, Options.WindowSize, Options.JoinTimeout, ct);
+                if (seqs.Length < Options.WindowSize)
+                {
+                    await transaction.RollbackAsync(ct);
+                    break;
+                }
+
+                var verdict = Judge(group, "count", profile, samples);
+                var windowId = await store.RecordAsync(
+                    connection, transaction, group, "count", samples.Min(s => s.PredictedAt), samples.Max(s => s.PredictedAt), samples.Count, verdict, Options.Debounce, ct);
+                await DriftWindowStore.AssignAsync(connection, transaction, seqs, windowId!.Value, ct);
+                await transaction.CommitAsync(ct);
+            }
+        }
+    }
+
+    async Task CloseTimeWindowsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var duration = Options.WindowDuration;
+        foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.JoinTimeout, Options.Retention, ct))
+        {
+            var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
+            if (profile is null)
+            {
+                continue;
+            }
+
+            var samples = await store.TimeWindowSamplesAsync(connection, group, start, duration, ct);
+            // Too few predictions to judge: the window is recorded (so it is not looked at again) without a verdict.
+            var verdict = samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await store.RecordAsync(connection, transaction, group, "time", start, start + duration, samples.Count, verdict, Options.Debounce, ct);
+            await transaction.CommitAsync(ct);
+        }
+    }
+
+    WindowVerdict Judge(DriftWindowStore.Group group, string kind, Contracts.Monitoring.ReferenceProfile profile, List<WindowSample> samples)
+    {
+        using var activity = MonitoringTelemetry.Source.StartActivity("monitoring.drift.window");
+        activity?.SetTag("mlops.model", group.ModelName);
+        activity?.SetTag("mlops.model_version", group.ModelVersion);
+        activity?.SetTag("mlops.variant", group.Variant);
+        activity?.SetTag("mlops.window.kind", kind);
+        activity?.SetTag("mlops.window.samples", samples.Count);
+        var started = Stopwatch.GetTimestamp();
+        var verdict = DriftWindowJudge.Judge(profile, samples, Options);
+        MonitoringTelemetry.EvaluationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
+        MonitoringTelemetry.WindowsEvaluated.Add(1, new("kind", kind), new("dataset_drift", verdict.DatasetDrift));
+        foreach (var drifted in verdict.Results.Where(r => r.Drifted))
+        {
+            MonitoringTelemetry.FeaturesDrifted.Add(1, new("model", group.ModelName), new("feature", drifted.Feature), new("method", drifted.Method.ToString()));
+        }
+
+        activity?.SetTag("mlops.window.drifted_features", verdict.DriftedFeatures);
+        return verdict;
+    }
+
+    static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
+        command.Parameters.Add(new() { Value = LockKey });
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+}

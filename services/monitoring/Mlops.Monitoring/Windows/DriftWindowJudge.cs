@@ -1,0 +1,41 @@
+using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Drift;
+
+namespace Mlops.Monitoring.Windows;
+
+/// <summary>Judges a window of predictions against the version's reference profile: every profiled feature, then the prediction.</summary>
+public static class DriftWindowJudge
+{
+    /// <summary>Name under which the model's output is judged.</summary>
+    public const string PredictionFeature = "prediction";
+
+    /// <summary>The verdict. A feature with fewer than <see cref="DriftOptions.MinWindowSamples"/> values in the window is not judged.</summary>
+    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options)
+    {
+        var results = new List<FeatureDriftResult>();
+        foreach (var (feature, reference) in profile.Features)
+        {
+            var current = samples.Where(s => s.Features.ContainsKey(feature)).Select(s => s.Features[feature]).ToList();
+            if (reference.Count > 0 && current.Count >= options.MinWindowSamples)
+            {
+                results.Add(Evaluate(feature, reference, current, options));
+            }
+        }
+
+        var evaluated = results.Count;
+        var drifted = results.Count(r => r.Drifted);
+        var datasetDrift = evaluated > 0 && drifted >= options.DatasetDriftShare * evaluated;
+        if (profile.Predictions.Count > 0 && samples.Count >= options.MinWindowSamples)
+        {
+            results.Add(Evaluate(PredictionFeature, profile.Predictions, samples.Select(s => s.Probability).ToList(), options));
+        }
+
+        return new WindowVerdict(results, evaluated, drifted, datasetDrift);
+    }
+
+    static FeatureDriftResult Evaluate(string feature, IReadOnlyList<double> reference, IReadOnlyList<double> current, DriftOptions options)
+    {
+        options.Features.TryGetValue(feature, out var custom);
+        return FeatureDriftEvaluator.Evaluate(feature, reference, current, custom?.ParsedMethod, custom?.Threshold);
+    }
+}

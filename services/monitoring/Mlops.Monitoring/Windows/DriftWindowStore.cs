@@ -1,0 +1,311 @@
+using System.Text.Json;
+using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Drift;
+using Mlops.Monitoring.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mlops.Monitoring.Windows;
+
+/// <summary>The SQL behind windowing: which windows are ready, their samples, and recording a verdict with its alert.</summary>
+public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider clock)
+{
+    /// <summary>A version and variant of a model.</summary>
+    public sealed record Group(string ModelName, string ModelVersion, string Variant);
+
+    // A prediction is ready for a count window once it has its features, never will (no feature event id), or waited long enough.
+    const string Ready = "count_window_id IS NULL AND (feature_values IS NOT NULL OR feature_event_id IS NULL OR received_at < $1)";
+
+    public Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => database.OpenConnectionAsync(ct);
+
+    /// <summary>Groups with at least <paramref name="size"/> ready predictions not yet in a count window.</summary>
+    public async Task<IReadOnlyList<Group>> CountWindowsReadyAsync(NpgsqlConnection connection, int size, TimeSpan joinTimeout, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT model_name, model_version, variant FROM prediction_samples WHERE {Ready}
+            GROUP BY model_name, model_version, variant HAVING count(*) >= $2
+            """, connection);
+        command.Parameters.Add(new() { Value = clock.GetUtcNow() - joinTimeout });
+        command.Parameters.Add(new() { Value = (long)size });
+        return await ReadGroupsAsync(command, ct);
+    }
+
+    /// <summary>The oldest <paramref name="size"/> ready predictions of a group, locked until the transaction ends.</summary>
+    public async Task<(long[] Seqs, List<WindowSample> Samples)> NextCountWindowAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Group group, int size, TimeSpan joinTimeout, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT seq, probability, predicted_at, feature_values::text FROM prediction_samples
+            WHERE {Ready} AND model_name = $2 AND model_version = $3 AND variant = $4
+            ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED
+            """, connection, transaction);
+        command.Parameters.Add(new() { Value = clock.GetUtcNow() - joinTimeout });
+        command.Parameters.Add(new() { Value = group.ModelName });
+        command.Parameters.Add(new() { Value = group.ModelVersion });
+        command.Parameters.Add(new() { Value = group.Variant });
+        command.Parameters.Add(new() { Value = (long)size });
+        var seqs = new List<long>();
+        var samples = new List<WindowSample>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            seqs.Add(reader.GetInt64(0));
+            samples.Add(ReadSample(reader, 1));
+        }
+
+        return (seqs.ToArray(), samples);
+    }
+
+    /// <summary>
+    /// Time windows not judged yet whose period ended more than <paramref name="lateness"/> ago and into which nothing has
+    /// arrived for <paramref name="quiet"/> — so a replay of past hours is judged once its data has stopped flowing in,
+    /// not half-way through.
+    /// </summary>
+    public async Task<IReadOnlyList<(Group Group, DateTimeOffset Start)>> TimeWindowsReadyAsync(
+        NpgsqlConnection connection, TimeSpan duration, TimeSpan lateness, TimeSpan quiet, TimeSpan retention, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT model_name, model_version, variant, bucket FROM (
+                SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+                       max(received_at) AS last_received
+                FROM prediction_samples WHERE predicted_at >= $2 GROUP BY 1, 2, 3, 4) b
+            WHERE bucket + $1 + $3 <= $4 AND last_received <= $5
+              AND NOT EXISTS (SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = b.model_name
+                              AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
+            ORDER BY bucket
+            """, connection);
+        var now = clock.GetUtcNow();
+        command.Parameters.Add(new() { Value = duration });
+        command.Parameters.Add(new() { Value = now - retention });
+        command.Parameters.Add(new() { Value = lateness });
+        command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = now - quiet });
+        var windows = new List<(Group, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            windows.Add((new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return windows;
+    }
+
+    /// <summary>Every prediction of a group in [start, start + duration).</summary>
+    public async Task<List<WindowSample>> TimeWindowSamplesAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT probability, predicted_at, feature_values::text FROM prediction_samples
+            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5
+            """, connection);
+        command.Parameters.Add(new() { Value = group.ModelName });
+        command.Parameters.Add(new() { Value = group.ModelVersion });
+        command.Parameters.Add(new() { Value = group.Variant });
+        command.Parameters.Add(new() { Value = start });
+        command.Parameters.Add(new() { Value = start + duration });
+        var samples = new List<WindowSample>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            samples.Add(ReadSample(reader, 0));
+        }
+
+        return samples;
+    }
+
+    /// <summary>
+    /// Records a judged window, its results and — for drifted features not reported within the debounce period — an
+    /// alert waiting to be published, all in the caller's transaction. Returns the window id, or null when another
+    /// replica recorded the same time window first.
+    /// </summary>
+    public async Task<long?> RecordAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Group group, string kind, DateTimeOffset start, DateTimeOffset end,
+        int sampleCount, WindowVerdict? verdict, TimeSpan debounce, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        long windowId;
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO drift_windows (model_name, model_version, variant, kind, window_start, window_end, sample_count, evaluated_features, drifted_features, dataset_drift, evaluated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT (model_name, model_version, variant, window_start) WHERE kind = 'time' DO NOTHING
+            RETURNING window_id
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(new() { Value = group.ModelName });
+            insert.Parameters.Add(new() { Value = group.ModelVersion });
+            insert.Parameters.Add(new() { Value = group.Variant });
+            insert.Parameters.Add(new() { Value = kind });
+            insert.Parameters.Add(new() { Value = start });
+            insert.Parameters.Add(new() { Value = end });
+            insert.Parameters.Add(new() { Value = sampleCount });
+            insert.Parameters.Add(new() { Value = verdict?.EvaluatedFeatures ?? 0 });
+            insert.Parameters.Add(new() { Value = verdict?.DriftedFeatures ?? 0 });
+            insert.Parameters.Add(new() { Value = verdict is null ? DBNull.Value : verdict.DatasetDrift, NpgsqlDbType = NpgsqlDbType.Boolean });
+            insert.Parameters.Add(new() { Value = now });
+            if (await insert.ExecuteScalarAsync(ct) is not long id)
+            {
+                return null;
+            }
+
+            windowId = id;
+        }
+
+        if (verdict is null || verdict.Results.Count == 0)
+        {
+            return windowId;
+        }
+
+        await using (var results = new NpgsqlCommand("""
+            INSERT INTO drift_results (window_id, feature, method, statistic, score, threshold, drifted, psi, psi_level, reference_count, current_count)
+            SELECT $1, * FROM unnest($2::text[], $3::text[], $4::double precision[], $5::double precision[], $6::double precision[], $7::boolean[],
+                                     $8::double precision[], $9::text[], $10::integer[], $11::integer[])
+            """, connection, transaction))
+        {
+            var r = verdict.Results;
+            results.Parameters.Add(new() { Value = windowId });
+            results.Parameters.Add(new() { Value = r.Select(x => x.Feature).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.Method.Name()).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => Finite(x.Statistic)).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => Finite(x.Score)).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.Threshold).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.Drifted).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => Finite(x.Psi)).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.PsiLevel).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.ReferenceCount).ToArray() });
+            results.Parameters.Add(new() { Value = r.Select(x => x.CurrentCount).ToArray() });
+            await results.ExecuteNonQueryAsync(ct);
+        }
+
+        var drifted = verdict.Results.Where(x => x.Drifted).ToList();
+        if (drifted.Count == 0)
+        {
+            return windowId;
+        }
+
+        // Debounce: features reported for this version and variant within the period are left out of the new alert.
+        var recent = new HashSet<string>(StringComparer.Ordinal);
+        await using (var debounced = new NpgsqlCommand("""
+            SELECT feature FROM drift_debounce WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND last_reported_at > $4
+            """, connection, transaction))
+        {
+            debounced.Parameters.Add(new() { Value = group.ModelName });
+            debounced.Parameters.Add(new() { Value = group.ModelVersion });
+            debounced.Parameters.Add(new() { Value = group.Variant });
+            debounced.Parameters.Add(new() { Value = now - debounce });
+            await using var reader = await debounced.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                recent.Add(reader.GetString(0));
+            }
+        }
+
+        var fresh = drifted.Where(x => !recent.Contains(x.Feature)).ToList();
+        if (fresh.Count == 0)
+        {
+            return windowId;
+        }
+
+        var alert = new DriftDetected
+        {
+            AlertId = Guid.CreateVersion7(now),
+            ModelName = group.ModelName,
+            ModelVersion = group.ModelVersion,
+            Variant = group.Variant,
+            WindowId = windowId,
+            WindowKind = kind,
+            WindowStart = start,
+            WindowEnd = end,
+            WindowSamples = sampleCount,
+            DatasetDrift = verdict.DatasetDrift,
+            DriftedShare = verdict.DriftedShare,
+            DetectedAt = now,
+            Features = fresh.Select(x => new DriftEvidence
+            {
+                Feature = x.Feature,
+                Method = x.Method.Name(),
+                Statistic = Finite(x.Statistic),
+                Score = Finite(x.Score),
+                Threshold = x.Threshold,
+                Psi = Finite(x.Psi),
+                ReferenceCount = x.ReferenceCount,
+                CurrentCount = x.CurrentCount,
+            }).ToList(),
+        };
+        await using (var insertAlert = new NpgsqlCommand("""
+            WITH alert AS (
+                INSERT INTO drift_alerts (alert_id, window_id, model_name, model_version, variant, message, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7))
+            INSERT INTO drift_debounce (model_name, model_version, variant, feature, last_reported_at)
+            SELECT $3, $4, $5, f, $7 FROM unnest($8::text[]) AS f
+            ON CONFLICT (model_name, model_version, variant, feature) DO UPDATE SET last_reported_at = excluded.last_reported_at
+            """, connection, transaction))
+        {
+            insertAlert.Parameters.Add(new() { Value = alert.AlertId });
+            insertAlert.Parameters.Add(new() { Value = windowId });
+            insertAlert.Parameters.Add(new() { Value = group.ModelName });
+            insertAlert.Parameters.Add(new() { Value = group.ModelVersion });
+            insertAlert.Parameters.Add(new() { Value = group.Variant });
+            insertAlert.Parameters.Add(new() { Value = JsonSerializer.Serialize(alert, JsonSerializerOptions.Web), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insertAlert.Parameters.Add(new() { Value = now });
+            insertAlert.Parameters.Add(new() { Value = fresh.Select(x => x.Feature).ToArray() });
+            await insertAlert.ExecuteNonQueryAsync(ct);
+        }
+
+        return windowId;
+    }
+
+    /// <summary>Marks predictions as belonging to a count window.</summary>
+    public static async Task AssignAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] seqs, long windowId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("UPDATE prediction_samples SET count_window_id = $1 WHERE seq = ANY($2)", connection, transaction);
+        command.Parameters.Add(new() { Value = windowId });
+        command.Parameters.Add(new() { Value = seqs });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Hands stored vectors to predictions still waiting for theirs. The handlers join on arrival, but a prediction and its
+    /// vector committed concurrently by the two consumers miss each other; this closes that gap before windows are cut.
+    /// </summary>
+    public static async Task JoinLateVectorsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE prediction_samples p SET feature_values = v.feature_values FROM feature_vectors v
+            WHERE p.feature_values IS NULL AND p.count_window_id IS NULL AND p.feature_event_id = v.event_id
+            """, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Forgets feature vectors and predictions older than the retention.</summary>
+    public async Task PruneAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
+    {
+        // Numbered parameters allow one statement per command.
+        foreach (var sql in (string[])["DELETE FROM feature_vectors WHERE received_at < $1", "DELETE FROM prediction_samples WHERE received_at < $1"])
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new() { Value = clock.GetUtcNow() - retention });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    static async Task<IReadOnlyList<Group>> ReadGroupsAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        var groups = new List<Group>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            groups.Add(new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return groups;
+    }
+
+    static WindowSample ReadSample(NpgsqlDataReader reader, int first)
+    {
+        var features = reader.IsDBNull(first + 2)
+            ? new Dictionary<string, double>()
+            : JsonSerializer.Deserialize<Dictionary<string, double>>(reader.GetString(first + 2))!;
+        return new WindowSample(reader.GetDouble(first), reader.GetFieldValue<DateTimeOffset>(first + 1), features);
+    }
+
+    // A NaN statistic (e.g. a z-test on a constant column) is stored as 0 rather than failing the window.
+    static double Finite(double value) => double.IsFinite(value) ? value : 0;
+}

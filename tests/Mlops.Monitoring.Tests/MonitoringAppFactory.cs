@@ -1,0 +1,71 @@
+using MassTransit;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Mlops.Kafka;
+using Mlops.Testing;
+
+namespace Mlops.Monitoring.Tests;
+
+/// <summary>
+/// The monitoring service in process with its shipped configuration, against the real PostgreSQL (a database of its own),
+/// RabbitMQ (a virtual host of its own) and Kafka (topics and consumer groups of its own). The training service it reads
+/// profiles from is <see cref="Training"/>, a stand-in at the configured base address.
+/// </summary>
+public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public MonitoringAppFactory() => _ = PlatformInfrastructure.Configuration;
+
+    public string FeaturesTopic { get; } = PlatformInfrastructure.UniqueName("features-mon");
+
+    public string PredictionsTopic { get; } = PlatformInfrastructure.UniqueName("predictions-mon");
+
+    public string ConsumerGroup { get; } = PlatformInfrastructure.UniqueName("monitoring-test");
+
+    public TrainingStandIn Training { get; private set; } = null!;
+
+    public RabbitMqVirtualHost VirtualHost { get; private set; } = null!;
+
+    /// <summary>A plain host with the platform's Kafka producer, for producing what upstream services would.</summary>
+    public IHost Upstream { get; private set; } = null!;
+
+    string _connectionString = "";
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = await PlatformInfrastructure.CreateDatabaseAsync("monitoring_test");
+        VirtualHost = await RabbitMqVirtualHost.CreateAsync("monitoring-tests");
+        Training = await TrainingStandIn.StartAsync();
+        var builder = TestHost.CreateBuilder("monitoring-tests-upstream");
+        builder.AddPlatformKafka();
+        Upstream = builder.Build();
+        // The topics exist before the consumers subscribe, so nothing produced by a test is missed.
+        await Upstream.Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([FeaturesTopic, PredictionsTopic]);
+        await Upstream.StartAsync();
+        _ = Server;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // Connection settings and isolation only: the database, the virtual host, where training listens, own topics and groups.
+        builder.UseSetting("ConnectionStrings:monitoring", _connectionString);
+        builder.UseSetting(RabbitMqVirtualHost.ConfigurationKey, VirtualHost.Name);
+        builder.UseSetting("Monitoring:TrainingBaseAddress", Training.BaseAddress.ToString());
+        builder.UseSetting("Monitoring:FeaturesTopic", FeaturesTopic);
+        builder.UseSetting("Monitoring:PredictionsTopic", PredictionsTopic);
+        builder.UseSetting("Monitoring:ConsumerGroup", ConsumerGroup);
+        builder.ConfigureTestServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Upstream.StopAsync();
+        Upstream.Dispose();
+        await Training.DisposeAsync();
+        await VirtualHost.DisposeAsync();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Monitoring;
+
+namespace Mlops.Monitoring.Tests;
+
+/// <summary>
+/// Stand-in of the training service's one read monitoring makes, <c>GET /api/training/runs/{id}/artifacts/reference-profile</c>,
+/// on a free loopback port, serving the profiles a test puts under a run id (404 for any other run, as training answers).
+/// </summary>
+public sealed class TrainingStandIn : IAsyncDisposable
+{
+    readonly ConcurrentDictionary<Guid, ReferenceProfile> _profiles = new();
+    readonly WebApplication _app;
+
+    TrainingStandIn(WebApplication app) => _app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public static async Task<TrainingStandIn> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var server = new TrainingStandIn(app);
+        app.MapGet("/api/training/runs/{id:guid}/artifacts/reference-profile", (Guid id) =>
+            server._profiles.TryGetValue(id, out var profile) ? Results.Json(profile) : Results.NotFound());
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        return server;
+    }
+
+    public void Put(Guid runId, ReferenceProfile profile) => _profiles[runId] = profile;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

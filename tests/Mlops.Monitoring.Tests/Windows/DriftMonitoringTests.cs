@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Contracts.Features;
+using Mlops.Contracts.Inference;
+using Mlops.Contracts.Monitoring;
+using Mlops.Contracts.Registry;
+using Mlops.Kafka.Producing;
+using Mlops.Testing;
+
+namespace Mlops.Monitoring.Tests.Windows;
+
+/// <summary>
+/// The whole drift path on real brokers: a registered version's profile is copied from training, feature vectors and
+/// predictions arrive on Kafka, a count window of the shipped size (2,000) is judged, and <c>DriftDetected</c> reaches the bus.
+/// </summary>
+public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassFixture<MonitoringAppFactory>
+{
+    const int WindowSize = 2000;
+    const string Model = "deterioration";
+    const string Version = "2.1.0";
+    static readonly string[] Numeric = ["heart_rate", "respiratory_rate", "spo2", "temperature"];
+
+    [Fact]
+    public async Task InjectedShift_OneFeature_DriftReportedForThatFeatureOnlyWithinOneWindowThenDebounced()
+    {
+        var random = new Random(7);
+        var received = new ConcurrentQueue<DriftDetected>();
+        var bus = factory.Services.GetRequiredService<IBus>();
+        var listener = bus.ConnectReceiveEndpoint(PlatformInfrastructure.UniqueName("drift-listener"), e => e.Handler<DriftDetected>(context =>
+        {
+            received.Enqueue(context.Message);
+            return Task.CompletedTask;
+        }));
+        await listener.Ready;
+        var http = factory.CreateClient();
+
+        // The version is registered: monitoring copies its training run's profile.
+        var runId = Guid.NewGuid();
+        factory.Training.Put(runId, Profile(random, runId));
+        await bus.Publish(Registration(runId));
+        await Eventually.WaitUntilAsync(
+            async () => (await http.GetAsync($"/api/monitoring/models/{Model}/versions/{Version}/profile")).StatusCode == HttpStatusCode.OK,
+            "the reference profile was stored");
+
+        // Window 1: heart rate shifted by 1.5 standard deviations, everything else as in training.
+        await ProduceWindowAsync(random, heartRateShift: 15);
+        var first = await WaitForCountWindowsAsync(http, 1);
+        var window = first.Single();
+        Assert.Equal(WindowSize, window.GetProperty("samples").GetInt32());
+        var results = window.GetProperty("features").EnumerateArray().ToDictionary(f => f.GetProperty("feature").GetString()!);
+        Assert.Equal(Numeric.Append("consciousness").Append("prediction").Order(), results.Keys.Order());
+        Assert.True(results["heart_rate"].GetProperty("drifted").GetBoolean(), "heart_rate drifted");
+        Assert.Equal("wasserstein", results["heart_rate"].GetProperty("method").GetString());
+        Assert.Equal("jensenshannon", results["consciousness"].GetProperty("method").GetString());
+        foreach (var other in results.Keys.Where(k => k != "heart_rate"))
+        {
+            Assert.False(results[other].GetProperty("drifted").GetBoolean(), $"{other} must not drift");
+        }
+
+        await Eventually.WaitUntilAsync(() => received.Any(a => a.ModelName == Model), "DriftDetected reached the bus");
+        var alert = Assert.Single(received, a => a.ModelName == Model);
+        Assert.Equal((Model, Version, ModelAliases.Champion, "count"), (alert.ModelName, alert.ModelVersion, alert.Variant, alert.WindowKind));
+        Assert.Equal(window.GetProperty("windowId").GetInt64(), alert.WindowId);
+        var evidence = Assert.Single(alert.Features);
+        Assert.Equal(("heart_rate", "wasserstein", 0.1), (evidence.Feature, evidence.Method, evidence.Threshold));
+        Assert.True(evidence.Score >= 0.1);
+        Assert.False(alert.DatasetDrift);
+
+        // Window 2: nothing drifts. Window 3: the same shift again, within the debounce period: recorded, not re-alerted.
+        await ProduceWindowAsync(random, heartRateShift: 0);
+        var second = (await WaitForCountWindowsAsync(http, 2)).First();
+        Assert.All(second.GetProperty("features").EnumerateArray(), f => Assert.False(f.GetProperty("drifted").GetBoolean()));
+        await ProduceWindowAsync(random, heartRateShift: 15);
+        var third = (await WaitForCountWindowsAsync(http, 3)).First();
+        Assert.Equal(1, third.GetProperty("driftedFeatures").GetInt32());
+        var alerts = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/alerts/drift?model={Model}");
+        Assert.Equal(1, alerts.GetArrayLength());
+        Assert.Single(received, a => a.ModelName == Model);
+    }
+
+    [Fact]
+    public async Task PastHoursReplayed_TimeWindows_JudgedOnceWithAllTheirPredictionsAndDatasetDrift()
+    {
+        // A model of its own, so its alerts never meet the other test's.
+        const string model = "deterioration-replay";
+        const string version = "2.2.0";
+        var random = new Random(13);
+        var http = factory.CreateClient();
+        var runId = Guid.NewGuid();
+        factory.Training.Put(runId, Profile(random, runId));
+        await factory.Services.GetRequiredService<IBus>().Publish(Registration(runId, model, version));
+        await Eventually.WaitUntilAsync(
+            async () => (await http.GetAsync($"/api/monitoring/models/{model}/versions/{version}/profile")).StatusCode == HttpStatusCode.OK,
+            "the reference profile was stored");
+
+        // Two past hours arrive late, as from a backlog: every vital shifted in the first (dataset drift), none in the second.
+        var hour = new DateTimeOffset(DateTimeOffset.UtcNow.Year, DateTimeOffset.UtcNow.Month, DateTimeOffset.UtcNow.Day, DateTimeOffset.UtcNow.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
+        // (1,900 predictions in all: fewer than a count window.)
+        await ProduceAsync(random, model, version, 400, hour.AddMinutes(20), heartRateShift: 15, otherShift: 1.5);
+        await ProduceAsync(random, model, version, 1500, hour.AddMinutes(80), heartRateShift: 0, otherShift: 0);
+
+        var windows = new List<JsonElement>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=time");
+            windows = body.EnumerateArray().ToList();
+            return windows.Count >= 2;
+        }, "both past hours were judged");
+
+        Assert.Equal(2, windows.Count);
+        var (later, earlier) = (windows[0], windows[1]);
+        Assert.Equal(hour, earlier.GetProperty("windowStart").GetDateTimeOffset());
+        Assert.Equal(hour.AddHours(1), earlier.GetProperty("windowEnd").GetDateTimeOffset());
+        Assert.Equal((400, 1500), (earlier.GetProperty("samples").GetInt32(), later.GetProperty("samples").GetInt32()));
+        Assert.True(earlier.GetProperty("datasetDrift").GetBoolean());
+        Assert.Equal(4, earlier.GetProperty("driftedFeatures").GetInt32());
+        Assert.False(later.GetProperty("datasetDrift").GetBoolean());
+        Assert.Equal(0, later.GetProperty("driftedFeatures").GetInt32());
+        var count = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=count");
+        Assert.Equal(0, count.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task DriftQuery_BadKindAndLimit_ValidationProblemNamingFields()
+    {
+        var response = await factory.CreateClient().GetAsync($"/api/monitoring/models/{Model}/drift?kind=weekly&limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty("kind", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("limit", out _));
+    }
+
+    static async Task<List<JsonElement>> WaitForCountWindowsAsync(HttpClient http, int count)
+    {
+        var windows = new List<JsonElement>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{Model}/drift?version={Version}&variant=champion&kind=count");
+            windows = body.EnumerateArray().ToList();
+            return windows.Count >= count;
+        }, $"{count} count window(s) were judged");
+        Assert.Equal(count, windows.Count);
+        return windows;
+    }
+
+    Task ProduceWindowAsync(Random random, double heartRateShift) =>
+        ProduceAsync(random, Model, Version, WindowSize, DateTimeOffset.UtcNow, heartRateShift, otherShift: 0);
+
+    async Task ProduceAsync(Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift)
+    {
+        var producer = factory.Upstream.Services.GetRequiredService<IEventProducer>();
+        var vectors = Enumerable.Range(0, count).Select(i =>
+        {
+            var entity = $"patient-{random.Next(1_000_000)}";
+            return (entity, new FeatureVectorUpdated
+            {
+                EntityId = entity,
+                EntityType = "patient",
+                FeatureSetVersion = "vitals-test",
+                Values = Row(random, heartRateShift, otherShift).ToDictionary(kv => kv.Key, kv => (double?)kv.Value),
+                EventTime = now,
+                ComputedAt = now,
+            });
+        }).ToList();
+        var envelopes = await Task.WhenAll(vectors.Select(v => producer.ProduceAsync(factory.FeaturesTopic, v.entity, v.Item2)));
+        var probabilities = vectors.Select(_ => Probability(random)).ToList();
+        await Task.WhenAll(envelopes.Select((envelope, i) => producer.ProduceAsync(factory.PredictionsTopic, envelope.Subject, new PredictionMade
+        {
+            EntityId = envelope.Subject,
+            ModelName = model,
+            ModelVersion = version,
+            Probability = probabilities[i],
+            Uncertainty = 0,
+            Fallback = false,
+            FeatureEventTime = now,
+            FeatureSetVersion = "vitals-test",
+            PredictedAt = now,
+            FeatureEventId = envelope.Id,
+            PredictionId = Guid.CreateVersion7().ToString(),
+            Variant = ModelAliases.Champion,
+        })));
+    }
+
+    static Dictionary<string, double> Row(Random random, double heartRateShift, double otherShift = 0) => new()
+    {
+        ["heart_rate"] = Normal(random, 80 + heartRateShift, 10),
+        ["respiratory_rate"] = Normal(random, 16 + 3 * otherShift, 3),
+        ["spo2"] = Normal(random, 96 - 1.5 * otherShift, 1.5),
+        ["temperature"] = Normal(random, 37 + 0.5 * otherShift, 0.5),
+        ["consciousness"] = random.NextDouble() < 0.1 ? 1 : 0,
+    };
+
+    // Scores as a calibrated model would give on this cohort: mostly low risk, few above 0.5.
+    static double Probability(Random random) => 1 / (1 + Math.Exp(-Normal(random, -1.5, 0.6)));
+
+    static double Normal(Random random, double mean, double sd) =>
+        mean + sd * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    static ReferenceProfile Profile(Random random, Guid runId)
+    {
+        var rows = Enumerable.Range(0, 5000).Select(_ => Row(random, 0)).ToList();
+        return new ReferenceProfile
+        {
+            TrainingRunId = runId.ToString(),
+            FeatureSetVersion = "vitals-test",
+            TrainingRows = rows.Count,
+            MaxSample = 5000,
+            Features = rows[0].Keys.ToDictionary(k => k, k => (IReadOnlyList<double>)rows.Select(r => r[k]).ToList()),
+            Predictions = Enumerable.Range(0, 5000).Select(_ => Probability(random)).ToList(),
+        };
+    }
+
+    static ModelVersionRegistered Registration(Guid runId, string model = Model, string version = Version) => new()
+    {
+        ModelName = model,
+        Version = version,
+        ArtifactSha256 = new string('a', 64),
+        Signature = new ModelSignature
+        {
+            Inputs = [.. Numeric.Append("consciousness").Select(n => new FeatureSpec { Name = n, Type = "float32" })],
+            Outputs = [new FeatureSpec { Name = "probability", Type = "float32" }],
+        },
+        Metrics = new ModelMetrics { Overall = new Dictionary<string, double> { ["auroc"] = 0.8 } },
+        DatasetVersion = "ds-test",
+        FeatureSetVersion = "vitals-test",
+        TrainingRunId = runId.ToString(),
+        CodeVersion = "test",
+        RegisteredBy = "tests",
+    };
+}
