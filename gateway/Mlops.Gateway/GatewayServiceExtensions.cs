@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Mlops.Gateway.Experiments;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -15,6 +17,17 @@ internal static class GatewayServiceExtensions
         builder.AddPlatformPostgres("gateway");
         builder.AddPlatformMessaging();
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        builder.Services.AddSingleton<ExperimentStore>();
+        builder.Services.AddHostedService<ExperimentStoreInitializer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
+    }
+
+    /// <summary>Creates the experiment tables before the first request needs them.</summary>
+    sealed class ExperimentStoreInitializer(ExperimentStore store) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => store.EnsureSchemaAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
