@@ -27,6 +27,9 @@ public sealed class RolloutState : SagaStateMachineInstance, ISagaVersion
     /// <summary>Passed analyses in a row in the current step.</summary>
     public int ConsecutiveSuccesses { get; set; }
 
+    /// <summary>The decision taken on the message being handled (set and consumed within one transition).</summary>
+    public RolloutNext? PendingNext { get; set; }
+
     /// <summary>When the next analysis is due (persisted: the sweeper reads it, so a restart loses no timer).</summary>
     public DateTimeOffset? AnalysisDueAt { get; set; }
 

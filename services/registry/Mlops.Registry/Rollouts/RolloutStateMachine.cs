@@ -60,8 +60,12 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
                 .TransitionTo(Analysing),
             Ignore(Analysed));
 
+        // MassTransit runs every activity of an event in order, each filter seeing the state the previous one left:
+        // the first records the analysis and decides once; exactly one of the others then acts on that decision.
         During(Analysing,
             Ignore(AnalysisDue),
+            When(Analysed, c => c.Message.Step == c.Saga.StepIndex && c.Message.Analysis == c.Saga.AnalysisCount)
+                .Then(c => Record(c.Saga, c.Message)),
             AfterAnalysis(RolloutNext.Wait)
                 .Then(c => c.Saga.AnalysisDueAt = _time.GetUtcNow() + c.Saga.Request!.AnalysisInterval)
                 .TransitionTo(Progressing),
@@ -87,18 +91,14 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
 
         During(Paused,
             Ignore(AnalysisDue), Ignore(Analysed),
-            Advance(When(Approved, c => RolloutDecisions.StepDone(c.Saga) == RolloutNext.Advance)
-                .Then(c =>
-                {
-                    Act(c.Saga, "approve", c.Message.ApprovedBy, c.Message.Reason);
-                    FinishStep(c.Saga, "approved");
-                }), "approved after an inconclusive analysis"),
-            StartPromotion(When(Approved, c => RolloutDecisions.StepDone(c.Saga) == RolloutNext.Promote)
-                .Then(c =>
-                {
-                    Act(c.Saga, "approve", c.Message.ApprovedBy, c.Message.Reason);
-                    FinishStep(c.Saga, "approved");
-                }), "approved after an inconclusive analysis of the last step"));
+            When(Approved).Then(c =>
+            {
+                Act(c.Saga, "approve", c.Message.ApprovedBy, c.Message.Reason);
+                FinishStep(c.Saga, "approved");
+                c.Saga.PendingNext = RolloutDecisions.StepDone(c.Saga);
+            }),
+            Advance(When(Approved, c => c.Saga.PendingNext == RolloutNext.Advance).Then(c => c.Saga.PendingNext = null), "approved after an inconclusive analysis"),
+            StartPromotion(When(Approved, c => c.Saga.PendingNext == RolloutNext.Promote).Then(c => c.Saga.PendingNext = null), "approved after an inconclusive analysis of the last step"));
 
         During(Progressing, Analysing, Paused,
             Ignore(Started),
@@ -188,22 +188,23 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
     /// <summary>The states of a rollout still under way (one per model at a time).</summary>
     public static readonly IReadOnlyList<string> ActiveStates = [nameof(Progressing), nameof(Analysing), nameof(Paused), nameof(Promoting)];
 
-    /// <summary>The current analysis's result when it leads to <paramref name="next"/>; records it and its tallies first.</summary>
+    /// <summary>The current analysis's result when <see cref="Record"/> decided <paramref name="next"/>.</summary>
     EventActivityBinder<RolloutState, RolloutStepAnalysed> AfterAnalysis(RolloutNext next) =>
-        When(Analysed, c => c.Message.Step == c.Saga.StepIndex && c.Message.Analysis == c.Saga.AnalysisCount
-                            && RolloutDecisions.AfterAnalysis(c.Saga, c.Message.Verdict).Next == next)
-            .Then(c =>
-            {
-                var (_, failures, successes) = RolloutDecisions.AfterAnalysis(c.Saga, c.Message.Verdict);
-                c.Saga.Failures = failures;
-                c.Saga.ConsecutiveSuccesses = successes;
-                c.Saga.Baseline = c.Message.Snapshot.ToDictionary();
-                c.Saga.CurrentStep!.Analyses.Add(new RolloutAnalysisRecord
-                {
-                    Number = c.Message.Analysis, MeasuredAt = c.Message.MeasuredAt, Verdict = c.Message.Verdict, Measurements = c.Message.Measurements.ToList(),
-                });
-                RolloutTelemetry.Analyses.Add(1, new KeyValuePair<string, object?>("verdict", c.Message.Verdict));
-            });
+        When(Analysed, c => c.Saga.PendingNext == next).Then(c => c.Saga.PendingNext = null);
+
+    static void Record(RolloutState saga, RolloutStepAnalysed analysis)
+    {
+        var (next, failures, successes) = RolloutDecisions.AfterAnalysis(saga, analysis.Verdict);
+        saga.Failures = failures;
+        saga.ConsecutiveSuccesses = successes;
+        saga.PendingNext = next;
+        saga.Baseline = analysis.Snapshot.ToDictionary();
+        saga.CurrentStep!.Analyses.Add(new RolloutAnalysisRecord
+        {
+            Number = analysis.Analysis, MeasuredAt = analysis.MeasuredAt, Verdict = analysis.Verdict, Measurements = analysis.Measurements.ToList(),
+        });
+        RolloutTelemetry.Analyses.Add(1, new KeyValuePair<string, object?>("verdict", analysis.Verdict));
+    }
 
     EventActivityBinder<RolloutState, T> Advance<T>(EventActivityBinder<RolloutState, T> binder, string why)
         where T : class =>
