@@ -23,10 +23,23 @@ internal static class GatewayServiceExtensions
         return builder;
     }
 
-    /// <summary>Creates the experiment tables before the first request needs them.</summary>
-    sealed class ExperimentStoreInitializer(ExperimentStore store) : IHostedService
+    /// <summary>
+    /// Creates the experiment tables at start when the database answers; when it does not, the gateway still starts
+    /// (routing needs no database) and the first experiment request creates them.
+    /// </summary>
+    sealed class ExperimentStoreInitializer(ExperimentStore store, ILogger<ExperimentStoreInitializer> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => store.EnsureSchemaAsync(cancellationToken);
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await store.EnsureSchemaAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning(e, "Experiment tables not created at start (database unavailable); the first experiment request retries");
+            }
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -5,6 +5,9 @@ namespace Mlops.Gateway.Experiments;
 /// <summary>Experiments and their per-arm counts in the gateway's database (parameterized SQL only).</summary>
 public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 {
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
+    volatile bool _schemaReady;
+
     const string Schema = """
         CREATE TABLE IF NOT EXISTS gateway_experiments (
             id uuid PRIMARY KEY,
@@ -25,8 +28,30 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             PRIMARY KEY (experiment_id, name));
         """;
 
-    /// <summary>Creates the tables (idempotent; an advisory lock orders concurrent start-ups).</summary>
+    /// <summary>Creates the tables once per process (idempotent; an advisory lock orders concurrent start-ups).</summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_schemaReady)
+            {
+                await CreateSchemaAsync(cancellationToken);
+                _schemaReady = true;
+            }
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    async Task CreateSchemaAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -45,6 +70,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 
     public async Task CreateAsync(Experiment experiment, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var insert = new NpgsqlCommand(
@@ -77,12 +103,14 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 
     public async Task<Experiment?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await LoadAsync(connection, null, id, forUpdate: false, cancellationToken);
     }
 
     public async Task<IReadOnlyList<Experiment>> ListAsync(string? modelName, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         var ids = new List<Guid>();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var select = new NpgsqlCommand("SELECT id FROM gateway_experiments WHERE $1::text IS NULL OR model_name = $1 ORDER BY created_at DESC LIMIT 500", connection))
@@ -114,6 +142,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<Experiment?> AddObservationsAsync(Guid id, IReadOnlyDictionary<string, (long Trials, long Successes)> increments, CancellationToken cancellationToken)
     {
+        await EnsureSchemaAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var experiment = await LoadAsync(connection, transaction, id, forUpdate: true, cancellationToken);

@@ -24,13 +24,13 @@ public sealed class SampleRatioMismatchTests
     [Fact]
     public void Test_UnevenFiftyFiftySplit_MatchesScipyChisquareAndFlags()
     {
-        long[] observed = [50_000, 49_000];
-        var expected = ReferencePython.Evaluate("from scipy.stats import chisquare; print(repr(float(chisquare([50000, 49000], [49500, 49500]).pvalue)))");
+        long[] observed = [50_000, 48_500];
+        var expected = ReferencePython.Evaluate("from scipy.stats import chisquare; print(repr(float(chisquare([50000, 48500], [49250, 49250]).pvalue)))");
 
         var result = SampleRatioMismatch.Test(observed, [1, 1]);
 
         Assert.Equal(expected, result.PValue, expected * 1e-9);
-        Assert.Equal(2.0 * 500 * 500 / 49_500, result.ChiSquare, 1e-9);
+        Assert.Equal(2.0 * 750 * 750 / 49_250, result.ChiSquare, 1e-9);
         Assert.True(result.Mismatch);
     }
 
