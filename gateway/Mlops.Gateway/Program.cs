@@ -1,5 +1,6 @@
 using Mlops.Gateway;
 using Mlops.Gateway.ApiReference;
+using Mlops.Gateway.Experiments;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapExperimentsApi();
 app.MapReverseProxy();
 app.MapApiReference();
 app.Run();

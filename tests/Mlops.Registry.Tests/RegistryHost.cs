@@ -38,7 +38,8 @@ internal sealed class RegistryHost : IAsyncDisposable
     public bool KeepSchema { get; init; }
 
     // In virtualHost when given (shared with the test's other hosts), else in one of its own.
-    public static async Task<RegistryHost> StartAsync(string? schema = null, RabbitMqVirtualHost? virtualHost = null, bool publish = true, bool keepSchema = false, string? kafkaTopic = null)
+    public static async Task<RegistryHost> StartAsync(string? schema = null, RabbitMqVirtualHost? virtualHost = null, bool publish = true, bool keepSchema = false, string? kafkaTopic = null,
+        IDictionary<string, string?>? settings = null)
     {
         schema ??= PlatformInfrastructure.UniqueName("reg").Replace('-', '_');
         var owned = virtualHost is null;
@@ -58,6 +59,12 @@ internal sealed class RegistryHost : IAsyncDisposable
             // Kafka is opt-in per deployment (the shipped registry publishes to the bus only).
             ["EventStore:Kafka:Topic"] = kafkaTopic,
         });
+        if (settings is not null)
+        {
+            // Addresses of other services the test stands up (connection settings only).
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.WebHost.UseTestServer();
         builder.AddServiceDefaults();
         builder.AddRegistryServices();

@@ -11,6 +11,7 @@ using Mlops.Registry.Artifacts;
 using Mlops.Registry.Domain;
 using Mlops.Registry.Messaging;
 using Mlops.Registry.Publishing;
+using Mlops.Registry.Rollouts;
 using Mlops.ServiceDefaults;
 using Weasel.Core;
 
@@ -43,7 +44,9 @@ public static class RegistryServiceExtensions
             bus.AddConsumer<ApprovePromotionConsumer>(typeof(ApprovePromotionConsumerDefinition));
             bus.AddConsumer<RejectPromotionConsumer>(typeof(RejectPromotionConsumerDefinition));
             bus.AddConsumer<RollBackConsumer>(typeof(RollBackConsumerDefinition));
+            bus.AddRollouts();
         });
+        builder.AddRolloutServices();
         builder.Services.AddSingleton<BusEventPublisher>();
         if (kafka.Enabled)
         {
@@ -66,6 +69,7 @@ public static class RegistryServiceExtensions
                 o.Events.AppendMode = EventAppendMode.Rich;
                 o.Events.MetadataConfig.HeadersEnabled = true;
                 RegistryEventTypes.Map(o);
+                RolloutHistory.Map(o);
                 o.Schema.For<ModelState>().Identity(m => m.Name);
                 o.Schema.For<ModelCatalogEntry>().Identity(m => m.Name);
                 o.Projections.Add(new ModelStateProjection(), ProjectionLifecycle.Inline);
@@ -92,6 +96,7 @@ public static class RegistryServiceExtensions
     {
         app.MapRegistryApi();
         app.MapDeploymentsApi();
+        app.MapRolloutsApi();
         return app;
     }
 }

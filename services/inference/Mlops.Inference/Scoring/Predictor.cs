@@ -42,7 +42,19 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         try
         {
             var row = Validate(features, model.Features, model.AcceptsMissing);
-            var (p, u) = await batcher.ScoreAsync(model, row, cancellationToken);
+            (double p, double u) scored;
+            try
+            {
+                scored = await batcher.ScoreAsync(model, row, cancellationToken);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The model failed on a valid row: counted per version, so a rollout's analysis sees the candidate's error rate.
+                InferenceTelemetry.RequestErrors.Add(1, InferenceTelemetry.VersionTags(model));
+                throw;
+            }
+
+            var (p, u) = scored;
             var contributions = explain ? ContributionCalculator.Compute(model, row) : null;
             return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with
             {

@@ -15,6 +15,12 @@ public static class InferenceTelemetry
     /// <summary>End-to-end latency of one prediction inside the service, tagged by model, version and fallback.</summary>
     public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("mlops.inference.request.duration", "ms", "Latency of one prediction");
 
+    /// <summary>
+    /// Predictions a loaded model failed to compute for a valid row (invalid input is the caller's error and not
+    /// counted), tagged by model and version; with <see cref="RequestLatency"/>'s count it gives a version's error rate.
+    /// </summary>
+    public static readonly Counter<long> RequestErrors = Meter.CreateCounter<long>("mlops.inference.request.errors", "{prediction}", "Predictions a model failed to compute");
+
     /// <summary>Rows per model run.</summary>
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("mlops.inference.batch.size", "{row}", "Rows per model run");
 

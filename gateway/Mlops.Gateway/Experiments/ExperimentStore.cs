@@ -1,0 +1,219 @@
+using Npgsql;
+
+namespace Mlops.Gateway.Experiments;
+
+/// <summary>Experiments and their per-arm counts in the gateway's database (parameterized SQL only).</summary>
+public sealed class ExperimentStore(NpgsqlDataSource dataSource)
+{
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
+    volatile bool _schemaReady;
+
+    const string Schema = """
+        CREATE TABLE IF NOT EXISTS gateway_experiments (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            model_name text NOT NULL,
+            alpha double precision NOT NULL,
+            mixing_variance double precision NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp());
+        CREATE TABLE IF NOT EXISTS gateway_experiment_arms (
+            experiment_id uuid NOT NULL REFERENCES gateway_experiments (id) ON DELETE CASCADE,
+            position integer NOT NULL,
+            name text NOT NULL,
+            variant text NOT NULL,
+            weight double precision NOT NULL,
+            trials bigint NOT NULL DEFAULT 0,
+            successes bigint NOT NULL DEFAULT 0,
+            min_p_value double precision NOT NULL DEFAULT 1,
+            PRIMARY KEY (experiment_id, name));
+        """;
+
+    /// <summary>Creates the tables once per process (idempotent; an advisory lock orders concurrent start-ups).</summary>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_schemaReady)
+            {
+                await CreateSchemaAsync(cancellationToken);
+                _schemaReady = true;
+            }
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(727274301)", connection, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(Schema, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task CreateAsync(Experiment experiment, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO gateway_experiments (id, name, model_name, alpha, mixing_variance, created_at) VALUES ($1, $2, $3, $4, $5, $6)", connection, transaction))
+        {
+            insert.Parameters.Add(new() { Value = experiment.Id });
+            insert.Parameters.Add(new() { Value = experiment.Name });
+            insert.Parameters.Add(new() { Value = experiment.ModelName });
+            insert.Parameters.Add(new() { Value = experiment.Alpha });
+            insert.Parameters.Add(new() { Value = experiment.MixingVariance });
+            insert.Parameters.Add(new() { Value = experiment.CreatedAt });
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        for (var i = 0; i < experiment.Arms.Count; i++)
+        {
+            var arm = experiment.Arms[i];
+            await using var insertArm = new NpgsqlCommand(
+                "INSERT INTO gateway_experiment_arms (experiment_id, position, name, variant, weight) VALUES ($1, $2, $3, $4, $5)", connection, transaction);
+            insertArm.Parameters.Add(new() { Value = experiment.Id });
+            insertArm.Parameters.Add(new() { Value = i });
+            insertArm.Parameters.Add(new() { Value = arm.Name });
+            insertArm.Parameters.Add(new() { Value = arm.Variant });
+            insertArm.Parameters.Add(new() { Value = arm.Weight });
+            await insertArm.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<Experiment?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await LoadAsync(connection, null, id, forUpdate: false, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Experiment>> ListAsync(string? modelName, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        var ids = new List<Guid>();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var select = new NpgsqlCommand("SELECT id FROM gateway_experiments WHERE $1::text IS NULL OR model_name = $1 ORDER BY created_at DESC LIMIT 500", connection))
+        {
+            select.Parameters.Add(new() { Value = (object?)modelName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids.Add(reader.GetGuid(0));
+            }
+        }
+
+        var experiments = new List<Experiment>();
+        foreach (var id in ids)
+        {
+            if (await LoadAsync(connection, null, id, forUpdate: false, cancellationToken) is { } e)
+            {
+                experiments.Add(e);
+            }
+        }
+
+        return experiments;
+    }
+
+    /// <summary>
+    /// Adds outcome counts to arms and records this look's p-values in each arm's running minimum, in one
+    /// transaction holding the experiment's rows, so concurrent batches neither lose counts nor skip a look.
+    /// Returns null when the experiment does not exist.
+    /// </summary>
+    public async Task<Experiment?> AddObservationsAsync(Guid id, IReadOnlyDictionary<string, (long Trials, long Successes)> increments, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var experiment = await LoadAsync(connection, transaction, id, forUpdate: true, cancellationToken);
+        if (experiment is null)
+        {
+            return null;
+        }
+
+        var counted = experiment with
+        {
+            Arms = experiment.Arms.Select(a => increments.TryGetValue(a.Name, out var inc)
+                ? a with { Trials = a.Trials + inc.Trials, Successes = a.Successes + inc.Successes }
+                : a).ToList(),
+        };
+        var tests = ExperimentAnalysis.Test(counted);
+        var looked = counted with
+        {
+            Arms = counted.Arms.Select((a, i) => tests[i] is { } t ? a with { MinPValue = MixtureSprt.RunningMinimum(a.MinPValue, t.PValue) } : a).ToList(),
+        };
+        foreach (var arm in looked.Arms)
+        {
+            await using var update = new NpgsqlCommand(
+                "UPDATE gateway_experiment_arms SET trials = $3, successes = $4, min_p_value = $5 WHERE experiment_id = $1 AND name = $2", connection, transaction);
+            update.Parameters.Add(new() { Value = id });
+            update.Parameters.Add(new() { Value = arm.Name });
+            update.Parameters.Add(new() { Value = arm.Trials });
+            update.Parameters.Add(new() { Value = arm.Successes });
+            update.Parameters.Add(new() { Value = arm.MinPValue });
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return looked;
+    }
+
+    static async Task<Experiment?> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, bool forUpdate, CancellationToken cancellationToken)
+    {
+        Experiment? experiment;
+        await using (var select = new NpgsqlCommand(
+            "SELECT name, model_name, alpha, mixing_variance, created_at FROM gateway_experiments WHERE id = $1" + (forUpdate ? " FOR UPDATE" : ""), connection, transaction))
+        {
+            select.Parameters.Add(new() { Value = id });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            experiment = new Experiment
+            {
+                Id = id, Name = reader.GetString(0), ModelName = reader.GetString(1), Alpha = reader.GetDouble(2), MixingVariance = reader.GetDouble(3),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(4), Arms = [],
+            };
+        }
+
+        var arms = new List<ExperimentArm>();
+        await using (var selectArms = new NpgsqlCommand(
+            "SELECT name, variant, weight, trials, successes, min_p_value FROM gateway_experiment_arms WHERE experiment_id = $1 ORDER BY position", connection, transaction))
+        {
+            selectArms.Parameters.Add(new() { Value = id });
+            await using var reader = await selectArms.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                arms.Add(new ExperimentArm
+                {
+                    Name = reader.GetString(0), Variant = reader.GetString(1), Weight = reader.GetDouble(2), Trials = reader.GetInt64(3),
+                    Successes = reader.GetInt64(4), MinPValue = reader.GetDouble(5),
+                });
+            }
+        }
+
+        return experiment with { Arms = arms };
+    }
+}

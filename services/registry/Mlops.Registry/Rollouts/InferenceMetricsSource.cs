@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace Mlops.Registry.Rollouts;
+
+/// <summary>Reads the candidate's counters from every configured inference pod's <c>/metrics</c>, summed.</summary>
+public sealed class InferenceMetricsSource(HttpClient http, IOptions<RolloutOptions> options)
+{
+    /// <summary>The counters, or the reason they could not be read.</summary>
+    public async Task<(VersionCounters? Counters, string Source)> ReadAsync(string model, string version, CancellationToken cancellationToken)
+    {
+        var addresses = options.Value.InferenceAddresses;
+        if (addresses.Count == 0)
+        {
+            return (null, "no inference address is configured (Registry:Rollouts:InferenceAddresses)");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var samples = new List<PrometheusSample>();
+        foreach (var address in addresses)
+        {
+            var uri = new Uri(new Uri(address.TrimEnd('/') + "/"), "metrics");
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(options.Value.MeasurementTimeout);
+                samples.AddRange(PrometheusText.Parse(await http.GetStringAsync(uri, timeout.Token)));
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // One unreadable pod makes the whole reading incomplete: a partial sum could hide the failing pod.
+                return (null, $"{uri} could not be read: {e.Message}");
+            }
+        }
+
+        RolloutTelemetry.MeasurementDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("source", "inference"));
+        return (VersionCounters.From(samples, model, version), string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/metrics")));
+    }
+}

@@ -1,0 +1,45 @@
+using MassTransit;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Mlops.Testing;
+
+namespace Mlops.Gateway.Tests;
+
+/// <summary>
+/// The gateway as its Program composes it, with its shipped appsettings, against the real PostgreSQL (a fresh
+/// database) and RabbitMQ (its own virtual host); only connection settings come from the test.
+/// </summary>
+public sealed class GatewayFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    string _database = null!;
+    RabbitMqVirtualHost _virtualHost = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PlatformInfrastructure.CreateDatabaseAsync("gateway_tests");
+        _virtualHost = await RabbitMqVirtualHost.CreateAsync("gateway-tests");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(config =>
+        {
+            config.AddConfiguration(PlatformInfrastructure.Configuration);
+            config.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:gateway"] = _database,
+                [RabbitMqVirtualHost.ConfigurationKey] = _virtualHost.Name,
+            });
+        });
+        builder.ConfigureServices(s => s.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _virtualHost.DisposeAsync();
+    }
+}
