@@ -1,3 +1,5 @@
+using MassTransit;
+using Mlops.Gateway.Routing;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -6,6 +8,9 @@ namespace Mlops.Gateway;
 /// <summary>Registers what the gateway needs.</summary>
 internal static class GatewayServiceExtensions
 {
+    /// <summary>The gateway's own endpoints' OpenAPI document, <c>/openapi/gateway.json</c>.</summary>
+    public const string GatewayDocument = "gateway";
+
     /// <summary>
     /// Routes from the <c>ReverseProxy</c> configuration section (one cluster per service, addresses overridable
     /// per environment), its own database, and the bus on which deployment changes will arrive.
@@ -13,8 +18,12 @@ internal static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformPostgres("gateway");
-        builder.AddPlatformMessaging();
+        builder.AddPlatformMessaging(bus => bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>());
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+
+        // Variant routing and shadow traffic (Routing/, Shadow/; docs/gateway.md), and the gateway's own OpenAPI document.
+        builder.AddVariantRouting();
+        builder.Services.AddOpenApi(GatewayDocument);
         return builder;
     }
 }
