@@ -18,6 +18,11 @@ public sealed class DeploymentTable
 
     public IReadOnlyCollection<ModelRoutes> All => [.. _models.Values];
 
+    /// <summary>Deployments applied since start (ignored ones not counted).</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    long _changes;
+
     /// <summary>Applies a deployment; false when <paramref name="revision"/> is not newer than the one applied.</summary>
     public bool Apply(string modelName, long revision, IReadOnlyList<TrafficRoute> routes)
     {
@@ -31,6 +36,7 @@ public sealed class DeploymentTable
             }
 
             _models[modelName] = new ModelRoutes(modelName, revision, [.. routes]);
+            Interlocked.Increment(ref _changes);
             return true;
         }
     }
