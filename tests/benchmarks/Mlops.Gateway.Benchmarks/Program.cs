@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Mlops.Contracts.Registry;
+using Mlops.Gateway.Benchmarks;
+using Mlops.Testing;
+
+// Gateway vs direct, side by side in one run: the inference service (its own process, the v1 ensemble) driven
+// directly, then through the gateway (its own process) with the variant router off (no deployment known: nothing
+// read), on (champion 90 / challenger 10: body buffered, entity hashed, X-Model-Variant set) and on with 100 % shadow
+// (every request also mirrored to the shadow variant, on the same pod), at 1, 16 and 64 concurrent clients.
+// Usage: [seconds per scenario, default 3]
+var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+var duration = TimeSpan.FromSeconds(seconds);
+int[] clientCounts = [1, 16, 64];
+var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx");
+var results = new List<Measurement>();
+Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per scenario (after 1 s warm-up)");
+
+await using var vhost = await RabbitMqVirtualHost.CreateAsync("gateway-bench");
+await using var registry = await RegistryStandIn.StartAsync(ServiceProcess.FreePort());
+await using var inference = ServiceProcess.Start("services/inference/Mlops.Inference", InferenceEnvironment(modelPath));
+await WaitUntilAsync(inference, "/api/inference/model", body => body.Contains("\"Serving\"", StringComparison.Ordinal), "the inference service serves its model");
+
+using (var direct = new Load(inference.BaseAddress))
+{
+    foreach (var clients in clientCounts)
+    {
+        results.Add(await direct.RunAsync("direct", clients, duration));
+    }
+}
+
+var champion = new TrafficRoute { Alias = ModelAliases.Champion, Version = "1", ArtifactSha256 = Sha256(modelPath), TrafficPercent = 90 };
+var challenger = champion with { Alias = ModelAliases.Challenger, TrafficPercent = 10 };
+var shadow = champion with { Alias = ModelAliases.Shadow, TrafficPercent = 0, MirrorPercent = 100 };
+var scenarios = new (string Path, TrafficRoute[] Routes)[]
+{
+    ("gateway, router off", []),
+    ("gateway, router on", [champion, challenger]),
+    ("gateway, router + 100% shadow", [champion, challenger, shadow]),
+};
+foreach (var (path, routes) in scenarios)
+{
+    registry.Routes = routes;
+    await using var gateway = ServiceProcess.Start("gateway/Mlops.Gateway", new Dictionary<string, string>
+    {
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["ReverseProxy__Clusters__inference__Destinations__primary__Address"] = inference.BaseAddress.ToString(),
+        ["Gateway__Variants__RegistryBaseAddress"] = registry.BaseAddress.ToString(),
+        [RabbitMqVirtualHost.EnvironmentVariable] = vhost.Name,
+    });
+    await WaitUntilAsync(gateway, "/health/ready", body => body.Contains("\"registry-deployments\":{\"status\":\"Healthy\"", StringComparison.Ordinal), "the gateway read the deployments");
+    using var load = new Load(gateway.BaseAddress);
+    foreach (var clients in clientCounts)
+    {
+        results.Add(await load.RunAsync(path, clients, duration));
+    }
+
+    if (routes.Contains(shadow))
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        var report = await http.GetFromJsonAsync<JsonElement>("/api/gateway/shadow/deterioration");
+        var compared = report.GetProperty("pairs").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64());
+        Console.WriteLine($"shadow: queued {report.GetProperty("queued")}, dropped {report.GetProperty("dropped")}, failed {report.GetProperty("failed")}, compared {compared}");
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"path",-32} {"clients",7} {"req/s",10} {"p50 ms",9} {"p99 ms",9} {"p50 ×direct",12} {"thr ×direct",12}");
+foreach (var r in results)
+{
+    var baseline = results.Single(b => b.Path == "direct" && b.Clients == r.Clients);
+    Console.WriteLine(FormattableString.Invariant(
+        $"{r.Path,-32} {r.Clients,7} {r.RequestsPerSecond,10:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {r.P50Ms / baseline.P50Ms,12:F2} {r.RequestsPerSecond / baseline.RequestsPerSecond,12:F2}"));
+}
+
+Console.WriteLine();
+foreach (var clients in clientCounts)
+{
+    var on = results.Single(r => r.Path == "gateway, router on" && r.Clients == clients);
+    var mirrored = results.Single(r => r.Path == "gateway, router + 100% shadow" && r.Clients == clients);
+    Console.WriteLine(FormattableString.Invariant($"{clients,3} clients: 100% shadow adds {mirrored.P99Ms - on.P99Ms:F3} ms to the primary's p99 ({mirrored.P50Ms - on.P50Ms:F3} ms to p50)"));
+}
+
+static Dictionary<string, string> InferenceEnvironment(string modelPath)
+{
+    // The model under test is a local artifact; registry and features point where nothing listens, so no deployment
+    // or cache warm-up from a running platform interferes (as in the inference benchmark).
+    var nowhere = $"http://127.0.0.1:{ServiceProcess.FreePort()}/";
+    var environment = new Dictionary<string, string>
+    {
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Inference__Streaming__Enabled"] = "false",
+        ["OnnxRuntime__IntraOpNumThreads"] = "1",
+        ["Inference__RegistryBaseAddress"] = nowhere,
+        ["Inference__FeaturesBaseAddress"] = nowhere,
+        ["Inference__LocalModels__0__Name"] = "deterioration",
+        ["Inference__LocalModels__0__Version"] = "1",
+        ["Inference__LocalModels__0__Path"] = modelPath,
+        ["Inference__LocalModels__0__Sha256"] = Sha256(modelPath),
+    };
+    string[] features = ["heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp"];
+    for (var i = 0; i < features.Length; i++)
+    {
+        environment[$"Inference__LocalModels__0__Features__{i}"] = features[i];
+    }
+
+    return environment;
+}
+
+static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+static async Task WaitUntilAsync(ServiceProcess service, string path, Func<string, bool> condition, string what)
+{
+    using var http = new HttpClient { BaseAddress = service.BaseAddress };
+    await Eventually.WaitUntilAsync(async () =>
+    {
+        if (service.HasExited)
+        {
+            throw new InvalidOperationException($"{what}: the process exited\n{service.RecentOutput}");
+        }
+
+        try
+        {
+            return condition(await http.GetStringAsync(path));
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, what);
+}
