@@ -1,4 +1,3 @@
-using System.Text;
 using Mlops.Contracts.Registry;
 using Mlops.Gateway.Routing;
 using static Mlops.Gateway.Tests.Routes;
@@ -86,73 +85,4 @@ public sealed class VariantRouterTests
         table.Apply(Model, 1, routes);
         return table.Find(Model)!;
     }
-}
-
-public sealed class DeploymentTableTests
-{
-    [Fact]
-    public void Apply_RevisionNotNewer_IsIgnored()
-    {
-        var table = new DeploymentTable();
-        Assert.True(table.Apply("m", 5, Canary(10)));
-        Assert.False(table.Apply("m", 5, Canary(50)));
-        Assert.False(table.Apply("m", 4, Canary(50)));
-        Assert.Equal(10, table.Find("m")!.Find(ModelAliases.Challenger)!.TrafficPercent);
-        Assert.True(table.Apply("m", 6, Canary(50)));
-        Assert.Equal(50, table.Find("m")!.Find(ModelAliases.Challenger)!.TrafficPercent);
-    }
-
-    [Fact]
-    public void NeedsEntity_OnlyForASplitOrAMirror()
-    {
-        var table = new DeploymentTable();
-        table.Apply("single", 1, [Route(ModelAliases.Champion, "1", 100)]);
-        table.Apply("split", 1, Canary(10));
-        table.Apply("mirrored", 1, [Route(ModelAliases.Champion, "1", 100), Route(ModelAliases.Shadow, "2", 0, mirror: 5)]);
-        Assert.False(table.Find("single")!.NeedsEntity);
-        Assert.True(table.Find("split")!.NeedsEntity);
-        Assert.True(table.Find("mirrored")!.NeedsEntity);
-    }
-}
-
-public sealed class InferenceRequestTests
-{
-    [Theory]
-    [InlineData("/api/inference/predict", "deterioration", null, InferenceProtocol.Native)]
-    [InlineData("/api/inference/predict/batch", "deterioration", null, InferenceProtocol.Native)]
-    [InlineData("/api/inference/entities/p-7/predict", "deterioration", "p-7", InferenceProtocol.Native)]
-    [InlineData("/api/inference/models/sepsis/predict", "sepsis", null, InferenceProtocol.Native)]
-    [InlineData("/api/inference/models/sepsis/entities/p-7/predict", "sepsis", "p-7", InferenceProtocol.Native)]
-    [InlineData("/v2/models/sepsis/infer", "sepsis", null, InferenceProtocol.OpenInference)]
-    [InlineData("/v2/models/sepsis/versions/3/infer", "sepsis", null, InferenceProtocol.OpenInference)]
-    public void TryParse_PredictionPaths_NameModelAndEntity(string path, string model, string? entity, InferenceProtocol protocol)
-    {
-        Assert.Equal(new InferenceRequest(model, entity, protocol), InferenceRequest.TryParse("POST", path, "deterioration"));
-    }
-
-    [Theory]
-    [InlineData("POST", "/api/inference/model")]
-    [InlineData("GET", "/api/inference/models/sepsis")]
-    [InlineData("GET", "/api/inference/predict")]
-    [InlineData("POST", "/api/registry/models/sepsis/predict")]
-    [InlineData("GET", "/v2/models/sepsis")]
-    [InlineData("POST", "/v2/models/sepsis/ready")]
-    public void TryParse_OtherRequests_AreNotPredictions(string method, string path) =>
-        Assert.Null(InferenceRequest.TryParse(method, path, "deterioration"));
-}
-
-public sealed class EntityIdReaderTests
-{
-    [Theory]
-    [InlineData("""{"entityId":"p-1","features":{}}""", InferenceProtocol.Native, "p-1")]
-    [InlineData("""{"EntityId":"p-1"}""", InferenceProtocol.Native, "p-1")]
-    [InlineData("""{"entityId":42}""", InferenceProtocol.Native, "42")]
-    [InlineData("""{"features":{}}""", InferenceProtocol.Native, null)]
-    [InlineData("""{"entityId":""}""", InferenceProtocol.Native, null)]
-    [InlineData("""{"parameters":{"entity_id":"p-2"},"inputs":[]}""", InferenceProtocol.OpenInference, "p-2")]
-    [InlineData("""{"entityId":"p-1"}""", InferenceProtocol.OpenInference, null)]
-    [InlineData("""not json""", InferenceProtocol.Native, null)]
-    [InlineData("""[1,2]""", InferenceProtocol.Native, null)]
-    public void Read_FindsTheEntityOfEachProtocol(string body, InferenceProtocol protocol, string? expected) =>
-        Assert.Equal(expected, EntityIdReader.Read(Encoding.UTF8.GetBytes(body), protocol));
 }

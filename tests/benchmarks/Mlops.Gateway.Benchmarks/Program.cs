@@ -7,68 +7,84 @@ using Mlops.Gateway.Benchmarks;
 using Mlops.Testing;
 
 // Gateway vs direct, side by side in one run: the inference service (its own process, the v1 ensemble) driven
-// directly, then through the gateway (its own process) with the variant router off (no deployment known: nothing
-// read), on (champion 90 / challenger 10: body buffered, entity hashed, X-Model-Variant set) and on with 100 % shadow
-// (every request also mirrored to the shadow variant, on the same pod), at 1, 16 and 64 concurrent clients.
-// Usage: [seconds per scenario, default 3]
-var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+// directly and through three gateway processes, each reading its own registry stand-in: the variant router off (no
+// deployment known: nothing read), on (champion 90 / challenger 10: body buffered, entity hashed, X-Model-Variant
+// set) and on with 100 % shadow (every request also mirrored to the shadow variant, on the same pod), at 1, 16 and 64
+// concurrent clients. The paths are interleaved over several rounds and each figure is the median over the rounds, so
+// a burst of load from elsewhere on the machine does not land on one path only.
+// Usage: [seconds per scenario, default 2] [rounds, default 3]
+var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
+var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 var duration = TimeSpan.FromSeconds(seconds);
 int[] clientCounts = [1, 16, 64];
 var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx");
-var results = new List<Measurement>();
-Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per scenario (after 1 s warm-up)");
+Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per scenario (after 1 s warm-up), median of {rounds} interleaved rounds");
 
 await using var vhost = await RabbitMqVirtualHost.CreateAsync("gateway-bench");
-await using var registry = await RegistryStandIn.StartAsync(ServiceProcess.FreePort());
 await using var inference = ServiceProcess.Start("services/inference/Mlops.Inference", InferenceEnvironment(modelPath));
 await WaitUntilAsync(inference, "/api/inference/model", body => body.Contains("\"Serving\"", StringComparison.Ordinal), "the inference service serves its model");
-
-using (var direct = new Load(inference.BaseAddress))
-{
-    foreach (var clients in clientCounts)
-    {
-        results.Add(await direct.RunAsync("direct", clients, duration));
-    }
-}
 
 var champion = new TrafficRoute { Alias = ModelAliases.Champion, Version = "1", ArtifactSha256 = Sha256(modelPath), TrafficPercent = 90 };
 var challenger = champion with { Alias = ModelAliases.Challenger, TrafficPercent = 10 };
 var shadow = champion with { Alias = ModelAliases.Shadow, TrafficPercent = 0, MirrorPercent = 100 };
-var scenarios = new (string Path, TrafficRoute[] Routes)[]
+const string Off = "gateway, router off";
+const string On = "gateway, router on";
+const string Shadowed = "gateway, router + 100% shadow";
+var targets = new List<(string Path, Uri BaseAddress)> { ("direct", inference.BaseAddress) };
+var disposables = new List<IAsyncDisposable>();
+foreach (var (path, routes) in new (string, TrafficRoute[])[] { (Off, []), (On, [champion, challenger]), (Shadowed, [champion, challenger, shadow]) })
 {
-    ("gateway, router off", []),
-    ("gateway, router on", [champion, challenger]),
-    ("gateway, router + 100% shadow", [champion, challenger, shadow]),
-};
-foreach (var (path, routes) in scenarios)
-{
+    var registry = await RegistryStandIn.StartAsync(ServiceProcess.FreePort());
     registry.Routes = routes;
-    await using var gateway = ServiceProcess.Start("gateway/Mlops.Gateway", new Dictionary<string, string>
+    var gateway = ServiceProcess.Start("gateway/Mlops.Gateway", new Dictionary<string, string>
     {
         ["Logging__LogLevel__Default"] = "Warning",
         ["ReverseProxy__Clusters__inference__Destinations__primary__Address"] = inference.BaseAddress.ToString(),
         ["Gateway__Variants__RegistryBaseAddress"] = registry.BaseAddress.ToString(),
         [RabbitMqVirtualHost.EnvironmentVariable] = vhost.Name,
     });
+    disposables.Add(gateway);
+    disposables.Add(registry);
     await WaitUntilAsync(gateway, "/health/ready", body => body.Contains("\"registry-deployments\":{\"status\":\"Healthy\"", StringComparison.Ordinal), "the gateway read the deployments");
-    using var load = new Load(gateway.BaseAddress);
+    targets.Add((path, gateway.BaseAddress));
+}
+
+var runs = new List<Measurement>();
+for (var round = 0; round < rounds; round++)
+{
     foreach (var clients in clientCounts)
     {
-        results.Add(await load.RunAsync(path, clients, duration));
-    }
-
-    if (routes.Contains(shadow))
-    {
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
-        var report = await http.GetFromJsonAsync<JsonElement>("/api/gateway/shadow/deterioration");
-        var compared = report.GetProperty("pairs").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64());
-        Console.WriteLine($"shadow: queued {report.GetProperty("queued")}, dropped {report.GetProperty("dropped")}, failed {report.GetProperty("failed")}, compared {compared}");
+        foreach (var (path, baseAddress) in targets)
+        {
+            using var load = new Load(baseAddress);
+            runs.Add(await load.RunAsync(path, clients, duration));
+            if (path == Shadowed)
+            {
+                // The next path must not share the pod with this one's mirrors still in flight.
+                await WaitForAsync(baseAddress, "/api/gateway/shadow/deterioration", Settled, "the mirrors were settled", () => null);
+            }
+        }
     }
 }
 
+var shadowed = targets.Single(t => t.Path == Shadowed).BaseAddress;
+using (var http = new HttpClient { BaseAddress = shadowed })
+{
+    var report = await http.GetFromJsonAsync<JsonElement>("/api/gateway/shadow/deterioration");
+    var compared = report.GetProperty("pairs").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64());
+    Console.WriteLine($"shadow, all rounds: queued {report.GetProperty("queued")}, dropped {report.GetProperty("dropped")}, failed {report.GetProperty("failed")}, compared {compared}");
+}
+
+foreach (var disposable in disposables)
+{
+    await disposable.DisposeAsync();
+}
+
+var results = runs.GroupBy(r => (r.Path, r.Clients)).Select(g => new Measurement(
+    g.Key.Path, g.Key.Clients, Median(g.Select(r => r.RequestsPerSecond)), Median(g.Select(r => r.P50Ms)), Median(g.Select(r => r.P99Ms)))).ToList();
 Console.WriteLine();
 Console.WriteLine($"{"path",-32} {"clients",7} {"req/s",10} {"p50 ms",9} {"p99 ms",9} {"p50 ×direct",12} {"thr ×direct",12}");
-foreach (var r in results)
+foreach (var r in results.OrderBy(r => targets.FindIndex(t => t.Path == r.Path)).ThenBy(r => r.Clients))
 {
     var baseline = results.Single(b => b.Path == "direct" && b.Clients == r.Clients);
     Console.WriteLine(FormattableString.Invariant(
@@ -78,9 +94,23 @@ foreach (var r in results)
 Console.WriteLine();
 foreach (var clients in clientCounts)
 {
-    var on = results.Single(r => r.Path == "gateway, router on" && r.Clients == clients);
-    var mirrored = results.Single(r => r.Path == "gateway, router + 100% shadow" && r.Clients == clients);
+    var on = results.Single(r => r.Path == On && r.Clients == clients);
+    var mirrored = results.Single(r => r.Path == Shadowed && r.Clients == clients);
     Console.WriteLine(FormattableString.Invariant($"{clients,3} clients: 100% shadow adds {mirrored.P99Ms - on.P99Ms:F3} ms to the primary's p99 ({mirrored.P50Ms - on.P50Ms:F3} ms to p50)"));
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static bool Settled(string reportJson)
+{
+    var report = JsonDocument.Parse(reportJson).RootElement;
+    var settled = report.GetProperty("pairs").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64())
+        + report.GetProperty("failed").GetInt64() + report.GetProperty("uncomparable").GetInt64();
+    return settled == report.GetProperty("queued").GetInt64();
 }
 
 static Dictionary<string, string> InferenceEnvironment(string modelPath)
@@ -111,14 +141,17 @@ static Dictionary<string, string> InferenceEnvironment(string modelPath)
 
 static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
-static async Task WaitUntilAsync(ServiceProcess service, string path, Func<string, bool> condition, string what)
+static async Task WaitUntilAsync(ServiceProcess service, string path, Func<string, bool> condition, string what) =>
+    await WaitForAsync(service.BaseAddress, path, condition, what, () => service.HasExited ? service.RecentOutput : null);
+
+static async Task WaitForAsync(Uri baseAddress, string path, Func<string, bool> condition, string what, Func<string?> exited)
 {
-    using var http = new HttpClient { BaseAddress = service.BaseAddress };
+    using var http = new HttpClient { BaseAddress = baseAddress };
     await Eventually.WaitUntilAsync(async () =>
     {
-        if (service.HasExited)
+        if (exited() is { } output)
         {
-            throw new InvalidOperationException($"{what}: the process exited\n{service.RecentOutput}");
+            throw new InvalidOperationException($"{what}: the process exited\n{output}");
         }
 
         try
