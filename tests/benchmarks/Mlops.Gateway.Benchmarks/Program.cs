@@ -12,13 +12,16 @@ using Mlops.Testing;
 // set) and on with 100 % shadow (every request also mirrored to the shadow variant, on the same pod), at 1, 16 and 64
 // concurrent clients. The paths are interleaved over several rounds and each figure is the median over the rounds, so
 // a burst of load from elsewhere on the machine does not land on one path only.
-// Usage: [seconds per scenario, default 2] [rounds, default 3]
-var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
-var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+// Usage: [seconds per scenario, default 1] [rounds, default 5]
+var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1;
+var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 var duration = TimeSpan.FromSeconds(seconds);
 int[] clientCounts = [1, 16, 64];
 var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx");
 Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per scenario (after 1 s warm-up), median of {rounds} interleaved rounds");
+
+RouterCost.MicrosecondsPerRequest(50_000);
+Console.WriteLine(FormattableString.Invariant($"router's own work (parse path, read entity from the body, decide, mirror check): {RouterCost.MicrosecondsPerRequest(500_000):F2} µs per request"));
 
 await using var vhost = await RabbitMqVirtualHost.CreateAsync("gateway-bench");
 await using var inference = ServiceProcess.Start("services/inference/Mlops.Inference", InferenceEnvironment(modelPath));
@@ -83,12 +86,12 @@ foreach (var disposable in disposables)
 var results = runs.GroupBy(r => (r.Path, r.Clients)).Select(g => new Measurement(
     g.Key.Path, g.Key.Clients, Median(g.Select(r => r.RequestsPerSecond)), Median(g.Select(r => r.P50Ms)), Median(g.Select(r => r.P99Ms)))).ToList();
 Console.WriteLine();
-Console.WriteLine($"{"path",-32} {"clients",7} {"req/s",10} {"p50 ms",9} {"p99 ms",9} {"p50 ×direct",12} {"thr ×direct",12}");
+Console.WriteLine($"{"path",-32} {"clients",7} {"req/s",10} {"p50 ms",9} {"p99 ms",9} {"p50 ×direct",12} {"p50 +ms",9} {"thr ×direct",12}");
 foreach (var r in results.OrderBy(r => targets.FindIndex(t => t.Path == r.Path)).ThenBy(r => r.Clients))
 {
     var baseline = results.Single(b => b.Path == "direct" && b.Clients == r.Clients);
     Console.WriteLine(FormattableString.Invariant(
-        $"{r.Path,-32} {r.Clients,7} {r.RequestsPerSecond,10:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {r.P50Ms / baseline.P50Ms,12:F2} {r.RequestsPerSecond / baseline.RequestsPerSecond,12:F2}"));
+        $"{r.Path,-32} {r.Clients,7} {r.RequestsPerSecond,10:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {r.P50Ms / baseline.P50Ms,12:F2} {r.P50Ms - baseline.P50Ms,9:F3} {r.RequestsPerSecond / baseline.RequestsPerSecond,12:F2}"));
 }
 
 Console.WriteLine();
