@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Mlops.Contracts.Registry;
 using Mlops.Gateway.Routing;
+using Mlops.Gateway.Shadow;
 using Mlops.Testing;
 using static Mlops.Gateway.Tests.Routes;
 
@@ -126,6 +128,24 @@ public sealed class ShadowMirroringTests : IAsyncLifetime
     public async Task Mirror_QueueFull_DroppedAndCounted_PrimaryUnaffected()
     {
         _inference.Hold(ModelAliases.Shadow);
+        long droppedMetric = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ShadowTelemetry.Name && instrument.Name == "mlops.gateway.shadow.mirrors")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var (model, outcome) = (Tag(tags, "model.name"), Tag(tags, "outcome"));
+            if (model == _model && outcome == "dropped")
+            {
+                Interlocked.Add(ref droppedMetric, value);
+            }
+        });
+        listener.Start();
         var client = await StartAsync(new() { ["Gateway:Shadow:QueueCapacity"] = "2", ["Gateway:Shadow:Workers"] = "1" });
         for (var i = 0; i < 10; i++)
         {
@@ -139,6 +159,7 @@ public sealed class ShadowMirroringTests : IAsyncLifetime
 
         // At most one mirror in the worker's hands and two in the queue; every other one was dropped.
         Assert.InRange(dropped, 7, 8);
+        Assert.Equal(dropped, Interlocked.Read(ref droppedMetric));
         _inference.Release(ModelAliases.Shadow);
         await Eventually.WaitUntilAsync(async () => Settled(await ReportAsync(client)) == queued, "the queued mirrors were settled");
     }
@@ -152,6 +173,19 @@ public sealed class ShadowMirroringTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/gateway.json");
         Assert.True(document.GetProperty("paths").TryGetProperty("/api/gateway/shadow/{model}", out _));
+    }
+
+    static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == name)
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
     }
 
     static long Settled(JsonElement report) =>
