@@ -80,6 +80,35 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
         Assert.Equal(ModelAliases.Challenger, Received(entity).Last().Variant);
     }
 
+    [Fact]
+    public async Task ReplicasAndRestarts_PutEveryEntityOnTheSameVariant()
+    {
+        var port = InferenceStandIn.FreePort();
+        await using var registry = await RegistryStandIn.StartAsync(port, new RegistryDeployment(_model, 8, Canary(25)));
+        var registryAddress = new Uri($"http://127.0.0.1:{port}/");
+        var entities = Enumerable.Range(0, 100).Select(i => $"{_model}-{i}").ToList();
+        var seen = new List<Dictionary<string, string?>>();
+        for (var replica = 0; replica < 3; replica++)
+        {
+            // Three gateway hosts one after the other, each with fresh state: other replicas and restarts alike (side by
+            // side replicas following events are covered above). Nothing but the routes decides.
+            await using var gateway = new GatewayAppFactory(_inference.BaseAddress, registryAddress, _vhost.Name);
+            var client = await gateway.ReadyClientAsync();
+            var variants = new Dictionary<string, string?>();
+            foreach (var entity in entities)
+            {
+                await PredictAsync(client, entity);
+                variants[entity] = Received(entity).Last().Variant;
+            }
+
+            seen.Add(variants);
+        }
+
+        Assert.All(entities, e => Assert.Equal(VariantAssignment.Assign(_model, e, Canary(25))!.Alias, seen[0][e]));
+        Assert.Equal(seen[0], seen[1]);
+        Assert.Equal(seen[0], seen[2]);
+    }
+
     string ChallengerEntity(TrafficRoute[] routes) =>
         Enumerable.Range(0, 1000).Select(i => $"{_model}-{i}").First(e => VariantAssignment.Assign(_model, e, routes)!.Alias == ModelAliases.Challenger);
 
