@@ -24,6 +24,11 @@ public static class ShadowTelemetry
     /// <summary>Latency of each side (<c>side</c> = primary or shadow) as the gateway saw it.</summary>
     public static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("mlops.gateway.shadow.latency", "ms", "Latency of the primary and the shadow answer");
 
-    public static void ObserveQueue(Func<int> depth) =>
-        Meter.CreateObservableGauge("mlops.gateway.shadow.queue_depth", depth, "{request}", "Mirrors waiting to be sent");
+    static Func<int>? _queueDepth;
+
+    static readonly ObservableGauge<int> QueueDepth =
+        Meter.CreateObservableGauge("mlops.gateway.shadow.queue_depth", () => _queueDepth?.Invoke() ?? 0, "{request}", "Mirrors waiting to be sent");
+
+    /// <summary>The process's queue (one per gateway; in-process test hosts: the latest) reports its depth.</summary>
+    public static void ObserveQueue(Func<int> depth) => _queueDepth = depth;
 }
