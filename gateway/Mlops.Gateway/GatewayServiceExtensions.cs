@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Gateway.Experiments;
+using MassTransit;
+using Mlops.Gateway.Routing;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -8,6 +10,9 @@ namespace Mlops.Gateway;
 /// <summary>Registers what the gateway needs.</summary>
 internal static class GatewayServiceExtensions
 {
+    /// <summary>The gateway's own endpoints' OpenAPI document, <c>/openapi/gateway.json</c>.</summary>
+    public const string GatewayDocument = "gateway";
+
     /// <summary>
     /// Routes from the <c>ReverseProxy</c> configuration section (one cluster per service, addresses overridable
     /// per environment), its own database, and the bus on which deployment changes will arrive.
@@ -15,11 +20,15 @@ internal static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformPostgres("gateway");
-        builder.AddPlatformMessaging();
+        builder.AddPlatformMessaging(bus => bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>());
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddHostedService<ExperimentStoreInitializer>();
         builder.Services.TryAddSingleton(TimeProvider.System);
+
+        // Variant routing and shadow traffic (Routing/, Shadow/; docs/gateway.md), and the gateway's own OpenAPI document.
+        builder.AddVariantRouting();
+        builder.Services.AddOpenApi(GatewayDocument);
         return builder;
     }
 

@@ -1,6 +1,8 @@
 using Mlops.Gateway;
 using Mlops.Gateway.ApiReference;
 using Mlops.Gateway.Experiments;
+using Mlops.Gateway.Routing;
+using Mlops.Gateway.Shadow;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +12,10 @@ builder.AddGatewayServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapExperimentsApi();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy => proxy.UseVariantRouting());
+app.MapShadowApi();
 app.MapApiReference();
 app.Run();
+
+/// <summary>The gateway's entry point (public for in-process test hosts).</summary>
+public partial class Program;

@@ -13,7 +13,18 @@ public static class VariantAssignment
     public const int Buckets = 10_000;
 
     /// <summary>The entity's bucket for <paramref name="modelName"/>: FNV-1a 64 over UTF-8, independent of process and platform.</summary>
-    public static int Bucket(string modelName, string entityId)
+    public static int Bucket(string modelName, string entityId) => (int)(Mix(Hash(modelName, entityId)) % Buckets);
+
+    /// <summary>
+    /// The entity's mirror bucket: the same hash with a different finaliser, so the mirrored sample is independent of
+    /// the serving split. Taking the low serving buckets would mirror exactly the canary's entities (at canary 10 % and
+    /// mirror 10 % the shadow would only ever be compared with the canary, never with the champion).
+    /// </summary>
+    public static int MirrorBucket(string modelName, string entityId) => (int)(Mix(Hash(modelName, entityId) ^ MirrorSalt) % Buckets);
+
+    const ulong MirrorSalt = 0x9E3779B97F4A7C15UL;
+
+    static ulong Hash(string modelName, string entityId)
     {
         ArgumentNullException.ThrowIfNull(modelName);
         ArgumentNullException.ThrowIfNull(entityId);
@@ -32,11 +43,16 @@ public static class VariantAssignment
             hash = (hash ^ b) * prime;
         }
 
-        // FNV's low bits mix poorly for short keys; fold the high half in before taking the remainder.
+        return hash;
+    }
+
+    // FNV's low bits mix poorly for short keys; fold the high half in before taking the remainder.
+    static ulong Mix(ulong hash)
+    {
         hash ^= hash >> 29;
         hash *= 0xBF58476D1CE4E5B9UL;
         hash ^= hash >> 32;
-        return (int)(hash % Buckets);
+        return hash;
     }
 
     /// <summary>
@@ -70,7 +86,10 @@ public static class VariantAssignment
         return champion ?? routes.Where(r => r.TrafficPercent > 0).OrderByDescending(r => r.TrafficPercent).FirstOrDefault();
     }
 
-    /// <summary>Whether the request of <paramref name="entityId"/> is also mirrored to <paramref name="shadow"/> (its MirrorPercent, by the same bucket).</summary>
+    /// <summary>
+    /// Whether the request of <paramref name="entityId"/> is also mirrored to <paramref name="shadow"/> (its
+    /// MirrorPercent, by the entity's <see cref="MirrorBucket"/>: sticky, and a sample of every serving variant).
+    /// </summary>
     public static bool Mirrors(string modelName, string entityId, TrafficRoute shadow) =>
-        shadow.MirrorPercent > 0 && Bucket(modelName, entityId) < shadow.MirrorPercent * (Buckets / 100);
+        shadow.MirrorPercent > 0 && MirrorBucket(modelName, entityId) < shadow.MirrorPercent * (Buckets / 100);
 }

@@ -18,6 +18,7 @@ internal static class ApiReferenceEndpoints
     public static WebApplication MapApiReference(this WebApplication app)
     {
         var services = app.Configuration.GetSection("ReverseProxy:Clusters").GetChildren().Select(c => c.Key).Order(StringComparer.Ordinal).ToList();
+        services.Add(GatewayServiceExtensions.GatewayDocument);
         app.MapScalarApiReference(Path, options =>
         {
             // The page works offline: no fonts from a CDN, no usage telemetry, no hosted AI agent or MCP server.
