@@ -132,10 +132,10 @@ lint_shell() {
 # infra/k8s (base and overlays, rendered), docker-compose.yml and tye.yaml: Kubernetes API schemas plus the platform's
 # rules (docs/deployment.md). Offline; the validator's packages are installed by infra.sh (lib/manifests.sh).
 validate_manifests() {
-  local modules started=$SECONDS
-  modules=$(sed -n 's/^MLOPS_K8S_VALIDATE_MODULES=//p' "$PLATFORM_ENV_FILE")
-  [[ -n $modules ]] || die "MLOPS_K8S_VALIDATE_MODULES is not in $PLATFORM_ENV_FILE (infra/local/infra.sh up writes it)"
-  node "$ROOT/infra/k8s/validate/validate.mjs" "$modules" "$ROOT" || die "the deployment manifests have problems (above)"
+  local tool started=$SECONDS
+  tool=$(sed -n 's/^MLOPS_K8S_VALIDATE_DIR=//p' "$PLATFORM_ENV_FILE")
+  [[ -n $tool ]] || die "MLOPS_K8S_VALIDATE_DIR is not in $PLATFORM_ENV_FILE (infra/local/infra.sh up writes it)"
+  node "$ROOT/infra/k8s/validate/validate.mjs" "$tool" "$ROOT" || die "the deployment manifests have problems (above)"
   log "manifests validated in $((SECONDS - started)) s"
 }
 

@@ -1,18 +1,26 @@
 // Offline validation of infra/k8s, docker-compose.yml and tye.yaml (run by `platform.sh test`):
-//   node infra/k8s/validate/validate.mjs <node_modules of infra/k8s/validate/package.json> [repo root]
+//   node infra/k8s/validate/validate.mjs <tool dir> [repo root] [--render <kustomization dir>]
+// The tool dir (infra/local/lib/manifests.sh installs it) holds node_modules/ (infra/k8s/validate/package.json) and
+// models/ (the Kubernetes client's generated model classes: every API type's field names and types).
 // 1. renders each kustomization (base, overlays/*) as `kubectl kustomize` would for the features used here:
-//    resources, namespace, strategic-merge patches with a kind + label target;
-// 2. validates every object against the Kubernetes API schema (kubernetes-models' compiled validators);
+//    resources, namespace, strategic-merge patches with a kind + label target (--render prints one as JSON);
+// 2. validates every object against the Kubernetes API schema (kubernetes-models' compiled validators: types,
+//    required fields, formats such as quantities), and rejects fields the API does not have (a misspelt field is
+//    otherwise silently dropped by the API server: the schema allows unknown properties);
 // 3. checks the platform's own rules, which a schema cannot see (see docs/deployment.md).
 import { readFileSync, existsSync, readdirSync } from "node:fs";
 import { join, dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 
-const modules = process.argv[2];
-const root = resolve(process.argv[3] ?? join(dirname(new URL(import.meta.url).pathname), "../../.."));
-if (!modules || !existsSync(join(modules, "kubernetes-models"))) {
-  console.error("usage: validate.mjs <node_modules with kubernetes-models and yaml> [repo root]");
+const args = process.argv.slice(2);
+const renderOnly = args.includes("--render") ? args.splice(args.indexOf("--render"), 2)[1] : null;
+const tool = args[0];
+const modules = tool && join(tool, "node_modules");
+const models = tool && join(tool, "models");
+const root = resolve(args[1] ?? join(dirname(new URL(import.meta.url).pathname), "../../.."));
+if (!tool || !existsSync(join(modules, "kubernetes-models")) || !existsSync(models)) {
+  console.error("usage: validate.mjs <tool dir with node_modules/ and models/> [repo root] [--render <dir>]");
   process.exit(2);
 }
 const YAML = createRequire(join(modules, "noop.js"))("yaml");
@@ -20,7 +28,8 @@ const errors = [];
 const fail = (where, message) => errors.push(`${where}: ${message}`);
 
 function readYamlDocuments(file) {
-  const docs = YAML.parseAllDocuments(readFileSync(file, "utf8"));
+  // merge: docker-compose.yml uses YAML merge keys (<<: *anchor), which YAML 1.2 leaves off by default.
+  const docs = YAML.parseAllDocuments(readFileSync(file, "utf8"), { merge: true });
   const out = [];
   for (const doc of docs) {
     if (doc.errors.length) fail(file, doc.errors.map((e) => e.message).join("; "));
@@ -42,9 +51,9 @@ function merge(base, patch) {
     return out;
   }
   if (Array.isArray(base) && Array.isArray(patch) && patch.every((p) => isObject(p) && "name" in p) && base.every((b) => isObject(b) && "name" in b)) {
-    const out = base.map((b) => { const p = patch.find((x) => x.name === b.name); return p ? merge(b, p) : b; });
-    for (const p of patch) if (!base.some((b) => b.name === p.name)) out.push(p);
-    return out;
+    // New items first, as kustomize orders them.
+    const added = patch.filter((p) => !base.some((b) => b.name === p.name));
+    return [...added, ...base.map((b) => { const p = patch.find((x) => x.name === b.name); return p ? merge(b, p) : b; })];
   }
   return patch;
 }
@@ -91,6 +100,34 @@ async function validateSchema(o, where) {
   const Model = (await import(pathToFileURL(file).href))[o.kind];
   const { __file, ...data } = o;
   try { new Model(data).validate(); } catch (e) { fail(where, e.message); }
+  const prefix = version[0].toUpperCase() + version.slice(1);
+  await checkFields(data, `${prefix}${o.kind}`, where, "");
+}
+
+// Unknown fields, walking the API's types (e.g. V1Deployment -> spec: V1DeploymentSpec -> ...).
+const typeCache = new Map();
+async function fieldsOf(type) {
+  if (!typeCache.has(type)) {
+    const file = join(models, `${type}.js`);
+    typeCache.set(type, existsSync(file) ? (await import(pathToFileURL(file).href))[type]?.attributeTypeMap ?? null : null);
+  }
+  return typeCache.get(type);
+}
+async function checkFields(value, type, where, path) {
+  if (value === null || value === undefined) return;
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) { if (Array.isArray(value)) for (const [i, v] of value.entries()) await checkFields(v, array[1], where, `${path}[${i}]`); return; }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) { if (isObject(value)) for (const [k, v] of Object.entries(value)) await checkFields(v, map[1], where, `${path}.${k}`); return; }
+  if (!/^[A-Z]/.test(type) || type === "IntOrString" || type === "Date") return;
+  const fields = await fieldsOf(type);
+  if (!fields) return fail(where, `no field list for type ${type}`);
+  if (!isObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const field = fields.find((f) => f.baseName === k);
+    if (!field) fail(where, `${path.slice(1) || "(root)"}: unknown field "${k}" (${type} has ${fields.map((f) => f.baseName).join(", ")})`);
+    else await checkFields(v, field.type, where, `${path}.${k}`);
+  }
 }
 
 // --- the platform's rules ----------------------------------------------------------------------------------------
@@ -211,6 +248,10 @@ function checkTye(file) {
 }
 
 // --- main --------------------------------------------------------------------------------------------------------
+if (renderOnly) {
+  console.log(JSON.stringify(render(resolve(renderOnly)).map(({ __file, ...o }) => o), null, 1));
+  process.exit(errors.length ? 1 : 0);
+}
 const k8s = join(root, "infra/k8s");
 const targets = [join(k8s, "base"), ...readdirSync(join(k8s, "overlays")).map((o) => join(k8s, "overlays", o))];
 let count = 0;

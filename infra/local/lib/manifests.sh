@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # The offline validator of the Kubernetes manifests (infra/k8s, run by `platform.sh test`): the npm packages
 # pinned in infra/k8s/validate/package.json (kubernetes-models: the Kubernetes API's JSON schemas compiled to
-# validators; yaml: the parser), installed once into the cache. Packages only, no process.
+# validators; yaml: the parser), installed once into the cache, plus the generated model classes of the Kubernetes
+# JavaScript client (field names and types of every API type, for the unknown-field check), taken from its package
+# without its dependencies. Packages only, no process.
 # Sourced by infra.sh (after common.sh).
 
 MANIFESTS_PACKAGE_JSON="$REPO_ROOT/infra/k8s/validate/package.json"
 MANIFESTS_TOOL_DIR="$CACHE_DIR/tools/k8s-validate"
+MANIFESTS_MODELS_SPEC="@kubernetes/client-node@2.0.1"
 
 manifests_debs() {
   command -v node >/dev/null || echo nodejs
@@ -14,7 +17,8 @@ manifests_debs() {
 
 # Installed again whenever package.json changes (the copy beside node_modules is the marker).
 manifests_present() {
-  [[ -d $MANIFESTS_TOOL_DIR/node_modules/kubernetes-models ]] &&
+  [[ -d $MANIFESTS_TOOL_DIR/node_modules/kubernetes-models && -f $MANIFESTS_TOOL_DIR/models/.spec ]] &&
+    [[ "$(<"$MANIFESTS_TOOL_DIR/models/.spec")" == "$MANIFESTS_MODELS_SPEC" ]] &&
     cmp -s "$MANIFESTS_PACKAGE_JSON" "$MANIFESTS_TOOL_DIR/package.json"
 }
 
@@ -30,6 +34,12 @@ manifests_install() {
   log "npm: installing the manifest validator (infra/k8s/validate/package.json)"
   (cd "$MANIFESTS_TOOL_DIR" && npm install --ignore-scripts --no-package-lock --no-audit --no-fund \
       --omit=dev --loglevel=error >"$npm_log" 2>&1) || { rm -f "$MANIFESTS_TOOL_DIR/package.json"; die "npm install of the manifest validator failed" "$npm_log"; }
+  local tgz
+  tgz=$(npm_pack "$MANIFESTS_MODELS_SPEC")
+  mkdir -p "$MANIFESTS_TOOL_DIR/models"
+  tar -xzf "$tgz" -C "$MANIFESTS_TOOL_DIR/models" --strip-components=4 --wildcards 'package/dist/gen/models/*.js' \
+    || die "could not extract the model classes from $tgz"
+  printf '%s' "$MANIFESTS_MODELS_SPEC" >"$MANIFESTS_TOOL_DIR/models/.spec"
   log "manifests: validator installed in $(since "$started")"
 }
 
@@ -49,4 +59,4 @@ manifests_status() {
 }
 
 # platform.sh test finds the validator's packages here.
-manifests_env() { printf 'MLOPS_K8S_VALIDATE_MODULES=%s\n' "$MANIFESTS_TOOL_DIR/node_modules"; }
+manifests_env() { printf 'MLOPS_K8S_VALIDATE_DIR=%s\n' "$MANIFESTS_TOOL_DIR"; }
