@@ -252,14 +252,51 @@ if (renderOnly) {
   console.log(JSON.stringify(render(resolve(renderOnly)).map(({ __file, ...o }) => o), null, 1));
   process.exit(errors.length ? 1 : 0);
 }
+async function validateAll(objects, name) {
+  for (const o of objects) await validateSchema(o, `${name}: ${o.kind}/${o.metadata?.name} (${(o.__file ?? "").slice(root.length + 1)})`);
+  checkPlatform(objects.map((o) => ({ ...o, metadata: o.metadata ?? {}, spec: o.spec ?? {} })), name);
+}
+
+// The validator must reject what it is meant to catch: each mistake below, made in a copy of the rendered base,
+// has to produce a problem, or the run fails (a validator that passes everything would otherwise go unnoticed).
+const mistakes = {
+  "replicas as a string": (all) => { all.find((o) => o.kind === "Deployment").spec.replicas = "two"; },
+  "a CPU quantity that is no quantity": (all) => { containersOf(all.find((o) => o.kind === "Deployment"))[0].resources.requests.cpu = "lots"; },
+  "a misspelt field": (all) => { const d = all.find((o) => o.kind === "Deployment"); d.spec.template.spec.nodeSelectr = { gpu: "true" }; },
+  "a removed API version": (all) => { all.find((o) => o.kind === "HorizontalPodAutoscaler").apiVersion = "autoscaling/v2beta1"; },
+  "a readiness probe off the health endpoint": (all) => { containersOf(all.find((o) => o.kind === "Deployment"))[0].readinessProbe.httpGet.path = "/"; },
+  "no memory limit": (all) => { delete containersOf(all.find((o) => o.kind === "Deployment"))[0].resources.limits.memory; },
+  "a second service exposed": (all) => { all.find((o) => o.kind === "Service" && o.metadata.name === "registry").spec.type = "LoadBalancer"; },
+  "more consumers than partitions": (all) => { all.find((o) => o.kind === "HorizontalPodAutoscaler").spec.maxReplicas = 4; },
+  "a committed Secret": (all) => { all.push({ apiVersion: "v1", kind: "Secret", metadata: { name: "mlops-secrets" }, stringData: { MLOPS_API_KEY: "x" } }); },
+  "a variant the gateway does not route": (all) => {
+    const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
+    gw.env = gw.env.filter((e) => e.name !== "Gateway__Variants__Clusters__challenger");
+  },
+  "an address of no Service": (all) => {
+    const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
+    gw.env.find((e) => e.name.startsWith("ReverseProxy__Clusters__registry")).value = "http://registri:8080/";
+  },
+};
+
 const k8s = join(root, "infra/k8s");
+const base = render(join(k8s, "base"));
+for (const [mistake, make] of Object.entries(mistakes)) {
+  const copy = structuredClone(base);
+  make(copy);
+  const before = errors.length;
+  await validateAll(copy, "self-test");
+  const caught = errors.length > before;
+  errors.splice(before);
+  if (!caught) fail("self-test", `the validator did not reject ${mistake}`);
+}
+console.log(`self-test: ${Object.keys(mistakes).length} deliberate mistakes, each rejected${errors.length ? " (except those below)" : ""}`);
 const targets = [join(k8s, "base"), ...readdirSync(join(k8s, "overlays")).map((o) => join(k8s, "overlays", o))];
 let count = 0;
 for (const target of targets) {
   const name = target.slice(root.length + 1);
   const objects = render(target);
-  for (const o of objects) await validateSchema(o, `${name}: ${o.kind}/${o.metadata?.name} (${(o.__file ?? "").slice(root.length + 1)})`);
-  checkPlatform(objects.map((o) => ({ ...o, metadata: o.metadata ?? {}, spec: o.spec ?? {} })), name);
+  await validateAll(objects, name);
   console.log(`k8s: ${name}: ${objects.length} objects rendered and validated`);
   count += objects.length;
 }
