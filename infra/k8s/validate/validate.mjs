@@ -191,8 +191,35 @@ function checkPlatform(objects, name) {
     const host = /^https?:\/\//.test(v) ? hostOf(v) : null;
     if (host && !host.includes(".") && !serviceNames.has(host)) fail(where(d), `env ${k} points at ${host}, which is no Service`);
   }
+  for (const d of deployments) {
+    const project = projects[d.spec.template.metadata?.labels?.["app.kubernetes.io/name"]];
+    if (!project) { fail(where(d), "app.kubernetes.io/name names no service of the repository"); continue; }
+    checkLoopback(where(d), project, Object.assign({}, ...containersOf(d).map((c) => Object.fromEntries((c.env ?? []).map((e) => [e.name, true])))));
+  }
   // Each variant's Service is named after its Deployment, so the cluster address's host names the instance.
   checkVariants(deployments.map((d) => ({ where: where(d), host: d.metadata.name, env: Object.assign({}, ...containersOf(d).map(envOf)) })), name);
+}
+
+// A shipped appsettings.json points at 127.0.0.1 (the local setup); in a cluster or compose every such setting must be
+// overridden by the environment, or the service would call itself. Arrays count as overridden from their first item.
+const projects = { ingestion: "services/ingestion/Mlops.Ingestion", features: "services/features/Mlops.Features",
+  training: "services/training/Mlops.Training", registry: "services/registry/Mlops.Registry",
+  inference: "services/inference/Mlops.Inference", monitoring: "services/monitoring/Mlops.Monitoring", gateway: "gateway/Mlops.Gateway" };
+function loopbackSettings(project) {
+  const file = join(root, project, "appsettings.json");
+  if (!existsSync(file)) return [];
+  const out = [];
+  const walk = (v, key) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}__${i}`));
+    else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, key ? `${key}__${k}` : k);
+    else if (typeof v === "string" && /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(v)) out.push(key);
+  };
+  walk(JSON.parse(readFileSync(file, "utf8")), "");
+  return out;
+}
+function checkLoopback(where, project, env) {
+  for (const key of loopbackSettings(project))
+    if (!(key in env)) fail(where, `${key} keeps the local default of ${project}/appsettings.json (127.0.0.1); set it`);
 }
 
 // Every inference variant instance must be reachable through the gateway: Gateway:Variants:Clusters:{variant} names a
@@ -213,20 +240,22 @@ function checkVariants(instances, name) {
 
 // --- docker-compose.yml and tye.yaml -------------------------------------------------------------------------------
 function checkCompose(file) {
-  const [compose] = readYamlDocuments(file);
+  const [compose] = readYamlDocuments(join(root, file));
   if (!isObject(compose?.services)) return fail(file, "no services");
   for (const [n, s] of Object.entries(compose.services)) {
     if (!s.image && !s.build) fail(file, `service ${n} has neither image nor build`);
     for (const dep of Object.keys(isObject(s.depends_on) ? s.depends_on : {})) if (!compose.services[dep]) fail(file, `service ${n} depends on unknown ${dep}`);
     if (s.environment !== undefined && !isObject(s.environment)) fail(file, `service ${n}: environment must be a map`);
   }
+  for (const [n, s] of Object.entries(compose.services))
+    if (s.build?.args?.PROJECT) checkLoopback(`${file}: ${n}`, s.build.args.PROJECT, s.environment ?? {});
   const instances = Object.entries(compose.services).map(([n, s]) => ({ where: `${file}: ${n}`, host: n, env: Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)])) }));
   checkVariants(instances, file);
   return Object.keys(compose.services).length;
 }
 
 function checkTye(file) {
-  const [tye] = readYamlDocuments(file);
+  const [tye] = readYamlDocuments(join(root, file));
   const services = tye?.services ?? [];
   const ports = new Map();
   for (const s of services) {
@@ -273,6 +302,10 @@ const mistakes = {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
     gw.env = gw.env.filter((e) => e.name !== "Gateway__Variants__Clusters__challenger");
   },
+  "a setting left at its local 127.0.0.1 default": (all) => {
+    const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
+    gw.env = gw.env.filter((e) => e.name !== "ReverseProxy__Clusters__monitoring__Destinations__primary__Address");
+  },
   "an address of no Service": (all) => {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
     gw.env.find((e) => e.name.startsWith("ReverseProxy__Clusters__registry")).value = "http://registri:8080/";
@@ -300,8 +333,8 @@ for (const target of targets) {
   console.log(`k8s: ${name}: ${objects.length} objects rendered and validated`);
   count += objects.length;
 }
-const composeServices = checkCompose(join(root, "docker-compose.yml"));
-const tyeServices = checkTye(join(root, "tye.yaml"));
+const composeServices = checkCompose("docker-compose.yml");
+const tyeServices = checkTye("tye.yaml");
 console.log(`compose: ${composeServices} services; tye: ${tyeServices} services`);
 if (errors.length) {
   for (const e of errors) console.error(`  ✗ ${e}`);
