@@ -2,7 +2,7 @@
 # The platform's two everyday commands (see README.md):
 #
 #   ./platform.sh up      local infrastructure + build + all seven service processes, waits until each is ready
-#   ./platform.sh test    local infrastructure + shellcheck + build + the whole test suite (what CI runs)
+#   ./platform.sh test    local infrastructure + shellcheck + manifest validation + build + the whole test suite (what CI runs)
 #   ./platform.sh demo    the guided demo (the mlops command's `demo`) against the running platform
 #   ./platform.sh down    stops the service processes and the local infrastructure
 #   ./platform.sh status  infrastructure and service status
@@ -129,10 +129,21 @@ lint_shell() {
   shellcheck -x "${scripts[@]}" || die "shellcheck reported problems (above)"
 }
 
+# infra/k8s (base and overlays, rendered), docker-compose.yml and tye.yaml: Kubernetes API schemas plus the platform's
+# rules (docs/deployment.md). Offline; the validator's packages are installed by infra.sh (lib/manifests.sh).
+validate_manifests() {
+  local tool started=$SECONDS
+  tool=$(sed -n 's/^MLOPS_K8S_VALIDATE_DIR=//p' "$PLATFORM_ENV_FILE")
+  [[ -n $tool ]] || die "MLOPS_K8S_VALIDATE_DIR is not in $PLATFORM_ENV_FILE (infra/local/infra.sh up writes it)"
+  node "$ROOT/infra/k8s/validate/validate.mjs" "$tool" "$ROOT" || die "the deployment manifests have problems (above)"
+  log "manifests validated in $((SECONDS - started)) s"
+}
+
 cmd_test() {
   local started=$SECONDS
   infra_up
   lint_shell
+  validate_manifests
   build
   rm -rf "$RESULTS_DIR"
   log "running the test suite"

@@ -32,9 +32,11 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 . "$SCRIPT_DIR/lib/kafka.sh"
 # shellcheck source=lib/python.sh
 . "$SCRIPT_DIR/lib/python.sh"
+# shellcheck source=lib/manifests.sh
+. "$SCRIPT_DIR/lib/manifests.sh"
 
 # Start order; `down` goes backwards.
-COMPONENTS=(postgres rabbitmq kafka python)
+COMPONENTS=(postgres rabbitmq kafka python manifests)
 
 cmd_install() {
   mkdir -p "$CACHE_DIR"

@@ -244,6 +244,8 @@ apt_install() {
 npm_pack() {
   local spec=$1 name version tgz
   name=${spec%@*}; version=${spec##*@}
+  # npm names a scoped package's tarball scope-name-version.tgz (@kubernetes/client-node -> kubernetes-client-node).
+  name=${name#@}; name=${name//\//-}
   tgz="$DOWNLOAD_DIR/$name-$version.tgz"
   if [[ -f $tgz ]] && ! gzip -t "$tgz" 2>/dev/null; then
     warn "$tgz is corrupt (interrupted download?), fetching again"
