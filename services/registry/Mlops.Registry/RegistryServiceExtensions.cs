@@ -43,6 +43,7 @@ public static class RegistryServiceExtensions
             bus.AddConsumer<ApprovePromotionConsumer>(typeof(ApprovePromotionConsumerDefinition));
             bus.AddConsumer<RejectPromotionConsumer>(typeof(RejectPromotionConsumerDefinition));
             bus.AddConsumer<RollBackConsumer>(typeof(RollBackConsumerDefinition));
+            bus.AddConsumer<SetTrafficSplitConsumer>(typeof(SetTrafficSplitConsumerDefinition));
         });
         builder.Services.AddSingleton<BusEventPublisher>();
         if (kafka.Enabled)
