@@ -85,7 +85,8 @@ public sealed class DeploymentApplier(
         var settings = options.Value;
         var host = catalog.Host(modelName, route.Alias);
         var current = host.Current;
-        if (current is not null && current.Version == route.Version && string.Equals(current.Sha256, route.ArtifactSha256, StringComparison.OrdinalIgnoreCase))
+        if (current is not null && current.Version == route.Version && current.Variant == route.Alias
+            && string.Equals(current.Sha256, route.ArtifactSha256, StringComparison.OrdinalIgnoreCase))
         {
             return;
         }
