@@ -72,7 +72,9 @@ public sealed class DeploymentApplier(
 
         // Loaded before the routes switch, so an entity moved to a new variant finds it warm.
         catalog.SetRoutes(modelName, routes);
-        foreach (var host in catalog.HostsOf(modelName).Where(h => mine.All(r => r.Alias != h.Variant) && h.Current is not null))
+        // Hosts of variants no longer deployed go (one that never loaded too); the default model's empty champion host
+        // stays as it is, answering by rule with its own reason.
+        foreach (var host in catalog.HostsOf(modelName).Where(h => mine.All(r => r.Alias != h.Variant) && (h.Current is not null || !ReferenceEquals(h, catalog.Default))))
         {
             await catalog.RemoveAsync(host, $"variant {host.Variant} is not in deployment revision {revision}", cancellationToken);
         }
