@@ -9,11 +9,28 @@ namespace Mlops.Inference.Tests;
 
 /// <summary>
 /// Deploys the default model as champion (v1 test ensemble, version "1"), challenger (v2, "2") and shadow (v1 bytes,
-/// "3") through the real RabbitMQ, with the artifacts served by the factory's stand-in registry.
+/// "3") through the real RabbitMQ, with the artifacts served by the factory's stand-in registry. Pods run in a
+/// RabbitMQ virtual host of their test, so the deployment of the shipped model name reaches no other pod.
 /// </summary>
 internal static class VariantDeployment
 {
     public const string Model = "deterioration";
+
+    /// <summary>A pod (the shipped configuration) on <paramref name="virtualHost"/>, with its own artifact cache.</summary>
+    public static InferenceAppFactory Pod(RabbitMqVirtualHost virtualHost, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            [RabbitMqVirtualHost.ConfigurationKey] = virtualHost.Name,
+            ["Inference:ArtifactCacheDirectory"] = Path.Combine(Path.GetTempPath(), "mlops-inference-tests", PlatformInfrastructure.UniqueName("variants")),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return new InferenceAppFactory(settings: all);
+    }
 
     public static TrafficRoute[] Routes(int challengerPercent, bool shadow = true) =>
     [

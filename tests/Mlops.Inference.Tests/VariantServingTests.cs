@@ -13,20 +13,23 @@ namespace Mlops.Inference.Tests;
 /// </summary>
 public sealed class VariantServingTests : IAsyncLifetime
 {
-    readonly InferenceAppFactory _factory = new(settings: new Dictionary<string, string?>
-    {
-        ["Inference:ArtifactCacheDirectory"] = Path.Combine(Path.GetTempPath(), "mlops-inference-tests", PlatformInfrastructure.UniqueName("variants")),
-    });
-
+    RabbitMqVirtualHost _virtualHost = null!;
+    InferenceAppFactory _factory = null!;
     HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
+        _virtualHost = await RabbitMqVirtualHost.CreateAsync("inference-variants");
+        _factory = VariantDeployment.Pod(_virtualHost);
         _client = await _factory.ReadyClientAsync();
         await VariantDeployment.DeployAsync(_factory, _client, revision: 4, VariantDeployment.Routes(challengerPercent: 30));
     }
 
-    public async Task DisposeAsync() => await _factory.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await _virtualHost.DisposeAsync();
+    }
 
     [Theory]
     [InlineData(ModelAliases.Champion, "1")]

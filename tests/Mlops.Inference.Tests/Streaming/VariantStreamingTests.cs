@@ -16,16 +16,15 @@ namespace Mlops.Inference.Tests.Streaming;
 /// </summary>
 public sealed class VariantStreamingTests : IAsyncLifetime
 {
-    readonly InferenceAppFactory _factory = new(settings: new Dictionary<string, string?>
-    {
-        ["Inference:ArtifactCacheDirectory"] = Path.Combine(Path.GetTempPath(), "mlops-inference-tests", PlatformInfrastructure.UniqueName("variants")),
-    });
-
     readonly AllPredictions _sink = new();
+    RabbitMqVirtualHost _virtualHost = null!;
+    InferenceAppFactory _factory = null!;
     IHost _downstream = null!;
 
     public async Task InitializeAsync()
     {
+        _virtualHost = await RabbitMqVirtualHost.CreateAsync("inference-variants");
+        _factory = VariantDeployment.Pod(_virtualHost);
         var builder = TestHost.CreateBuilder("inference-tests-variant-stream");
         builder.AddPlatformKafka();
         builder.Services.AddSingleton(_sink);
@@ -42,6 +41,7 @@ public sealed class VariantStreamingTests : IAsyncLifetime
         await _downstream.StopAsync();
         _downstream.Dispose();
         await _factory.DisposeAsync();
+        await _virtualHost.DisposeAsync();
     }
 
     [Fact]
