@@ -14,9 +14,9 @@ public sealed class ModelHostTests : IDisposable
     [Fact]
     public async Task Readiness_BeforeFirstModelIsWarm_Unhealthy()
     {
-        using var host = new ModelHost(_services, NullLogger<ModelHost>.Instance);
+        using var catalog = new ModelCatalog(_services, NullLoggerFactory.Instance, Microsoft.Extensions.Options.Options.Create(new InferenceOptions()));
 
-        var result = await new ModelReadinessCheck(host).CheckHealthAsync(new HealthCheckContext());
+        var result = await new ModelReadinessCheck(catalog).CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
     }

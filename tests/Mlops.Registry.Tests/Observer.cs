@@ -66,7 +66,8 @@ internal sealed class ObservedMessages
 }
 
 internal sealed class ObservingConsumer(ObservedMessages observed) :
-    IConsumer<ModelVersionRegistered>, IConsumer<DeploymentChanged>, IConsumer<PromotionApproved>, IConsumer<RegistryCommandRejected>
+    IConsumer<ModelVersionRegistered>, IConsumer<DeploymentChanged>, IConsumer<PromotionApproved>, IConsumer<RegistryCommandRejected>,
+    IConsumer<TrafficSplitChanged>
 {
     public Task Consume(ConsumeContext<ModelVersionRegistered> context) => Record(context);
 
@@ -75,6 +76,8 @@ internal sealed class ObservingConsumer(ObservedMessages observed) :
     public Task Consume(ConsumeContext<PromotionApproved> context) => Record(context);
 
     public Task Consume(ConsumeContext<RegistryCommandRejected> context) => Record(context);
+
+    public Task Consume(ConsumeContext<TrafficSplitChanged> context) => Record(context);
 
     Task Record<T>(ConsumeContext<T> context)
         where T : class

@@ -1,6 +1,7 @@
 namespace Mlops.Contracts.Registry;
 
 /// <summary>Event: the registry recorded a new traffic split for a model (a <c>DeploymentChanged</c> follows).</summary>
+[EventType("mlops.registry.traffic-split-changed.v1")]
 public sealed record TrafficSplitChanged
 {
     public required string ModelName { get; init; }

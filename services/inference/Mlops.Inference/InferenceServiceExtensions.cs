@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Contracts.Features;
+using Mlops.Contracts.Registry;
 using Mlops.Inference.Batching;
 using Mlops.Inference.Deployments;
 using Mlops.Inference.Models;
@@ -31,7 +32,9 @@ internal static class InferenceServiceExtensions
                 bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>();
             }
         });
-        builder.Services.AddOptions<InferenceOptions>().Bind(section);
+        builder.Services.AddOptions<InferenceOptions>().Bind(section)
+            .Validate(o => o.Variants.All(KnownVariants.Contains), $"Inference:Variants may name only {string.Join(", ", KnownVariants)}.")
+            .ValidateOnStart();
         builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
         builder.Services.TryAddSingleton<OnnxSessionFactory>();
         builder.Services.TryAddSingleton<ModelCatalog>();
@@ -63,14 +66,17 @@ internal static class InferenceServiceExtensions
         // "NaN" and "Infinity" are read as numbers so the answer is a 422 naming the feature, not a JSON parse error.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling |= JsonNumberHandling.AllowNamedFloatingPointLiterals);
 
-        var streaming = section.GetSection(nameof(InferenceOptions.Streaming)).Get<StreamingOptions>() ?? new StreamingOptions();
-        if (streaming.Enabled)
+        var inference = section.Get<InferenceOptions>() ?? new InferenceOptions();
+        if (inference.Streaming.Enabled)
         {
-            builder.AddKafkaConsumer<FeatureVectorUpdated, FeatureVectorScoringHandler>(streaming.ConsumerGroup, [streaming.FeaturesTopic]);
+            // One group per variant set: pods of different variants must each read every partition.
+            builder.AddKafkaConsumer<FeatureVectorUpdated, FeatureVectorScoringHandler>(inference.StreamingConsumerGroup, [inference.Streaming.FeaturesTopic]);
         }
 
         return builder;
     }
+
+    static readonly string[] KnownVariants = [ModelAliases.Champion, ModelAliases.Challenger, ModelAliases.Shadow];
 
     static InferenceOptions Options(IServiceProvider services) =>
         services.GetRequiredService<Microsoft.Extensions.Options.IOptions<InferenceOptions>>().Value;

@@ -45,6 +45,7 @@ public static class RegistryServiceExtensions
             bus.AddConsumer<RejectPromotionConsumer>(typeof(RejectPromotionConsumerDefinition));
             bus.AddConsumer<RollBackConsumer>(typeof(RollBackConsumerDefinition));
             bus.AddRollouts();
+            bus.AddConsumer<SetTrafficSplitConsumer>(typeof(SetTrafficSplitConsumerDefinition));
         });
         builder.AddRolloutServices();
         builder.Services.AddSingleton<BusEventPublisher>();

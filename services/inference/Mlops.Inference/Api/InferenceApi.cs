@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Mlops.Contracts.Features;
@@ -9,10 +10,16 @@ using Mlops.Inference.Streaming;
 namespace Mlops.Inference.Api;
 
 /// <summary>HTTP API under <c>/api/inference</c> (the gateway forwards the prefix unchanged).</summary>
-public static class InferenceApi
+public static partial class InferenceApi
 {
     /// <summary>Header naming the model version that answered.</summary>
     public const string ModelVersionHeader = "X-Model-Version";
+
+    /// <summary>
+    /// Request: the variant (deployment alias) that must answer — set by the gateway's variant router and shadow
+    /// mirror, accepted from clients for testing. Response: the variant that answered.
+    /// </summary>
+    public const string ModelVariantHeader = "X-Model-Variant";
 
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
@@ -31,18 +38,21 @@ public static class InferenceApi
     }
 
     static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
-        string entityId, bool? contributions, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
-        PredictEntityCoreAsync(catalog.Default, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+        string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features,
+        ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
+        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, cache, features, catalog, predictor, cancellationToken);
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
-        string name, string entityId, bool? contributions, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache,
+        FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
     {
-        if (!catalog.TryGet(name, out var host))
+        var choice = Choose(catalog, name, variant, entityId);
+        if (choice.Problem is { } problem)
         {
-            return TypedResults.NotFound(UnknownModel(name));
+            return problem;
         }
 
-        return await PredictEntityCoreAsync(host, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
     }
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
@@ -91,24 +101,21 @@ public static class InferenceApi
         }
     }
 
-    static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineAsync(
-        InlinePredictionRequest request, bool? contributions, HttpResponse response, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
-        PredictInlineCoreAsync(catalog.Default, request, contributions == true, response, predictor, cancellationToken);
+    static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineAsync(
+        InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
+        Predictor predictor, CancellationToken cancellationToken) =>
+        PredictInlineByNameAsync(catalog.DefaultName, request, contributions, variant, response, catalog, predictor, cancellationToken);
 
-    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineByNameAsync(
-        string name, InlinePredictionRequest request, bool? contributions, HttpResponse response, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineByNameAsync(
+        string name, InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
+        Predictor predictor, CancellationToken cancellationToken)
     {
-        if (!catalog.TryGet(name, out var host))
+        var choice = Choose(catalog, name, variant, request.EntityId);
+        if (choice.Problem is { } problem)
         {
-            return TypedResults.NotFound(UnknownModel(name));
+            return problem;
         }
 
-        return await PredictInlineCoreAsync(host, request, contributions == true, response, predictor, cancellationToken);
-    }
-
-    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>>> PredictInlineCoreAsync(
-        ModelHost host, InlinePredictionRequest request, bool explain, HttpResponse response, Predictor predictor, CancellationToken cancellationToken)
-    {
         if (request.Features is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["features"] = ["Features are required."] });
@@ -116,7 +123,7 @@ public static class InferenceApi
 
         try
         {
-            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(host, request.Features, cancellationToken, explain)));
+            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features, cancellationToken, contributions == true)));
         }
         catch (FeatureValidationException ex)
         {
@@ -128,11 +135,61 @@ public static class InferenceApi
         }
     }
 
+    /// <summary>
+    /// The host that answers: the variant the caller names (<c>X-Model-Variant</c>), else the one the entity is
+    /// assigned (the gateway's rule), else the champion. A problem when none here can: 400 for a malformed variant,
+    /// 404 for an unknown model or a variant not loaded here, 409 for an entity another pod's variant serves.
+    /// </summary>
+    internal static (ModelHost? Host, ProblemHttpResult? Problem) Choose(ModelCatalog catalog, string name, string? variant, string? entityId)
+    {
+        if (variant is not null && !VariantPattern().IsMatch(variant))
+        {
+            return (null, TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>
+            {
+                [ModelVariantHeader] = ["must be a deployment alias such as champion, challenger or shadow (lower-case letters, digits, '.', '-', '_')."],
+            })
+            { Status = StatusCodes.Status400BadRequest, Title = "Invalid variant header" }));
+        }
+
+        var selection = catalog.Select(name, string.IsNullOrEmpty(variant) ? null : variant, entityId);
+        return selection.Outcome switch
+        {
+            VariantSelectionOutcome.Selected => (selection.Host, null),
+            VariantSelectionOutcome.UnknownModel => (null, TypedResults.Problem(UnknownModel(name))),
+            VariantSelectionOutcome.AssignedElsewhere => (null, TypedResults.Problem(new ProblemDetails
+            {
+                Title = "Variant not served by this pod",
+                Detail = $"Entity '{entityId}' is assigned to variant '{selection.Variant}' of model '{name}': {selection.Reason}.",
+                Status = StatusCodes.Status409Conflict,
+                Extensions = { ["model"] = name, ["variant"] = selection.Variant },
+            })),
+            _ => (null, TypedResults.Problem(new ProblemDetails
+            {
+                Title = "Variant not served by this pod",
+                Detail = $"Variant '{selection.Variant}' of model '{name}' is not served by this pod: {selection.Reason}.",
+                Status = StatusCodes.Status404NotFound,
+                Extensions = { ["model"] = name, ["variant"] = selection.Variant },
+            })),
+        };
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
+    private static partial Regex VariantPattern();
+
     static Ok<List<ModelStatusResponse>> ListModels(ModelCatalog catalog) =>
         TypedResults.Ok(catalog.All.Select(Status).ToList());
 
-    static Results<Ok<ModelStatusResponse>, NotFound<ProblemDetails>> GetNamedModel(string name, ModelCatalog catalog) =>
-        catalog.All.FirstOrDefault(h => h.Name == name) is { } host ? TypedResults.Ok(Status(host)) : TypedResults.NotFound(UnknownModel(name));
+    /// <summary>The variant answering unnamed requests, with every variant this pod holds of the model.</summary>
+    static Results<Ok<ModelStatusResponse>, NotFound<ProblemDetails>> GetNamedModel(string name, ModelCatalog catalog)
+    {
+        var hosts = catalog.HostsOf(name);
+        if ((catalog.Primary(name) ?? hosts.FirstOrDefault()) is not { } primary)
+        {
+            return TypedResults.NotFound(UnknownModel(name));
+        }
+
+        return TypedResults.Ok(Status(primary) with { Variants = [.. hosts.Select(Status)] });
+    }
 
     internal static ProblemDetails UnknownModel(string name) => new()
     {
@@ -143,13 +200,25 @@ public static class InferenceApi
 
     static PredictionResponse Answer(HttpResponse response, string? entityId, PredictionResult result)
     {
-        response.Headers[ModelVersionHeader] = result.ModelVersion;
+        SetModelHeaders(response, result);
         return ToResponse(entityId, result);
     }
 
-    static async Task<Results<Ok<BatchPredictionResponse>, ValidationProblem>> PredictBatchAsync(
-        BatchPredictionRequest request, Predictor predictor, CancellationToken cancellationToken)
+    /// <summary>Names the model version and the variant that answered.</summary>
+    internal static void SetModelHeaders(HttpResponse response, PredictionResult result)
     {
+        response.Headers[ModelVersionHeader] = result.ModelVersion;
+        response.Headers[ModelVariantHeader] = result.Variant;
+    }
+
+    static async Task<Results<Ok<BatchPredictionResponse>, ValidationProblem, ProblemHttpResult>> PredictBatchAsync(
+        BatchPredictionRequest request, [FromHeader(Name = ModelVariantHeader)] string? variant, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+    {
+        if (Choose(catalog, catalog.DefaultName, variant, null).Problem is { } problem)
+        {
+            return problem;
+        }
+
         var errors = new Dictionary<string, string[]>();
         if (request.Items is not { Count: > 0 })
         {
@@ -172,15 +241,26 @@ public static class InferenceApi
         }
 
         // Issued together so the dynamic batcher can run them as one batch.
-        var answers = await Task.WhenAll(request.Items!.Select(item => PredictItemAsync(item, predictor, cancellationToken)));
+        // Each item names its own entity, so each may be answered by another variant (its answer says which).
+        var answers = await Task.WhenAll(request.Items!.Select(item => PredictItemAsync(item, catalog, variant, predictor, cancellationToken)));
         return TypedResults.Ok(new BatchPredictionResponse(answers));
     }
 
-    static async Task<BatchPredictionItem> PredictItemAsync(InlinePredictionRequest item, Predictor predictor, CancellationToken cancellationToken)
+    static async Task<BatchPredictionItem> PredictItemAsync(InlinePredictionRequest item, ModelCatalog catalog, string? variant, Predictor predictor, CancellationToken cancellationToken)
     {
+        var choice = Choose(catalog, catalog.DefaultName, variant, item.EntityId);
+        if (choice.Problem is { } problem)
+        {
+            return new BatchPredictionItem(null, problem.ProblemDetails.Detail);
+        }
+
         try
         {
-            return new BatchPredictionItem(ToResponse(item.EntityId, await predictor.PredictAsync(item.Features!, cancellationToken)), null);
+            return new BatchPredictionItem(ToResponse(item.EntityId, await predictor.PredictAsync(choice.Host!, item.Features!, cancellationToken)), null);
+        }
+        catch (ModelNotServedException ex)
+        {
+            return new BatchPredictionItem(null, ex.Message);
         }
         catch (FeatureValidationException ex)
         {
@@ -193,7 +273,7 @@ public static class InferenceApi
     static ModelStatusResponse Status(ModelHost host) =>
         new(host.State.ToString(), host.Current?.Name ?? host.Name, host.Current?.Version, host.LastError)
         {
-            Variant = host.Current?.Variant,
+            Variant = host.Current?.Variant ?? host.Variant,
             FeatureSetVersion = host.Current?.FeatureSetVersion,
         };
 

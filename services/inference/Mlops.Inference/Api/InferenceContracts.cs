@@ -78,8 +78,11 @@ public sealed record LoadModelRequest
 /// <summary>What the pod serves now.</summary>
 public sealed record ModelStatusResponse(string State, string? ModelName, string? ModelVersion, string? LastError)
 {
-    /// <summary>The deployment alias the loaded version serves as.</summary>
+    /// <summary>The deployment alias the loaded version serves as (<c>local</c> for a local artifact standing in for the champion).</summary>
     public string? Variant { get; init; }
+
+    /// <summary>On <c>GET /api/inference/models/{name}</c>: every variant this pod holds of the model, champion first.</summary>
+    public IReadOnlyList<ModelStatusResponse>? Variants { get; init; }
 
     /// <summary>The feature-set version whose vectors the loaded version scores (null: the shipped set's).</summary>
     public string? FeatureSetVersion { get; init; }

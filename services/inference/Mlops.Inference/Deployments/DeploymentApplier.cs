@@ -9,10 +9,11 @@ namespace Mlops.Inference.Deployments;
 
 /// <summary>
 /// Brings one model's deployment (from a <c>DeploymentChanged</c> event or the registry's list at start) into this
-/// pod: the route whose alias is <see cref="InferenceOptions.Alias"/> (or the largest share) is fetched, verified,
-/// cached by SHA-256 and hot-swapped in. Revisions not newer than the last applied one are ignored. An artifact that
-/// fails verification is refused and the current version keeps serving; a registry that cannot be reached throws
-/// (the caller retries). The version's registered feature-set version goes with it (see <see cref="RegistryModelVersionsClient"/>).
+/// pod: every route (champion, challenger, shadow — or those named in <see cref="InferenceOptions.Variants"/>) is
+/// fetched, verified, cached by SHA-256 and hot-swapped into its variant's host; a variant that left the deployment is
+/// unloaded. Revisions not newer than the last applied one are ignored. An artifact that fails verification is refused
+/// and that variant's current version keeps serving; a registry that cannot be reached throws (the caller retries).
+/// The version's registered feature-set version goes with it (see <see cref="RegistryModelVersionsClient"/>).
 /// </summary>
 public sealed class DeploymentApplier(
     ModelCatalog catalog,
@@ -49,28 +50,46 @@ public sealed class DeploymentApplier(
 
     async Task ApplyLockedAsync(string modelName, IReadOnlyList<TrafficRoute> routes, long revision, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         if (revision <= AppliedRevision(modelName))
         {
             logger.LogInformation("Ignoring deployment revision {Revision} of {Model}: revision {Applied} already applied", revision, modelName, AppliedRevision(modelName));
             return;
         }
 
-        var route = routes.FirstOrDefault(r => string.Equals(r.Alias, settings.Alias, StringComparison.Ordinal))
-            ?? routes.OrderByDescending(r => r.TrafficPercent).FirstOrDefault();
-        var host = catalog.Host(modelName);
-        if (route is null)
+        if (routes.Count == 0)
         {
-            // Nothing serves in the registry's view; this pod keeps its model rather than dropping to the rule.
-            logger.LogWarning("Deployment revision {Revision} of {Model} has no routes; the current model keeps serving", revision, modelName);
+            // Nothing serves in the registry's view; this pod keeps its models rather than dropping to the rule.
+            logger.LogWarning("Deployment revision {Revision} of {Model} has no routes; the current versions keep serving", revision, modelName);
             _applied[modelName] = revision;
             return;
         }
 
-        var current = host.Current;
-        if (current is not null && current.Version == route.Version && string.Equals(current.Sha256, route.ArtifactSha256, StringComparison.OrdinalIgnoreCase))
+        var mine = routes.Where(r => catalog.ServesVariant(r.Alias)).ToList();
+        foreach (var route in mine)
         {
-            _applied[modelName] = revision;
+            await LoadAsync(modelName, route, cancellationToken);
+        }
+
+        // Loaded before the routes switch, so an entity moved to a new variant finds it warm.
+        catalog.SetRoutes(modelName, routes);
+        // Hosts of variants no longer deployed go (one that never loaded too); the default model's empty champion host
+        // stays as it is, answering by rule with its own reason.
+        foreach (var host in catalog.HostsOf(modelName).Where(h => mine.All(r => r.Alias != h.Variant) && (h.Current is not null || !ReferenceEquals(h, catalog.Default))))
+        {
+            await catalog.RemoveAsync(host, $"variant {host.Variant} is not in deployment revision {revision}", cancellationToken);
+        }
+
+        _applied[modelName] = revision;
+    }
+
+    async Task LoadAsync(string modelName, TrafficRoute route, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var host = catalog.Host(modelName, route.Alias);
+        var current = host.Current;
+        if (current is not null && current.Version == route.Version && current.Variant == route.Alias
+            && string.Equals(current.Sha256, route.ArtifactSha256, StringComparison.OrdinalIgnoreCase))
+        {
             return;
         }
 
@@ -81,29 +100,38 @@ public sealed class DeploymentApplier(
         }
         catch (InvalidDataException ex)
         {
-            // Retrying would fetch the same bad bytes; the refusal is recorded and the current model keeps answering.
+            // Retrying would fetch the same bad bytes; the refusal is recorded and the variant's current model keeps answering.
             host.RecordRefusal(ex.Message);
             InferenceTelemetry.ModelLoads.Add(1, new KeyValuePair<string, object?>("outcome", "refused"));
-            logger.LogError("Refused {Model} {Version}: {Reason}", modelName, route.Version, ex.Message);
+            logger.LogError("Refused {Model} {Version} ({Variant}): {Reason}", modelName, route.Version, route.Alias, ex.Message);
             return;
         }
 
         // The registration says which feature set the version was trained on; streaming feeds it only that set's vectors.
         var featureSetVersion = await versions.FeatureSetVersionAsync(modelName, route.Version, cancellationToken);
         var path = await CacheAsync(settings.ArtifactCacheDirectory, route.ArtifactSha256, bytes, cancellationToken);
-        var template = settings.LocalModels.FirstOrDefault(m => m.Name == modelName) ?? current ?? new ModelDeployment { Name = modelName };
+        var local = settings.LocalModels.FirstOrDefault(m => m.Name == modelName);
+        var template = local ?? current ?? catalog.HostsOf(modelName).Select(h => h.Current).FirstOrDefault(c => c is not null) ?? new ModelDeployment { Name = modelName };
         var deployment = template with
         {
             Name = modelName,
             Version = route.Version,
             Path = path,
             Sha256 = route.ArtifactSha256,
-            Features = template.Features.Count > 0 ? template.Features : FeaturesOf(bytes),
+            Features = local is { Features.Count: > 0 } ? local.Features : FeaturesOf(bytes) is { Count: > 0 } declared ? declared : template.Features,
             Variant = route.Alias,
-            FeatureSetVersion = featureSetVersion ?? settings.LocalModels.FirstOrDefault(m => m.Name == modelName)?.FeatureSetVersion,
+            FeatureSetVersion = featureSetVersion ?? local?.FeatureSetVersion,
         };
-        await host.LoadAsync(deployment, cancellationToken);
-        _applied[modelName] = revision;
+        try
+        {
+            await host.LoadAsync(deployment, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Loading again would fail the same way; the host records why, its current version (if any) keeps answering,
+            // and one variant that cannot load must not keep the others from loading.
+            logger.LogError(ex, "Variant {Variant} of {Model} not loaded", route.Alias, modelName);
+        }
     }
 
     static async Task<string> CacheAsync(string directory, string sha256, byte[] bytes, CancellationToken cancellationToken)

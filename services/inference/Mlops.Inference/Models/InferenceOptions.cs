@@ -45,8 +45,21 @@ public sealed class InferenceOptions
     /// <summary>Longest pause between attempts to reach the registry or the features service at start.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Deployment route (alias) this pod serves; the route with the largest share when no route has it.</summary>
-    public string Alias { get; set; } = "champion";
+    /// <summary>
+    /// Deployment variants (route aliases: <c>champion</c>, <c>challenger</c>, <c>shadow</c>) this pod loads and answers
+    /// for. Empty: every route of each deployment, side by side. Set it to run one pod per version; such a pod scores
+    /// on the stream only the entities assigned to its variants, in a consumer group of its own (see
+    /// <see cref="StreamingConsumerGroup"/>).
+    /// </summary>
+    public List<string> Variants { get; set; } = [];
+
+    /// <summary>
+    /// The streaming consumer group: <see cref="StreamingOptions.ConsumerGroup"/>, suffixed with the variant set when
+    /// <see cref="Variants"/> is set. Pods of one group split partitions; pods of different variants must each see every
+    /// partition (each scores its own share of entities), so each variant set needs a group of its own.
+    /// </summary>
+    public string StreamingConsumerGroup =>
+        Variants.Count == 0 ? Streaming.ConsumerGroup : Streaming.ConsumerGroup + "-" + string.Join("-", Variants.Order(StringComparer.Ordinal));
 
     /// <summary>Where fetched artifacts are kept, by SHA-256 (default: a directory under the temp path).</summary>
     public string ArtifactCacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "mlops-inference-artifacts");

@@ -5,7 +5,7 @@ using Mlops.Onnx.Ir;
 namespace Mlops.Inference.Models;
 
 /// <summary>
-/// Holds the version of one named model that answers. A new version is loaded and warmed beside the current one and only then
+/// Holds the version of one named model that answers as one variant (champion, challenger or shadow). A new version is loaded and warmed beside the current one and only then
 /// switched in, so there is never a gap without a model and never a request on a half-loaded one.
 /// </summary>
 public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logger) : IDisposable
@@ -15,6 +15,12 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
 
     /// <summary>The registered model name this host serves.</summary>
     public string Name { get; init; } = "";
+
+    /// <summary>
+    /// The deployment alias whose route this host loads (<c>champion</c> also holds a local artifact until the registry
+    /// deploys one); the loaded version's own <see cref="ModelDeployment.Variant"/> says what answered.
+    /// </summary>
+    public string Variant { get; init; } = Mlops.Contracts.Registry.ModelAliases.Champion;
 
     /// <summary>Where the host is: loading its first model, serving one, or answering with the fallback rule.</summary>
     public ModelHostState State { get; private set; } = ModelHostState.Starting;
@@ -91,6 +97,25 @@ public sealed class ModelHost(IServiceProvider services, ILogger<ModelHost> logg
             State = ModelHostState.Fallback;
             LastError = reason;
         }
+    }
+
+    /// <summary>Stops serving (the variant left the deployment); requests in flight finish on the retired model.</summary>
+    public async Task UnloadAsync(string reason, CancellationToken cancellationToken)
+    {
+        await _loadLock.WaitAsync(cancellationToken);
+        try
+        {
+            Interlocked.Exchange(ref _current, null)?.Retire();
+            State = ModelHostState.Fallback;
+            LastError = reason;
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
+
+        InferenceTelemetry.ModelLoads.Add(1, new KeyValuePair<string, object?>("outcome", "unloaded"));
+        logger.LogInformation("Model {Model} variant {Variant} unloaded: {Reason}", Name, Variant, reason);
     }
 
     public void Dispose()

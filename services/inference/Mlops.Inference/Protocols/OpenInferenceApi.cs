@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mlops.Contracts.Models;
 using Mlops.Inference.Api;
@@ -68,10 +69,28 @@ public static class OpenInferenceApi
         return host.Current is null ? TypedResults.BadRequest(new OipModelReady(name, false)) : TypedResults.Ok(new OipModelReady(name, true));
     }
 
-    static async Task<Results<Ok<OipInferenceResponse>, BadRequest<OipError>, NotFound<OipError>>> InferAsync(
-        string name, OipInferenceRequest request, HttpResponse response, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inference with the variant named by <c>X-Model-Variant</c>, else the champion; the answer names it in the
+    /// <c>X-Model-Variant</c> header and the <c>variant</c> parameter.
+    /// </summary>
+    static async Task<Results<Ok<OipInferenceResponse>, BadRequest<OipError>, NotFound<OipError>, Conflict<OipError>>> InferAsync(
+        string name, OipInferenceRequest request, [FromHeader(Name = InferenceApi.ModelVariantHeader)] string? variant, HttpResponse response,
+        ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
     {
-        if (!catalog.TryGet(name, out var host) || host.Current is not { } deployment)
+        var choice = InferenceApi.Choose(catalog, name, variant, null);
+        if (choice.Problem is { } problem)
+        {
+            var error = new OipError(problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "Not served.");
+            return problem.StatusCode switch
+            {
+                StatusCodes.Status400BadRequest => TypedResults.BadRequest(error),
+                StatusCodes.Status409Conflict => TypedResults.Conflict(error),
+                _ => TypedResults.NotFound(error),
+            };
+        }
+
+        var host = choice.Host!;
+        if (host.Current is not { } deployment)
         {
             return TypedResults.NotFound(NotServed(name));
         }
@@ -103,7 +122,7 @@ public static class OpenInferenceApi
         }
 
         var version = results[0].ModelVersion;
-        response.Headers[InferenceApi.ModelVersionHeader] = version;
+        InferenceApi.SetModelHeaders(response, results[0]);
         var outputs = wanted.Select(o => new OipTensor(
             o, [results.Length], Fp32, o == ModelOutputNames.Probability ? [.. results.Select(r => r.Probability)] : [.. results.Select(r => r.Uncertainty)])).ToList();
         return TypedResults.Ok(new OipInferenceResponse

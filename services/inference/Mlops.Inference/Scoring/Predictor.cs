@@ -25,7 +25,7 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         var started = Stopwatch.GetTimestamp();
         using var activity = InferenceTelemetry.ActivitySource.StartActivity("inference.predict");
         var model = host.Lease();
-        if (model is null && host.Name != catalog.DefaultName)
+        if (model is null && !ReferenceEquals(host, catalog.Default))
         {
             throw new ModelNotServedException(host.Name);
         }
@@ -36,7 +36,7 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
             Validate(vitals, FallbackScorer.Features, acceptsMissing: false);
             var probability = FallbackScorer.Score(vitals);
             InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
-            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, probability, 0, fallback: true) with { Variant = "fallback" };
+            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, "fallback", probability, 0, fallback: true);
         }
 
         try
@@ -56,10 +56,9 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
 
             var (p, u) = scored;
             var contributions = explain ? ContributionCalculator.Compute(model, row) : null;
-            return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, p, u, fallback: false) with
+            return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, model.Deployment.Variant, p, u, fallback: false) with
             {
                 Contributions = contributions,
-                Variant = model.Deployment.Variant,
             };
         }
         finally
@@ -106,14 +105,15 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         return row;
     }
 
-    static PredictionResult Finish(Activity? activity, long started, string model, string version, double probability, double uncertainty, bool fallback)
+    static PredictionResult Finish(Activity? activity, long started, string model, string version, string variant, double probability, double uncertainty, bool fallback)
     {
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        InferenceTelemetry.RequestLatency.Record(latency, InferenceTelemetry.ModelTags(model, version, fallback));
+        InferenceTelemetry.RequestLatency.Record(latency, InferenceTelemetry.ModelTags(model, version, variant, fallback));
         activity?.SetTag("model.name", model);
         activity?.SetTag("model.version", version);
+        activity?.SetTag("model.variant", variant);
         activity?.SetTag("fallback", fallback);
-        var result = new PredictionResult(model, version, probability, uncertainty, fallback, latency);
+        var result = new PredictionResult(model, version, probability, uncertainty, fallback, latency) { Variant = variant };
         activity?.SetTag("prediction.id", result.PredictionId);
         return result;
     }

@@ -15,7 +15,11 @@ namespace Mlops.Inference.Streaming;
 /// each served model fed by that version (<see cref="FeatureSets.Feeds"/>: the version the model's registration
 /// records, or the shipped set for a model that records none — the default model's fallback rule included). Each
 /// prediction that has every feature the model needs yields a <see cref="PredictionMade"/> on <c>predictions.v1</c>
-/// keyed by entity; a vector of a set no served model uses is only cached. The consumer host runs this inside the
+/// keyed by entity; a vector of a set no served model uses is only cached. Each model scores the vector once, with the
+/// variant <see cref="Mlops.Contracts.Registry.VariantAssignment"/> gives the entity (the gateway's hash and weights),
+/// so <c>predictions.v1</c> carries champion and challenger predictions in the deployed shares; the shadow never scores
+/// the stream. A pod serving only some variants (<c>Inference:Variants</c>) scores only its variants' entities, and
+/// reads the topic in a consumer group of its own variant set. The consumer host runs this inside the
 /// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions (same model, same
 /// vector, a new <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
 /// </summary>
@@ -32,8 +36,16 @@ public sealed class FeatureVectorScoringHandler(
         var vector = envelope.Data;
         cache.Update(vector);
         var scored = false;
-        foreach (var host in ServedHosts())
+        var leftToOthers = false;
+        foreach (var name in catalog.Names)
         {
+            var host = catalog.ForStream(name, vector.EntityId);
+            if (host is null)
+            {
+                leftToOthers = true;
+                continue;
+            }
+
             if (!FeatureSets.Feeds(host.Current?.FeatureSetVersion, vector.FeatureSetVersion))
             {
                 continue;
@@ -43,18 +55,15 @@ public sealed class FeatureVectorScoringHandler(
             await ScoreAsync(host, envelope, cancellationToken);
         }
 
-        if (!scored)
+        if (leftToOthers)
+        {
+            InferenceTelemetry.StreamingOtherVariant.Add(1);
+        }
+        else if (!scored)
         {
             InferenceTelemetry.StreamingOtherSet.Add(1);
-            logger.LogDebug("Vector for {EntityId} of feature set {FeatureSet} not scored: no served model uses it", vector.EntityId, vector.FeatureSetVersion);
+            logger.LogDebug("Vector for {EntityId} of feature set {FeatureSet} not scored: no served model (variant) uses it", vector.EntityId, vector.FeatureSetVersion);
         }
-    }
-
-    /// <summary>Every host with a model loaded, and the default one, which the fallback rule answers for while it has none.</summary>
-    IEnumerable<ModelHost> ServedHosts()
-    {
-        var fallback = catalog.Default;
-        return catalog.All.Where(h => h.Current is not null || ReferenceEquals(h, fallback));
     }
 
     async Task ScoreAsync(ModelHost host, EventEnvelope<FeatureVectorUpdated> envelope, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ public static class InferenceTelemetry
 
     static readonly Meter Meter = new(Name);
 
-    /// <summary>End-to-end latency of one prediction inside the service, tagged by model, version and fallback.</summary>
+    /// <summary>End-to-end latency of one prediction inside the service, tagged by model, version, variant and fallback.</summary>
     public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("mlops.inference.request.duration", "ms", "Latency of one prediction");
 
     /// <summary>
@@ -39,16 +39,20 @@ public static class InferenceTelemetry
     /// <summary>Feature vectors cached but not scored because no served model uses their feature-set version.</summary>
     public static readonly Counter<long> StreamingOtherSet = Meter.CreateCounter<long>("mlops.inference.streaming.other_set", "{vector}", "Feature vectors of a feature set no served model uses");
 
+    /// <summary>Feature vectors left to another pod because their entity is assigned a variant this pod does not serve.</summary>
+    public static readonly Counter<long> StreamingOtherVariant = Meter.CreateCounter<long>("mlops.inference.streaming.other_variant", "{vector}", "Feature vectors whose entity another pod's variant scores");
+
     public static KeyValuePair<string, object?>[] VersionTags(Models.LoadedModel model) =>
     [
         new("model.name", model.Deployment.Name),
         new("model.version", model.Deployment.Version),
     ];
 
-    public static KeyValuePair<string, object?>[] ModelTags(string model, string version, bool fallback) =>
+    public static KeyValuePair<string, object?>[] ModelTags(string model, string version, string variant, bool fallback) =>
     [
         new("model.name", model),
         new("model.version", version),
+        new("model.variant", variant),
         new("fallback", fallback),
     ];
 }

@@ -42,6 +42,7 @@ public static class RegistryApi
             Guard(async () => body.Policy is null
                 ? throw RegistryValidationException.For("policy", "is required")
                 : Revision(await registry.SetPolicyAsync(name, body.Policy, body.ChangedBy ?? "", body.Reason ?? "", ct))));
+        api.MapPut("/models/{name}/traffic", SetTrafficSplit);
         api.MapPost("/models/{name}/promotions", Promote);
         api.MapPost("/models/{name}/promotions/{id:guid}/approve", (string name, Guid id, DecisionRequest body, ModelRegistry registry, CancellationToken ct) =>
             Guard(async () => Revision(await registry.ApproveAsync(new ApprovePromotion { ModelName = name, PromotionId = id, ApprovedBy = body.By ?? "", Reason = body.Reason ?? "" }, ct))));
@@ -165,6 +166,27 @@ public static class RegistryApi
             };
         });
 
+    /// <summary>
+    /// The challenger's share and the shadow's mirrored share (the rollout saga sends the same as <c>SetTrafficSplit</c>);
+    /// answers the revision and the deployment that results.
+    /// </summary>
+    static Task<IResult> SetTrafficSplit(string name, TrafficSplitRequest body, ModelRegistry registry, CancellationToken ct) =>
+        Guard(async () =>
+        {
+            if (body.ChallengerPercent is null)
+            {
+                throw RegistryValidationException.For("challengerPercent", "is required (0–100)");
+            }
+
+            var revision = await registry.SetTrafficSplitAsync(new SetTrafficSplit
+            {
+                ModelName = name, ChallengerPercent = body.ChallengerPercent.Value, ShadowPercent = body.ShadowPercent ?? 0,
+                RequestedBy = body.RequestedBy ?? "", Reason = body.Reason ?? "", CorrelationId = body.CorrelationId,
+            }, ct);
+            var state = await registry.GetAtRevisionAsync(name, revision, ct);
+            return TypedResults.Ok(new TrafficSplitResponse(revision, state?.Deployment ?? []));
+        });
+
     static async Task<IReadOnlyList<RecordedEvent>> HistoryAsync(ModelRegistry registry, string name, CancellationToken ct)
     {
         var events = await registry.HistoryAsync(name, ct);
@@ -212,3 +234,5 @@ public static class RegistryApi
 }
 
 public sealed record RevisionResponse(long Revision);
+
+public sealed record TrafficSplitResponse(long Revision, IReadOnlyList<TrafficRoute> Routes);

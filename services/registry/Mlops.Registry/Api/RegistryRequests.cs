@@ -17,6 +17,8 @@ public sealed record RollBackRequest(string? Alias, string? RequestedBy, string?
 
 public sealed record PolicyRequest(PromotionPolicy? Policy, string? ChangedBy, string? Reason);
 
+public sealed record TrafficSplitRequest(int? ChallengerPercent, int? ShadowPercent, string? RequestedBy, string? Reason, Guid? CorrelationId);
+
 public sealed record ArtifactStored(string Sha256, long Size);
 
 public sealed record AliasAsOf(string Model, string Alias, string? Version, long Revision, DateTimeOffset? AsOf);

@@ -98,6 +98,9 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
     public Task<long> SetPolicyAsync(string modelName, PromotionPolicy policy, string by, string reason, CancellationToken cancellationToken = default) =>
         DecideAsync(modelName, s => ModelDecisions.SetPolicy(s, policy, by, reason), by, reason, cancellationToken);
 
+    public Task<long> SetTrafficSplitAsync(SetTrafficSplit command, CancellationToken cancellationToken = default) =>
+        DecideAsync(command.ModelName, s => ModelDecisions.SetTrafficSplit(s, command), command.RequestedBy, command.Reason, cancellationToken);
+
     async Task<long> DecideAsync(string modelName, Func<ModelState, IReadOnlyList<object>> decide, string by, string reason, CancellationToken cancellationToken)
     {
         var state = await RequireAsync(modelName, cancellationToken);

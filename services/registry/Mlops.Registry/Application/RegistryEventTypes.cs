@@ -16,7 +16,7 @@ public static class RegistryEventTypes
     [
         typeof(ModelVersionRegistered), typeof(PromotionRequested), typeof(PromotionApproved), typeof(PromotionRejected),
         typeof(AliasAssigned), typeof(StageChanged), typeof(VersionArchived), typeof(DeploymentChanged), typeof(RolledBack),
-        typeof(PromotionPolicyChanged),
+        typeof(PromotionPolicyChanged), typeof(TrafficSplitChanged),
     ];
 
     static readonly Dictionary<Type, string> Names = All.ToDictionary(

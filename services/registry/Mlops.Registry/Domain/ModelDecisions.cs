@@ -191,11 +191,40 @@ public static partial class ModelDecisions
         errors.When(string.IsNullOrWhiteSpace(changedBy), "changedBy", "is required");
         errors.When(string.IsNullOrWhiteSpace(reason), "reason", "is required");
         errors.ThrowIfAny();
-        return [new PromotionPolicyChanged { ModelName = state.Name, Policy = policy, ChangedBy = changedBy, Reason = reason }];
+
+        // A challenger at the policy's share moves with it.
+        var routes = Routes(state, state.Aliases, policy, state.ChallengerPercent, state.ShadowPercent);
+        return [new PromotionPolicyChanged { ModelName = state.Name, Policy = policy, ChangedBy = changedBy, Reason = reason }, .. DeploymentIfChanged(state, routes, state.Revision + 2)];
     }
 
-    /// <summary>Traffic split for a set of aliases: the champion serves what the challenger does not.</summary>
-    public static List<TrafficRoute> Routes(ModelState state, IReadOnlyDictionary<string, string> aliases)
+    public static IReadOnlyList<object> SetTrafficSplit(ModelState state, SetTrafficSplit command)
+    {
+        var errors = new Errors();
+        errors.When(command.ChallengerPercent is < 0 or > 100, nameof(command.ChallengerPercent), "must be between 0 and 100");
+        errors.When(command.ShadowPercent is < 0 or > 100, nameof(command.ShadowPercent), "must be between 0 and 100");
+        errors.When(string.IsNullOrWhiteSpace(command.RequestedBy), nameof(command.RequestedBy), "is required");
+        errors.When(string.IsNullOrWhiteSpace(command.Reason), nameof(command.Reason), "is required");
+        errors.ThrowIfAny();
+
+        // Recorded even when it changes no route (no challenger or shadow yet, or the same split again): the sender
+        // (the rollout saga, an operator) gets its confirmation, and the history says who asked for what and why.
+        var changed = new TrafficSplitChanged
+        {
+            ModelName = state.Name, ChallengerPercent = command.ChallengerPercent, ShadowPercent = command.ShadowPercent,
+            ChangedBy = command.RequestedBy, Reason = command.Reason, CorrelationId = command.CorrelationId,
+        };
+        var routes = Routes(state, state.Aliases, state.Policy, command.ChallengerPercent, command.ShadowPercent);
+        return [changed, .. DeploymentIfChanged(state, routes, state.Revision + 2)];
+    }
+
+    /// <summary>
+    /// Traffic split for a set of aliases: the challenger serves its recorded share (the policy's for a challenger
+    /// assigned since), the champion the rest; the shadow serves nothing and is mirrored its recorded share.
+    /// </summary>
+    public static List<TrafficRoute> Routes(ModelState state, IReadOnlyDictionary<string, string> aliases) =>
+        Routes(state, aliases, state.Policy, state.ChallengerPercent, state.ShadowPercent);
+
+    static List<TrafficRoute> Routes(ModelState state, IReadOnlyDictionary<string, string> aliases, PromotionPolicy policy, int? challengerPercent, int shadowPercent)
     {
         var routes = new List<TrafficRoute>();
         var champion = aliases.GetValueOrDefault(ModelAliases.Champion);
@@ -205,7 +234,16 @@ public static partial class ModelDecisions
             challenger = null;
         }
 
-        var challengerShare = champion is null ? 100 : challenger is null ? 0 : state.Policy.ChallengerTrafficPercent;
+        // A version already answering is not also its own shadow.
+        var shadow = aliases.GetValueOrDefault(ModelAliases.Shadow);
+        if (shadow == champion || shadow == challenger)
+        {
+            shadow = null;
+        }
+
+        // The recorded share was set for the challenger of then; a newly assigned one starts at the policy's.
+        var recorded = challenger is not null && challenger == state.VersionOf(ModelAliases.Challenger) ? challengerPercent : null;
+        var challengerShare = champion is null ? 100 : challenger is null ? 0 : recorded ?? policy.ChallengerTrafficPercent;
         if (champion is not null)
         {
             routes.Add(Route(state, ModelAliases.Champion, champion, 100 - challengerShare));
@@ -217,6 +255,13 @@ public static partial class ModelDecisions
         }
 
         routes.RemoveAll(r => r.TrafficPercent == 0);
+
+        // Mirroring needs a version that answers; a shadow mirrored nothing is not deployed at all.
+        if (shadow is not null && shadowPercent > 0 && routes.Count > 0)
+        {
+            routes.Add(Route(state, ModelAliases.Shadow, shadow, 0) with { MirrorPercent = shadowPercent });
+        }
+
         return routes;
     }
 
@@ -232,11 +277,14 @@ public static partial class ModelDecisions
             new AliasAssigned { ModelName = state.Name, Alias = alias, Version = version, PreviousVersion = state.VersionOf(alias) },
         };
         var aliases = new SortedDictionary<string, string>(state.Aliases) { [alias] = version };
-        if (alias == ModelAliases.Champion && state.VersionOf(ModelAliases.Challenger) == version)
+        foreach (var displaced in Displaced(alias))
         {
-            // The challenger won: it stops being the challenger.
-            events.Add(new AliasAssigned { ModelName = state.Name, Alias = ModelAliases.Challenger, Version = null, PreviousVersion = version });
-            aliases.Remove(ModelAliases.Challenger);
+            if (state.VersionOf(displaced) == version)
+            {
+                // The challenger won (or the shadow moved up): it stops holding the lesser alias.
+                events.Add(new AliasAssigned { ModelName = state.Name, Alias = displaced, Version = null, PreviousVersion = version });
+                aliases.Remove(displaced);
+            }
         }
 
         events.AddRange(StageFor(state, alias, version));
@@ -244,6 +292,14 @@ public static partial class ModelDecisions
         events.AddRange(DeploymentIfChanged(state, aliases, state.Revision + eventsBefore + events.Count + 1));
         return events;
     }
+
+    /// <summary>The lesser aliases a version leaves when it is given <paramref name="alias"/>.</summary>
+    static string[] Displaced(string alias) => alias switch
+    {
+        ModelAliases.Champion => [ModelAliases.Challenger, ModelAliases.Shadow],
+        ModelAliases.Challenger => [ModelAliases.Shadow],
+        _ => [],
+    };
 
     /// <summary>A former champion that no longer serves leaves Production (to Staging: still a rollback target).</summary>
     static IEnumerable<object> StandDown(ModelState state, IReadOnlyDictionary<string, string> aliasesAfter, string? previous)
@@ -264,9 +320,11 @@ public static partial class ModelDecisions
         }
     }
 
-    static IEnumerable<object> DeploymentIfChanged(ModelState state, IReadOnlyDictionary<string, string> aliases, long revision)
+    static IEnumerable<object> DeploymentIfChanged(ModelState state, IReadOnlyDictionary<string, string> aliases, long revision) =>
+        DeploymentIfChanged(state, Routes(state, aliases), revision);
+
+    static IEnumerable<object> DeploymentIfChanged(ModelState state, List<TrafficRoute> routes, long revision)
     {
-        var routes = Routes(state, aliases);
         if (!routes.SequenceEqual(state.Deployment))
         {
             yield return new DeploymentChanged { ModelName = state.Name, Routes = routes, Revision = revision };

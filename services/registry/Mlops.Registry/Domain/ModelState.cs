@@ -29,6 +29,15 @@ public sealed class ModelState
 
     public List<TrafficRoute> Deployment { get; set; } = [];
 
+    /// <summary>
+    /// The challenger's share recorded by <c>SetTrafficSplit</c> for the current challenger; null: the policy's
+    /// <see cref="PromotionPolicy.ChallengerTrafficPercent"/> (a newly assigned challenger starts there).
+    /// </summary>
+    public int? ChallengerPercent { get; set; }
+
+    /// <summary>Share of requests mirrored to the shadow alias (0: none, and the shadow is not deployed).</summary>
+    public int ShadowPercent { get; set; }
+
     public static ModelState Replay(string name, IEnumerable<RecordedEvent> events)
     {
         var state = new ModelState { Name = name };
@@ -70,6 +79,12 @@ public sealed class ModelState
                     HistoryOf(e.Alias).Add(previous);
                 }
 
+                if (e.Alias == ModelAliases.Challenger && e.Version != e.PreviousVersion)
+                {
+                    // Another challenger (or none): a recorded split was for the one before.
+                    ChallengerPercent = null;
+                }
+
                 if (e.Version is { } version)
                 {
                     Aliases[e.Alias] = version;
@@ -94,6 +109,10 @@ public sealed class ModelState
                 break;
             case PromotionPolicyChanged e:
                 Policy = e.Policy;
+                break;
+            case TrafficSplitChanged e:
+                ChallengerPercent = e.ChallengerPercent;
+                ShadowPercent = e.ShadowPercent;
                 break;
         }
     }

@@ -21,3 +21,5 @@ public sealed class ApprovePromotionConsumerDefinition : RegistryConsumerDefinit
 public sealed class RejectPromotionConsumerDefinition : RegistryConsumerDefinition<RejectPromotionConsumer, RejectPromotion>;
 
 public sealed class RollBackConsumerDefinition : RegistryConsumerDefinition<RollBackConsumer, RollBack>;
+
+public sealed class SetTrafficSplitConsumerDefinition : RegistryConsumerDefinition<SetTrafficSplitConsumer, SetTrafficSplit>;

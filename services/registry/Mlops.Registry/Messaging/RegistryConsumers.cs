@@ -90,3 +90,10 @@ public sealed class RollBackConsumer(ModelRegistry registry, ILogger<RollBackCon
 
     protected override string ModelName(RollBack command) => command.ModelName;
 }
+
+public sealed class SetTrafficSplitConsumer(ModelRegistry registry, ILogger<SetTrafficSplitConsumer> logger) : RegistryCommandConsumer<SetTrafficSplit>(logger)
+{
+    protected override Task Handle(SetTrafficSplit command, CancellationToken cancellationToken) => registry.SetTrafficSplitAsync(command, cancellationToken);
+
+    protected override string ModelName(SetTrafficSplit command) => command.ModelName;
+}
