@@ -33,6 +33,9 @@ public static class InferenceTelemetry
     /// <summary>Feature vectors cached but not scored because no served model uses their feature-set version.</summary>
     public static readonly Counter<long> StreamingOtherSet = Meter.CreateCounter<long>("mlops.inference.streaming.other_set", "{vector}", "Feature vectors of a feature set no served model uses");
 
+    /// <summary>Online feature reads of HTTP predictions by where the vector came from (<c>source</c>: cache, features-service, stale).</summary>
+    public static readonly Counter<long> OnlineFeatureReads = Meter.CreateCounter<long>("mlops.inference.online_feature_reads", "{read}", "Online feature reads by source");
+
     public static KeyValuePair<string, object?>[] VersionTags(Models.LoadedModel model) =>
     [
         new("model.name", model.Deployment.Name),
