@@ -184,7 +184,7 @@ public sealed class ServingByNameTests
         after.Upstream.Store(entity, vitals);
         var restarted = await after.ReadyClientAsync();
         var cache = after.Services.GetRequiredService<OnlineFeatureCache>();
-        await Eventually.WaitUntilAsync(() => Task.FromResult(cache.TryGet(null, entity, out _)), "the cache was warmed from the online store");
+        await Eventually.WaitUntilAsync(() => Task.FromResult(cache.TryGet(null, entity, out _, out _)), "the cache was warmed from the online store");
 
         using var response = await restarted.PostAsync($"/api/inference/entities/{entity}/predict", null);
 

@@ -55,6 +55,11 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 return false;
             }
+            catch (TaskCanceledException)
+            {
+                // The probe itself timed out (a busy machine, a check waiting on its dependency): not ready yet.
+                return false;
+            }
         }, $"{BaseAddress} reports ready");
     }
 

@@ -34,12 +34,15 @@ internal static class InferenceServiceExtensions
         });
         builder.Services.AddOptions<InferenceOptions>().Bind(section)
             .Validate(o => o.Variants.All(KnownVariants.Contains), $"Inference:Variants may name only {string.Join(", ", KnownVariants)}.")
+            .Validate(o => o.OnlineCache.MaxAge >= TimeSpan.Zero, "Inference:OnlineCache:MaxAge must not be negative")
             .ValidateOnStart();
         builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
         builder.Services.TryAddSingleton<OnnxSessionFactory>();
         builder.Services.TryAddSingleton<ModelCatalog>();
         builder.Services.TryAddSingleton(sp => sp.GetRequiredService<ModelCatalog>().Default);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.TryAddSingleton<OnlineFeatureReader>();
         builder.Services.TryAddSingleton<DynamicBatcher>();
         builder.Services.TryAddSingleton<Predictor>();
         builder.Services.TryAddSingleton<DeploymentApplier>();

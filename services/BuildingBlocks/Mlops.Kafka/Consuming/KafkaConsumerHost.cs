@@ -32,6 +32,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly string _deadLetterTopic;
     readonly string _clientId;
     readonly KafkaConsumerStatus _status;
+    readonly KafkaPartitionOwnership _ownership;
     readonly TimeProvider _clock;
     readonly TimeSpan _dependencyInitialBackoff;
     readonly TimeSpan _dependencyMaxBackoff;
@@ -47,6 +48,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         IEventProducer producer,
         IHostEnvironment environment,
         KafkaConsumerStatus status,
+        KafkaPartitionOwnership ownership,
         ILogger<KafkaConsumerHost<T, THandler>> logger)
     {
         if (options.Topics.Count == 0 || string.IsNullOrWhiteSpace(options.GroupId))
@@ -67,6 +69,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         _deadLetterTopic = options.DeadLetterTopic ?? configFactory.Options.DeadLetterTopic;
         _clientId = $"{environment.ApplicationName}-{options.GroupId}";
         _status = status;
+        _ownership = ownership;
         _clock = TimeProvider.System;
         _dependencyInitialBackoff = options.DependencyInitialBackoff ?? configFactory.Options.DependencyInitialBackoff;
         _dependencyMaxBackoff = options.DependencyMaxBackoff ?? configFactory.Options.DependencyMaxBackoff;
@@ -82,10 +85,15 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         using var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
             .SetLogHandler((_, message) => _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
             .SetErrorHandler((_, error) => _logger.LogWarning("Kafka consumer {Group} error {Code}: {Reason}", _options.GroupId, error.Code, error.Reason))
-            .SetPartitionsAssignedHandler((_, partitions) => _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions)))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                _ownership.Assigned(_options.GroupId, partitions);
+            })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 _logger.LogInformation("Kafka consumer {Group} revoked {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
                 Interlocked.Increment(ref _revocations);
                 CommitStored(c);
             })

@@ -38,13 +38,13 @@ public static partial class InferenceApi
     }
 
     static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
-        string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features,
+        string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureReader features,
         ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
-        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, cache, features, catalog, predictor, cancellationToken);
+        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, features, catalog, predictor, cancellationToken);
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
-        string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache,
-        FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response,
+        OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, name, variant, entityId);
         if (choice.Problem is { } problem)
@@ -52,39 +52,29 @@ public static partial class InferenceApi
             return problem;
         }
 
-        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, cancellationToken);
     }
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
-        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, Predictor predictor, CancellationToken cancellationToken)
+        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, CancellationToken cancellationToken)
     {
         // The model's own feature set: null (no recorded version) reads the shipped set's vector.
         var featureSet = host.Current?.FeatureSetVersion;
-        if (!cache.TryGet(featureSet, entityId, out var vector))
+        // This replica's cache when it knows the vector is current, else the features service's online store.
+        var (vector, unavailable) = await features.GetAsync(featureSet, entityId, cancellationToken);
+        if (unavailable is not null)
         {
-            // A pod that restarted or was just added has not seen every entity on Kafka: read through to the store.
-            FeatureVectorUpdated? stored;
-            try
-            {
-                stored = features.Configured ? await features.GetAsync(entityId, featureSet, cancellationToken) : null;
-            }
-            catch (HttpRequestException ex)
-            {
-                return TypedResults.Problem(title: "Features service unavailable", detail: $"Entity '{entityId}' is not in this pod's cache and the features service did not answer ({ex.Message}); retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
+            return TypedResults.Problem(title: "Features service unavailable", detail: $"Entity '{entityId}' is not in this pod's cache and the features service did not answer ({unavailable}); retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
 
-            if (stored is null)
+        if (vector is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails
             {
-                return TypedResults.NotFound(new ProblemDetails
-                {
-                    Title = "Unknown entity",
-                    Detail = $"No feature vector for entity '{entityId}' of feature set {featureSet ?? FeatureSets.ShippedName} in this pod's online cache or the features service's online store.",
-                    Status = StatusCodes.Status404NotFound,
-                });
-            }
-
-            cache.Update(stored);
-            vector = stored;
+                Title = "Unknown entity",
+                Detail = $"No feature vector for entity '{entityId}' of feature set {featureSet ?? FeatureSets.ShippedName} in this pod's online cache or the features service's online store.",
+                Status = StatusCodes.Status404NotFound,
+            });
         }
 
         try

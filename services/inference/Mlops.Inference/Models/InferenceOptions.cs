@@ -42,6 +42,9 @@ public sealed class InferenceOptions
     /// </summary>
     public Uri? FeaturesBaseAddress { get; set; }
 
+    /// <summary>How long a vector this replica cannot vouch for is served from its cache (see <see cref="OnlineCacheOptions"/>).</summary>
+    public OnlineCacheOptions OnlineCache { get; set; } = new();
+
     /// <summary>Longest pause between attempts to reach the registry or the features service at start.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 

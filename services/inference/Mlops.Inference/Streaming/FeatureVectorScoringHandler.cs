@@ -34,7 +34,7 @@ public sealed class FeatureVectorScoringHandler(
     public async Task HandleAsync(EventEnvelope<FeatureVectorUpdated> envelope, KafkaMessageContext context, CancellationToken cancellationToken)
     {
         var vector = envelope.Data;
-        cache.Update(vector);
+        cache.Update(vector, context);
         var scored = false;
         var leftToOthers = false;
         foreach (var name in catalog.Names)
