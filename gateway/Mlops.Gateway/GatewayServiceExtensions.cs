@@ -1,3 +1,4 @@
+using Mlops.Gateway.Security;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -14,7 +15,9 @@ internal static class GatewayServiceExtensions
     {
         builder.AddPlatformPostgres("gateway");
         builder.AddPlatformMessaging();
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        // Keys, roles, rate limits (Security/, docs/security.md).
+        builder.AddGatewaySecurity(proxy);
         return builder;
     }
 }

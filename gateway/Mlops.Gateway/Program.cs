@@ -1,5 +1,6 @@
 using Mlops.Gateway;
 using Mlops.Gateway.ApiReference;
+using Mlops.Gateway.Security;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseGatewaySecurity();
 app.MapReverseProxy();
 app.MapApiReference();
 app.Run();
