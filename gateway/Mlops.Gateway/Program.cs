@@ -13,3 +13,6 @@ app.UseGatewaySecurity();
 app.MapReverseProxy();
 app.MapApiReference();
 app.Run();
+
+/// <summary>Entry point, visible to in-process test hosts.</summary>
+public partial class Program;

@@ -11,6 +11,7 @@ public static class CliApp
     {
         var root = new RootCommand("mlops — the platform from the command line, through the gateway (MLOPS_GATEWAY, MLOPS_API_KEY).");
         root.Options.Add(CliContext.GatewayOption);
+        root.Options.Add(CliContext.ApiKeyOption);
         root.Subcommands.Add(ApplyCommand.Create());
         root.Subcommands.Add(SchemasCommand.Create());
         root.Subcommands.Add(FeatureSetsCommand.Create());
