@@ -29,7 +29,7 @@ public sealed class SecuredGateway : IAsyncLifetime
 
     /// <param name="extra">Settings on top of the shipped ones (a test of the limiter sets its own limits).</param>
     /// <param name="roleKeysAtStart">Whether to create one key per role through the API at start.</param>
-    public SecuredGateway(Dictionary<string, string?> extra, bool roleKeysAtStart)
+    internal SecuredGateway(Dictionary<string, string?> extra, bool roleKeysAtStart)
     {
         _extra = extra;
         _roleKeysAtStart = roleKeysAtStart;

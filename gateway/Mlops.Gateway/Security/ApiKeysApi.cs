@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Mlops.Gateway.Security;
 
@@ -67,22 +66,18 @@ public static class ApiKeysApi
     static async Task<Ok<IReadOnlyList<KeyInfo>>> ListAsync(ApiKeyStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<KeyInfo>>((await store.ListAsync(cancellationToken)).Select(KeyInfo.From).ToList());
 
-    static async Task<Results<Ok<KeyInfo>, NotFound<ProblemDetails>>> GetAsync(string id, ApiKeyStore store, CancellationToken cancellationToken) =>
-        await store.FindAsync(id.ToLowerInvariant(), cancellationToken) is { } key ? TypedResults.Ok(KeyInfo.From(key)) : TypedResults.NotFound(NoSuchKey(id));
+    static async Task<Results<Ok<KeyInfo>, ProblemHttpResult>> GetAsync(string id, ApiKeyStore store, CancellationToken cancellationToken) =>
+        await store.FindAsync(id.ToLowerInvariant(), cancellationToken) is { } key ? TypedResults.Ok(KeyInfo.From(key)) : NoSuchKey(id);
 
     /// <summary>Revokes a key: refused at once by this replica, and by the others within <see cref="ApiKeyOptions.CacheDuration"/>.</summary>
-    static async Task<Results<Ok<KeyInfo>, NotFound<ProblemDetails>>> RevokeAsync(
+    static async Task<Results<Ok<KeyInfo>, ProblemHttpResult>> RevokeAsync(
         string id, ApiKeyStore store, ApiKeyValidator validator, TimeProvider time, CancellationToken cancellationToken)
     {
         var key = await store.RevokeAsync(id.ToLowerInvariant(), time.GetUtcNow(), cancellationToken);
         validator.Forget(id.ToLowerInvariant());
-        return key is null ? TypedResults.NotFound(NoSuchKey(id)) : TypedResults.Ok(KeyInfo.From(key));
+        return key is null ? NoSuchKey(id) : TypedResults.Ok(KeyInfo.From(key));
     }
 
-    static ProblemDetails NoSuchKey(string id) => new()
-    {
-        Title = "No such key",
-        Detail = $"there is no API key with id '{id}'",
-        Status = StatusCodes.Status404NotFound,
-    };
+    static ProblemHttpResult NoSuchKey(string id) =>
+        TypedResults.Problem(title: "No such key", detail: $"there is no API key with id '{id}'", statusCode: StatusCodes.Status404NotFound);
 }

@@ -15,6 +15,7 @@ internal static class KeyRateLimiting
 {
     public static IServiceCollection AddKeyRateLimiting(this IServiceCollection services)
     {
+        services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, settings) =>
         {
             var limits = settings.Value;

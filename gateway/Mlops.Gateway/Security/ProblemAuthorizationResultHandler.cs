@@ -20,7 +20,9 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     {
         if (authorizeResult.Challenged)
         {
-            var failure = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure;
+            // The middleware keeps only successful results; the handler caches its result per request, so asking
+            // again costs no second lookup.
+            var failure = (await context.AuthenticateAsync(ApiKeyAuthenticationHandler.SchemeName)).Failure;
             context.Response.Headers.WWWAuthenticate = $"{ApiKeyAuthenticationHandler.SchemeName} header=\"{ApiKeyAuthenticationHandler.Header}\"";
             await WriteAsync(context, StatusCodes.Status401Unauthorized, failure is null ? "API key required" : "API key refused",
                 failure?.Message ?? $"{context.Request.Method} {context.Request.Path} needs an API key in the {ApiKeyAuthenticationHandler.Header} header (see docs/security.md)");
