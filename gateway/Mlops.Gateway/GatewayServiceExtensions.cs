@@ -1,7 +1,8 @@
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Gateway.Experiments;
-using MassTransit;
 using Mlops.Gateway.Routing;
+using Mlops.Gateway.Security;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -21,7 +22,9 @@ internal static class GatewayServiceExtensions
     {
         builder.AddPlatformPostgres("gateway");
         builder.AddPlatformMessaging(bus => bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>());
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        // Keys, roles, rate limits (Security/, docs/security.md).
+        builder.AddGatewaySecurity(proxy);
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddHostedService<ExperimentStoreInitializer>();
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -3,6 +3,7 @@ using Mlops.Gateway.ApiReference;
 using Mlops.Gateway.Experiments;
 using Mlops.Gateway.Routing;
 using Mlops.Gateway.Shadow;
+using Mlops.Gateway.Security;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseGatewaySecurity();
 app.MapExperimentsApi();
 app.MapReverseProxy(proxy => proxy.UseVariantRouting());
 app.MapShadowApi();

@@ -60,6 +60,7 @@ write_env_file() {
     lines=$("${c}_env")
     if [[ -n $lines ]]; then content+=$'\n'"$lines"; fi
   done
+  content+=$'\n'"$(api_key_env)"
   if [[ -f $ENV_FILE ]] && [[ "$(<"$ENV_FILE")" == "$content" ]]; then
     log "env: $ENV_FILE unchanged"
   else

@@ -44,6 +44,14 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     /// <summary>Where users reach the platform.</summary>
     public Uri Gateway => new($"http://127.0.0.1:{Ports["gateway"]}/");
 
+    /// <summary>
+    /// The admin key the local setup writes to the env file (<c>MLOPS_API_KEY</c>), which the gateway accepts as its
+    /// bootstrap key — read the way the shipped <c>mlops</c> command reads it.
+    /// </summary>
+    public string ApiKey { get; } = PlatformInfrastructure.Configuration["MLOPS_API_KEY"] is { Length: > 0 } key
+        ? key
+        : throw new InvalidOperationException("MLOPS_API_KEY is missing from the platform env file; run infra/local/infra.sh up (it writes the gateway's bootstrap key).");
+
     /// <summary>How the ports were chosen, for the test output.</summary>
     public string PortMode { get; private init; } = "";
 

@@ -40,6 +40,7 @@ public static class ContainerSettings
             new("Kafka__ApiVersionRequest", "true"),
             new("Kafka__BrokerVersionFallback", "0.10.0"),
             new("Kafka__SessionTimeoutMs", "30000"),
+            new("MLOPS_API_KEY", endpoints.ApiKey),
         ]);
         return lines;
     }

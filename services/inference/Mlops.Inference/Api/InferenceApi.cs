@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Inference.Models;
 using Mlops.Inference.Protocols;
@@ -267,9 +268,17 @@ public static partial class InferenceApi
             FeatureSetVersion = host.Current?.FeatureSetVersion,
         };
 
-    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> LoadModelAsync(
-        LoadModelRequest request, ModelCatalog catalog, CancellationToken cancellationToken)
+    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> LoadModelAsync(
+        LoadModelRequest request, ModelCatalog catalog, IOptions<InferenceOptions> options, CancellationToken cancellationToken)
     {
+        // Loading by path is off unless a models folder is configured, and then confined to it (docs/security.md).
+        if (options.Value.ModelFilesDirectory is not { Length: > 0 } folder)
+        {
+            return TypedResults.Problem(title: "Loading by path is off",
+                detail: "this pod loads models from the registry only; set Inference:ModelFilesDirectory to allow loading files from that folder",
+                statusCode: StatusCodes.Status404NotFound);
+        }
+
         var errors = new Dictionary<string, string[]>();
         Require(errors, "name", request.Name);
         Require(errors, "version", request.Version);
@@ -278,6 +287,12 @@ public static partial class InferenceApi
         if (request.Features is not { Count: > 0 })
         {
             errors["features"] = ["The model's feature names, in input column order, are required."];
+        }
+
+        var path = "";
+        if (!string.IsNullOrWhiteSpace(request.Path) && !ModelFilesFolder.TryResolve(folder, request.Path, out path, out var pathError))
+        {
+            errors["path"] = [pathError];
         }
 
         if (errors.Count > 0)
@@ -289,7 +304,7 @@ public static partial class InferenceApi
         {
             Name = request.Name!,
             Version = request.Version!,
-            Path = request.Path!,
+            Path = path,
             Sha256 = request.Sha256!,
             Features = request.Features!,
             Baseline = request.Baseline ?? [],

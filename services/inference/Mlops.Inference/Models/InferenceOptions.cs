@@ -64,6 +64,14 @@ public sealed class InferenceOptions
     public string StreamingConsumerGroup =>
         Variants.Count == 0 ? Streaming.ConsumerGroup : Streaming.ConsumerGroup + "-" + string.Join("-", Variants.Order(StringComparer.Ordinal));
 
+    /// <summary>
+    /// The one folder <c>POST /api/inference/model</c> may load artifacts from: its <c>path</c> is taken relative to this
+    /// folder and refused when it leads outside (absolute paths, <c>..</c>, links). Null (as shipped): loading by path is
+    /// off, and the pod loads only what the registry deploys and <see cref="LocalModels"/> names. At the gateway the
+    /// route needs the <c>admin</c> role (docs/security.md).
+    /// </summary>
+    public string? ModelFilesDirectory { get; set; }
+
     /// <summary>Where fetched artifacts are kept, by SHA-256 (default: a directory under the temp path).</summary>
     public string ArtifactCacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "mlops-inference-artifacts");
 
