@@ -7,6 +7,7 @@ using Mlops.Messaging;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Api;
 using Mlops.Monitoring.Profiles;
+using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Storage;
 using Mlops.Monitoring.Streaming;
 using Mlops.Monitoring.Windows;
@@ -28,6 +29,11 @@ internal static class MonitoringServiceExtensions
         builder.Services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(out _), "Monitoring:Drift is invalid: see the window size, duration, interval and per-feature methods")
             .ValidateOnStart();
+        builder.Services.AddOptions<PerformanceOptions>().BindConfiguration(PerformanceOptions.Section).ValidateDataAnnotations()
+            .Validate<Microsoft.Extensions.Options.IOptions<DriftOptions>>(
+                (o, drift) => o.IsValid(drift.Value.Retention, out _),
+                "Monitoring:Performance is invalid: durations must be positive and horizon + window + lateness shorter than the drift retention")
+            .ValidateOnStart();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<MonitoringDatabase>();
@@ -40,11 +46,16 @@ internal static class MonitoringServiceExtensions
             http.BaseAddress = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitoringOptions>>().Value.TrainingBaseAddress;
             http.Timeout = TimeSpan.FromSeconds(30);
         });
+        builder.Services.TryAddSingleton<PerformanceStore>();
+        builder.Services.TryAddSingleton<AlertOutboxPublisher>();
+        builder.Services.TryAddSingleton<PerformanceReportReader>();
         builder.Services.AddHostedService<DriftWindowEvaluator>();
+        builder.Services.AddHostedService<PerformanceEvaluator>();
 
         var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
         builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);
         builder.AddKafkaBatchConsumer<PredictionMade, PredictionsHandler>($"{options.ConsumerGroup}-predictions", [options.PredictionsTopic]);
+        builder.AddKafkaBatchConsumer<LabelRecorded, LabelsHandler>($"{options.ConsumerGroup}-labels", [options.LabelsTopic]);
         return builder;
     }
 }

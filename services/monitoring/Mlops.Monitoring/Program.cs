@@ -9,6 +9,7 @@ builder.AddMonitoringServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDriftApi();
+app.MapPerformanceApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
