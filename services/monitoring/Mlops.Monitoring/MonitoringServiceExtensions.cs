@@ -10,6 +10,7 @@ using Mlops.Monitoring.Profiles;
 using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Storage;
 using Mlops.Monitoring.Streaming;
+using Mlops.Monitoring.Webhooks;
 using Mlops.Monitoring.Windows;
 using Mlops.ServiceDefaults;
 
@@ -35,6 +36,11 @@ internal static class MonitoringServiceExtensions
                 "Monitoring:Performance is invalid: durations must be positive and horizon + window + lateness shorter than the drift retention")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.Timeout > TimeSpan.Zero && o.BaseDelay > TimeSpan.Zero && o.MaxDelay >= o.BaseDelay,
+                "Monitoring:Webhooks: PollInterval, Timeout and BaseDelay must be positive, MaxDelay at least BaseDelay")
+            .ValidateOnStart();
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<MonitoringDatabase>();
         builder.Services.TryAddSingleton<ReferenceProfileStore>();
@@ -51,6 +57,10 @@ internal static class MonitoringServiceExtensions
         builder.Services.TryAddSingleton<PerformanceReportReader>();
         builder.Services.AddHostedService<DriftWindowEvaluator>();
         builder.Services.AddHostedService<PerformanceEvaluator>();
+        builder.Services.TryAddSingleton<WebhookStore>();
+        // Redirects are not followed: a delivery goes to the URL subscribed, nowhere else.
+        builder.Services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        builder.Services.AddHostedService<WebhookSender>();
 
         var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
         builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);

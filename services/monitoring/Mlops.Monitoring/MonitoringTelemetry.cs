@@ -32,4 +32,7 @@ public static class MonitoringTelemetry
 
     /// <summary>Performance windows scored (tags <c>model</c>, <c>degraded</c>).</summary>
     public static readonly Counter<long> PerformanceWindows = Meter.CreateCounter<long>("mlops.monitoring.performance_windows", "{window}");
+
+    /// <summary>Webhook delivery attempts (tags <c>status</c>: delivered, pending (to be retried), failed; <c>event_type</c>).</summary>
+    public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("mlops.monitoring.webhook_attempts", "{attempt}");
 }

@@ -24,7 +24,7 @@ public sealed class PerformanceMonitoringTests(MonitoringAppFactory factory) : I
     const string Model = "deterioration";
     const string Label = "deterioration_24h";
 
-    sealed record Row(string PredictionId, string Entity, DateTimeOffset PredictedAt, double Probability, int Outcome, bool Labelled);
+    internal sealed record Row(string PredictionId, string Entity, DateTimeOffset PredictedAt, double Probability, int Outcome, bool Labelled);
 
     [Fact]
     public async Task DelayedLabels_ByPredictionIdAndByEntityWithinHorizon_ScoredAsSklearnAndDegradationAlertedOnce()
@@ -161,7 +161,7 @@ public sealed class PerformanceMonitoringTests(MonitoringAppFactory factory) : I
     }
 
     // Outcomes at a 30 % base rate; scores carry the outcome with the given strength (0: none). One in ten predictions never gets its outcome.
-    static IEnumerable<Row> Hour(Random random, DateTimeOffset start, int count, double signal) =>
+    internal static IEnumerable<Row> Hour(Random random, DateTimeOffset start, int count, double signal) =>
         Enumerable.Range(0, count).Select(i =>
         {
             var outcome = random.NextDouble() < 0.3 ? 1 : 0;
@@ -172,7 +172,7 @@ public sealed class PerformanceMonitoringTests(MonitoringAppFactory factory) : I
                 Labelled: random.NextDouble() >= 0.1);
         }).ToList();
 
-    static ModelVersionRegistered Registration(string version, double auroc) => new()
+    internal static ModelVersionRegistered Registration(string version, double auroc) => new()
     {
         ModelName = Model,
         Version = version,

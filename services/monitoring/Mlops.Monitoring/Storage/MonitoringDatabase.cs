@@ -150,6 +150,33 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
             detected_at timestamptz NOT NULL,
             published_at timestamptz NULL);
         CREATE INDEX IF NOT EXISTS ix_monitoring_alerts_unpublished ON monitoring_alerts (detected_at) WHERE published_at IS NULL;
+        CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+            webhook_id uuid PRIMARY KEY,
+            url text NOT NULL,
+            secret text NOT NULL,
+            event_types text[] NOT NULL,
+            created_at timestamptz NOT NULL,
+            deleted_at timestamptz NULL);
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            delivery_id bigserial PRIMARY KEY,
+            webhook_id uuid NOT NULL REFERENCES webhook_subscriptions (webhook_id),
+            alert_id uuid NOT NULL,
+            event_type text NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL,
+            created_at timestamptz NOT NULL,
+            finished_at timestamptz NULL,
+            UNIQUE (webhook_id, alert_id));
+        CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE TABLE IF NOT EXISTS webhook_attempts (
+            delivery_id bigint NOT NULL REFERENCES webhook_deliveries (delivery_id),
+            attempt integer NOT NULL,
+            attempted_at timestamptz NOT NULL,
+            status_code integer NULL,
+            error text NULL,
+            latency_ms double precision NOT NULL,
+            PRIMARY KEY (delivery_id, attempt));
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);
