@@ -26,4 +26,13 @@ public static class MonitoringTelemetry
 
     /// <summary>DriftDetected events published.</summary>
     public static readonly Counter<long> AlertsPublished = Meter.CreateCounter<long>("mlops.monitoring.drift_alerts_published", "{alert}");
+
+    /// <summary>Predictions given their outcome (delayed labels joined).</summary>
+    public static readonly Counter<long> OutcomesJoined = Meter.CreateCounter<long>("mlops.monitoring.outcomes_joined", "{prediction}");
+
+    /// <summary>Performance windows scored (tags <c>model</c>, <c>degraded</c>).</summary>
+    public static readonly Counter<long> PerformanceWindows = Meter.CreateCounter<long>("mlops.monitoring.performance_windows", "{window}");
+
+    /// <summary>Webhook delivery attempts (tags <c>status</c>: delivered, pending (to be retried), failed; <c>event_type</c>).</summary>
+    public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("mlops.monitoring.webhook_attempts", "{attempt}");
 }

@@ -9,6 +9,8 @@ builder.AddMonitoringServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDriftApi();
+app.MapPerformanceApi();
+app.MapWebhooksApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

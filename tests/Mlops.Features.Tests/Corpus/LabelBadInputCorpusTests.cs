@@ -141,6 +141,12 @@ public sealed class LabelBadInputCorpusTests(FeaturesServiceFixture service)
         }
 
         yield return With("eventTime number", "eventTime", 1_700_000_000);
+        // The optional prediction id (monitoring joins outcomes by it) is held to the same rules as the other ids.
+        yield return With("predictionId empty", "predictionId", "");
+        yield return With("predictionId whitespace", "predictionId", "  ");
+        yield return With("predictionId 1 MB", "predictionId", new string('x', 1_000_000));
+        yield return With("predictionId with U+0000", "predictionId", "ab\0cd");
+        yield return With("predictionId number", "predictionId", 42);
         var valid = Valid().ToJsonString();
         yield return new Case("truncated JSON", "$", valid[..(valid.Length / 2)]);
         yield return new Case("trailing garbage", "$", valid + " garbage");

@@ -19,6 +19,11 @@ public static class LabelValidator
         CheckId(errors, "labelId", label.LabelId);
         CheckId(errors, "entityId", label.EntityId);
         CheckId(errors, "name", label.Name);
+        if (label.PredictionId is not null)
+        {
+            CheckId(errors, "predictionId", label.PredictionId);
+        }
+
         if (!double.IsFinite(label.Value))
         {
             errors["value"] = ["value must be a finite number"];
