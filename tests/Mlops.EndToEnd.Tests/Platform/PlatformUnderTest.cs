@@ -30,11 +30,15 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     public const string PortBaseVariable = "MLOPS_E2E_PORT_BASE";
 
     readonly Dictionary<string, ServiceProcess> _processes = new(StringComparer.Ordinal);
+    readonly Dictionary<string, Dictionary<string, string>> _environments = new(StringComparer.Ordinal);
 
     PlatformUnderTest(IReadOnlyDictionary<string, int> ports) => Ports = ports;
 
     /// <summary>The port each service listens on.</summary>
     public IReadOnlyDictionary<string, int> Ports { get; }
+
+    /// <summary>The running processes by service name.</summary>
+    public IReadOnlyDictionary<string, ServiceProcess> Processes => _processes;
 
     /// <summary>Where users reach the platform.</summary>
     public Uri Gateway => new($"http://127.0.0.1:{Ports["gateway"]}/");
@@ -62,6 +66,7 @@ public sealed class PlatformUnderTest : IAsyncDisposable
                     environment[key] = value;
                 }
 
+                platform._environments[name] = environment;
                 platform._processes[name] = ServiceProcess.Start(project, ports[name], environment);
             }
 
@@ -79,6 +84,23 @@ public sealed class PlatformUnderTest : IAsyncDisposable
             await platform.DisposeAsync();
             throw new InvalidOperationException($"the platform did not start: {ex.Message}\n{logs}", ex);
         }
+    }
+
+    /// <summary>Kills one service at once (SIGKILL), as a crash would, and waits until the process is gone.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _processes[name];
+        process.Kill();
+        await process.DisposeAsync();
+    }
+
+    /// <summary>Starts a killed service again on its port with the environment it first had.</summary>
+    public ServiceProcess Restart(string name)
+    {
+        var project = Services.Single(s => s.Name == name).Project;
+        var process = ServiceProcess.Start(project, Ports[name], _environments[name]);
+        _processes[name] = process;
+        return process;
     }
 
     /// <summary>The last lines of every service's output (or of those named), for failure messages.</summary>
