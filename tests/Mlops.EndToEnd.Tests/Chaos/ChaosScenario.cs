@@ -19,9 +19,6 @@ namespace Mlops.EndToEnd.Tests.Chaos;
 /// </summary>
 public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output)
 {
-    /// <summary>The scenario's model name, as inference ships it (<c>Inference:DefaultModel</c>).</summary>
-    public const string DefaultModel = "deterioration";
-
     const int Patients = 6;
     const double ObservationsPerSecond = 30;
     static readonly TimeSpan SteadyBefore = TimeSpan.FromSeconds(4);
@@ -70,7 +67,7 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
         var drain = Stopwatch.StartNew();
         do
         {
-            audit = await PipelineAudit.TakeAsync(prefix, acknowledged, marks, DefaultModel);
+            audit = await PipelineAudit.TakeAsync(prefix, acknowledged, marks);
             if (audit.Clean)
             {
                 break;

@@ -36,7 +36,7 @@ public sealed record PipelineAudit
     /// <summary>Distinct predictions (by <c>predictionId</c>).</summary>
     public int Predictions { get; init; }
 
-    /// <summary>Feature events of a scored set without a prediction of the default model.</summary>
+    /// <summary>Feature events of a scored set without a prediction.</summary>
     public int FeatureEventsWithoutPrediction { get; init; }
 
     /// <summary>Extra distinct predictions for one feature event and model (more than one predictionId).</summary>
@@ -62,7 +62,7 @@ public sealed record PipelineAudit
     }
 
     /// <summary>Counts everything for the observations acknowledged to the stream of patients named <paramref name="prefix"/>.</summary>
-    public static async Task<PipelineAudit> TakeAsync(string prefix, IReadOnlyCollection<string> acknowledged, Marks marks, string defaultModel)
+    public static async Task<PipelineAudit> TakeAsync(string prefix, IReadOnlyCollection<string> acknowledged, Marks marks)
     {
         var ingestion = await IdsAsync("ingestion", "SELECT observation_id FROM observations WHERE entity_id LIKE $1", prefix);
         var features = await IdsAsync("features", "SELECT observation_id FROM feature_observations WHERE entity_id LIKE $1", prefix);
@@ -72,7 +72,8 @@ public sealed record PipelineAudit
 
         var featureEvents = TopicRange.Read(Topics.Features, marks.Features, prefix);
         var predictions = TopicRange.Read(Topics.Predictions, marks.Predictions, prefix);
-        var scoredSets = predictions.Where(p => Data(p, "modelName") == defaultModel).Select(p => Data(p, "featureSetVersion")).ToHashSet();
+        // The sets some served model scores (the fallback rule or a champion); vectors of other sets are only cached.
+        var scoredSets = predictions.Select(p => Data(p, "featureSetVersion")).ToHashSet();
         var events = featureEvents.Where(e => scoredSets.Contains(Data(e, "featureSetVersion"))).ToList();
         var eventIds = featureEvents.Select(e => Text(e, "id")).ToHashSet();
         var distinctEventIds = events.Select(e => Text(e, "id")).ToHashSet();
@@ -91,7 +92,7 @@ public sealed record PipelineAudit
                 .Sum(g => g.Select(e => Text(e, "id")).Distinct().Count() - 1),
             FeatureEvents = distinctEventIds.Count,
             Predictions = predictions.Select(p => Data(p, "predictionId")).Distinct().Count(),
-            FeatureEventsWithoutPrediction = distinctEventIds.Count(id => !predictionsByEvent.ContainsKey((id, defaultModel))),
+            FeatureEventsWithoutPrediction = distinctEventIds.Count(id => !predictionsByEvent.Keys.Any(k => k.Event == id)),
             DuplicatePredictions = predictionsByEvent.Values.Sum(n => n - 1),
             PredictionsWithoutFeatureEvent = predictions.Count(p => !eventIds.Contains(Data(p, "featureEventId"))),
         };

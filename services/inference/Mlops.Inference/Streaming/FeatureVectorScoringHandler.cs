@@ -16,8 +16,8 @@ namespace Mlops.Inference.Streaming;
 /// records, or the shipped set for a model that records none — the default model's fallback rule included). Each
 /// prediction that has every feature the model needs yields a <see cref="PredictionMade"/> on <c>predictions.v1</c>
 /// keyed by entity; a vector of a set no served model uses is only cached. The consumer host runs this inside the
-/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions (same model, same
-/// vector, a new <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
+/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions with the same
+/// <c>predictionId</c> (<see cref="StreamingPredictionId"/>), so consumers deduplicate them.
 /// </summary>
 public sealed class FeatureVectorScoringHandler(
     OnlineFeatureCache cache,
@@ -80,7 +80,7 @@ public sealed class FeatureVectorScoringHandler(
 
         await producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
-            PredictionId = result.PredictionId,
+            PredictionId = StreamingPredictionId.For(envelope.Id, result.ModelName, result.ModelVersion),
             Variant = result.Variant,
             EntityId = vector.EntityId,
             ModelName = result.ModelName,
