@@ -42,11 +42,25 @@ public sealed class ChaosFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
+        WriteTable();
         if (Platform is not null)
         {
             await Platform.DisposeAsync();
         }
 
         await Receiver.DisposeAsync();
+    }
+
+    /// <summary>All scenarios' rows in one table, for docs/reliability.md (each test prints its own row too).</summary>
+    void WriteTable()
+    {
+        if (Figures.Count == 0)
+        {
+            return;
+        }
+
+        var file = Path.Combine(Mlops.Testing.PlatformInfrastructure.RepositoryRoot, ".local", "test-results", "chaos-figures.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllLines(file, [$"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC", "", ChaosFigures.Header, ChaosFigures.Rule, .. Figures.Select(f => f.Row())]);
     }
 }
