@@ -21,8 +21,8 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
 {
     const int Patients = 6;
     const double ObservationsPerSecond = 30;
-    static readonly TimeSpan SteadyBefore = TimeSpan.FromSeconds(4);
-    static readonly TimeSpan SteadyAfter = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan SteadyBefore = TimeSpan.FromSeconds(3);
+    static readonly TimeSpan SteadyAfter = TimeSpan.FromSeconds(2);
     static readonly TimeSpan RecoveryLimit = TimeSpan.FromMinutes(2);
     static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(90);
 
@@ -73,7 +73,7 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
                 break;
             }
 
-            await Task.Delay(2000);
+            await Task.Delay(1000);
         }
         while (drain.Elapsed < DrainLimit);
 
