@@ -4,6 +4,7 @@ using Mlops.Gateway.Experiments;
 using Mlops.Gateway.Routing;
 using Mlops.Gateway.Shadow;
 using Mlops.Gateway.Security;
+using Mlops.Gateway.Resilience;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,7 +15,13 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseGatewaySecurity();
 app.MapExperimentsApi();
-app.MapReverseProxy(proxy => proxy.UseVariantRouting());
+app.MapReverseProxy(proxy =>
+{
+    // A service that does not answer is a 503 with Retry-After, around everything the pipeline forwards.
+    proxy.UseUnreachableServiceAnswer();
+    // Variant choice and shadow mirroring, then YARP's default steps (Routing/).
+    proxy.UseVariantRouting();
+});
 app.MapShadowApi();
 app.MapApiReference();
 app.Run();

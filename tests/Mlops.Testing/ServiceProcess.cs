@@ -51,8 +51,9 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 return (await http.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Refused while starting, or one probe timed out on a busy machine: ask again until the deadline.
                 return false;
             }
             catch (TaskCanceledException)

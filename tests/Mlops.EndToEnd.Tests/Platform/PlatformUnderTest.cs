@@ -41,6 +41,9 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     /// <summary>The port each service listens on.</summary>
     public IReadOnlyDictionary<string, int> Ports { get; }
 
+    /// <summary>The running processes by service name.</summary>
+    public IReadOnlyDictionary<string, ServiceProcess> Processes => _processes;
+
     /// <summary>Where users reach the platform.</summary>
     public Uri Gateway => new($"http://127.0.0.1:{Ports["gateway"]}/");
 
@@ -107,6 +110,22 @@ public sealed class PlatformUnderTest : IAsyncDisposable
         }
 
         return ServiceProcess.Start(project, port, environment);
+    }
+
+    /// <summary>Kills one service at once (SIGKILL), as a crash would, and waits until the process is gone.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _processes[name];
+        process.Kill();
+        await process.DisposeAsync();
+    }
+
+    /// <summary>Starts a killed service again on its port with the environment it first had.</summary>
+    public ServiceProcess Restart(string name)
+    {
+        var process = StartProcess(name, Ports[name]);
+        _processes[name] = process;
+        return process;
     }
 
     /// <summary>The last lines of every service's output (or of those named), for failure messages.</summary>

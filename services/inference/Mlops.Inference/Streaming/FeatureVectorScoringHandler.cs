@@ -20,8 +20,8 @@ namespace Mlops.Inference.Streaming;
 /// so <c>predictions.v1</c> carries champion and challenger predictions in the deployed shares; the shadow never scores
 /// the stream. A pod serving only some variants (<c>Inference:Variants</c>) scores only its variants' entities, and
 /// reads the topic in a consumer group of its own variant set. The consumer host runs this inside the
-/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions (same model, same
-/// vector, a new <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
+/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions with the same
+/// <c>predictionId</c> (<see cref="StreamingPredictionId"/>), so consumers deduplicate them.
 /// </summary>
 public sealed class FeatureVectorScoringHandler(
     OnlineFeatureCache cache,
@@ -89,7 +89,7 @@ public sealed class FeatureVectorScoringHandler(
 
         await producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
-            PredictionId = result.PredictionId,
+            PredictionId = StreamingPredictionId.For(envelope.Id, result.ModelName, result.ModelVersion),
             Variant = result.Variant,
             EntityId = vector.EntityId,
             ModelName = result.ModelName,
