@@ -103,6 +103,12 @@ internal static class LabelCorpus
         yield return BadJson.Case("value string 'true'", prefix + "value", json.With(prefix + "value", "true"));
         yield return BadJson.Case("value string with trailing space", prefix + "value", json.With(prefix + "value", "1 "));
         yield return BadJson.Case("value 1e309", prefix + "value", json.WithRaw(prefix + "value", "1e309"));
+        yield return BadJson.Case("value bare NaN token", prefix + "value", json.WithRaw(prefix + "value", "NaN"));
+        yield return BadJson.Case("value bare Infinity token", prefix + "value", json.WithRaw(prefix + "value", "Infinity"));
+        yield return BadJson.Case("value string '1_000'", prefix + "value", json.With(prefix + "value", "1_000"));
+        yield return BadJson.Case("eventTime with Z and an offset", prefix + "eventTime", json.With(prefix + "eventTime", "2024-01-01T00:00:00Z+01:00"));
+        yield return BadJson.Case("eventTime RFC 1123", prefix + "eventTime", json.With(prefix + "eventTime", "Mon, 01 Jan 2024 00:00:00 GMT"));
+        yield return BadJson.Case("eventTime with a zone name", prefix + "eventTime", json.With(prefix + "eventTime", "2024-01-01T00:00:00 UTC"));
         if (bodies)
         {
             foreach (var c in json.Bodies())

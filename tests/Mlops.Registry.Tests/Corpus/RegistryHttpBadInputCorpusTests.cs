@@ -146,7 +146,6 @@ public sealed class RegistryHttpBadInputCorpusTests : IAsyncLifetime
 
         yield return (HttpMethod.Post, models + "/promotions", BadJson.Case("expectedRevision 1.5", "expectedRevision", promote.With("expectedRevision", 1.5)));
         yield return (HttpMethod.Post, models + "/promotions", BadJson.Case("unknown version", "version", promote.With("version", "9.9.9")));
-        yield return (HttpMethod.Post, models + "/promotions", BadJson.Case("unknown alias", "alias", promote.With("alias", "favourite")));
         foreach (var c in promote.Bodies(withContentType: false))
         {
             yield return (HttpMethod.Post, models + "/promotions", c);

@@ -106,7 +106,8 @@ public sealed class BadJson(Func<JsonObject> valid)
         yield return BadInput.Of("raw control character in a string", "$", body.Insert(body.IndexOf(":\"", StringComparison.Ordinal) + 3, "\u0001"), mentions: "line");
         yield return new BadInput("invalid UTF-8 bytes in a string", "$", Splice(Encoding.UTF8.GetBytes(body), body.IndexOf(":\"", StringComparison.Ordinal) + 3, [0xC3, 0x28]), Mentions: "line");
         yield return new BadInput("UTF-16 body", "$", Encoding.Unicode.GetBytes(body), Mentions: "line");
-        yield return BadInput.Of("root nested 1000 levels", "$", Deep(1000), mentions: "depth");
+        // A typed endpoint refuses the first '[' (an array is not the object it expects); either way a position is given.
+        yield return BadInput.Of("root nested 1000 levels", "$", Deep(1000), mentions: "line");
         yield return BadInput.Of("number root", "$", "88", mentions: "line");
         yield return BadInput.Of("string root", "$", "\"88\"", mentions: "line");
         yield return BadInput.Of("null root", "$", "null");

@@ -124,7 +124,7 @@ public static class InferenceApi
 
         try
         {
-            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(host, request.Features, cancellationToken, explain)));
+            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(host, request.Features!, cancellationToken, explain)));
         }
         catch (FeatureValidationException ex)
         {

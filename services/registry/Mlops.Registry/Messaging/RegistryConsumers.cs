@@ -28,7 +28,7 @@ public abstract class RegistryCommandConsumer<T>(ILogger logger) : IConsumer<T>
             await context.Publish(new RegistryCommandRejected
             {
                 Command = typeof(T).Name, ModelName = ModelName(context.Message) ?? "", Errors = errors, TrainingRunId = TrainingRunId(context.Message),
-            });
+            }, publish => publish.InitiatorId = context.MessageId); // the answer names the command it answers
         }
     }
 

@@ -37,6 +37,8 @@ public sealed class StartTrainingRunCommandConsumer(ILogger<StartTrainingRunComm
 
         var reason = "invalid StartTrainingRun: " + string.Join("; ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")));
         logger.LogWarning("Refused StartTrainingRun {RunId}: {Reason}", command.RunId, reason);
-        await context.Publish(new TrainingRunFailed { RunId = command.RunId, ModelName = command.ModelName ?? "", Step = RequestStep, Reason = reason });
+        await context.Publish(
+            new TrainingRunFailed { RunId = command.RunId, ModelName = command.ModelName ?? "", Step = RequestStep, Reason = reason },
+            publish => publish.InitiatorId = context.MessageId); // the answer names the command it answers
     }
 }
