@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Mlops.Testing.Corpus;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Mlops.Features.Tests.Corpus;
 
@@ -12,7 +13,7 @@ namespace Mlops.Features.Tests.Corpus;
 /// are reported at once.
 /// </summary>
 [Collection(FeaturesCollection.Name)]
-public sealed class LabelBadInputCorpusTests(FeaturesServiceFixture service)
+public sealed class LabelBadInputCorpusTests(FeaturesServiceFixture service, ITestOutputHelper output)
 {
     const string Labels = "/api/features/labels";
 
@@ -32,6 +33,8 @@ public sealed class LabelBadInputCorpusTests(FeaturesServiceFixture service)
                 failures.Add(failure);
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");

@@ -7,6 +7,7 @@ using Mlops.Kafka;
 using Mlops.Testing;
 using Mlops.Testing.Corpus;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Mlops.Features.Tests.Corpus;
 
@@ -16,7 +17,7 @@ namespace Mlops.Features.Tests.Corpus;
 /// are stored — one bad record never blocks the partition.
 /// </summary>
 [Collection(FeaturesCollection.Name)]
-public sealed class LabelTopicBadInputCorpusTests(FeaturesServiceFixture service)
+public sealed class LabelTopicBadInputCorpusTests(FeaturesServiceFixture service, ITestOutputHelper output)
 {
     readonly string _run = Guid.NewGuid().ToString("N")[..10];
     int _next;
@@ -59,6 +60,8 @@ public sealed class LabelTopicBadInputCorpusTests(FeaturesServiceFixture service
                 failures.Add($"{c.Name}: reason does not name '{c.Field}': {Refusal.Cut(record.Reason)}");
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");

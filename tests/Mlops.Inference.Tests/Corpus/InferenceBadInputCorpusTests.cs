@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mlops.Testing.Corpus;
+using Xunit.Abstractions;
 
 namespace Mlops.Inference.Tests.Corpus;
 
@@ -10,7 +11,7 @@ namespace Mlops.Inference.Tests.Corpus;
 /// routes: each must be a 4xx naming the field (a problem details body; on <c>/v2</c> also the protocol's
 /// <c>{"error": …}</c>), for a malformed body the position and reason, and none may be answered with a prediction.
 /// </summary>
-public sealed class InferenceBadInputCorpusTests : IAsyncLifetime
+public sealed class InferenceBadInputCorpusTests(ITestOutputHelper output) : IAsyncLifetime
 {
     readonly InferenceAppFactory _factory = new();
     HttpClient _client = null!;
@@ -39,6 +40,8 @@ public sealed class InferenceBadInputCorpusTests : IAsyncLifetime
                 failures.Add($"{path} / {failure}");
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");
@@ -127,7 +130,7 @@ public sealed class InferenceBadInputCorpusTests : IAsyncLifetime
             yield return ("/api/inference/predict/batch", c);
         }
 
-        foreach (var (entity, label) in new[] { ("p%00x", "NUL"), ("p%1Bx", "ESC"), ("%ED%A0%80", "lone surrogate bytes"), (new string('e', 201), "201 characters"), ("p%7Fx", "DEL") })
+        foreach (var (entity, label) in new[] { ("p%01x", "U+0001"), ("p%1Bx", "ESC"), ("%ED%A0%80", "lone surrogate bytes"), (new string('e', 201), "201 characters"), ("p%7Fx", "DEL") })
         {
             yield return ($"/api/inference/entities/{entity}/predict", BadInput.Of($"entityId route with {label}", "entityId", ""));
             yield return ($"/api/inference/models/deterioration/entities/{entity}/predict", BadInput.Of($"named entityId route with {label}", "entityId", ""));
@@ -224,7 +227,7 @@ public sealed class InferenceBadInputCorpusTests : IAsyncLifetime
             yield return (infer, c);
         }
 
-        foreach (var (name, label) in new[] { ("bad%00name", "NUL"), (new string('m', 201), "201 characters"), ("%ED%A0%80", "lone surrogate bytes") })
+        foreach (var (name, label) in new[] { ("bad%1Bname", "ESC"), (new string('m', 201), "201 characters"), ("%ED%A0%80", "lone surrogate bytes") })
         {
             yield return ($"/v2/models/{name}/infer", BadInput.Of($"model name with {label}", "name", json.Valid()));
         }

@@ -8,6 +8,7 @@ using Mlops.Kafka;
 using Mlops.Testing;
 using Mlops.Testing.Corpus;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Mlops.Ingestion.Tests.Corpus;
 
@@ -17,7 +18,7 @@ namespace Mlops.Ingestion.Tests.Corpus;
 /// may be stored or published, and valid records sent between them are still accepted.
 /// </summary>
 [Collection(IngestionCollection.Name)]
-public sealed class RawTopicBadInputCorpusTests(IngestionServiceFixture service)
+public sealed class RawTopicBadInputCorpusTests(IngestionServiceFixture service, ITestOutputHelper output)
 {
     readonly string _run = Guid.NewGuid().ToString("N")[..10];
     int _next;
@@ -60,6 +61,8 @@ public sealed class RawTopicBadInputCorpusTests(IngestionServiceFixture service)
                 failures.Add($"{c.Name}: refusal does not name '{c.Field}': {Refusal.Cut(JsonSerializer.Serialize(rejected.Errors))}");
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");

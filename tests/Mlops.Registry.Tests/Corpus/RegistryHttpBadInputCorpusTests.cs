@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mlops.Contracts.Registry;
 using Mlops.Testing.Corpus;
+using Xunit.Abstractions;
 
 namespace Mlops.Registry.Tests.Corpus;
 
@@ -9,7 +10,7 @@ namespace Mlops.Registry.Tests.Corpus;
 /// Generated bad requests at every POST/PUT route of the registry's HTTP API: each must be a 4xx problem naming the
 /// field (for a malformed body, the position and reason), and none may append anything to a model's event stream.
 /// </summary>
-public sealed class RegistryHttpBadInputCorpusTests : IAsyncLifetime
+public sealed class RegistryHttpBadInputCorpusTests(ITestOutputHelper output) : IAsyncLifetime
 {
     RegistryHost _host = null!;
     string _model = "";
@@ -39,6 +40,8 @@ public sealed class RegistryHttpBadInputCorpusTests : IAsyncLifetime
                 failures.Add($"{method} {path[(path.IndexOf(_model, StringComparison.Ordinal) is var at and >= 0 ? at + _model.Length : 0)..]} / {failure}");
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");
@@ -119,8 +122,8 @@ public sealed class RegistryHttpBadInputCorpusTests : IAsyncLifetime
             yield return (HttpMethod.Post, models + "/versions", c);
         }
 
-        // The model name is the route's own field.
-        foreach (var (name, label) in new[] { ("bad%00name", "NUL"), ("bad%01name", "U+0001"), (new string('m', 201), "201 characters"), ("bad%20name", "space"), ("%ED%A0%80", "lone surrogate bytes") })
+        // The model name is the route's own field. (No NUL: the in-process test server refuses such a path before the service sees it.)
+        foreach (var (name, label) in new[] { ("bad%1Bname", "ESC"), ("bad%01name", "U+0001"), (new string('m', 201), "201 characters"), ("bad%20name", "space"), ("%ED%A0%80", "lone surrogate bytes") })
         {
             yield return (HttpMethod.Post, $"/api/registry/models/{name}/versions", BadInput.Of($"model name with {label}", "modelName", register.Valid()));
         }

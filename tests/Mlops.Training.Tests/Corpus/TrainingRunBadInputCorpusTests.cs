@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mlops.Testing;
 using Mlops.Testing.Corpus;
+using Xunit.Abstractions;
 
 namespace Mlops.Training.Tests.Corpus;
 
@@ -11,7 +12,7 @@ namespace Mlops.Training.Tests.Corpus;
 /// malformed body, the position and reason), and none may create a run.
 /// </summary>
 [Collection(TrainingCollection.Name)]
-public sealed class TrainingRunBadInputCorpusTests(TrainingAppFactory app)
+public sealed class TrainingRunBadInputCorpusTests(TrainingAppFactory app, ITestOutputHelper output)
 {
     const string Runs = "/api/training/runs";
 
@@ -30,6 +31,8 @@ public sealed class TrainingRunBadInputCorpusTests(TrainingAppFactory app)
                 failures.Add(failure);
             }
         }
+
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");

@@ -33,7 +33,8 @@ public sealed class UnreadableMessageFilter : IFilter<ConsumeContext>
         }
         catch (Exception ex) when (ex is not OperationCanceledException && Describe(context) is { } reason)
         {
-            throw new UnreadableMessageException(reason, ex);
+            // No inner exception: MassTransit's fault headers report the innermost one, which is the bare reader error.
+            throw new UnreadableMessageException($"{reason} [{ex.GetType().Name}: {ex.Message}]");
         }
     }
 
@@ -43,51 +44,46 @@ public sealed class UnreadableMessageFilter : IFilter<ConsumeContext>
     /// <summary>What is wrong with the body, naming the member and position; null when it reads as its type.</summary>
     public static string? Describe(ConsumeContext context)
     {
-        JsonDocument document;
-        try
+        var body = context.ReceiveContext.Body.GetBytes();
+        foreach (var urn in context.SupportedMessageTypes)
         {
-            document = JsonDocument.Parse(context.ReceiveContext.Body.GetBytes());
-        }
-        catch (JsonException ex)
-        {
-            return $"the message body is not JSON: {Reason(ex)}{Position(ex)}";
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("message", out var message))
+            if (TypeOf(urn) is not { } type)
             {
-                return "the envelope has no 'message' member";
+                continue;
             }
 
-            foreach (var urn in context.SupportedMessageTypes)
+            // Read as an envelope holding the type, so the serializer tracks the path down into 'message'.
+            try
             {
-                if (TypeOf(urn) is not { } type)
+                var envelope = (IEnvelope?)JsonSerializer.Deserialize(body, typeof(Envelope<>).MakeGenericType(type), Strict);
+                if (envelope?.Body is null)
                 {
-                    continue;
+                    return $"the envelope has no 'message' member holding the {type.Name}";
                 }
-
-                try
-                {
-                    if (message.ValueKind != JsonValueKind.Object)
-                    {
-                        return $"'message' must be a JSON object holding the {type.Name}, not {message.ValueKind.ToString().ToLowerInvariant()}";
-                    }
-
-                    _ = message.Deserialize(type, Strict);
-                }
-                catch (JsonException ex)
-                {
-                    return $"{type.Name} could not be read: {Reason(ex)}{Position(ex)}";
-                }
-                catch (InvalidOperationException ex)
-                {
-                    return $"{type.Name} could not be read: {ex.Message}";
-                }
+            }
+            catch (JsonException ex)
+            {
+                return $"{type.Name} could not be read: {Reason(ex)}{Position(ex)}";
+            }
+            catch (InvalidOperationException ex)
+            {
+                return $"{type.Name} could not be read: {ex.Message}";
             }
         }
 
         return null;
+    }
+
+    interface IEnvelope
+    {
+        object? Body { get; }
+    }
+
+    sealed class Envelope<T> : IEnvelope
+    {
+        public T? Message { get; set; }
+
+        object? IEnvelope.Body => Message;
     }
 
     // urn:message:Namespace:TypeName, as MassTransit names a message type.
@@ -116,4 +112,4 @@ public sealed class UnreadableMessageFilter : IFilter<ConsumeContext>
 }
 
 /// <summary>A message whose body cannot be read as its type; the message names the member and position. Never retried.</summary>
-public sealed class UnreadableMessageException(string message, Exception innerException) : Exception(message, innerException);
+public sealed class UnreadableMessageException(string message) : Exception(message);
