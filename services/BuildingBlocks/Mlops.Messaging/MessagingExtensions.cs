@@ -2,7 +2,6 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Mlops.Messaging.Consuming;
 
 namespace Mlops.Messaging;
 
@@ -38,12 +37,8 @@ public static class MessagingExtensions
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
             {
-                // A body that cannot be read as its type never will be: faulted at once, naming the member.
-                endpoint.UseMessageRetry(r => r
-                    .Exponential(options.RetryLimit, options.RetryMinInterval, options.RetryMaxInterval, TimeSpan.FromMilliseconds(50))
-                    .Ignore<UnreadableMessageException>());
+                endpoint.UseMessageRetry(r => r.Exponential(options.RetryLimit, options.RetryMinInterval, options.RetryMaxInterval, TimeSpan.FromMilliseconds(50)));
                 endpoint.UseInMemoryOutbox(context);
-                endpoint.UseFilter(new UnreadableMessageFilter());
             });
 
             configure?.Invoke(bus);

@@ -174,7 +174,7 @@ public sealed class InferenceBadInputCorpusTests(ITestOutputHelper output) : IAs
             yield return (infer, c);
         }
 
-        JsonObject Input() => Infer()["inputs"]![0]!.AsObject();
+        JsonObject Input() => Infer()["inputs"]![0]!.DeepClone().AsObject();
         JsonNode Inputs(Action<JsonObject> change)
         {
             var input = Input();

@@ -137,7 +137,7 @@ public static partial class ModelDecisions
 
     public static IReadOnlyList<object> Approve(ModelState state, ApprovePromotion command)
     {
-        var pending = Pending(state, command.PromotionId, command.ApprovedBy, command.Reason);
+        var pending = Pending(state, command.PromotionId, command.ApprovedBy, command.Reason, "approvedBy");
         if (state.Versions[pending.Version].Archived)
         {
             throw RegistryValidationException.For(nameof(command.PromotionId), $"version {pending.Version} was archived after the request");
@@ -153,7 +153,7 @@ public static partial class ModelDecisions
 
     public static IReadOnlyList<object> Reject(ModelState state, RejectPromotion command)
     {
-        var pending = Pending(state, command.PromotionId, command.RejectedBy, command.Reason);
+        var pending = Pending(state, command.PromotionId, command.RejectedBy, command.Reason, "rejectedBy");
         return
         [
             new PromotionRejected
@@ -309,12 +309,13 @@ public static partial class ModelDecisions
         }
     }
 
-    static PendingPromotion Pending(ModelState state, Guid promotionId, string by, string reason)
+    static PendingPromotion Pending(ModelState state, Guid promotionId, string by, string reason, string byMember)
     {
         var errors = new Errors();
         var pending = state.PendingPromotions.GetValueOrDefault(promotionId);
         errors.When(pending is null, "PromotionId", $"no promotion {promotionId} awaits approval");
-        errors.Identifier("By", by);
+        // Keyed "By" (the HTTP body's member); the message names the command's member (approvedBy / rejectedBy).
+        errors.Identifier(byMember, by, key: "By");
         errors.Text("Reason", reason, required: true);
         errors.ThrowIfAny();
         return pending!;
@@ -333,19 +334,19 @@ public static partial class ModelDecisions
         }
 
         /// <summary>The platform's identifier rules (<see cref="InputText.CheckIdentifier"/>): required, bounded, no control characters.</summary>
-        public void Identifier(string field, string? value) => Check(field, errors => InputText.CheckIdentifier(errors, field, value));
+        public void Identifier(string field, string? value, string? key = null) => Check(key ?? field, field, errors => InputText.CheckIdentifier(errors, field, value));
 
         /// <summary>The platform's free-text rules: bounded, line breaks but no other control characters.</summary>
-        public void Text(string field, string? value, bool required = false) => Check(field, errors => InputText.CheckFreeText(errors, field, value, required));
+        public void Text(string field, string? value, bool required = false) => Check(field, field, errors => InputText.CheckFreeText(errors, field, value, required));
 
-        void Check(string field, Func<Dictionary<string, string[]>, bool> check)
+        void Check(string key, string field, Func<Dictionary<string, string[]>, bool> check)
         {
             var found = new Dictionary<string, string[]>();
             if (!check(found))
             {
                 foreach (var message in found[field])
                 {
-                    Add(field, message);
+                    Add(key, message);
                 }
             }
         }
