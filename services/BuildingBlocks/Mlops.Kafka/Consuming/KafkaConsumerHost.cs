@@ -239,6 +239,11 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             catch (InvalidEnvelopeException ex)
             {
                 using var invalidActivity = StartProcessActivity(result, default);
+                if (await AnswerInvalidAsync(result, ex, stoppingToken))
+                {
+                    continue;
+                }
+
                 await DeadLetterAsync(result, null, "invalid-envelope", ex.Message, ex, attempts: 0, invalidActivity, stoppingToken);
             }
         }
@@ -492,6 +497,36 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         return activity;
     }
 
+    /// <summary>Hands an unreadable record to the consumer's own answer, if it has one; false to dead-letter it.</summary>
+    async Task<bool> AnswerInvalidAsync(ConsumeResult<string?, byte[]> result, InvalidEnvelopeException exception, CancellationToken stoppingToken)
+    {
+        if (_options.OnInvalidRecord is null)
+        {
+            return false;
+        }
+
+        var record = new InvalidKafkaRecord(
+            new KafkaMessageContext
+            {
+                Topic = result.Topic, Partition = result.Partition.Value, Offset = result.Offset.Value, Key = result.Message.Key,
+                ConsumerGroup = _options.GroupId, Attempt = 1,
+            },
+            result.Message.Value,
+            exception);
+        try
+        {
+            await using var scope = _scopeFactory.CreateAsyncScope();
+            await _options.OnInvalidRecord(scope.ServiceProvider, record, stoppingToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(ex, "Invalid record {Topic}[{Partition}]@{Offset} could not be answered by {Handler}; dead-lettering it",
+                result.Topic, result.Partition.Value, result.Offset.Value, _options.HandlerName);
+            return false;
+        }
+    }
+
     async Task DeadLetterAsync(
         ConsumeResult<string?, byte[]> result, string? eventId, string kind, string reason, Exception exception, int attempts, Activity? activity, CancellationToken stoppingToken)
     {
@@ -523,6 +558,16 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 _logger.LogError("Dead-lettered {Topic}[{Partition}]@{Offset} to {DeadLetterTopic} ({Kind}): {Reason}",
                     result.Topic, result.Partition.Value, result.Offset.Value, _deadLetterTopic, kind, reason);
                 return;
+            }
+            catch (ProduceException<string?, byte[]> ex) when (ex.Error.Code == ErrorCode.MsgSizeTooLarge && record.OriginalValue is not null)
+            {
+                // A record close to the broker's size limit no longer fits once wrapped with the reason; retrying would
+                // block the partition forever. Keep everything but the value (a dead letter without one cannot be replayed).
+                record = record with
+                {
+                    OriginalValue = null,
+                    Reason = $"{reason} [the original value ({result.Message.Value?.Length ?? 0} bytes) is not kept: with the reason it exceeds the broker's record size limit]",
+                };
             }
             catch (ProduceException<string?, byte[]> ex)
             {

@@ -7,6 +7,7 @@ using Mlops.Inference.Models;
 using Mlops.Inference.Protocols;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Inference.Api;
 
@@ -59,6 +60,13 @@ public static partial class InferenceApi
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
         ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, CancellationToken cancellationToken)
     {
+        var invalid = new Dictionary<string, string[]>();
+        if (!InputText.CheckIdentifier(invalid, "entityId", entityId))
+        {
+            return TypedResults.Problem(title: "The entity id is invalid", detail: invalid["entityId"][0], statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?> { ["errors"] = invalid });
+        }
+
         // The model's own feature set: null (no recorded version) reads the shipped set's vector.
         var featureSet = host.Current?.FeatureSetVersion;
         // This replica's cache when it knows the vector is current, else the features service's online store.
@@ -107,14 +115,14 @@ public static partial class InferenceApi
             return problem;
         }
 
-        if (request.Features is null)
+        if (Validate(request, "") is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["features"] = ["Features are required."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
         try
         {
-            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features, cancellationToken, contributions == true)));
+            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true)));
         }
         catch (FeatureValidationException ex)
         {
@@ -215,13 +223,23 @@ public static partial class InferenceApi
         {
             errors["items"] = ["At least one item is required."];
         }
+        else if (request.Items.Count > MaxBatchItems)
+        {
+            errors["items"] = [$"A batch holds at most {MaxBatchItems} items; this one has {request.Items.Count}."];
+        }
         else
         {
             for (var i = 0; i < request.Items.Count; i++)
             {
-                if (request.Items[i].Features is null)
+                if (request.Items[i] is null)
                 {
-                    errors[$"items[{i}].features"] = ["Features are required."];
+                    errors[$"items[{i}]"] = ["An item must be an object with features, not null."];
+                    continue;
+                }
+
+                foreach (var (field, messages) in Validate(request.Items[i], $"items[{i}]."))
+                {
+                    errors[field] = messages;
                 }
             }
         }
@@ -280,13 +298,38 @@ public static partial class InferenceApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        Require(errors, "name", request.Name);
-        Require(errors, "version", request.Version);
+        InputText.CheckIdentifier(errors, "name", request.Name);
+        InputText.CheckIdentifier(errors, "version", request.Version);
         Require(errors, "path", request.Path);
-        Require(errors, "sha256", request.Sha256);
+        if (InputText.IdentifierProblem("path", request.Path) is { } pathProblem)
+        {
+            errors["path"] = [pathProblem];
+        }
+
+        if (InputText.CheckIdentifier(errors, "sha256", request.Sha256) && !System.Text.RegularExpressions.Regex.IsMatch(request.Sha256!, "^[0-9a-fA-F]{64}$"))
+        {
+            errors["sha256"] = ["'sha256' must be 64 hexadecimal characters."];
+        }
+
+        InputText.CheckIdentifier(errors, "featureSetVersion", request.FeatureSetVersion, required: false);
         if (request.Features is not { Count: > 0 })
         {
             errors["features"] = ["The model's feature names, in input column order, are required."];
+        }
+        else
+        {
+            foreach (var feature in request.Features)
+            {
+                InputText.CheckIdentifier(errors, "features", feature);
+            }
+        }
+
+        foreach (var (feature, value) in request.Baseline ?? [])
+        {
+            if (InputText.CheckIdentifier(errors, "baseline", feature) && !double.IsFinite(value))
+            {
+                errors["baseline"] = [$"baseline of {feature} must be a finite number."];
+            }
         }
 
         var path = "";
@@ -326,6 +369,42 @@ public static partial class InferenceApi
         }
 
         return GetModel(host);
+    }
+
+    /// <summary>Most items in one batch call (as ingestion's batch intake).</summary>
+    public const int MaxBatchItems = 10_000;
+
+    // An entity id is echoed into the answer and the prediction log, and feature names are looked up: the platform's
+    // identifier rules apply, so a NUL or a megabyte of text is refused naming the field.
+    static Dictionary<string, string[]> Validate(InlinePredictionRequest request, string prefix)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.EntityId is not null)
+        {
+            var found = new Dictionary<string, string[]>();
+            if (!InputText.CheckIdentifier(found, "entityId", request.EntityId))
+            {
+                errors[prefix + "entityId"] = found["entityId"];
+            }
+        }
+
+        if (request.Features is null)
+        {
+            errors[prefix + "features"] = ["Features are required."];
+        }
+        else
+        {
+            foreach (var name in request.Features.Keys)
+            {
+                var found = new Dictionary<string, string[]>();
+                if (!InputText.CheckIdentifier(found, "features", name))
+                {
+                    errors[prefix + "features"] = [$"feature name: {found["features"][0]}"];
+                }
+            }
+        }
+
+        return errors;
     }
 
     static void Require(Dictionary<string, string[]> errors, string field, string? value)
