@@ -81,12 +81,6 @@ public sealed class InferenceBadInputCorpusTests(ITestOutputHelper output) : IAs
         ["outputs"] = new JsonArray(new JsonObject { ["name"] = "probability" }),
     };
 
-    static JsonObject Load() => new()
-    {
-        ["name"] = "corpus-model", ["version"] = "2", ["path"] = Models.PathOf(Models.V1), ["sha256"] = Models.Sha256Of(Models.V1),
-        ["features"] = new JsonArray(Models.Features.Select(f => (JsonNode?)f).ToArray()),
-    };
-
     static IEnumerable<(string Path, BadInput Case)> RestCases()
     {
         var inline = new BadJson(Inline);
@@ -137,31 +131,8 @@ public sealed class InferenceBadInputCorpusTests(ITestOutputHelper output) : IAs
             yield return ($"/api/inference/models/deterioration/entities/{entity}/predict", BadInput.Of($"named entityId route with {label}", "entityId", ""));
         }
 
-        var load = new BadJson(Load);
-        foreach (var field in new[] { "name", "version", "sha256" })
-        {
-            foreach (var c in load.Field(field, FieldKind.Identifier).Where(c => !c.Name.EndsWith(" 1 MB", StringComparison.Ordinal)))
-            {
-                yield return ("/api/inference/model", c);
-            }
-        }
-
-        foreach (var c in load.Field("features", FieldKind.Array).Concat(load.Field("baseline", FieldKind.Object, required: false)))
-        {
-            yield return ("/api/inference/model", c);
-        }
-
-        yield return ("/api/inference/model", BadJson.Case("path with NUL", "path", load.With("path", "/tmp/a\u0000b.onnx")));
-        yield return ("/api/inference/model", BadJson.Case("path empty", "path", load.With("path", "")));
-        yield return ("/api/inference/model", BadJson.Case("path missing", "path", load.Without("path")));
-        yield return ("/api/inference/model", BadJson.Case("sha256 not hex", "sha256", load.With("sha256", new string('z', 64))));
-        yield return ("/api/inference/model", BadJson.Case("feature name with NUL", "features", load.With("features", new JsonArray("heart\u0000rate"))));
-        yield return ("/api/inference/model", BadJson.Case("feature name empty", "features", load.With("features", new JsonArray(""))));
-        yield return ("/api/inference/model", BadJson.Case("baseline NaN", "baseline", load.With("baseline", new JsonObject { ["heart_rate"] = "NaN" })));
-        foreach (var c in load.Bodies().Take(12))
-        {
-            yield return ("/api/inference/model", c);
-        }
+        // POST /api/inference/model is off as shipped (404 until Inference:ModelFilesDirectory is set; LoadModelByPathTests
+        // covers the confined loader), so the corpus has no cases for it.
     }
 
     static IEnumerable<(string Path, BadInput Case)> OipCases()
