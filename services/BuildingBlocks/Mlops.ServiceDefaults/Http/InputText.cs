@@ -14,7 +14,7 @@ public static class InputText
     public const int MaxIdentifierLength = 200;
 
     /// <summary>Longest free text accepted (a reason, a description): enough for prose, not for a payload smuggled in.</summary>
-    public const int MaxFreeTextLength = 4000;
+    public const int MaxFreeTextLength = 32_000;
 
     /// <summary>
     /// Adds the problem with an identifier to <paramref name="errors"/> (keyed by <paramref name="field"/>): blank when
