@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Mlops.Testing;
 using System.Text.Json;
 
 namespace Mlops.Monitoring.Tests.Performance;
@@ -6,8 +6,6 @@ namespace Mlops.Monitoring.Tests.Performance;
 /// <summary>Classification scores from Debian's scikit-learn (never a python3 from PATH), one JSON document per case.</summary>
 internal static class ReferenceSklearn
 {
-    const string Interpreter = "/usr/bin/python3";
-
     // ECE written out with numpy: 10 equal-width bins, index floor(10·p) with p = 1 in the last.
     const string Script = """
         import json, sys
@@ -30,31 +28,5 @@ internal static class ReferenceSklearn
         """;
 
     public static IReadOnlyList<JsonElement> Compute(IReadOnlyList<(double[] Scores, int[] Outcomes)> cases)
-    {
-        var script = Path.Combine(Path.GetTempPath(), $"mlops-perf-{Guid.NewGuid():N}.py");
-        var data = Path.ChangeExtension(script, ".json");
-        File.WriteAllText(script, Script);
-        File.WriteAllText(data, JsonSerializer.Serialize(cases.Select(c => new { scores = c.Scores, outcomes = c.Outcomes })));
-        try
-        {
-            var psi = new ProcessStartInfo(Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(script);
-            psi.ArgumentList.Add(data);
-            using var process = Process.Start(psi)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"scikit-learn reference failed ({process.ExitCode}): {stderr.Result}");
-            }
-
-            return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
-        }
-        finally
-        {
-            File.Delete(script);
-            File.Delete(data);
-        }
-    }
+        => ReferencePython.RunOn(Script, cases.Select(c => new { scores = c.Scores, outcomes = c.Outcomes })).EnumerateArray().ToList();
 }
