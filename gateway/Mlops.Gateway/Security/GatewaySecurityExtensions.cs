@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Authorization;
 using Yarp.ReverseProxy.Transforms;
 
@@ -25,7 +26,7 @@ public static class GatewaySecurityExtensions
             .Validate(o => o.ReplenishmentPeriod > TimeSpan.Zero, "Security:RateLimit:ReplenishmentPeriod must be positive.")
             .ValidateOnStart();
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ApiKeyValidator>();
         builder.Services.AddHostedService<BootstrapKeyRegistrar>();
