@@ -244,10 +244,16 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 }
 
                 var predictions = predictionsTail.ReadToEnd();
-                var perEvent = predictions.GroupBy(p => p["data"]!["featureEventId"]?.GetValue<string>() ?? "").ToDictionary(g => g.Key, g => g.ToList());
+                // Every model served on the shared registry (and each of its variants: a shadow scores what the champion
+                // scores) predicts each feature event of its set: once per event, model and variant, never more.
+                var perScorer = predictions.GroupBy(p => (
+                        Event: p["data"]!["featureEventId"]?.GetValue<string>() ?? "",
+                        Model: p["data"]!["modelName"]!.GetValue<string>(),
+                        Variant: p["data"]!["variant"]?.GetValue<string>() ?? ""))
+                    .ToDictionary(g => g.Key, g => g.ToList());
                 var known = ids.ToHashSet(StringComparer.Ordinal);
-                Assert.True(perEvent.Keys.All(known.Contains), $"predictions of unknown feature events: {string.Join(", ", perEvent.Keys.Where(k => !known.Contains(k)).Take(5))}");
-                Assert.True(perEvent.Values.All(p => p.Count == 1), $"feature events predicted more than once: {string.Join(", ", perEvent.Where(p => p.Value.Count > 1).Take(5).Select(p => $"{p.Key} ×{p.Value.Count}"))}");
+                Assert.True(perScorer.Keys.All(k => known.Contains(k.Event)), $"predictions of unknown feature events: {string.Join(", ", perScorer.Keys.Where(k => !known.Contains(k.Event)).Take(5))}");
+                Assert.True(perScorer.Values.All(p => p.Count == 1), $"feature events predicted more than once by one model and variant: {string.Join(", ", perScorer.Where(p => p.Value.Count > 1).Take(5).Select(p => $"{p.Key} ×{p.Value.Count}"))}");
                 Assert.True(predictions.Count > 0, "no prediction for this run's patients on predictions.v1");
                 Log($"{ids.Count} feature events ({latest.Count} patients, shipped set {definitions.Version}), {predictions.Count} predictions, none twice");
 
@@ -255,8 +261,10 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 var compared = 0;
                 foreach (var (entity, (status, answer)) in answers.Where(a => a.Value.Status == HttpStatusCode.OK))
                 {
-                    if (perEvent.GetValueOrDefault(latest[entity]["id"]!.GetValue<string>()) is [var streamed]
-                        && streamed["data"]!["modelVersion"]?.GetValue<string>() == answer!["modelVersion"]?.GetValue<string>())
+                    var latestEvent = latest[entity]["id"]!.GetValue<string>();
+                    if (perScorer.Where(p => p.Key.Event == latestEvent).SelectMany(p => p.Value)
+                            .FirstOrDefault(p => p["data"]!["modelName"]!.GetValue<string>() == answer!["modelName"]?.GetValue<string>()
+                                && p["data"]!["modelVersion"]?.GetValue<string>() == answer["modelVersion"]?.GetValue<string>()) is { } streamed)
                     {
                         Assert.Equal(streamed["data"]!["probability"]!.GetValue<double>(), answer["probability"]!.GetValue<double>(), 1e-9);
                         compared++;

@@ -78,7 +78,35 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Consume() blocks; keep it off the thread pool's request threads.
-        Task.Factory.StartNew(() => RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        Task.Factory.StartNew(() => SuperviseAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    /// <summary>
+    /// Keeps a consumer running for the life of the service. librdkafka can put a consumer in a state its calls reject
+    /// (a seek or resume on a partition taken away by a broker restart mid-rebalance); such an error must not end the
+    /// service's consumption for good, as an unhandled exception in a hosted service does. The consumer is closed and
+    /// built again from the committed offsets — nothing unapplied was stored, so nothing is skipped, and handlers
+    /// deduplicate what is read twice.
+    /// </summary>
+    async Task SuperviseAsync(CancellationToken stoppingToken)
+    {
+        for (var restarts = 0; ; restarts++)
+        {
+            try
+            {
+                await RunAsync(stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                var delay = DependencyBackoff(Math.Min(restarts + 1, 6));
+                KafkaTelemetry.ConsumerRestarts.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", _options.GroupId));
+                _status.SetWaiting(_options.GroupId, restarts + 1, $"consumer failed and is being recreated ({ex.GetType().Name}: {ex.Message})", _clock);
+                _logger.LogError(ex, "Kafka consumer {Group} failed; recreating it from the committed offsets in {Delay}", _options.GroupId, delay);
+                await Task.Delay(delay, stoppingToken);
+                _status.SetFlowing(_options.GroupId);
+            }
+        }
+    }
 
     async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -157,7 +185,17 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         {
             SetFlowing(consumer, resume: false);
             CommitStored(consumer);
-            consumer.Close();
+            try
+            {
+                consumer.Close();
+            }
+            catch (KafkaException ex)
+            {
+                // Leaving the group cleanly is a courtesy; the broker drops the member after its session times out.
+                _logger.LogWarning("Kafka consumer {Group} did not close cleanly: {Reason}", _options.GroupId, ex.Error.Reason);
+                _ownership.Revoked(_options.GroupId, consumer.Assignment);
+            }
+
             _consumer = null;
         }
     }
