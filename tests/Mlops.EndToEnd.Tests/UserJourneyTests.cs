@@ -191,7 +191,9 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             while (found is null && DateTime.UtcNow < deadline)
             {
-                if (stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == probe && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
+                // Every served model of the platform scores the patient's new vectors; this journey is about its own.
+                if (stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == probe && p.ModelName == ModelName
+                    && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
                 {
                     found = p;
                 }

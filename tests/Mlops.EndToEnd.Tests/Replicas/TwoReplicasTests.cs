@@ -262,8 +262,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 foreach (var (entity, (status, answer)) in answers.Where(a => a.Value.Status == HttpStatusCode.OK))
                 {
                     var latestEvent = latest[entity]["id"]!.GetValue<string>();
-                    if (perScorer.Where(p => p.Key.Event == latestEvent).SelectMany(p => p.Value)
-                            .FirstOrDefault(p => p["data"]!["modelName"]!.GetValue<string>() == answer!["modelName"]?.GetValue<string>()
+                    if (answer is not null && perScorer.Where(p => p.Key.Event == latestEvent).SelectMany(p => p.Value)
+                            .FirstOrDefault(p => p["data"]!["modelName"]!.GetValue<string>() == answer["modelName"]?.GetValue<string>()
                                 && p["data"]!["modelVersion"]?.GetValue<string>() == answer["modelVersion"]?.GetValue<string>()) is { } streamed)
                     {
                         Assert.Equal(streamed["data"]!["probability"]!.GetValue<double>(), answer["probability"]!.GetValue<double>(), 1e-9);
