@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Mlops.Messaging.Faults;
 
 namespace Mlops.Messaging;
 
@@ -39,6 +40,7 @@ public static class MessagingExtensions
             {
                 endpoint.UseMessageRetry(r => r.Exponential(options.RetryLimit, options.RetryMinInterval, options.RetryMaxInterval, TimeSpan.FromMilliseconds(50)));
                 endpoint.UseInMemoryOutbox(context);
+                endpoint.ConfigureError(error => error.UseFilter(new NamedFaultReasonFilter()));
             });
 
             configure?.Invoke(bus);

@@ -77,7 +77,6 @@ public sealed class StartTrainingRunBusBadInputCorpusTests(TrainingAppFactory ap
         }
 
         var failures = new List<string>();
-        var unnamed = new List<string>();
         foreach (var (messageId, c) in sent)
         {
             var failed = Answer(messageId, c);
@@ -89,20 +88,13 @@ public sealed class StartTrainingRunBusBadInputCorpusTests(TrainingAppFactory ap
             }
             else if (!Names(c, reason))
             {
-                if (failed is not null)
-                {
-                    failures.Add($"{c.Name}: reason does not name '{c.Field}': {Refusal.Cut(reason)}");
-                }
-                else
-                {
-                    // MassTransit's reader faults with its own words, not the member: counted and reported, not yet fixed.
-                    unnamed.Add($"{c.Name}: {Refusal.Cut(reason)}");
-                }
+                // Refused by the saga, or faulted to the _error queue because MassTransit cannot read the body as the
+                // command: either way the reason names the member (Mlops.Messaging NamedFaultReasonFilter).
+                failures.Add($"{c.Name}: {(failed is not null ? "reason" : "fault")} does not name '{c.Field}': {Refusal.Cut(reason)}");
             }
         }
 
-        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count - unnamed.Count} refused naming the field, {unnamed.Count} faulted by MassTransit without naming it, {failures.Count} failed");
-        output.WriteLine(string.Join("\n", unnamed));
+        output.WriteLine($"{cases.Count} cases, {cases.Count - failures.Count} refused or faulted naming the field, {failures.Count} failed");
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases failed:\n" + string.Join("\n", failures));
         Assert.True(cases.Count >= 200, $"the corpus has only {cases.Count} cases");
