@@ -31,9 +31,10 @@ public sealed record VersionCounters(double Successes, double Errors, IReadOnlyL
         return new VersionCounters(successes, errors, buckets);
     }
 
-    /// <summary>Every (model, version) the exposition has inference counters for, in order.</summary>
+    /// <summary>Every (model, version) the exposition has inference counters of its own for (not only fallback answers), in order.</summary>
     public static IReadOnlyList<(string Model, string Version)> Versions(IReadOnlyList<PrometheusSample> samples) =>
         samples.Where(s => s.Name.StartsWith(LatencyPrefix, StringComparison.Ordinal) || s.Name.StartsWith(ErrorsPrefix, StringComparison.Ordinal))
+            .Where(s => s.Labels.GetValueOrDefault("fallback") is null or "false")
             .Select(s => (Model: s.Labels.GetValueOrDefault("model_name"), Version: s.Labels.GetValueOrDefault("model_version")))
             .Where(v => v.Model is not null && v.Version is not null)
             .Select(v => (v.Model!, v.Version!))
