@@ -71,7 +71,8 @@ internal static class MonitoringServiceExtensions
 
         builder.Services.TryAddSingleton<SloStore>();
         builder.Services.TryAddSingleton<SloScrapeStatus>();
-        builder.Services.AddHttpClient<InferenceMetricsClient>();
+        builder.Services.AddHttpClient(InferenceMetricsClient.HttpClientName);
+        builder.Services.TryAddSingleton<InferenceMetricsClient>();
         builder.Services.AddHostedService<SloScraper>();
         // Inference unreadable is Degraded, never Unhealthy: drift and performance do not need it.
         builder.Services.AddHealthChecks().AddCheck<SloScrapeHealthCheck>(SloScrapeHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);

@@ -4,8 +4,10 @@ using Mlops.ServiceDefaults.Metrics;
 namespace Mlops.Monitoring.Slo;
 
 /// <summary>Reads one inference pod's <c>/metrics</c> into one reading per model version it has counted.</summary>
-public sealed class InferenceMetricsClient(HttpClient http, IOptions<SloOptions> options)
+public sealed class InferenceMetricsClient(IHttpClientFactory clients, IOptions<SloOptions> options)
 {
+    public const string HttpClientName = "inference-metrics";
+
     /// <summary>The pod's readings; throws when the pod does not answer in time (the caller decides it is transient).</summary>
     public async Task<IReadOnlyList<SloReading>> ReadAsync(Uri baseAddress, CancellationToken ct)
     {
@@ -13,6 +15,8 @@ public sealed class InferenceMetricsClient(HttpClient http, IOptions<SloOptions>
         timeout.CancelAfter(options.Value.ScrapeTimeout);
         // A base address with a path but no trailing slash would otherwise lose its last segment.
         var root = new Uri(baseAddress.ToString().TrimEnd('/') + "/");
+        // A client per scrape (the factory pools handlers), so a long-lived scraper still follows DNS changes.
+        var http = clients.CreateClient(HttpClientName);
         var samples = PrometheusText.Parse(await http.GetStringAsync(new Uri(root, "metrics"), timeout.Token));
         return Readings(baseAddress.ToString(), samples, options.Value.LatencyThresholdMs);
     }
