@@ -121,7 +121,7 @@ public sealed class SloScraper(
         return readings;
     }
 
-    SloBreached Alert(SloStatus slo, RuleStatus rule, DateTimeOffset now) => new()
+    internal static SloBreached Alert(SloStatus slo, RuleStatus rule, DateTimeOffset now) => new()
     {
         AlertId = Guid.CreateVersion7(now),
         ModelName = slo.ModelName,
