@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
 using Mlops.Kafka;
@@ -8,11 +9,13 @@ using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Api;
 using Mlops.Monitoring.Profiles;
 using Mlops.Monitoring.Performance;
+using Mlops.Monitoring.Slo;
 using Mlops.Monitoring.Storage;
 using Mlops.Monitoring.Streaming;
 using Mlops.Monitoring.Webhooks;
 using Mlops.Monitoring.Windows;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Health;
 
 namespace Mlops.Monitoring;
 
@@ -41,6 +44,10 @@ internal static class MonitoringServiceExtensions
                 "Monitoring:Webhooks: PollInterval, Timeout and BaseDelay must be positive, MaxDelay at least BaseDelay")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<SloOptions>().BindConfiguration(SloOptions.Section)
+            .Validate(o => o.IsValid(out _), "Monitoring:Slo is invalid: objectives in (0, 1), a positive latency threshold, positive intervals, and rules with page/ticket severity, ShortWindow ≥ ScrapeInterval, LongWindow > ShortWindow, BurnRate > 0")
+            .ValidateOnStart();
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<MonitoringDatabase>();
         builder.Services.TryAddSingleton<ReferenceProfileStore>();
@@ -61,6 +68,14 @@ internal static class MonitoringServiceExtensions
         // Redirects are not followed: a delivery goes to the URL subscribed, nowhere else.
         builder.Services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddHostedService<WebhookSender>();
+
+        builder.Services.TryAddSingleton<SloStore>();
+        builder.Services.TryAddSingleton<SloScrapeStatus>();
+        builder.Services.AddHttpClient(InferenceMetricsClient.HttpClientName);
+        builder.Services.TryAddSingleton<InferenceMetricsClient>();
+        builder.Services.AddHostedService<SloScraper>();
+        // Inference unreadable is Degraded, never Unhealthy: drift and performance do not need it.
+        builder.Services.AddHealthChecks().AddCheck<SloScrapeHealthCheck>(SloScrapeHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);
 
         var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
         builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);

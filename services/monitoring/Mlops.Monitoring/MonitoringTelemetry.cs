@@ -33,6 +33,15 @@ public static class MonitoringTelemetry
     /// <summary>Performance windows scored (tags <c>model</c>, <c>degraded</c>).</summary>
     public static readonly Counter<long> PerformanceWindows = Meter.CreateCounter<long>("mlops.monitoring.performance_windows", "{window}");
 
+    /// <summary>Reads of an inference pod's <c>/metrics</c> for SLOs (tags <c>instance</c>, <c>outcome</c>: read, failed).</summary>
+    public static readonly Counter<long> SloScrapes = Meter.CreateCounter<long>("mlops.monitoring.slo_scrapes", "{scrape}");
+
+    /// <summary>Time to read one inference pod's <c>/metrics</c> (tag <c>instance</c>).</summary>
+    public static readonly Histogram<double> SloScrapeDuration = Meter.CreateHistogram<double>("mlops.monitoring.slo_scrape.duration", "ms");
+
+    /// <summary>SloBreached alerts queued (tags <c>model</c>, <c>kind</c>, <c>severity</c>).</summary>
+    public static readonly Counter<long> SloBreaches = Meter.CreateCounter<long>("mlops.monitoring.slo_breaches", "{alert}");
+
     /// <summary>Webhook delivery attempts (tags <c>status</c>: delivered, pending (to be retried), failed; <c>event_type</c>).</summary>
     public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("mlops.monitoring.webhook_attempts", "{attempt}");
 }

@@ -11,6 +11,7 @@ app.MapDefaultEndpoints();
 app.MapDriftApi();
 app.MapPerformanceApi();
 app.MapWebhooksApi();
+app.MapSloApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

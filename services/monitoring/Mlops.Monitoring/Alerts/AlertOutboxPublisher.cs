@@ -15,6 +15,7 @@ public sealed class AlertOutboxPublisher(IBus bus, TimeProvider clock, ILogger<A
     static readonly Dictionary<string, Type> EventTypes = new(StringComparer.Ordinal)
     {
         [nameof(PerformanceDegraded)] = typeof(PerformanceDegraded),
+        [nameof(SloBreached)] = typeof(SloBreached),
     };
 
     public async Task PublishPendingAsync(NpgsqlConnection connection, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace Mlops.Monitoring.Api;
 public static class PerformanceApi
 {
     const int MaxLimit = 1000;
-    static readonly string[] AlertTypes = ["DriftDetected", "PerformanceDegraded"];
+    static readonly string[] AlertTypes = WebhooksApi.EventTypes;
 
     public static IEndpointRouteBuilder MapPerformanceApi(this IEndpointRouteBuilder routes)
     {

@@ -11,7 +11,7 @@ public static class WebhooksApi
     public sealed record WebhookRequest(string? Url, string? Secret, string[]? EventTypes);
 
     /// <summary>The alert types a webhook can subscribe to.</summary>
-    public static readonly string[] EventTypes = ["DriftDetected", "PerformanceDegraded"];
+    public static readonly string[] EventTypes = ["DriftDetected", "PerformanceDegraded", "SloBreached"];
 
     const int MaxUrlLength = 2048;
     const int MaxSecretLength = 1024;

@@ -8,7 +8,9 @@ namespace Mlops.Monitoring.Storage;
 /// the feature event id, so each prediction carries the vector it scored), the judged windows with their per-feature
 /// results, and the drift alerts with their publication state;
 /// the outcomes (labels) joined to predictions, each version's evaluation baseline, the scored performance windows and
-/// the other alerts (<c>monitoring_alerts</c>, an outbox like <c>drift_alerts</c>).
+/// the other alerts (<c>monitoring_alerts</c>, an outbox like <c>drift_alerts</c>); inference's request counters per pod
+/// and model version as scraped (<c>slo_readings</c>, with running totals that fold counter resets in) and the SLO
+/// alerts' debounce.
 /// </summary>
 public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
 {
@@ -177,6 +179,28 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
             error text NULL,
             latency_ms double precision NOT NULL,
             PRIMARY KEY (delivery_id, attempt));
+        CREATE TABLE IF NOT EXISTS slo_readings (
+            instance text NOT NULL,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            scraped_at timestamptz NOT NULL,
+            successes double precision NOT NULL,
+            errors double precision NOT NULL,
+            fast double precision NOT NULL,
+            latency_bound_ms double precision NULL,
+            total_successes double precision NOT NULL,
+            total_errors double precision NOT NULL,
+            total_fast double precision NOT NULL,
+            PRIMARY KEY (instance, model_name, model_version, scraped_at));
+        CREATE INDEX IF NOT EXISTS ix_slo_readings_version ON slo_readings (model_name, model_version, scraped_at);
+        CREATE INDEX IF NOT EXISTS ix_slo_readings_time ON slo_readings (scraped_at);
+        CREATE TABLE IF NOT EXISTS slo_debounce (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            kind text NOT NULL,
+            severity text NOT NULL,
+            last_reported_at timestamptz NOT NULL,
+            PRIMARY KEY (model_name, model_version, kind, severity));
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Mlops.ServiceDefaults.Metrics;
 
 namespace Mlops.Registry.Rollouts;
 
