@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Alerts;
+using Mlops.Monitoring.Scheduling;
 using Mlops.Monitoring.Windows;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;
@@ -14,40 +15,17 @@ namespace Mlops.Monitoring.Performance;
 /// </summary>
 public sealed class PerformanceEvaluator(
     PerformanceStore store, AlertOutboxPublisher alerts, IOptions<PerformanceOptions> options, IOptions<DriftOptions> drift,
-    ILogger<PerformanceEvaluator> logger) : BackgroundService
+    ILogger<PerformanceEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
 {
-    const long LockKey = 727274303;
+    protected override TimeSpan Interval => options.Value.EvaluationInterval;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.EvaluationInterval);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
-            {
-                logger.LogWarning("Performance evaluation paused: {Reason}", e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Performance evaluation failed; retrying at the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override string Work => "Performance evaluation";
 
     /// <summary>One round: join outcomes, score due windows, publish alerts.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    public override async Task RunOnceAsync(CancellationToken ct)
     {
         await using var connection = await store.OpenAsync(ct);
-        if (!await AdvisoryLock(connection, "SELECT pg_try_advisory_lock($1)", ct))
+        if (!await RoundLock.TryTakeAsync(connection, RoundLock.Performance, ct))
         {
             return;
         }
@@ -74,14 +52,7 @@ public sealed class PerformanceEvaluator(
         }
         finally
         {
-            await AdvisoryLock(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None);
+            await RoundLock.ReleaseAsync(connection, RoundLock.Performance);
         }
-    }
-
-    static async Task<bool> AdvisoryLock(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new() { Value = LockKey });
-        return await command.ExecuteScalarAsync(ct) is true;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Monitoring;
 using Mlops.Monitoring.Alerts;
+using Mlops.Monitoring.Scheduling;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;
 
@@ -16,46 +17,28 @@ namespace Mlops.Monitoring.Slo;
 /// </summary>
 public sealed class SloScraper(
     InferenceMetricsClient metrics, SloStore store, AlertOutboxPublisher alerts, SloScrapeStatus status,
-    IOptions<SloOptions> options, IOptions<MonitoringOptions> monitoring, TimeProvider clock, ILogger<SloScraper> logger) : BackgroundService
+    IOptions<SloOptions> options, IOptions<MonitoringOptions> monitoring, TimeProvider clock, ILogger<SloScraper> logger) : PeriodicRound(logger, clock)
 {
-    const long LockKey = 727274304;
+    protected override TimeSpan Interval => options.Value.ScrapeInterval;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string Work => "SLO evaluation";
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (monitoring.Value.InferenceBaseAddresses.Count == 0)
         {
             logger.LogWarning("SLOs are not measured: no inference address is configured (Monitoring:InferenceBaseAddresses)");
-            return;
+            return Task.CompletedTask;
         }
 
-        using var timer = new PeriodicTimer(options.Value.ScrapeInterval, clock);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
-            {
-                logger.LogWarning("SLO evaluation paused: {Reason}", e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "SLO evaluation failed; retrying at the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        return base.ExecuteAsync(stoppingToken);
     }
 
     /// <summary>One round: scrape, store, judge, queue and publish alerts.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    public override async Task RunOnceAsync(CancellationToken ct)
     {
         await using var connection = await store.OpenAsync(ct);
-        if (!await AdvisoryLock(connection, "SELECT pg_try_advisory_lock($1)", ct))
+        if (!await RoundLock.TryTakeAsync(connection, RoundLock.Slo, ct))
         {
             return;
         }
@@ -64,7 +47,7 @@ public sealed class SloScraper(
         {
             using var activity = MonitoringTelemetry.Source.StartActivity("monitoring.slo.round");
             var readings = await ScrapeAsync(ct);
-            var now = clock.GetUtcNow();
+            var now = Clock.GetUtcNow();
             activity?.SetTag("mlops.slo.readings", readings.Count);
             if (readings.Count > 0)
             {
@@ -88,7 +71,7 @@ public sealed class SloScraper(
         }
         finally
         {
-            await AdvisoryLock(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None);
+            await RoundLock.ReleaseAsync(connection, RoundLock.Slo);
         }
     }
 
@@ -108,7 +91,7 @@ public sealed class SloScraper(
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 // Inference down or slow is transient: the pod's next reading covers the gap, so nothing is lost.
-                status.Failed(instance, e.Message, clock.GetUtcNow());
+                status.Failed(instance, e.Message, Clock.GetUtcNow());
                 MonitoringTelemetry.SloScrapes.Add(1, new("instance", instance), new("outcome", "failed"));
                 logger.LogWarning("SLO scrape of {Instance} failed, retrying next interval: {Reason}", instance, e.Message);
             }
@@ -141,11 +124,4 @@ public sealed class SloScraper(
         ShortTotal = rule.Short.Total,
         DetectedAt = now,
     };
-
-    static async Task<bool> AdvisoryLock(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new() { Value = LockKey });
-        return await command.ExecuteScalarAsync(ct) is true;
-    }
 }

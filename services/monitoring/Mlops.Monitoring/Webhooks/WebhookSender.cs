@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Mlops.Monitoring.Scheduling;
 using Mlops.ServiceDefaults.Resilience;
 
 namespace Mlops.Monitoring.Webhooks;
@@ -12,39 +13,18 @@ namespace Mlops.Monitoring.Webhooks;
 /// any other answer (a 4xx: the receiver refuses it) fails the delivery at once. Every attempt is recorded.
 /// </summary>
 public sealed class WebhookSender(
-    WebhookStore store, IHttpClientFactory http, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookSender> logger) : BackgroundService
+    WebhookStore store, IHttpClientFactory http, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<WebhookSender> logger) : PeriodicRound(logger, TimeProvider.System)
 {
     public const string HttpClientName = "webhooks";
 
     WebhookOptions Options => options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Options.PollInterval);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
-            {
-                logger.LogWarning("Webhook delivery paused: {Reason}", e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Webhook delivery failed; retrying at the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => Options.PollInterval;
+
+    protected override string Work => "Webhook delivery";
 
     /// <summary>One round: owe new alerts to subscribers, then send what is due.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    public override async Task RunOnceAsync(CancellationToken ct)
     {
         await using var connection = await store.OpenAsync(ct);
         await store.EnqueueAsync(connection, ct);
