@@ -11,13 +11,9 @@ public sealed class InferenceMetricsClient(IHttpClientFactory clients, IOptions<
     /// <summary>The pod's readings; throws when the pod does not answer in time (the caller decides it is transient).</summary>
     public async Task<IReadOnlyList<SloReading>> ReadAsync(Uri baseAddress, CancellationToken ct)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Value.ScrapeTimeout);
-        // A base address with a path but no trailing slash would otherwise lose its last segment.
-        var root = new Uri(baseAddress.ToString().TrimEnd('/') + "/");
         // A client per scrape (the factory pools handlers), so a long-lived scraper still follows DNS changes.
         var http = clients.CreateClient(HttpClientName);
-        var samples = PrometheusText.Parse(await http.GetStringAsync(new Uri(root, "metrics"), timeout.Token));
+        var samples = await PrometheusScrape.ReadAsync(http, PrometheusScrape.MetricsUri(baseAddress.ToString()), options.Value.ScrapeTimeout, ct);
         return Readings(baseAddress.ToString(), samples, options.Value.LatencyThresholdMs);
     }
 
