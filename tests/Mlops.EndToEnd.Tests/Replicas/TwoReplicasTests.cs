@@ -209,7 +209,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                         if (first.Status == HttpStatusCode.OK)
                         {
                             Assert.Equal(first.Answer?["modelVersion"]?.GetValue<string>(), second.Answer?["modelVersion"]?.GetValue<string>());
-                            Assert.Equal(first.Answer!["probability"]!.GetValue<double>(), second.Answer!["probability"]!.GetValue<double>(), 1e-9);
+                            // Float32 precision: a request may share an ONNX batch with streamed vectors on either pod.
+                            Assert.Equal(first.Answer!["probability"]!.GetValue<double>(), second.Answer!["probability"]!.GetValue<double>(), 1e-6);
                         }
 
                         found[entity] = first;
@@ -266,7 +267,9 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                             .FirstOrDefault(p => p["data"]!["modelName"]!.GetValue<string>() == answer["modelName"]?.GetValue<string>()
                                 && p["data"]!["modelVersion"]?.GetValue<string>() == answer["modelVersion"]?.GetValue<string>()) is { } streamed)
                     {
-                        Assert.Equal(streamed["data"]!["probability"]!.GetValue<double>(), answer["probability"]!.GetValue<double>(), 1e-9);
+                        // The model computes in float32 and ONNX Runtime may sum a row's trees in another order when it
+                        // shares a batch (streaming scores a poll's vectors together): equal to float32 precision.
+                        Assert.Equal(streamed["data"]!["probability"]!.GetValue<double>(), answer["probability"]!.GetValue<double>(), 1e-6);
                         compared++;
                     }
                 }

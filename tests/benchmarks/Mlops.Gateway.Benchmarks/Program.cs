@@ -137,15 +137,21 @@ static Dictionary<string, string> InferenceEnvironment(string modelPath)
         ["OnnxRuntime__IntraOpNumThreads"] = "1",
         ["Inference__RegistryBaseAddress"] = nowhere,
         ["Inference__FeaturesBaseAddress"] = nowhere,
-        ["Inference__LocalModels__0__Name"] = "deterioration",
-        ["Inference__LocalModels__0__Version"] = "1",
-        ["Inference__LocalModels__0__Path"] = modelPath,
-        ["Inference__LocalModels__0__Sha256"] = Sha256(modelPath),
     };
+    // The artifact as each variant the gateway routes to, so the challenger's share and every mirror are scored.
+    string[] variants = [ModelAliases.Champion, ModelAliases.Challenger, ModelAliases.Shadow];
     string[] features = ["heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp"];
-    for (var i = 0; i < features.Length; i++)
+    for (var v = 0; v < variants.Length; v++)
     {
-        environment[$"Inference__LocalModels__0__Features__{i}"] = features[i];
+        environment[$"Inference__LocalModels__{v}__Name"] = "deterioration";
+        environment[$"Inference__LocalModels__{v}__Version"] = "1";
+        environment[$"Inference__LocalModels__{v}__Variant"] = variants[v];
+        environment[$"Inference__LocalModels__{v}__Path"] = modelPath;
+        environment[$"Inference__LocalModels__{v}__Sha256"] = Sha256(modelPath);
+        for (var i = 0; i < features.Length; i++)
+        {
+            environment[$"Inference__LocalModels__{v}__Features__{i}"] = features[i];
+        }
     }
 
     return environment;

@@ -137,4 +137,10 @@ public sealed class StreamingOptions
     public string PredictionsTopic { get; set; } = Mlops.Contracts.Kafka.Topics.Predictions;
 
     public string ConsumerGroup { get; set; } = "inference-streaming";
+
+    /// <summary>
+    /// Most feature vectors scored together (whatever one poll returned, up to this): their (vector, model) pairs share
+    /// ONNX batches and their predictions one wait for the broker.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 256;
 }
