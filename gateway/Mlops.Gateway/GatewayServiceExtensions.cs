@@ -27,6 +27,13 @@ internal static class GatewayServiceExtensions
         builder.AddGatewaySecurity(proxy);
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddHostedService<ExperimentStoreInitializer>();
+        // A/B outcomes counted by monitoring's delayed-label join (Experiments/, docs/rollouts.md).
+        builder.Services.AddOptions<ExperimentOutcomeOptions>().BindConfiguration(ExperimentOutcomeOptions.Section)
+            .Validate(ExperimentOutcomeOptions.IsValid, "Gateway:Experiments: Interval, Timeout and MaxAge (≤ 31 days) must be positive, MonitoringAddress an absolute URI")
+            .ValidateOnStart();
+        builder.Services.AddHttpClient<MonitoringOutcomeClient>(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<ExperimentOutcomeFeeder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ExperimentOutcomeFeeder>());
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         // Variant routing and shadow traffic (Routing/, Shadow/; docs/gateway.md), and the gateway's own OpenAPI document.

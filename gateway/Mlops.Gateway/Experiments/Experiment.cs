@@ -18,6 +18,9 @@ public sealed record Experiment
     public required double MixingVariance { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Outcomes counted by monitoring from delayed labels; null: counts are posted over HTTP.</summary>
+    public ExperimentOutcome? Outcome { get; init; }
 }
 
 /// <summary>One arm: the variant it serves, its configured share, and its outcomes so far.</summary>

@@ -3,7 +3,13 @@ namespace Mlops.Gateway.Experiments;
 /// <summary>An experiment's status at one look.</summary>
 public sealed record ExperimentStatus(
     Guid Id, string Name, string ModelName, double Alpha, double MixingVariance, IReadOnlyList<ArmStatus> Arms,
-    SampleRatioResult SampleRatio, string Decision, string Reason);
+    SampleRatioResult SampleRatio, string Decision, string Reason)
+{
+    /// <summary>Outcomes counted by monitoring (null: posted over HTTP).</summary>
+    public ExperimentOutcome? Outcome { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+}
 
 /// <summary>One arm at one look; the test fields compare it with the control (null for the control itself).</summary>
 public sealed record ArmStatus(
@@ -44,7 +50,10 @@ public static class ExperimentAnalysis
         }).ToList();
         var srm = SampleRatioMismatch.Test(experiment.Arms.Select(a => a.Trials).ToList(), experiment.Arms.Select(a => a.Weight).ToList());
         var (decision, reason) = Decide(experiment, arms, srm);
-        return new ExperimentStatus(experiment.Id, experiment.Name, experiment.ModelName, experiment.Alpha, experiment.MixingVariance, arms, srm, decision, reason);
+        return new ExperimentStatus(experiment.Id, experiment.Name, experiment.ModelName, experiment.Alpha, experiment.MixingVariance, arms, srm, decision, reason)
+        {
+            Outcome = experiment.Outcome, CreatedAt = experiment.CreatedAt,
+        };
     }
 
     static (string Decision, string Reason) Decide(Experiment experiment, IReadOnlyList<ArmStatus> arms, SampleRatioResult srm)

@@ -1,7 +1,11 @@
 namespace Mlops.Gateway.Experiments;
 
 /// <summary>Body of <c>POST /api/gateway/experiments</c>. The first arm is the control.</summary>
-public sealed record CreateExperimentRequest(string? Name, string? ModelName, List<ArmRequest>? Arms, double? Alpha, double? MixingVariance);
+public sealed record CreateExperimentRequest(
+    string? Name, string? ModelName, List<ArmRequest>? Arms, double? Alpha, double? MixingVariance, OutcomeRequest? Outcome = null);
+
+/// <summary>Outcomes from monitoring's delayed-label join instead of posted counts.</summary>
+public sealed record OutcomeRequest(string? Success, double? Threshold);
 
 /// <summary>One arm to create.</summary>
 public sealed record ArmRequest(string? Name, string? Variant, double? Weight);

@@ -26,6 +26,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             successes bigint NOT NULL DEFAULT 0,
             min_p_value double precision NOT NULL DEFAULT 1,
             PRIMARY KEY (experiment_id, name));
+        ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS outcome_success text NULL;
+        ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS outcome_threshold double precision NULL;
         """;
 
     /// <summary>Creates the tables once per process (idempotent; an advisory lock orders concurrent start-ups).</summary>
@@ -74,7 +76,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO gateway_experiments (id, name, model_name, alpha, mixing_variance, created_at) VALUES ($1, $2, $3, $4, $5, $6)", connection, transaction))
+            "INSERT INTO gateway_experiments (id, name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            connection, transaction))
         {
             insert.Parameters.Add(new() { Value = experiment.Id });
             insert.Parameters.Add(new() { Value = experiment.Name });
@@ -82,6 +85,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             insert.Parameters.Add(new() { Value = experiment.Alpha });
             insert.Parameters.Add(new() { Value = experiment.MixingVariance });
             insert.Parameters.Add(new() { Value = experiment.CreatedAt });
+            insert.Parameters.Add(new() { Value = (object?)experiment.Outcome?.Success ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            insert.Parameters.Add(new() { Value = (object?)experiment.Outcome?.Threshold ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -140,7 +145,20 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     /// transaction holding the experiment's rows, so concurrent batches neither lose counts nor skip a look.
     /// Returns null when the experiment does not exist.
     /// </summary>
-    public async Task<Experiment?> AddObservationsAsync(Guid id, IReadOnlyDictionary<string, (long Trials, long Successes)> increments, CancellationToken cancellationToken)
+    public Task<Experiment?> AddObservationsAsync(Guid id, IReadOnlyDictionary<string, (long Trials, long Successes)> increments, CancellationToken cancellationToken) =>
+        LookAsync(id, arm => increments.TryGetValue(arm.Name, out var inc) ? inc : (0, 0), cancellationToken);
+
+    /// <summary>
+    /// Brings arms up to the cumulative counts monitoring reports and takes a look when any grew. The increments are
+    /// computed under the experiment's row lock, so gateway replicas feeding the same experiment never count a unit
+    /// twice; a total below the stored count (labels re-joined differently) adds nothing. Null when the experiment is gone.
+    /// </summary>
+    public Task<Experiment?> SetTotalsAsync(Guid id, IReadOnlyDictionary<string, (long Trials, long Successes)> totals, CancellationToken cancellationToken) =>
+        LookAsync(id, arm => totals.TryGetValue(arm.Name, out var total) && total.Trials > arm.Trials
+            ? (total.Trials - arm.Trials, Math.Clamp(total.Successes - arm.Successes, 0, total.Trials - arm.Trials))
+            : (0, 0), cancellationToken);
+
+    async Task<Experiment?> LookAsync(Guid id, Func<ExperimentArm, (long Trials, long Successes)> increment, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -153,8 +171,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 
         var counted = experiment with
         {
-            Arms = experiment.Arms.Select(a => increments.TryGetValue(a.Name, out var inc)
-                ? a with { Trials = a.Trials + inc.Trials, Successes = a.Successes + inc.Successes }
+            Arms = experiment.Arms.Select(a => increment(a) is var (trials, successes) && trials + successes > 0
+                ? a with { Trials = a.Trials + trials, Successes = a.Successes + successes }
                 : a).ToList(),
         };
         var tests = ExperimentAnalysis.Test(counted);
@@ -182,7 +200,8 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     {
         Experiment? experiment;
         await using (var select = new NpgsqlCommand(
-            "SELECT name, model_name, alpha, mixing_variance, created_at FROM gateway_experiments WHERE id = $1" + (forUpdate ? " FOR UPDATE" : ""), connection, transaction))
+            "SELECT name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold FROM gateway_experiments WHERE id = $1"
+            + (forUpdate ? " FOR UPDATE" : ""), connection, transaction))
         {
             select.Parameters.Add(new() { Value = id });
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
@@ -195,6 +214,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             {
                 Id = id, Name = reader.GetString(0), ModelName = reader.GetString(1), Alpha = reader.GetDouble(2), MixingVariance = reader.GetDouble(3),
                 CreatedAt = reader.GetFieldValue<DateTimeOffset>(4), Arms = [],
+                Outcome = reader.IsDBNull(5) ? null : new ExperimentOutcome { Success = reader.GetString(5), Threshold = reader.IsDBNull(6) ? null : reader.GetDouble(6) },
             };
         }
 

@@ -40,7 +40,9 @@ public static partial class ExperimentsApi
             Arms = body.Arms!.Select(a => new ExperimentArm { Name = a.Name!.Trim(), Variant = a.Variant!.Trim(), Weight = a.Weight ?? 1 }).ToList(),
             Alpha = body.Alpha ?? DefaultAlpha,
             MixingVariance = body.MixingVariance ?? DefaultMixingVariance,
-            CreatedAt = time.GetUtcNow(),
+            // PostgreSQL keeps microseconds: the answer shows the start as stored (monitoring is asked from it).
+            CreatedAt = time.GetUtcNow() is var now ? now.AddTicks(-(now.Ticks % 10)) : default,
+            Outcome = body.Outcome is { } outcome ? new ExperimentOutcome { Success = outcome.Success!, Threshold = outcome.Threshold } : null,
         };
         await store.CreateAsync(experiment, ct);
         return TypedResults.Created($"/api/gateway/experiments/{experiment.Id}", ExperimentAnalysis.Analyse(experiment));
@@ -52,7 +54,8 @@ public static partial class ExperimentsApi
     static async Task<Results<Ok<ExperimentStatus>, NotFound>> GetStatus(Guid id, ExperimentStore store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } experiment ? TypedResults.Ok(ExperimentAnalysis.Analyse(experiment)) : TypedResults.NotFound();
 
-    static async Task<Results<Ok<ExperimentStatus>, NotFound, ValidationProblem>> AddObservations(Guid id, ObservationsRequest body, ExperimentStore store, CancellationToken ct)
+    static async Task<Results<Ok<ExperimentStatus>, NotFound, ValidationProblem, ProblemHttpResult>> AddObservations(
+        Guid id, ObservationsRequest body, ExperimentStore store, CancellationToken ct)
     {
         using var activity = ExperimentTelemetry.Source.StartActivity("experiment observations");
         activity?.SetTag("mlops.experiment", id);
@@ -60,6 +63,14 @@ public static partial class ExperimentsApi
         if (existing is null)
         {
             return TypedResults.NotFound();
+        }
+
+        if (existing.Outcome is not null)
+        {
+            // Posted counts would be counted beside monitoring's and the same units twice.
+            return TypedResults.Problem(
+                $"Experiment {id} counts its outcomes from monitoring's delayed-label join ({existing.Outcome.Success}); counts cannot also be posted.",
+                statusCode: StatusCodes.Status409Conflict, title: "Outcomes come from monitoring");
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -163,6 +174,22 @@ public static partial class ExperimentsApi
             if (body.Arms.Where(a => !string.IsNullOrWhiteSpace(a.Name)).GroupBy(a => a.Name!.Trim()).Any(g => g.Count() > 1))
             {
                 errors["arms"] = ["arm names must be unique"];
+            }
+        }
+
+        if (body.Outcome is { } outcome)
+        {
+            if (outcome.Success is null || !ExperimentSuccess.All.Contains(outcome.Success))
+            {
+                errors["outcome.success"] = [$"outcome.success must be one of {string.Join(", ", ExperimentSuccess.All)}"];
+            }
+            else if (outcome.Success == ExperimentSuccess.Correct && outcome.Threshold is not (> 0 and < 1))
+            {
+                errors["outcome.threshold"] = ["outcome.threshold (the decision threshold, in (0, 1)) is required for outcome.success 'correct'"];
+            }
+            else if (outcome.Success != ExperimentSuccess.Correct && outcome.Threshold is not null)
+            {
+                errors["outcome.threshold"] = ["outcome.threshold applies only to outcome.success 'correct'"];
             }
         }
 

@@ -62,6 +62,7 @@ internal static class MonitoringServiceExtensions
         builder.Services.TryAddSingleton<PerformanceStore>();
         builder.Services.TryAddSingleton<AlertOutboxPublisher>();
         builder.Services.TryAddSingleton<PerformanceReportReader>();
+        builder.Services.TryAddSingleton<VariantQualityReader>();
         builder.Services.AddHostedService<DriftWindowEvaluator>();
         builder.Services.AddHostedService<PerformanceEvaluator>();
         builder.Services.TryAddSingleton<WebhookStore>();

@@ -10,6 +10,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDriftApi();
 app.MapPerformanceApi();
+app.MapVariantQualityApi();
 app.MapWebhooksApi();
 app.MapSloApi();
 app.Run();

@@ -31,6 +31,9 @@ public sealed record AnalyseRolloutStep
 
     /// <summary>Cumulative counters read at the previous analysis (empty at the first): measurements cover the interval since.</summary>
     public IReadOnlyDictionary<string, double> Baseline { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>When the rollout started: quality and drift are measured over everything since (labels arrive late).</summary>
+    public DateTimeOffset? RolloutStartedAt { get; init; }
 }
 
 /// <summary>One measurement of an analysis, with its limit and verdict.</summary>

@@ -42,6 +42,18 @@ public sealed record RolloutThresholds
     /// <summary>Mean absolute probability difference between the candidate and the champion on the same requests.</summary>
     public double? MaxDivergence { get; init; }
 
+    /// <summary>
+    /// Largest AUROC the candidate may lose against the champion on their labelled predictions since the rollout started
+    /// (delayed labels joined by monitoring; 0.02 = two points).
+    /// </summary>
+    public double? MaxAurocDrop { get; init; }
+
+    /// <summary>Largest share of features drifted (0–1) in the candidate's newest drift window since the rollout started.</summary>
+    public double? MaxDriftShare { get; init; }
+
+    /// <summary>Fewer labelled predictions than this, for the candidate or the champion, make the AUROC drop inconclusive.</summary>
+    public long MinLabels { get; init; } = 30;
+
     /// <summary>Fewer candidate predictions than this in an interval make error rate and latency inconclusive.</summary>
     public long MinRequests { get; init; } = 1;
 }

@@ -17,7 +17,10 @@ public sealed class AnalyseRolloutStepConsumer(IEnumerable<IRolloutMetric> metri
         activity?.SetTag("mlops.rollout", command.RolloutId);
         var measurements = new List<RolloutMeasurement>();
         var snapshot = new Dictionary<string, double>();
-        var request = new RolloutMetricContext(command.ModelName, command.CandidateVersion, command.Baseline, command.Thresholds.MinRequests);
+        var request = new RolloutMetricContext(command.ModelName, command.CandidateVersion, command.Baseline, command.Thresholds.MinRequests)
+        {
+            Since = command.RolloutStartedAt, MinLabels = command.Thresholds.MinLabels,
+        };
         foreach (var metric in metrics)
         {
             if (metric.ThresholdOf(command.Thresholds) is not { } threshold)

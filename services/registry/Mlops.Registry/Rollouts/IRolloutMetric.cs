@@ -16,7 +16,14 @@ public interface IRolloutMetric
 }
 
 /// <summary>What a metric measures: the candidate, and the cumulative counters of the previous analysis (empty at the first).</summary>
-public sealed record RolloutMetricContext(string ModelName, string CandidateVersion, IReadOnlyDictionary<string, double> Baseline, long MinRequests);
+public sealed record RolloutMetricContext(string ModelName, string CandidateVersion, IReadOnlyDictionary<string, double> Baseline, long MinRequests)
+{
+    /// <summary>Start of the period quality and drift are measured over (the rollout's start).</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>Labelled predictions each side needs for a quality comparison.</summary>
+    public long MinLabels { get; init; } = 1;
+}
 
 /// <summary>A measured value (null: could not measure), where it came from, and cumulative counters for the next analysis.</summary>
 public sealed record MetricReading(double? Value, string Evidence, IReadOnlyDictionary<string, double> Snapshot)

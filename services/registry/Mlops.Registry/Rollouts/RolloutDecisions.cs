@@ -75,16 +75,20 @@ public static class RolloutDecisions
             errors["analysisInterval"] = ["analysisInterval must lie between 00:00:01 and 7.00:00:00"];
         }
 
-        if (thresholds is null || (thresholds.MaxErrorRate is null && thresholds.MaxP99LatencyMs is null && thresholds.MaxDivergence is null))
+        if (thresholds is null || (thresholds.MaxErrorRate is null && thresholds.MaxP99LatencyMs is null && thresholds.MaxDivergence is null
+                && thresholds.MaxAurocDrop is null && thresholds.MaxDriftShare is null))
         {
-            errors["thresholds"] = ["thresholds must set at least one of maxErrorRate, maxP99LatencyMs, maxDivergence"];
+            errors["thresholds"] = ["thresholds must set at least one of maxErrorRate, maxP99LatencyMs, maxDivergence, maxAurocDrop, maxDriftShare"];
         }
         else
         {
             if (thresholds.MaxErrorRate is { } e && e is < 0 or > 1) errors["thresholds.maxErrorRate"] = ["maxErrorRate must lie in [0, 1]"];
             if (thresholds.MaxP99LatencyMs is { } l && !(l > 0)) errors["thresholds.maxP99LatencyMs"] = ["maxP99LatencyMs must be positive"];
             if (thresholds.MaxDivergence is { } d && d is < 0 or > 1) errors["thresholds.maxDivergence"] = ["maxDivergence must lie in [0, 1]"];
+            if (thresholds.MaxAurocDrop is { } drop && drop is < 0 or > 1) errors["thresholds.maxAurocDrop"] = ["maxAurocDrop must lie in [0, 1]"];
+            if (thresholds.MaxDriftShare is { } share && share is < 0 or > 1) errors["thresholds.maxDriftShare"] = ["maxDriftShare must lie in [0, 1]"];
             if (thresholds.MinRequests < 1) errors["thresholds.minRequests"] = ["minRequests must be 1 or more"];
+            if (thresholds.MinLabels < 1) errors["thresholds.minLabels"] = ["minLabels must be 1 or more"];
         }
 
         if (failureLimit is < 0 or > 100) errors["failureLimit"] = ["failureLimit must lie between 0 and 100"];

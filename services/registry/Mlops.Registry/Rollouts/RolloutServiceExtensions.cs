@@ -13,16 +13,19 @@ public static class RolloutServiceExtensions
     public static IHostApplicationBuilder AddRolloutServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section)
-            .Validate(RolloutOptions.IsValid, "Registry:Rollouts: SweepInterval and MeasurementTimeout must be positive, InferenceAddresses and GatewayAddress absolute URIs")
+            .Validate(RolloutOptions.IsValid, "Registry:Rollouts: SweepInterval and MeasurementTimeout must be positive, InferenceAddresses, GatewayAddress and MonitoringAddress absolute URIs")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RolloutHistory>();
         builder.Services.AddSingleton<RolloutSagaDataSource>();
         builder.Services.AddHttpClient<InferenceMetricsSource>(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddHttpClient<DivergenceMetric>(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddHttpClient<MonitoringQualitySource>(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<IRolloutMetric, ErrorRateMetric>();
         builder.Services.AddTransient<IRolloutMetric, LatencyP99Metric>();
         builder.Services.AddTransient<IRolloutMetric>(sp => sp.GetRequiredService<DivergenceMetric>());
+        builder.Services.AddTransient<IRolloutMetric, AurocDropMetric>();
+        builder.Services.AddTransient<IRolloutMetric, DriftShareMetric>();
         builder.Services.AddSingleton<RolloutAnalysisSweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RolloutAnalysisSweeper>());
         return builder;

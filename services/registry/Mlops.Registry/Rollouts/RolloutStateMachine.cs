@@ -55,7 +55,7 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
                 {
                     RolloutId = c.Saga.CorrelationId, ModelName = c.Saga.Request!.ModelName, CandidateVersion = c.Saga.Request.CandidateVersion,
                     Step = c.Saga.StepIndex, TrafficPercent = c.Saga.CurrentStep!.TrafficPercent, Analysis = c.Saga.AnalysisCount,
-                    Thresholds = c.Saga.Request.Thresholds, Baseline = c.Saga.Baseline,
+                    Thresholds = c.Saga.Request.Thresholds, Baseline = c.Saga.Baseline, RolloutStartedAt = c.Saga.StartedAt,
                 })
                 .TransitionTo(Analysing),
             Ignore(Analysed));
