@@ -48,13 +48,23 @@ public sealed class ApiKeyValidator(ApiKeyStore store, IOptions<ApiKeyOptions> o
 
     async Task<ApiKeyRecord?> GetAsync(string id, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(id, out ApiKeyRecord? cached))
+        // One lookup per id at a time: when an entry expires under load, every request in flight would otherwise miss
+        // together and each take a database connection (64 clients on three gateways exhausted PostgreSQL's 100 slots).
+        var lookup = _cache.GetOrCreate(id, entry =>
         {
-            return cached;
+            entry.AbsoluteExpirationRelativeToNow = options.Value.CacheDuration;
+            entry.Size = 1;
+            return new Lazy<Task<ApiKeyRecord?>>(() => store.FindAsync(id, CancellationToken.None));
+        })!;
+        try
+        {
+            return await lookup.Value.WaitAsync(cancellationToken);
         }
-
-        var key = await store.FindAsync(id, cancellationToken);
-        _cache.Set(id, key, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = options.Value.CacheDuration, Size = 1 });
-        return key;
+        catch (Exception) when (lookup.Value.IsFaulted)
+        {
+            // A failed lookup (database unreachable) is not remembered: the next request asks again.
+            _cache.Remove(id);
+            throw;
+        }
     }
 }

@@ -35,8 +35,12 @@ internal sealed class Load : IDisposable
                 using var content = new StringContent(RequestJson(seed++), Encoding.UTF8, "application/json");
                 var started = Stopwatch.GetTimestamp();
                 using var response = await _client.PostAsync("/api/inference/predict", content);
-                response.EnsureSuccessStatusCode();
-                await response.Content.ReadAsByteArrayAsync();
+                var body = await response.Content.ReadAsByteArrayAsync();
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new HttpRequestException($"{_client.BaseAddress} answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(body)}");
+                }
+
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
 
