@@ -12,6 +12,13 @@ using Npgsql;
 // Events per second monitoring takes in from features.v1 and predictions.v1 (stored, joined, windows of the shipped
 // size judged) side by side with the rate the same producer puts them on the topics.
 //   dotnet run -c Release --project tests/benchmarks/Mlops.Monitoring.Benchmarks -- [predictions]
+//   … -- pipeline [vectors, default 20000]: beside the pipeline it watches (PipelineBenchmark)
+if (args.Length > 0 && args[0] == "pipeline")
+{
+    return await Mlops.Monitoring.Benchmarks.PipelineBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
+}
+
 var predictions = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
 const string Model = "bench-model";
 const string Version = "1.0.0";
