@@ -12,6 +12,7 @@ app.MapDriftApi();
 app.MapPerformanceApi();
 app.MapWebhooksApi();
 app.MapSloApi();
+app.MapRetrainingApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
