@@ -110,7 +110,12 @@ public sealed class RetrainingBrokerTests(MonitoringAppFactory factory) : IClass
             Assert.Equal(("0.84", "0.8", "600"), (evaluate.GetProperty("candidateAuroc").GetString(), evaluate.GetProperty("championAuroc").GetString(), evaluate.GetProperty("rows").GetString()));
             Assert.True(promoted.GetProperty("comparison").GetProperty("promote").GetBoolean());
 
-            // RetrainingCompleted freed the model and started the shipped cooldown: the next request is debounced for it.
+            // RetrainingCompleted frees the model and starts the shipped cooldown (6 h): the next request is debounced for it.
+            var modelStatus = new Uri($"/api/monitoring/retraining/models/{model}", UriKind.Relative);
+            var status = await WaitForAsync(http, modelStatus, v => Text(v, "activeRetrainingId") is null, "the model freed");
+            Assert.Equal(run.RunId, status.GetProperty("lastRetrainingId").GetGuid());
+            Assert.InRange(status.GetProperty("cooldownUntil").GetDateTimeOffset() - promoted.GetProperty("finishedAt").GetDateTimeOffset(),
+                TimeSpan.FromHours(6) - TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(6)); // PostgreSQL keeps microseconds
             var third = await http.PostAsJsonAsync("/api/monitoring/retraining", new { modelName = model, reason = "once more", requestedBy = "ops-carol" });
             var cooled = await WaitForAsync(http, third.Headers.Location!, v => Text(v, "status") == "debounced", "the third request debounced by the cooldown");
             Assert.StartsWith("cooldown after retraining", Text(cooled, "debounceReason"));

@@ -20,6 +20,7 @@ public static class RetrainingApi
         api.MapPost("/", Request);
         api.MapGet("/", List);
         api.MapGet("/{id:guid}", Get);
+        api.MapGet("/models/{model}", ModelStatus);
         return routes;
     }
 
@@ -63,6 +64,9 @@ public static class RetrainingApi
 
         return TypedResults.Ok((IReadOnlyList<RetrainingView>)views);
     }
+
+    static async Task<Results<Ok<RetrainingModelStatus>, NotFound>> ModelStatus(string model, RetrainingStore store, CancellationToken ct) =>
+        await store.ModelStatusAsync(model, ct) is { } status ? TypedResults.Ok(status) : TypedResults.NotFound();
 
     static async Task<Results<Ok<RetrainingView>, NotFound>> Get(Guid id, RetrainingStore store, ILoadSagaRepository<RetrainingState> sagas, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } record

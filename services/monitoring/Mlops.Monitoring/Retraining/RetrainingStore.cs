@@ -115,6 +115,19 @@ public sealed class RetrainingStore(NpgsqlDataSource dataSource, TimeProvider cl
         await release.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>The model's debounce state: the retraining under way and the cooldown; null when it was never retrained.</summary>
+    public async Task<RetrainingModelStatus?> ModelStatusAsync(string model, CancellationToken ct)
+    {
+        await using var connection = await _schema.OpenConnectionAsync(ct);
+        await using var read = new NpgsqlCommand("SELECT active_id, cooldown_until, last_id FROM retraining_models WHERE model_name = @model", connection);
+        read.Parameters.AddWithValue("model", model);
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new RetrainingModelStatus(model, reader.IsDBNull(0) ? null : reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+                reader.IsDBNull(2) ? null : reader.GetGuid(2))
+            : null;
+    }
+
     public async Task<RetrainingRequestRecord?> GetAsync(Guid id, CancellationToken ct)
     {
         var found = await QueryAsync("WHERE request_id = @id", p => p.AddWithValue("id", id), 1, ct);
@@ -156,3 +169,6 @@ public sealed class RetrainingStore(NpgsqlDataSource dataSource, TimeProvider cl
 public sealed record RetrainingRequestRecord(
     Guid RequestId, string ModelName, string Trigger, string Reason, string RequestedBy, IReadOnlyDictionary<string, string> Evidence,
     DateTimeOffset RequestedAt, DateTimeOffset ReceivedAt, string Status, string? DebounceReason, Guid? BlockingRetrainingId);
+
+/// <summary>A model's debounce state: the retraining under way (if any), the last one ended and when its cooldown ends.</summary>
+public sealed record RetrainingModelStatus(string ModelName, Guid? ActiveRetrainingId, DateTimeOffset? CooldownUntil, Guid? LastRetrainingId);
