@@ -77,8 +77,9 @@ public sealed class ModelComparisonTests(TrainingAppFactory app)
         Assert.True(champion.GetProperty("status").GetString() == "Completed", champion.GetProperty("failureReason").GetString());
         var championVersion = $"1.0.0-run.{champion.GetProperty("runId").GetGuid():N}";
 
-        var candidate = await RunAsync(Command(label, compareWith: championVersion, features: ["news2", "ward"]));
+        var candidate = await RunAsync(Command(label, compareWith: championVersion, features: ["news2", "ward", "heart_rate", "spo2"]));
 
+        Assert.True(candidate.GetProperty("metrics").TryGetProperty("compared_failed", out _), candidate.GetRawText());
         Assert.Equal(1, Metric(candidate, "compared_failed"));
         Assert.False(candidate.GetProperty("metrics").TryGetProperty("compared_auroc", out _));
         var stored = await app.Services.GetRequiredService<Mlops.Training.Tracking.RunStore>()
