@@ -12,7 +12,7 @@ namespace Mlops.Monitoring.Tests;
 /// <summary>
 /// Stand-in of the registry's and ingestion's HTTP boundary as the retraining saga uses it, on a free loopback port:
 /// <c>GET /api/registry/models/{name}</c> (the models a test puts; 404 otherwise), <c>POST /api/registry/rollouts</c>
-/// (recorded; answers 202 with a new rollout id, or the status a test sets) and <c>POST /api/ingestion/datasets</c>.
+/// (recorded; answers 202 with a new rollout id) and ingestion's <c>POST</c>/<c>GET /api/ingestion/datasets</c>.
 /// </summary>
 public sealed class RegistryStandIn : IAsyncDisposable
 {
@@ -23,6 +23,9 @@ public sealed class RegistryStandIn : IAsyncDisposable
     RegistryStandIn(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Dataset versions taken.</summary>
+    public ConcurrentQueue<JsonObject> Datasets { get; } = new();
 
     /// <summary>Every rollout request received, with the id answered.</summary>
     public ConcurrentQueue<(JsonObject Body, Guid RolloutId)> Rollouts { get; } = new();
@@ -41,7 +44,17 @@ public sealed class RegistryStandIn : IAsyncDisposable
             return Results.Accepted($"/api/registry/rollouts/{id}", new { rolloutId = id });
         });
         app.MapPost("/api/ingestion/datasets", (JsonObject body) =>
-            Results.Created("/api/ingestion/datasets/x", new { version = $"ds-standin-{Interlocked.Increment(ref server._datasets)}", rowCount = 100 }));
+        {
+            var version = new JsonObject
+            {
+                ["version"] = $"ds-standin-{Interlocked.Increment(ref server._datasets)}", ["rowCount"] = 100,
+                ["createdBy"] = body["createdBy"]?.DeepClone(), ["description"] = body["description"]?.DeepClone(),
+            };
+            server.Datasets.Enqueue(version);
+            return Results.Created($"/api/ingestion/datasets/{version["version"]}", version);
+        });
+        app.MapGet("/api/ingestion/datasets", () => Results.Json(new JsonArray(server.Datasets.Select(d => (JsonNode?)d.DeepClone()).ToArray())));
+        app.MapGet("/api/registry/rollouts", (string? model) => Results.Json(new JsonArray()));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.BaseAddress = new Uri(address.TrimEnd('/') + "/");

@@ -12,9 +12,22 @@ public sealed class DatasetClient(HttpClient http)
 {
     public async Task<string> SnapshotAsync(Guid retrainingId, string model, CancellationToken ct)
     {
+        var description = $"retraining {retrainingId} of {model}";
+        // A retried step reuses the snapshot it already took (named by the retraining's id) rather than taking another.
+        using (var list = await http.GetAsync("api/ingestion/datasets", ct))
+        {
+            await ServiceResponses.EnsureAsync(list, "ingestion: dataset versions", ct);
+            var existing = (await list.Content.ReadFromJsonAsync<JsonArray>(ct) ?? []).OfType<JsonObject>()
+                .FirstOrDefault(v => v["description"]?.GetValue<string>() == description && v["createdBy"]?.GetValue<string>() == RetrainingStateMachine.Actor);
+            if (existing?["version"]?.GetValue<string>() is { } taken)
+            {
+                return taken;
+            }
+        }
+
         using var response = await http.PostAsJsonAsync("api/ingestion/datasets", new
         {
-            createdBy = RetrainingStateMachine.Actor, description = $"retraining {retrainingId} of {model}",
+            createdBy = RetrainingStateMachine.Actor, description,
         }, ct);
         await ServiceResponses.EnsureAsync(response, "ingestion: dataset snapshot", ct);
         var version = await response.Content.ReadFromJsonAsync<JsonObject>(ct);

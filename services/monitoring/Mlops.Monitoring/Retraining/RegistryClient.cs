@@ -50,9 +50,28 @@ public sealed class RegistryClient(HttpClient http)
             modelName = model, candidateVersion = candidate, steps = plan.Steps, analysisInterval = plan.AnalysisInterval, thresholds = plan.Thresholds(),
             failureLimit = plan.FailureLimit, consecutiveSuccesses = plan.ConsecutiveSuccesses, requestedBy = RetrainingStateMachine.Actor,
         }, ct);
+        if (response.StatusCode == HttpStatusCode.Conflict && await ActiveRolloutOfAsync(model, candidate, ct) is { } adopted)
+        {
+            // A retry after the registry accepted the rollout but its answer was lost: the rollout under way is ours.
+            return adopted;
+        }
+
         await ServiceResponses.EnsureAsync(response, $"registry: rollout of {model} {candidate}", ct);
         var body = await response.Content.ReadFromJsonAsync<JsonObject>(ct);
         return body?["rolloutId"]?.GetValue<Guid>() ?? throw new RetrainingStepException("registry: the rollout answer has no rolloutId");
+    }
+
+    /// <summary>The id of a rollout of <paramref name="candidate"/> under way that the retraining requested, if any.</summary>
+    async Task<Guid?> ActiveRolloutOfAsync(string model, string candidate, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"api/registry/rollouts?model={Uri.EscapeDataString(model)}", ct);
+        await ServiceResponses.EnsureAsync(response, $"registry: rollouts of {model}", ct);
+        var rollouts = await response.Content.ReadFromJsonAsync<JsonArray>(ct) ?? [];
+        return rollouts.OfType<JsonObject>()
+            .Where(r => r["candidateVersion"]?.GetValue<string>() == candidate && r["requestedBy"]?.GetValue<string>() == RetrainingStateMachine.Actor
+                && r["state"]?.GetValue<string>() is "Progressing" or "Analysing" or "Paused" or "Promoting")
+            .Select(r => (Guid?)r["rolloutId"]!.GetValue<Guid>())
+            .FirstOrDefault();
     }
 
     static string Text(JsonNode node, string name) =>
