@@ -27,6 +27,9 @@ public sealed class RegistryStandIn : IAsyncDisposable
     /// <summary>Dataset versions taken.</summary>
     public ConcurrentQueue<JsonObject> Datasets { get; } = new();
 
+    /// <summary>Rollouts the registry lists as under way; while any is, a new rollout is refused with 409 as the registry does.</summary>
+    public ConcurrentBag<JsonObject> RolloutsUnderWay { get; } = new();
+
     /// <summary>Every rollout request received, with the id answered.</summary>
     public ConcurrentQueue<(JsonObject Body, Guid RolloutId)> Rollouts { get; } = new();
 
@@ -39,6 +42,11 @@ public sealed class RegistryStandIn : IAsyncDisposable
         app.MapGet("/api/registry/models/{name}", (string name) => server._models.TryGetValue(name, out var model) ? Results.Json(model) : Results.NotFound());
         app.MapPost("/api/registry/rollouts", (JsonObject body) =>
         {
+            if (server.RolloutsUnderWay.Count > 0)
+            {
+                return Results.Problem("A rollout of this model is under way", statusCode: StatusCodes.Status409Conflict);
+            }
+
             var id = Guid.NewGuid();
             server.Rollouts.Enqueue((body, id));
             return Results.Accepted($"/api/registry/rollouts/{id}", new { rolloutId = id });
@@ -54,7 +62,7 @@ public sealed class RegistryStandIn : IAsyncDisposable
             return Results.Created($"/api/ingestion/datasets/{version["version"]}", version);
         });
         app.MapGet("/api/ingestion/datasets", () => Results.Json(new JsonArray(server.Datasets.Select(d => (JsonNode?)d.DeepClone()).ToArray())));
-        app.MapGet("/api/registry/rollouts", (string? model) => Results.Json(new JsonArray()));
+        app.MapGet("/api/registry/rollouts", (string? model) => Results.Json(new JsonArray(server.RolloutsUnderWay.Select(r => (JsonNode?)r.DeepClone()).ToArray())));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
