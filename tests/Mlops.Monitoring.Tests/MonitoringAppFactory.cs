@@ -12,7 +12,8 @@ namespace Mlops.Monitoring.Tests;
 /// <summary>
 /// The monitoring service in process with its shipped configuration, against the real PostgreSQL (a database of its own),
 /// RabbitMQ (a virtual host of its own) and Kafka (topics and consumer groups of its own). The training service it reads
-/// profiles from is <see cref="Training"/>, a stand-in at the configured base address.
+/// profiles from is <see cref="Training"/>, a stand-in at the configured base address; the registry and ingestion the
+/// retraining saga calls are <see cref="Registry"/>.
 /// </summary>
 public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -28,6 +29,9 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
 
     public TrainingStandIn Training { get; private set; } = null!;
 
+    /// <summary>The registry and ingestion the retraining saga calls.</summary>
+    public RegistryStandIn Registry { get; private set; } = null!;
+
     public RabbitMqVirtualHost VirtualHost { get; private set; } = null!;
 
     /// <summary>A plain host with the platform's Kafka producer, for producing what upstream services would.</summary>
@@ -40,6 +44,7 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         _connectionString = await PlatformInfrastructure.CreateDatabaseAsync("monitoring_test");
         VirtualHost = await RabbitMqVirtualHost.CreateAsync("monitoring-tests");
         Training = await TrainingStandIn.StartAsync();
+        Registry = await RegistryStandIn.StartAsync();
         var builder = TestHost.CreateBuilder("monitoring-tests-upstream");
         builder.AddPlatformKafka();
         Upstream = builder.Build();
@@ -56,6 +61,8 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("ConnectionStrings:monitoring", _connectionString);
         builder.UseSetting(RabbitMqVirtualHost.ConfigurationKey, VirtualHost.Name);
         builder.UseSetting("Monitoring:TrainingBaseAddress", Training.BaseAddress.ToString());
+        builder.UseSetting("Monitoring:Retraining:RegistryBaseAddress", Registry.BaseAddress.ToString());
+        builder.UseSetting("Monitoring:Retraining:IngestionBaseAddress", Registry.BaseAddress.ToString());
         builder.UseSetting("Monitoring:FeaturesTopic", FeaturesTopic);
         builder.UseSetting("Monitoring:PredictionsTopic", PredictionsTopic);
         builder.UseSetting("Monitoring:LabelsTopic", LabelsTopic);
@@ -69,6 +76,7 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         await Upstream.StopAsync();
         Upstream.Dispose();
         await Training.DisposeAsync();
+        await Registry.DisposeAsync();
         await VirtualHost.DisposeAsync();
     }
 }

@@ -47,6 +47,13 @@ public sealed record StartTrainingRun
     /// set when empty. A name or pattern that matches no feature is refused.
     /// </summary>
     public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>
+    /// A registered version of <see cref="ModelName"/> (normally the champion) to score on the run's held-out rows beside
+    /// the new model, so the two are compared on the same rows; its figures are recorded with the run's metrics
+    /// (<c>compared_auroc</c>, …) and never gate the run. Null: no comparison.
+    /// </summary>
+    public string? CompareWithVersion { get; init; }
 }
 
 /// <summary>One searched hyperparameter: either explicit values, or a range.</summary>

@@ -8,6 +8,7 @@ using Mlops.Messaging;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Api;
 using Mlops.Monitoring.Profiles;
+using Mlops.Monitoring.Retraining;
 using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Slo;
 using Mlops.Monitoring.Storage;
@@ -27,7 +28,13 @@ internal static class MonitoringServiceExtensions
     {
         builder.AddPlatformPostgres("monitoring");
         builder.AddPlatformKafka();
-        builder.AddPlatformMessaging(bus => bus.AddConsumer<ModelVersionRegisteredConsumer, ModelVersionRegisteredConsumerDefinition>());
+        var retraining = builder.Configuration.GetSection(RetrainingOptions.Section).Get<RetrainingOptions>() ?? new RetrainingOptions();
+        builder.AddPlatformMessaging(bus =>
+        {
+            bus.AddConsumer<ModelVersionRegisteredConsumer, ModelVersionRegisteredConsumerDefinition>();
+            bus.AddRetraining(retraining.Endpoint);
+        });
+        builder.AddRetrainingServices();
 
         builder.Services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()

@@ -44,4 +44,10 @@ public static class MonitoringTelemetry
 
     /// <summary>Webhook delivery attempts (tags <c>status</c>: delivered, pending (to be retried), failed; <c>event_type</c>).</summary>
     public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("mlops.monitoring.webhook_attempts", "{attempt}");
+
+    /// <summary>Retraining requests (tags <c>trigger</c>, <c>status</c>: accepted, debounced, refused).</summary>
+    public static readonly Counter<long> RetrainingRequests = Meter.CreateCounter<long>("mlops.monitoring.retraining_requests", "{request}");
+
+    /// <summary>Retrainings ended (tags <c>outcome</c>, <c>trigger</c>).</summary>
+    public static readonly Counter<long> RetrainingsFinished = Meter.CreateCounter<long>("mlops.monitoring.retrainings_finished", "{retraining}");
 }

@@ -13,6 +13,7 @@ app.MapPerformanceApi();
 app.MapVariantQualityApi();
 app.MapWebhooksApi();
 app.MapSloApi();
+app.MapRetrainingApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

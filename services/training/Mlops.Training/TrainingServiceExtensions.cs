@@ -62,6 +62,13 @@ internal static class TrainingServiceExtensions
             http.BaseAddress = new Uri(address.TrimEnd('/') + "/");
             http.Timeout = TimeSpan.FromSeconds(5);
         });
+        builder.Services.AddHttpClient<IComparedModelSource, RegistryComparedModelSource>((sp, http) =>
+        {
+            var address = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.RegistryBaseAddress
+                ?? throw new InvalidOperationException("Training:RegistryBaseAddress is not configured.");
+            http.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+            http.Timeout = TimeSpan.FromSeconds(60);
+        });
         builder.Services.AddHttpClient<IModelArtifactSink, RegistryArtifactSink>((sp, http) =>
         {
             var address = sp.GetRequiredService<IOptions<TrainingOptions>>().Value.RegistryBaseAddress

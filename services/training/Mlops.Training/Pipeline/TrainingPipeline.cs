@@ -15,6 +15,7 @@ using Mlops.Training.Algorithms.Linear;
 using Mlops.Training.Algorithms.Search;
 using Mlops.Training.Data;
 using Mlops.Training.Quality;
+using Mlops.Training.Registry;
 using Mlops.Training.Scoring;
 using Mlops.Training.Tracking;
 
@@ -23,7 +24,7 @@ namespace Mlops.Training.Pipeline;
 /// <summary>The work of each step (everything but registration); results go to the workspace and the run store.</summary>
 public sealed class TrainingPipeline(
     ITrainingSetSource source, RunStore runs, IOnnxModelScorer scorer, IOnnxLatencyProbe latency, IOptions<TrainingOptions> options,
-    IOptions<QualityGateOptions> gate)
+    IOptions<QualityGateOptions> gate, IComparedModelSource compared)
 {
     /// <summary>Artifact with ValidateData's findings (<see cref="DataValidationReport"/>).</summary>
     public const string DataValidationArtifact = "data-validation.json";
@@ -33,6 +34,9 @@ public sealed class TrainingPipeline(
 
     /// <summary>Artifact with the evaluation per subgroup (when <see cref="TrainingOptions.SubgroupFeature"/> is set).</summary>
     public const string SubgroupsArtifact = "subgroups.json";
+
+    /// <summary>Artifact with the compared version's figures on the held-out rows, or why it could not be scored (<see cref="ModelComparison"/>).</summary>
+    public const string ComparisonArtifact = "comparison.json";
 
     public static readonly IReadOnlyList<string> Algorithms = ["gbdt", "logistic_regression", "bagged_gbdt"];
 
@@ -285,11 +289,80 @@ public sealed class TrainingPipeline(
         var rulePoints = work.RulePoints is { } points && points.Length == train.Rows + test.Rows ? points[train.Rows..] : new double?[test.Rows];
         var baselines = QualityGate.Measure(test.Labels, probabilities, rulePoints, train.Labels, gate.Value.MinAurocMargin);
         await runs.AddMetricsAsync(request.RunId, baselines.Metrics(), ct);
+        if (!string.IsNullOrWhiteSpace(request.CompareWithVersion))
+        {
+            // Recorded beside the run's figures for whoever asked (the retraining saga's policy); never part of the gate.
+            await CompareAsync(request, test, ct);
+        }
+
         if (QualityGate.Failure(baselines) is { } failure)
         {
             TrainingMetrics.QualityGateFailures.Add(1);
             throw new TrainingStepException(failure);
         }
+    }
+
+    /// <summary>
+    /// Scores <see cref="StartTrainingRun.CompareWithVersion"/> on the run's held-out rows with ONNX Runtime, feeding it its
+    /// own input columns by name. A version that cannot be had or whose inputs are not all among the rows' columns is
+    /// recorded as a failed comparison with the reason (<c>compared_failed</c>), never guessed at.
+    /// </summary>
+    async Task CompareAsync(StartTrainingRun request, TabularData test, CancellationToken ct)
+    {
+        var version = request.CompareWithVersion!;
+        var champion = await compared.GetAsync(request.ModelName, version, ct);
+        var comparison = Score(champion, test);
+        await runs.PutArtifactAsync(request.RunId, ComparisonArtifact, "application/json", JsonSerializer.SerializeToUtf8Bytes(comparison, Json), ct);
+        await runs.AddMetricsAsync(request.RunId, comparison.Problem is null
+            ? new Dictionary<string, double>
+            {
+                ["compared_auroc"] = comparison.Auroc!.Value, ["compared_log_loss"] = comparison.LogLoss!.Value, ["compared_brier"] = comparison.Brier!.Value,
+                ["compared_rows"] = comparison.Rows,
+            }
+            : new Dictionary<string, double> { ["compared_failed"] = 1, ["compared_rows"] = comparison.Rows }, ct);
+    }
+
+    ModelComparison Score(ComparedModel champion, TabularData test)
+    {
+        if (champion.Problem is not null || champion.Onnx is null)
+        {
+            return ModelComparison.Failed(champion, test.Rows, champion.Problem ?? "no artifact");
+        }
+
+        var columns = test.ColumnNames.Select((name, i) => (name, i)).ToDictionary(c => c.name, c => c.i, StringComparer.Ordinal);
+        var missing = champion.Inputs.Where(n => !columns.ContainsKey(n)).ToArray();
+        if (missing.Length > 0)
+        {
+            return ModelComparison.Failed(champion, test.Rows,
+                $"version {champion.Version} needs {string.Join(", ", missing)}, absent from the run's rows ({string.Join(", ", test.ColumnNames)})");
+        }
+
+        var width = champion.Inputs.Count;
+        var matrix = new float[test.Rows * width];
+        var order = champion.Inputs.Select(n => columns[n]).ToArray();
+        for (var r = 0; r < test.Rows; r++)
+        {
+            var row = test.Row(r);
+            for (var c = 0; c < width; c++)
+            {
+                matrix[r * width + c] = row[order[c]];
+            }
+        }
+
+        float[] scores;
+        try
+        {
+            scores = scorer.Score(champion.Onnx, matrix, test.Rows, width).TryGetValue(OnnxExporter.ProbabilityOutput, out var p)
+                ? p
+                : throw new InvalidOperationException($"the model has no {OnnxExporter.ProbabilityOutput} output");
+        }
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidOperationException)
+        {
+            return ModelComparison.Failed(champion, test.Rows, $"ONNX Runtime could not score version {champion.Version}: {e.Message}");
+        }
+
+        var report = BinaryMetrics.Evaluate(test.Labels, scores.Select(v => (double)v).ToArray());
+        return new ModelComparison(champion.Version, champion.Sha256, test.Rows, report.Auroc, report.LogLoss, report.Brier, null);
     }
 
     async Task EvaluateSubgroupsAsync(StartTrainingRun request, TabularData test, double[] probabilities, string feature, CancellationToken ct)

@@ -1,0 +1,21 @@
+namespace Mlops.Monitoring.Retraining;
+
+/// <summary>Which triggers may retrain one model (<c>Monitoring:Retraining:Models:&lt;name&gt;</c>).</summary>
+public sealed class RetrainingModelOptions
+{
+    /// <summary>Quartz cron expression (seconds first, e.g. <c>0 0 3 ? * SUN</c>); none: no scheduled retraining.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>Time zone the schedule is read in (IANA or Windows id); UTC when empty.</summary>
+    public string? TimeZone { get; set; }
+
+    /// <summary>Retrain on <c>DriftDetected</c> for the model's champion.</summary>
+    public bool OnDrift { get; set; }
+
+    /// <summary>Retrain on <c>PerformanceDegraded</c> for the model's champion.</summary>
+    public bool OnDegradation { get; set; }
+
+    public bool IsValid() =>
+        (Schedule is null || Quartz.CronExpression.TryParse(Schedule, out _))
+        && (string.IsNullOrWhiteSpace(TimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _));
+}
