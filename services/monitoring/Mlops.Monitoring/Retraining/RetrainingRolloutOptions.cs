@@ -13,9 +13,18 @@ public sealed class RetrainingRolloutOptions
 
     public double? MaxP99LatencyMs { get; set; }
 
+    /// <summary>Needs the candidate mirrored as the shadow; a retraining's candidate is the challenger, so not shipped.</summary>
     public double? MaxDivergence { get; set; }
 
+    /// <summary>Quality gate on delayed labels (docs/rollouts.md, <c>auroc-drop</c>): inconclusive, so pausing, until labels arrive.</summary>
+    public double? MaxAurocDrop { get; set; }
+
+    /// <summary>Drift gate (<c>drift-share</c>): inconclusive, so pausing, until a drift window of the candidate is judged.</summary>
+    public double? MaxDriftShare { get; set; }
+
     public long MinRequests { get; set; } = 1;
+
+    public long MinLabels { get; set; } = 30;
 
     public int FailureLimit { get; set; }
 
@@ -23,10 +32,12 @@ public sealed class RetrainingRolloutOptions
 
     public RolloutThresholds Thresholds() => new()
     {
-        MaxErrorRate = MaxErrorRate, MaxP99LatencyMs = MaxP99LatencyMs, MaxDivergence = MaxDivergence, MinRequests = MinRequests,
+        MaxErrorRate = MaxErrorRate, MaxP99LatencyMs = MaxP99LatencyMs, MaxDivergence = MaxDivergence, MaxAurocDrop = MaxAurocDrop,
+        MaxDriftShare = MaxDriftShare, MinRequests = MinRequests, MinLabels = MinLabels,
     };
 
     public bool IsValid() =>
         Steps.Count > 0 && Steps.All(s => s is >= 1 and <= 100) && Steps.Zip(Steps.Skip(1)).All(p => p.First < p.Second)
-        && AnalysisInterval > TimeSpan.Zero && FailureLimit >= 0 && ConsecutiveSuccesses >= 1 && MinRequests >= 1;
+        && AnalysisInterval > TimeSpan.Zero && FailureLimit >= 0 && ConsecutiveSuccesses >= 1 && MinRequests >= 1 && MinLabels >= 1
+        && MaxAurocDrop is null or (>= 0 and <= 1) && MaxDriftShare is null or (>= 0 and <= 1);
 }
