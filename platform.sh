@@ -151,11 +151,11 @@ cmd_test() {
   # Stage 1: every test project in parallel, except the journeys, which start the seven services with their shipped
   # queue names and consumer groups and must not share the brokers with other tests' hosts.
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/Microservices.sln" -c "$CONFIGURATION" --no-build -nologo \
-    --filter "FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests" \
+    --filter "FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.CanaryJourneyTests" \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR/suite" || status=$?
   log "running the end-to-end journey (its own stage)"
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/tests/Mlops.EndToEnd.Tests/Mlops.EndToEnd.Tests.csproj" -c "$CONFIGURATION" --no-build -nologo \
-    --filter "FullyQualifiedName~Mlops.EndToEnd.Tests.UserJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.OwnDataJourneyTests" \
+    --filter "FullyQualifiedName~Mlops.EndToEnd.Tests.UserJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.OwnDataJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.CanaryJourneyTests" \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR/journey" || status=$?
   python3 "$ROOT/infra/local/trx-summary.py" "$RESULTS_DIR" || status=1
   log "test command took $((SECONDS - started)) s"
