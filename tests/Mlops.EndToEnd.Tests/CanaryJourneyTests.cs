@@ -104,7 +104,9 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                     ["featureSetVersion"] = featureSet,
                     ["datasetVersion"] = dataset,
                     ["labelName"] = ward.Options.LabelName,
-                    ["algorithm"] = "gbdt",
+                    // The journey's algorithm: a plain GBDT on this little data is overconfident and fails training's log-loss gate.
+                    ["algorithm"] = "bagged_gbdt",
+                    ["hyperparameters"] = new JsonObject { ["members"] = 3 },
                     ["seed"] = seed,
                     ["requestedBy"] = "e2e-canary",
                 }, CancellationToken.None));
