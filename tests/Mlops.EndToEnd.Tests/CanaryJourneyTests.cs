@@ -7,6 +7,7 @@ using Mlops.Cli.Core.Csv;
 using Mlops.Cli.Core.Gateway;
 using Mlops.Cli.Core.Streaming;
 using Mlops.Cli.Core.Ward;
+using Mlops.Contracts.Registry;
 using Mlops.EndToEnd.Tests.Platform;
 using Mlops.Testing;
 using Xunit.Abstractions;
@@ -166,19 +167,12 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
 
         var split = await Step($"the gateway splits entities {CanaryPercent} % to the candidate, sticky per entity", async () =>
         {
-            // The deployment reaches the gateway and inference as DeploymentChanged; wait until the candidate answers.
-            await Eventually.WaitUntilAsync(async () =>
-            {
-                foreach (var entity in entities.Take(20))
-                {
-                    if (await AnswerAsync(client, model, entity) is { Variant: "challenger" })
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            }, $"some entity is answered by the challenger {candidate}", TimeSpan.FromMinutes(1));
+            // The candidate first becomes challenger at the policy's share, then the rollout sets 50 %; the split reaches
+            // the gateway and inference as DeploymentChanged. An entity in buckets 2,500–4,999 (challenger only at 50 %:
+            // the challenger takes the lowest buckets) answering from the challenger shows the step has arrived.
+            var probe = entities.First(e => VariantAssignment.Bucket(model, e) is >= 2500 and < 5000);
+            await Eventually.WaitUntilAsync(async () => await AnswerAsync(client, model, probe) is { Variant: "challenger" },
+                $"entity {probe} (bucket {VariantAssignment.Bucket(model, probe)}) is answered by the challenger {candidate}", TimeSpan.FromMinutes(1));
 
             // Live vitals for a sample of entities now, so the stream scores them while the canary step holds.
             var live = entities.Take(40).ToList();
@@ -201,6 +195,9 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             Assert.All(first.Values, a => Assert.False(a.Fallback, "a fallback answered during the canary"));
             var share = 100.0 * first.Values.Count(a => a.Variant == "challenger") / first.Count;
             Assert.InRange(share, CanaryPercent - 10, CanaryPercent + 10);
+            // The gateway's rule is the shared one: the lowest 5,000 of 10,000 buckets go to the challenger.
+            var misrouted = first.Where(a => a.Value.Variant != (VariantAssignment.Bucket(model, a.Key) < CanaryPercent * 100 ? "challenger" : "champion")).ToList();
+            Assert.True(misrouted.Count == 0, $"{misrouted.Count} entities not on the variant their bucket gives, e.g. {misrouted.FirstOrDefault()}");
             var moved = again.Where(a => first[a.Key].Variant != a.Value.Variant).Select(a => a.Key).ToList();
             Assert.True(moved.Count == 0, $"{moved.Count} entities changed variant between two requests, e.g. {moved.FirstOrDefault()}");
 

@@ -95,7 +95,15 @@ public sealed class ModelCatalog(IServiceProvider services, ILoggerFactory logge
             }
 
             var loaded = HostsOf(name).Where(h => h.Current is not null).Select(h => h.Variant).ToList();
-            return VariantSelection.NotHere(variant, loaded.Count == 0 ? "no variant is loaded" : "loaded: " + string.Join(", ", loaded));
+            // The gateway and this pod apply a DeploymentChanged independently, so for a moment the gateway may name a
+            // serving alias this pod has just unloaded or is still warming (the candidate turning from challenger into
+            // champion at a promotion, the champion's route dropped at 100 %). Then the variant this pod's own routes
+            // give answers (and names itself) rather than failing the request mid-rollout. A shadow mirror is never
+            // answered by another variant: that would compare a version with itself.
+            if (loaded.Count == 0 || variant is not (ModelAliases.Champion or ModelAliases.Challenger))
+            {
+                return VariantSelection.NotHere(variant, loaded.Count == 0 ? "no variant is loaded" : "loaded: " + string.Join(", ", loaded));
+            }
         }
 
         if (entityId is not null && VariantAssignment.Assign(name, entityId, RoutesOf(name)) is { } route)
