@@ -174,16 +174,19 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             await Eventually.WaitUntilAsync(async () => await AnswerAsync(client, model, probe) is { Variant: "challenger" },
                 $"entity {probe} (bucket {VariantAssignment.Bucket(model, probe)}) is answered by the challenger {candidate}", TimeSpan.FromMinutes(1));
 
-            // Live vitals for a sample of entities now, so the stream scores them while the canary step holds.
-            var live = entities.Take(40).ToList();
-            foreach (var entity in live)
-            {
-                var patient = ward.Patients.First(p => p.EntityId == entity);
-                await client.IngestAsync(ObservationCsv.ToJson(WardGenerator.LiveVitals(ward.Options, patient, DateTimeOffset.UtcNow, 0.5).First(o => o.Code == "heart_rate")), null, CancellationToken.None);
-            }
-
             var first = await AnswerAllAsync(client, model, entities);
             var again = await AnswerAllAsync(client, model, entities.Take(100).ToList());
+            // Live vitals for a sample of entities, sent once the split has been seen at work (inference applies the
+            // deployment on its own; before that its stream may still score by the previous split).
+            var live = new Dictionary<string, string>();
+            foreach (var entity in entities.Take(40))
+            {
+                var patient = ward.Patients.First(p => p.EntityId == entity);
+                var observation = ObservationCsv.ToJson(WardGenerator.LiveVitals(ward.Options, patient, DateTimeOffset.UtcNow, 0.5).First(o => o.Code == "heart_rate"));
+                live[entity] = observation["observationId"]!.GetValue<string>();
+                await client.IngestAsync(observation, null, CancellationToken.None);
+            }
+
             var rollout = await client.SendAsync(HttpMethod.Get, $"api/registry/rollouts/{rolloutId}", null, null, CancellationToken.None);
             Assert.True(rollout?["currentStep"]?.GetValue<int>() == 0,
                 $"the rollout left the {CanaryPercent} % step while the split was sampled (state {rollout?["state"]}, step {rollout?["currentStep"]}): the sample mixes two splits");
@@ -206,7 +209,8 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
             while (DateTime.UtcNow < deadline && !(streamed.Values.Any(p => p.Variant == "challenger") && streamed.Values.Any(p => p.Variant == "champion")))
             {
-                if (stream.Next(TimeSpan.FromSeconds(2)) is { } p && p.ModelName == model && live.Contains(p.EntityId))
+                if (stream.Next(TimeSpan.FromSeconds(2)) is { } p && p.ModelName == model && live.TryGetValue(p.EntityId, out var observationId)
+                    && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
                 {
                     streamed[p.EntityId] = p;
                 }

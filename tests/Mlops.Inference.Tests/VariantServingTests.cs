@@ -100,6 +100,18 @@ public sealed class VariantServingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Predict_ServingVariantThisPodJustDropped_IsAnsweredByTheVariantItsRoutesGive()
+    {
+        // The gateway applies the same DeploymentChanged on its own and may name the challenger a moment longer.
+        await VariantDeployment.DeployAsync(_factory, _client, revision: 5, VariantDeployment.Routes(challengerPercent: 0, shadow: false).Where(r => r.TrafficPercent > 0).ToArray());
+
+        using var answer = await SendAsync(HttpMethod.Post, "/api/inference/predict", new { features = Models.Vitals(90, 18, 95, 37.2, 118) }, ModelAliases.Challenger);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(ModelAliases.Champion, (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("variant").GetString());
+    }
+
+    [Fact]
     public async Task DeploymentChanged_ShadowRemoved_IsUnloadedAndAnsweredAsNotServed()
     {
         await VariantDeployment.DeployAsync(_factory, _client, revision: 5, VariantDeployment.Routes(challengerPercent: 50, shadow: false));
