@@ -217,9 +217,15 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             }
 
             Log($"predictions.v1 for {model}: {string.Join(", ", streamed.Values.GroupBy(p => p.Variant).Select(g => $"{g.Key} {g.Count()}"))}");
-            Assert.True(streamed.Values.Any(p => p.Variant == "challenger" && p.ModelVersion == candidate), "no challenger prediction on predictions.v1");
-            Assert.True(streamed.Values.Any(p => p.Variant == "champion" && p.ModelVersion == champion), "no champion prediction on predictions.v1");
-            Assert.All(streamed.Values, p => Assert.Equal(first[p.EntityId].Variant, p.Variant));
+            // Under load the stream (ingestion → features → inference) may take longer than the 40 s step, so a live
+            // vector can be scored after the 100 % step: an entity in the challenger's buckets is always challenger,
+            // the rest champion at 50 % or challenger at 100 %.
+            Assert.True(streamed.Count > 0, "no prediction of the live vitals on predictions.v1 within a minute");
+            Assert.All(streamed.Values, p => Assert.True(
+                VariantAssignment.Bucket(model, p.EntityId) < CanaryPercent * 100
+                    ? p.Variant == "challenger" && p.ModelVersion == candidate
+                    : (p.Variant == "champion" && p.ModelVersion == champion) || (p.Variant == "challenger" && p.ModelVersion == candidate),
+                $"{p.EntityId} (bucket {VariantAssignment.Bucket(model, p.EntityId)}) streamed by {p.Variant} {p.ModelVersion}"));
             return share;
         }, "gateway", "inference", "registry", "features");
 
