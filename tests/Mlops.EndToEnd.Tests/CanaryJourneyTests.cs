@@ -207,7 +207,8 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             // Each live observation is scored once per model, by the variant its entity is assigned to.
             var streamed = new Dictionary<string, PredictionEvent>();
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (DateTime.UtcNow < deadline && !(streamed.Values.Any(p => p.Variant == "challenger") && streamed.Values.Any(p => p.Variant == "champion")))
+            // Enough to judge, and soon: the rollout's next analysis needs the HTTP traffic of the next step.
+            while (DateTime.UtcNow < deadline && streamed.Count < 10 && !(streamed.Values.Any(p => p.Variant == "challenger") && streamed.Values.Any(p => p.Variant == "champion")))
             {
                 if (stream.Next(TimeSpan.FromSeconds(2)) is { } p && p.ModelName == model && live.TryGetValue(p.EntityId, out var observationId)
                     && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
