@@ -1,7 +1,8 @@
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Gateway.Experiments;
-using MassTransit;
 using Mlops.Gateway.Routing;
+using Mlops.Gateway.Security;
 using Mlops.Messaging;
 using Mlops.ServiceDefaults;
 
@@ -21,7 +22,9 @@ internal static class GatewayServiceExtensions
     {
         builder.AddPlatformPostgres("gateway");
         builder.AddPlatformMessaging(bus => bus.AddConsumer<DeploymentChangedConsumer, DeploymentChangedConsumerDefinition>());
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        // Keys, roles, rate limits (Security/, docs/security.md).
+        builder.AddGatewaySecurity(proxy);
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddHostedService<ExperimentStoreInitializer>();
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -30,26 +33,5 @@ internal static class GatewayServiceExtensions
         builder.AddVariantRouting();
         builder.Services.AddOpenApi(GatewayDocument);
         return builder;
-    }
-
-    /// <summary>
-    /// Creates the experiment tables at start when the database answers; when it does not, the gateway still starts
-    /// (routing needs no database) and the first experiment request creates them.
-    /// </summary>
-    sealed class ExperimentStoreInitializer(ExperimentStore store, ILogger<ExperimentStoreInitializer> logger) : IHostedService
-    {
-        public async Task StartAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                await store.EnsureSchemaAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning(e, "Experiment tables not created at start (database unavailable); the first experiment request retries");
-            }
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -3,6 +3,8 @@ using Mlops.Gateway.ApiReference;
 using Mlops.Gateway.Experiments;
 using Mlops.Gateway.Routing;
 using Mlops.Gateway.Shadow;
+using Mlops.Gateway.Security;
+using Mlops.Gateway.Resilience;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,8 +13,15 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.UseGatewaySecurity();
 app.MapExperimentsApi();
-app.MapReverseProxy(proxy => proxy.UseVariantRouting());
+app.MapReverseProxy(proxy =>
+{
+    // A service that does not answer is a 503 with Retry-After, around everything the pipeline forwards.
+    proxy.UseUnreachableServiceAnswer();
+    // Variant choice and shadow mirroring, then YARP's default steps (Routing/).
+    proxy.UseVariantRouting();
+});
 app.MapShadowApi();
 app.MapApiReference();
 app.Run();

@@ -7,6 +7,8 @@
 #   infra/local/infra.sh down [--purge] stop everything (--purge: also delete all state)
 #   infra/local/infra.sh status         one line per component; exit 0 only if all are up
 #   infra/local/infra.sh env            print the path of the env file
+#   infra/local/infra.sh stop  PART     stop one part, keep its data: postgres|rabbitmq|zookeeper|kafka
+#   infra/local/infra.sh start PART     start (and provision) one part again; kafka needs zookeeper
 #   infra/local/infra.sh rabbitmqctl …  run rabbitmqctl against our node (our env + cookie)
 #   infra/local/infra.sh kafka-topics … run Kafka's TopicCommand against our ZooKeeper
 #
@@ -60,6 +62,7 @@ write_env_file() {
     lines=$("${c}_env")
     if [[ -n $lines ]]; then content+=$'\n'"$lines"; fi
   done
+  content+=$'\n'"$(api_key_env)"
   if [[ -f $ENV_FILE ]] && [[ "$(<"$ENV_FILE")" == "$content" ]]; then
     log "env: $ENV_FILE unchanged"
   else
@@ -98,6 +101,28 @@ cmd_down() {
   fi
 }
 
+# One part at a time, for fault-injection tests (tests/Mlops.EndToEnd.Tests/Chaos) and for operators. `kafka` is the
+# broker alone, `zookeeper` the coordinator alone (stop kafka first: its controlled shutdown needs ZooKeeper).
+PARTS="postgres|rabbitmq|zookeeper|kafka"
+cmd_part() {
+  local action=$1 part=${2:-}
+  [[ $part =~ ^($PARTS)$ ]] || die "usage: $0 $action $PARTS"
+  require_root
+  take_lock
+  case "$action:$part" in
+    stop:postgres) postgres_down "" ;; # "" = keep the cluster (no --purge)
+    stop:rabbitmq) rabbitmq_down ;;
+    stop:zookeeper) zk_down ;;
+    stop:kafka) kafka_broker_down ;;
+    start:postgres) postgres_up ;;
+    start:rabbitmq) rabbitmq_up ;;
+    start:zookeeper) zk_up ;;
+    start:kafka)
+      zk_running || die "zookeeper is not running; start it first: $0 start zookeeper"
+      kafka_broker_up ;;
+  esac
+}
+
 cmd_status() {
   local rc=0 c
   for c in "${COMPONENTS[@]}"; do "${c}_status" || rc=1; done
@@ -110,7 +135,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -122,6 +147,7 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status ;;
     env) cmd_env ;;
+    stop | start) cmd_part "$cmd" "$@" ;;
     install) require_root; take_lock; cmd_install ;;
     rabbitmqctl) rabbitmqctl_ "$@" ;;
     kafka-topics) kafka_topics "$@" ;;

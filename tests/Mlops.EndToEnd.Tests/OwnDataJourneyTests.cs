@@ -33,7 +33,7 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
         }
 
         var platform = fixture.Platform;
-        using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
+        using var client = new GatewayClient(platform.Gateway, platform.ApiKey, TimeSpan.FromMinutes(2));
         var run = Guid.NewGuid().ToString("N")[..8];
         string Own(string name) => $"{name}_e2e_{run}";
         var metabolic = "metabolic_e2e";

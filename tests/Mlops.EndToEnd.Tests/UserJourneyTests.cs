@@ -31,7 +31,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
     {
         var total = Stopwatch.StartNew();
         var (receiver, platform) = Started();
-        using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
+        using var client = new GatewayClient(platform.Gateway, platform.ApiKey, TimeSpan.FromMinutes(2));
         var run = Guid.NewGuid().ToString("N")[..8];
 
         // A few hundred patients, small enough for CI; their own ids and label name, so earlier runs on the same
@@ -67,6 +67,15 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
         await Step("gateway ready", async () =>
         {
             await Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready");
+            return true;
+        }, "gateway");
+
+        await Step("the gateway refuses a request without the key (401 ProblemDetails)", async () =>
+        {
+            using var anonymous = new GatewayClient(platform.Gateway);
+            var refused = await Assert.ThrowsAsync<ApiProblem>(() => anonymous.ListModelsAsync(CancellationToken.None));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+            Assert.Equal("API key required", refused.Problem?["title"]?.GetValue<string>());
             return true;
         }, "gateway");
 
@@ -182,7 +191,9 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             while (found is null && DateTime.UtcNow < deadline)
             {
-                if (stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == probe && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
+                // Every served model of the platform scores the patient's new vectors; this journey is about its own.
+                if (stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == probe && p.ModelName == ModelName
+                    && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
                 {
                     found = p;
                 }
@@ -220,7 +231,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
     public async Task NewObservation_WithTraceparent_IsScoredOnPredictionsInTheSameTrace()
     {
         var (receiver, platform) = Started();
-        using var client = new GatewayClient(platform.Gateway, timeout: TimeSpan.FromMinutes(2));
+        using var client = new GatewayClient(platform.Gateway, platform.ApiKey, TimeSpan.FromMinutes(2));
         await Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready");
         // A patient with a little history: the streaming path scores entities whose features it can compute.
         var ward = WardGenerator.Generate(new WardOptions { Patients = 1, HistoryHours = 2, AssessmentSpreadHours = 0, EntityPrefix = $"e2e-trace-{Guid.NewGuid():N}"[..22] + "-" });

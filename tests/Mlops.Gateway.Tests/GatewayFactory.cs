@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Gateway.Security;
 using Mlops.Testing;
 
 namespace Mlops.Gateway.Tests;
@@ -20,6 +21,16 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>, IAsyncLifet
     {
         _database = await PlatformInfrastructure.CreateDatabaseAsync("gateway_tests");
         _virtualHost = await RabbitMqVirtualHost.CreateAsync("gateway-tests");
+        using var client = CreateClient();
+        await Eventually.WaitUntilAsync(async () => (await client.GetAsync(ApiKeysApi.Path)).IsSuccessStatusCode, "the bootstrap admin key is accepted");
+    }
+
+    public string AdminKey { get; } = ApiKeySecret.Generate().Key;
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.Header, AdminKey);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -32,6 +43,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>, IAsyncLifet
             {
                 ["ConnectionStrings:gateway"] = _database,
                 [RabbitMqVirtualHost.ConfigurationKey] = _virtualHost.Name,
+                [ApiKeyOptions.BootstrapKeySetting] = AdminKey,
             });
         });
         builder.ConfigureServices(s => s.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));

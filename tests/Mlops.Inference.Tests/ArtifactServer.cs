@@ -38,8 +38,11 @@ public sealed class ArtifactServer : IAsyncDisposable
 
     int _entityReads;
 
-    /// <summary>Starts on <paramref name="port"/> (a free one when 0).</summary>
-    public static async Task<ArtifactServer> StartAsync(int port = 0)
+    /// <summary>
+    /// Starts on <paramref name="port"/> (a free one when 0); <paramref name="prepare"/> fills it before it answers, as a
+    /// registry that comes back already holding its deployments.
+    /// </summary>
+    public static async Task<ArtifactServer> StartAsync(int port = 0, Action<ArtifactServer>? prepare = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -62,6 +65,7 @@ public sealed class ArtifactServer : IAsyncDisposable
                 .OrderBy(v => v.EntityId, StringComparer.Ordinal).Take(size).ToList();
             return Results.Json(new { items = page, next = page.Count == size ? page[^1].EntityId : null });
         });
+        prepare?.Invoke(server);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         server.BaseAddress = new Uri(address + "/");

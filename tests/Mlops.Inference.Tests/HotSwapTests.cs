@@ -5,7 +5,7 @@ namespace Mlops.Inference.Tests;
 
 public sealed class HotSwapTests : IAsyncLifetime
 {
-    readonly InferenceAppFactory _factory = new();
+    readonly InferenceAppFactory _factory = new(settings: Models.FolderSettings);
     HttpClient _client = null!;
 
     public async Task InitializeAsync() => _client = await _factory.ReadyClientAsync();
@@ -36,7 +36,7 @@ public sealed class HotSwapTests : IAsyncLifetime
 
         using var swap = await _client.PostAsJsonAsync("/api/inference/model", new
         {
-            name = "deterioration", version = "2", path = Models.PathOf(Models.V2), sha256 = Models.Sha256Of(Models.V2), features = Models.Features,
+            name = "deterioration", version = "2", path = Models.FileOf(Models.V2), sha256 = Models.Sha256Of(Models.V2), features = Models.Features,
         });
         swap.EnsureSuccessStatusCode();
         var afterSwap = answered.Count;

@@ -15,6 +15,15 @@ internal static class Models
 
     public static string PathOf(string name) => Path.Combine(AppContext.BaseDirectory, "models", name + ".onnx");
 
+    /// <summary>The artifact's path relative to the models folder, as <c>POST /api/inference/model</c> takes it.</summary>
+    public static string FileOf(string name) => name + ".onnx";
+
+    /// <summary>Where this test assembly's models are: the folder a test lets <c>POST /api/inference/model</c> load from.</summary>
+    public static string Folder => Path.Combine(AppContext.BaseDirectory, "models");
+
+    /// <summary>Factory settings that turn loading by path on, confined to <see cref="Folder"/>.</summary>
+    public static IReadOnlyDictionary<string, string?> FolderSettings => new Dictionary<string, string?> { ["Inference:ModelFilesDirectory"] = Folder };
+
     public static string Sha256Of(string name) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(PathOf(name))));
 
     /// <summary>Ensemble mean and population std for one row, in double precision from the model's parameters.</summary>

@@ -6,7 +6,7 @@ namespace Mlops.Inference.Tests;
 
 public sealed class PredictionApiTests : IAsyncLifetime
 {
-    readonly InferenceAppFactory _factory = new();
+    readonly InferenceAppFactory _factory = new(settings: Models.FolderSettings);
     HttpClient _client = null!;
 
     public async Task InitializeAsync() => _client = await _factory.ReadyClientAsync();
@@ -139,7 +139,7 @@ public sealed class PredictionApiTests : IAsyncLifetime
     [Fact]
     public async Task LoadModel_ArtifactHashDiffers_Refused422AndCurrentModelKeepsServing()
     {
-        var request = new { name = "deterioration", version = "2", path = Models.PathOf(Models.V2), sha256 = Models.Sha256Of(Models.V1), features = Models.Features };
+        var request = new { name = "deterioration", version = "2", path = Models.FileOf(Models.V2), sha256 = Models.Sha256Of(Models.V1), features = Models.Features };
 
         using var response = await _client.PostAsJsonAsync("/api/inference/model", request);
 

@@ -152,8 +152,8 @@ public sealed class ServingByNameTests
 
         await Eventually.WaitUntilAsync(async () => (await RegistryCheckAsync(client)).GetProperty("description").GetString()?.Contains("did not answer", StringComparison.Ordinal) == true, "readiness reports the registry");
         Assert.Equal("Degraded", (await RegistryCheckAsync(client)).GetProperty("status").GetString());
-        await using var registry = await ArtifactServer.StartAsync(port);
-        Deploy(registry, name, TrainedModels.Gbdt, "4");
+        // Deployed before it listens: a list read in between would be empty, and nothing would ever announce the deployment.
+        await using var registry = await ArtifactServer.StartAsync(port, r => Deploy(r, name, TrainedModels.Gbdt, "4"));
 
         await factory.ReadyClientAsync(model: name);
         var answer = await client.PredictAsync(TrainedModels.AsFeatures(TrainedModels.Data(1, seed: 3).Row(0)), name);
@@ -184,7 +184,7 @@ public sealed class ServingByNameTests
         after.Upstream.Store(entity, vitals);
         var restarted = await after.ReadyClientAsync();
         var cache = after.Services.GetRequiredService<OnlineFeatureCache>();
-        await Eventually.WaitUntilAsync(() => Task.FromResult(cache.TryGet(null, entity, out _)), "the cache was warmed from the online store");
+        await Eventually.WaitUntilAsync(() => Task.FromResult(cache.TryGet(null, entity, out _, out _)), "the cache was warmed from the online store");
 
         using var response = await restarted.PostAsync($"/api/inference/entities/{entity}/predict", null);
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
 using Mlops.Contracts.Kafka;
+using Mlops.Inference.Streaming;
 using Mlops.Kafka;
 using Mlops.Kafka.Consuming;
 using Mlops.Kafka.Producing;
@@ -78,7 +79,8 @@ public sealed class StreamingScoringTests : IAsyncLifetime
         Assert.Equal(eventTime, prediction.FeatureEventTime);
         Assert.Equal(published.Id, prediction.FeatureEventId);
         Assert.Equal("mlops.inference.prediction-made.v1", envelope.Type);
-        Assert.Equal(7, Guid.Parse(prediction.PredictionId!).Version);
+        // Named by the feature event and the model version, so a redelivered event yields the same prediction id.
+        Assert.Equal(StreamingPredictionId.For(published.Id, "deterioration", "1"), prediction.PredictionId);
         Assert.Equal("local", prediction.Variant);
         Assert.Equal(TraceIdOf(published.TraceParent), TraceIdOf(envelope.TraceParent));
 

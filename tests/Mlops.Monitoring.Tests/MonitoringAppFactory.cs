@@ -22,6 +22,8 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
 
     public string PredictionsTopic { get; } = PlatformInfrastructure.UniqueName("predictions-mon");
 
+    public string LabelsTopic { get; } = PlatformInfrastructure.UniqueName("labels-mon");
+
     public string ConsumerGroup { get; } = PlatformInfrastructure.UniqueName("monitoring-test");
 
     public TrainingStandIn Training { get; private set; } = null!;
@@ -42,7 +44,7 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         builder.AddPlatformKafka();
         Upstream = builder.Build();
         // The topics exist before the consumers subscribe, so nothing produced by a test is missed.
-        await Upstream.Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([FeaturesTopic, PredictionsTopic]);
+        await Upstream.Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([FeaturesTopic, PredictionsTopic, LabelsTopic]);
         await Upstream.StartAsync();
         _ = Server;
     }
@@ -56,6 +58,7 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Monitoring:TrainingBaseAddress", Training.BaseAddress.ToString());
         builder.UseSetting("Monitoring:FeaturesTopic", FeaturesTopic);
         builder.UseSetting("Monitoring:PredictionsTopic", PredictionsTopic);
+        builder.UseSetting("Monitoring:LabelsTopic", LabelsTopic);
         builder.UseSetting("Monitoring:ConsumerGroup", ConsumerGroup);
         builder.ConfigureTestServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }

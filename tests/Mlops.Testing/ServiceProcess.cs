@@ -10,11 +10,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly ConcurrentQueue<string> _output = new();
+    readonly StreamWriter _log;
 
-    ServiceProcess(Process process, Uri baseAddress)
+    ServiceProcess(Process process, Uri baseAddress, string logPath)
     {
         _process = process;
         BaseAddress = baseAddress;
+        LogPath = logPath;
+        _log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => Capture(e.Data);
         process.ErrorDataReceived += (_, e) => Capture(e.Data);
         process.BeginOutputReadLine();
@@ -23,6 +26,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>Where the service listens.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>
+    /// The whole output of the process, kept on disk under <c>.local/test-logs</c>: failure messages carry only a tail,
+    /// and CI shows only part of its log, so a failure that depends on what happened minutes earlier is read here.
+    /// </summary>
+    public string LogPath { get; }
 
     /// <summary>Whether the process ended.</summary>
     public bool HasExited => _process.HasExited;
@@ -51,8 +60,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 return (await http.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Refused while starting, or one probe timed out on a busy machine: ask again until the deadline.
+                return false;
+            }
+            catch (TaskCanceledException)
+            {
+                // The probe itself timed out (a busy machine, a check waiting on its dependency): not ready yet.
                 return false;
             }
         }, $"{BaseAddress} reports ready");
@@ -93,8 +108,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
+        var logDirectory = Directory.CreateDirectory(Path.Combine(PlatformInfrastructure.RepositoryRoot, ".local", "test-logs")).FullName;
+        var logPath = Path.Combine(logDirectory, $"{project}-{port}-{DateTime.UtcNow:yyyyMMddTHHmmssfff}.log");
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + dll);
-        return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        return new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"), logPath);
     }
 
     /// <inheritdoc />
@@ -107,6 +124,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
     }
 
     void Capture(string? line)
@@ -114,6 +135,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (line is not null)
         {
             _output.Enqueue(line);
+            lock (_log)
+            {
+                try
+                {
+                    _log.WriteLine(line);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The last lines of a process being disposed; the tail in memory still has them.
+                }
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Mlops.Testing;
 using System.Text.Json;
 using Mlops.Training.Algorithms.Evaluation;
 

@@ -1,3 +1,4 @@
+using Mlops.Testing;
 using Mlops.Training.Algorithms.Data;
 using Mlops.Training.Algorithms.Ensembles;
 using Mlops.Training.Algorithms.Export;

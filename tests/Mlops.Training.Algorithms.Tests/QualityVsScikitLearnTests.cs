@@ -1,3 +1,4 @@
+using Mlops.Testing;
 using Xunit.Abstractions;
 using System.Globalization;
 using Mlops.Training.Algorithms.Data;

@@ -14,6 +14,7 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalo
     readonly ConcurrentDictionary<string, IReadOnlyList<TrainingSetRow>> _sets = new();
     readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     readonly ConcurrentDictionary<string, TaskCompletionSource> _entered = new();
+    readonly ConcurrentDictionary<string, int> _unreachable = new();
 
     public void Add(string labelName, IReadOnlyList<TrainingSetRow> rows) => _sets[labelName] = rows;
 
@@ -26,12 +27,25 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalo
 
     public void Open(string labelName) => _gates[labelName].TrySetResult();
 
+    /// <summary>The next <paramref name="reads"/> reads of the label fail as when the features service is restarting.</summary>
+    public void Unreachable(string labelName, int reads) => _unreachable[labelName] = reads;
+
+    /// <summary>Reads of the label refused so far by <see cref="Unreachable"/>.</summary>
+    public int RefusedReads { get; private set; }
+
     /// <summary>The catalogue: every feature of every set added so far.</summary>
     public Task<IReadOnlyList<string>?> FeatureNamesAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>?>(_sets.Values.SelectMany(rows => rows.Count > 0 ? rows[0].Features.Keys : []).Distinct().ToArray());
 
     public async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, string? featureSetVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (_unreachable.TryGetValue(labelName, out var left) && left > 0)
+        {
+            _unreachable[labelName] = left - 1;
+            RefusedReads++;
+            throw new HttpRequestException("Connection refused (features)", new System.Net.Sockets.SocketException(111));
+        }
+
         var rows = _sets[labelName];
         for (var i = 0; i < rows.Count; i++)
         {

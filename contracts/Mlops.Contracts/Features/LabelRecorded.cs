@@ -21,4 +21,10 @@ public sealed record LabelRecorded
 
     /// <summary>The time the prediction target refers to: training rows take features as known at this time.</summary>
     public required DateTimeOffset EventTime { get; init; }
+
+    /// <summary>
+    /// The prediction this outcome answers, when the sender knows it (<c>PredictionMade.PredictionId</c>); without it,
+    /// monitoring applies the label to the entity's predictions within the model's horizon before <see cref="EventTime"/>.
+    /// </summary>
+    public string? PredictionId { get; init; }
 }

@@ -1,3 +1,4 @@
+using Mlops.Gateway.Security;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,12 +14,13 @@ public static partial class ExperimentsApi
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder routes)
     {
-        var api = routes.MapGroup("/api/gateway/experiments").WithTags("Experiments");
-        api.MapPost("", Create);
+        // Reads with any key; defining an experiment or adding its outcomes is an operator's act.
+        var api = routes.MapGroup("/api/gateway/experiments").WithTags("Experiments").RequireAuthorization(Roles.AnyKeyPolicy);
+        api.MapPost("", Create).RequireAuthorization(Roles.Operate);
         api.MapGet("", List);
         api.MapGet("/sample-size", PlanSampleSize);
         api.MapGet("/{id:guid}", GetStatus);
-        api.MapPost("/{id:guid}/observations", AddObservations);
+        api.MapPost("/{id:guid}/observations", AddObservations).RequireAuthorization(Roles.Operate);
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using Mlops.Gateway.Security;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
@@ -36,6 +37,15 @@ public sealed class VariantRoutingMiddleware(
 
         var routes = table.Find(request.ModelName);
         var requested = Header(context, VariantHeader);
+        if (requested is not null && !(context.User.IsInRole(Roles.Operate) || context.User.IsInRole(Roles.Admin)))
+        {
+            // Choosing the variant bypasses the split an experiment or a rollout depends on: operators test with it, clients do not.
+            await TypedResults.Problem(
+                $"Header {VariantHeader} chooses the model variant, which needs role '{Roles.Operate}' or '{Roles.Admin}'; leave it out and the gateway assigns the variant.",
+                statusCode: StatusCodes.Status403Forbidden, title: "Role required").ExecuteAsync(context);
+            return;
+        }
+
         var entity = request.PathEntityId ?? Header(context, EntityHeader);
         ReadOnlyMemory<byte>? body = null;
         if (routes is { NeedsEntity: true })

@@ -1,3 +1,4 @@
+using Mlops.Gateway.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Mlops.Gateway.Shadow;
@@ -7,7 +8,7 @@ public static class ShadowApi
 {
     public static IEndpointRouteBuilder MapShadowApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/api/gateway").WithTags("Gateway").MapGet("/shadow/{model}", GetReport)
+        routes.MapGroup("/api/gateway").WithTags("Gateway").RequireAuthorization(Roles.AnyKeyPolicy).MapGet("/shadow/{model}", GetReport)
             .WithSummary("Shadow comparison of a model")
             .WithDescription("Per serving version and shadow version: agreement at the decision threshold, mean and p99 absolute probability difference, latency of each side, and the mirror counts (queued, dropped, failed) since this gateway replica started.");
         return routes;

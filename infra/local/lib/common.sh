@@ -149,6 +149,15 @@ secret() {
   printf '%s' "$value"
 }
 
+# The gateway's bootstrap admin key (docs/security.md), generated once like the passwords above and written to the env
+# file as MLOPS_API_KEY, which the gateway reads (it keeps only the hash) and the mlops command and demo send.
+# Format mlk_<id>_<secret>: the id is public (key lists, rate-limit partitions), the secret is 128 random bits.
+api_key_env() {
+  local id
+  id=$(secret GATEWAY_ADMIN_KEY_ID)
+  printf 'MLOPS_API_KEY=mlk_%s_%s\n' "${id:0:12}" "$(secret GATEWAY_ADMIN_KEY_SECRET)"
+}
+
 # All our ports lie inside Linux's ephemeral range (32768-60999), so the
 # kernel may hand one out as the source port of an outgoing connection. Worse,
 # polling a not-yet-listening port on loopback can then "connect" the socket to

@@ -6,7 +6,10 @@ RABBIT_DIST_PORT="${MLOPS_RABBIT_DIST_PORT:-55673}"
 RABBIT_MGMT_PORT="${MLOPS_RABBIT_MGMT_PORT:-55674}"
 EPMD_PORT="${MLOPS_EPMD_PORT:-54369}"
 RABBIT_MANAGEMENT="${MLOPS_RABBIT_MANAGEMENT:-1}"
-RABBIT_NODE=mlops@localhost
+# A second instance (another MLOPS_CACHE_DIR and ports) may name its node differently, so `rabbitmqctl` and logs
+# never mix the two up even when both register with the same epmd.
+RABBIT_NODE="${MLOPS_RABBIT_NODE:-mlops@localhost}"
+[[ $RABBIT_NODE =~ ^[a-z0-9_]+@localhost$ ]] || { echo "[infra] ERROR: MLOPS_RABBIT_NODE must look like name@localhost" >&2; exit 1; }
 RABBIT_USER=mlops
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 RABBIT_STATE="$STATE_DIR/rabbitmq"

@@ -9,12 +9,16 @@ namespace Mlops.Kafka;
 /// <summary>JSON (de)serialisation of <see cref="EventEnvelope{T}"/> record values.</summary>
 public static class EnvelopeSerializer
 {
-    /// <summary>camelCase payloads, enums as strings, and strictness about required members.</summary>
+    /// <summary>
+    /// camelCase payloads, enums as strings, and strictness about required members. A number written as a JSON string
+    /// (<c>"88"</c>) is read as that number, as at every HTTP intake (docs/reliability.md, "Bad-input corpora"); numbers
+    /// are always written as numbers.
+    /// </summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = JsonNumberHandling.Strict,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
     };
 
     /// <summary>Serialises an envelope to UTF-8 JSON.</summary>

@@ -27,6 +27,7 @@ public static class KafkaServiceCollectionExtensions
         builder.Services.TryAddSingleton<KafkaTopicAdmin>();
         builder.Services.TryAddSingleton<KafkaInbox>();
         builder.Services.TryAddSingleton<KafkaConsumerStatus>();
+        builder.Services.TryAddSingleton<KafkaPartitionOwnership>();
         builder.Services.AddHealthChecks()
             .AddCheck<KafkaHealthCheck>("kafka", tags: [HealthTags.Ready])
             .AddCheck<KafkaConsumersHealthCheck>(KafkaConsumersHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);

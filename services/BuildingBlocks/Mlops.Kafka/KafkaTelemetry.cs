@@ -24,5 +24,6 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> Replayed = Meter.CreateCounter<long>("mlops.kafka.deadletters_replayed", "{record}", "Dead letters re-published to their source topic.");
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("mlops.kafka.duplicates_skipped", "{record}", "Redelivered records whose event id was already processed.");
     internal static readonly Histogram<double> HandleDuration = Meter.CreateHistogram<double>("mlops.kafka.handle.duration", "s", "Time to handle one record, retries included.");
+    internal static readonly Counter<long> ConsumerRestarts = Meter.CreateCounter<long>("mlops.kafka.consumer_restarts", "{restart}", "Consumers closed and recreated after an error their client could not recover from.");
     internal static readonly Counter<long> Commits = Meter.CreateCounter<long>("mlops.kafka.commits", "{commit}", "Offset commits.");
 }

@@ -1,7 +1,9 @@
 using MassTransit;
+using MassTransit.Middleware;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Mlops.Messaging.Faults;
 
 namespace Mlops.Messaging;
 
@@ -39,6 +41,14 @@ public static class MessagingExtensions
             {
                 endpoint.UseMessageRetry(r => r.Exponential(options.RetryLimit, options.RetryMinInterval, options.RetryMaxInterval, TimeSpan.FromMilliseconds(50)));
                 endpoint.UseInMemoryOutbox(context);
+                // Configuring the error pipe replaces MassTransit's default one, so its two filters (publish the fault,
+                // move the message to _error) follow ours, which names the member of an unreadable body.
+                endpoint.ConfigureError(error =>
+                {
+                    error.UseFilter(new NamedFaultReasonFilter());
+                    error.UseFilter(new GenerateFaultFilter());
+                    error.UseFilter(new ErrorTransportFilter());
+                });
             });
 
             configure?.Invoke(bus);

@@ -11,6 +11,7 @@ public static class CliApp
     {
         var root = new RootCommand("mlops — the platform from the command line, through the gateway (MLOPS_GATEWAY, MLOPS_API_KEY).");
         root.Options.Add(CliContext.GatewayOption);
+        root.Options.Add(CliContext.ApiKeyOption);
         root.Subcommands.Add(ApplyCommand.Create());
         root.Subcommands.Add(SchemasCommand.Create());
         root.Subcommands.Add(FeatureSetsCommand.Create());
@@ -25,6 +26,7 @@ public static class CliApp
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DeadLettersCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
         return root;
     }
 }

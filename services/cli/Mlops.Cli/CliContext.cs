@@ -17,15 +17,26 @@ public sealed class CliContext : IDisposable
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MLOPS_GATEWAY") is { Length: > 0 } g ? g : GatewayClient.DefaultAddress,
     };
 
+    /// <summary><c>--api-key</c>, else <c>MLOPS_API_KEY</c> from the environment, else from the platform env file.</summary>
+    public static readonly Option<string?> ApiKeyOption = new("--api-key")
+    {
+        Description = "API key sent as X-Api-Key (default: MLOPS_API_KEY from the environment or .local/platform.env)",
+        Recursive = true,
+    };
+
+    /// <summary>Name of the setting holding the key, in the environment or the env file the local setup writes.</summary>
+    public const string ApiKeySetting = "MLOPS_API_KEY";
+
     // The env file above the working directory, else the one of the repository the command was built in.
     readonly Lazy<IConfiguration> _configuration = new(() => new ConfigurationBuilder()
         .AddEnvironmentVariables()
         .AddPlatformEnvFile(EnvFile.Locate(Directory.GetCurrentDirectory()) is null ? AppContext.BaseDirectory : Directory.GetCurrentDirectory())
         .Build());
 
-    CliContext(Uri gateway) => Client = new GatewayClient(gateway, Environment.GetEnvironmentVariable("MLOPS_API_KEY"));
+    CliContext(Uri gateway, string? apiKey) =>
+        Client = new GatewayClient(gateway, string.IsNullOrWhiteSpace(apiKey) ? Configuration[ApiKeySetting] : apiKey);
 
-    /// <summary>The gateway client (sends <c>X-Api-Key</c> from <c>MLOPS_API_KEY</c> when set).</summary>
+    /// <summary>The gateway client (sends <c>X-Api-Key</c> when a key is given or configured).</summary>
     public GatewayClient Client { get; }
 
     /// <summary>Environment variables over the platform env file (<c>PLATFORM_ENV_FILE</c>, or <c>.local/platform.env</c> above the working directory or the command).</summary>
@@ -42,7 +53,7 @@ public sealed class CliContext : IDisposable
                 return 2;
             }
 
-            using var context = new CliContext(gateway);
+            using var context = new CliContext(gateway, parse.GetValue(ApiKeyOption));
             try
             {
                 return await body(context, parse, ct);

@@ -23,6 +23,12 @@ public static class FeaturesTelemetry
     /// <summary>Online store reads.</summary>
     public static readonly Counter<long> OnlineReads = Meter.CreateCounter<long>("mlops.features.online_reads", "{read}");
 
+    /// <summary>Online reads by whether the replica's cache answered (tag <c>hit</c>) or PostgreSQL did.</summary>
+    public static readonly Counter<long> OnlineCacheLookups = Meter.CreateCounter<long>("mlops.features.online_cache.lookups", "{read}");
+
+    /// <summary>Notifications of committed online vectors (from any replica) that made a cached vector stale.</summary>
+    public static readonly Counter<long> OnlineCacheInvalidations = Meter.CreateCounter<long>("mlops.features.online_cache.invalidations", "{notification}");
+
     /// <summary>Training rows produced.</summary>
     public static readonly Counter<long> TrainingRows = Meter.CreateCounter<long>("mlops.features.training_rows", "{row}");
 }

@@ -34,12 +34,16 @@ internal static class InferenceServiceExtensions
         });
         builder.Services.AddOptions<InferenceOptions>().Bind(section)
             .Validate(o => o.Variants.All(KnownVariants.Contains), $"Inference:Variants may name only {string.Join(", ", KnownVariants)}.")
+            .Validate(o => o.OnlineCache.MaxAge >= TimeSpan.Zero, "Inference:OnlineCache:MaxAge must not be negative")
+            .Validate(o => o.Streaming.MaxBatchSize >= 1, "Inference:Streaming:MaxBatchSize must be at least 1")
             .ValidateOnStart();
         builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
         builder.Services.TryAddSingleton<OnnxSessionFactory>();
         builder.Services.TryAddSingleton<ModelCatalog>();
         builder.Services.TryAddSingleton(sp => sp.GetRequiredService<ModelCatalog>().Default);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.TryAddSingleton<OnlineFeatureReader>();
         builder.Services.TryAddSingleton<DynamicBatcher>();
         builder.Services.TryAddSingleton<Predictor>();
         builder.Services.TryAddSingleton<DeploymentApplier>();
@@ -70,7 +74,8 @@ internal static class InferenceServiceExtensions
         if (inference.Streaming.Enabled)
         {
             // One group per variant set: pods of different variants must each read every partition.
-            builder.AddKafkaConsumer<FeatureVectorUpdated, FeatureVectorScoringHandler>(inference.StreamingConsumerGroup, [inference.Streaming.FeaturesTopic]);
+            builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorScoringHandler>(
+                inference.StreamingConsumerGroup, [inference.Streaming.FeaturesTopic], inference.Streaming.MaxBatchSize);
         }
 
         return builder;

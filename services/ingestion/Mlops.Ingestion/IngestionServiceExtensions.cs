@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Contracts.Ingestion;
 using Mlops.Contracts.Kafka;
@@ -40,7 +41,9 @@ internal static class IngestionServiceExtensions
         builder.Services.AddHostedService<ObservationOutboxRelay>();
         var rawTopic = builder.Configuration[$"{IngestionOptions.SectionName}:{nameof(IngestionOptions.RawTopic)}"] ?? Topics.ObservationsRaw;
         var intakeGroup = builder.Configuration[$"{IngestionOptions.SectionName}:IntakeGroup"] ?? "ingestion-raw-intake";
-        builder.AddKafkaConsumer<RawObservation, RawObservationHandler>(intakeGroup, [rawTopic]);
+        builder.Services.TryAddSingleton<RejectedObservationPublisher>();
+        // Every refused record — unreadable ones too — is answered on the rejected topic, where its sender looks.
+        builder.AddKafkaConsumer<JsonElement, RawObservationHandler>(intakeGroup, [rawTopic], o => o.OnInvalidRecord = RawObservationHandler.RejectUnreadableAsync);
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
 using Mlops.Kafka;
@@ -7,10 +8,14 @@ using Mlops.Messaging;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Api;
 using Mlops.Monitoring.Profiles;
+using Mlops.Monitoring.Performance;
+using Mlops.Monitoring.Slo;
 using Mlops.Monitoring.Storage;
 using Mlops.Monitoring.Streaming;
+using Mlops.Monitoring.Webhooks;
 using Mlops.Monitoring.Windows;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Health;
 
 namespace Mlops.Monitoring;
 
@@ -28,6 +33,20 @@ internal static class MonitoringServiceExtensions
         builder.Services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.IsValid(out _), "Monitoring:Drift is invalid: see the window size, duration, interval and per-feature methods")
             .ValidateOnStart();
+        builder.Services.AddOptions<PerformanceOptions>().BindConfiguration(PerformanceOptions.Section).ValidateDataAnnotations()
+            .Validate<Microsoft.Extensions.Options.IOptions<DriftOptions>>(
+                (o, drift) => o.IsValid(drift.Value.Retention, out _),
+                "Monitoring:Performance is invalid: durations must be positive and horizon + window + lateness shorter than the drift retention")
+            .ValidateOnStart();
+
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.Timeout > TimeSpan.Zero && o.BaseDelay > TimeSpan.Zero && o.MaxDelay >= o.BaseDelay,
+                "Monitoring:Webhooks: PollInterval, Timeout and BaseDelay must be positive, MaxDelay at least BaseDelay")
+            .ValidateOnStart();
+
+        builder.Services.AddOptions<SloOptions>().BindConfiguration(SloOptions.Section)
+            .Validate(o => o.IsValid(out _), "Monitoring:Slo is invalid: objectives in (0, 1), a positive latency threshold, positive intervals, and rules with page/ticket severity, ShortWindow ≥ ScrapeInterval, LongWindow > ShortWindow, BurnRate > 0")
+            .ValidateOnStart();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<MonitoringDatabase>();
@@ -40,11 +59,28 @@ internal static class MonitoringServiceExtensions
             http.BaseAddress = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MonitoringOptions>>().Value.TrainingBaseAddress;
             http.Timeout = TimeSpan.FromSeconds(30);
         });
+        builder.Services.TryAddSingleton<PerformanceStore>();
+        builder.Services.TryAddSingleton<AlertOutboxPublisher>();
+        builder.Services.TryAddSingleton<PerformanceReportReader>();
         builder.Services.AddHostedService<DriftWindowEvaluator>();
+        builder.Services.AddHostedService<PerformanceEvaluator>();
+        builder.Services.TryAddSingleton<WebhookStore>();
+        // Redirects are not followed: a delivery goes to the URL subscribed, nowhere else.
+        builder.Services.AddHttpClient(WebhookSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        builder.Services.AddHostedService<WebhookSender>();
+
+        builder.Services.TryAddSingleton<SloStore>();
+        builder.Services.TryAddSingleton<SloScrapeStatus>();
+        builder.Services.AddHttpClient(InferenceMetricsClient.HttpClientName);
+        builder.Services.TryAddSingleton<InferenceMetricsClient>();
+        builder.Services.AddHostedService<SloScraper>();
+        // Inference unreadable is Degraded, never Unhealthy: drift and performance do not need it.
+        builder.Services.AddHealthChecks().AddCheck<SloScrapeHealthCheck>(SloScrapeHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);
 
         var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
         builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);
         builder.AddKafkaBatchConsumer<PredictionMade, PredictionsHandler>($"{options.ConsumerGroup}-predictions", [options.PredictionsTopic]);
+        builder.AddKafkaBatchConsumer<LabelRecorded, LabelsHandler>($"{options.ConsumerGroup}-labels", [options.LabelsTopic]);
         return builder;
     }
 }

@@ -26,4 +26,22 @@ public static class MonitoringTelemetry
 
     /// <summary>DriftDetected events published.</summary>
     public static readonly Counter<long> AlertsPublished = Meter.CreateCounter<long>("mlops.monitoring.drift_alerts_published", "{alert}");
+
+    /// <summary>Predictions given their outcome (delayed labels joined).</summary>
+    public static readonly Counter<long> OutcomesJoined = Meter.CreateCounter<long>("mlops.monitoring.outcomes_joined", "{prediction}");
+
+    /// <summary>Performance windows scored (tags <c>model</c>, <c>degraded</c>).</summary>
+    public static readonly Counter<long> PerformanceWindows = Meter.CreateCounter<long>("mlops.monitoring.performance_windows", "{window}");
+
+    /// <summary>Reads of an inference pod's <c>/metrics</c> for SLOs (tags <c>instance</c>, <c>outcome</c>: read, failed).</summary>
+    public static readonly Counter<long> SloScrapes = Meter.CreateCounter<long>("mlops.monitoring.slo_scrapes", "{scrape}");
+
+    /// <summary>Time to read one inference pod's <c>/metrics</c> (tag <c>instance</c>).</summary>
+    public static readonly Histogram<double> SloScrapeDuration = Meter.CreateHistogram<double>("mlops.monitoring.slo_scrape.duration", "ms");
+
+    /// <summary>SloBreached alerts queued (tags <c>model</c>, <c>kind</c>, <c>severity</c>).</summary>
+    public static readonly Counter<long> SloBreaches = Meter.CreateCounter<long>("mlops.monitoring.slo_breaches", "{alert}");
+
+    /// <summary>Webhook delivery attempts (tags <c>status</c>: delivered, pending (to be retried), failed; <c>event_type</c>).</summary>
+    public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("mlops.monitoring.webhook_attempts", "{attempt}");
 }

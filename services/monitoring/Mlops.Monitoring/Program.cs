@@ -9,6 +9,9 @@ builder.AddMonitoringServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDriftApi();
+app.MapPerformanceApi();
+app.MapWebhooksApi();
+app.MapSloApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

@@ -16,6 +16,9 @@ internal static class TrainingMetrics
     /// <summary>Runs whose model did not beat the rule or the constant predictor.</summary>
     public static readonly Counter<long> QualityGateFailures = Meter.CreateCounter<long>("mlops.training.quality_gate_failures", "{run}", "Runs failed by the minimum-quality gate.");
 
+    /// <summary>Steps run again because a dependency did not answer, tagged <c>step</c>.</summary>
+    public static readonly Counter<long> DependencyRetries = Meter.CreateCounter<long>("mlops.training.dependency_retries", "{retry}", "Steps run again because a dependency did not answer.");
+
     /// <summary>Runs the registry answered neither way within the confirmation timeout.</summary>
     public static readonly Counter<long> RegistrationTimeouts = Meter.CreateCounter<long>("mlops.training.registration_timeouts", "{run}", "Runs timed out waiting for the registry.");
 }

@@ -51,8 +51,19 @@ public sealed class TrainingOptions
     /// <summary>One-row predictions timed through ONNX Runtime in the Verify step.</summary>
     public int LatencySamples { get; set; } = 1000;
 
+    /// <summary>
+    /// How long a step keeps retrying a dependency that does not answer (the registry, the features service, the
+    /// database: <c>TransientFailure</c>) before the run fails at that step with the last error. Transient failures
+    /// never fail a run sooner; a restart of the registry takes seconds.
+    /// </summary>
+    public TimeSpan DependencyRetryLimit { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest pause between two tries of a step whose dependency does not answer (doubling from 250 ms).</summary>
+    public TimeSpan DependencyMaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Validates the bound values.</summary>
     public static bool IsValid(TrainingOptions o) =>
         o.TestFraction is > 0 and < 1 && o.ValidationFraction is > 0 and < 1 && o.MinMinorityFraction is >= 0 and < 0.5
-        && o.MaxMissingRate is >= 0 and <= 1 && o.MinFeatures >= 1 && o.MinRows >= 2 && o.MaxSubgroups >= 1 && o.LatencySamples >= 1;
+        && o.MaxMissingRate is >= 0 and <= 1 && o.MinFeatures >= 1 && o.MinRows >= 2 && o.MaxSubgroups >= 1 && o.LatencySamples >= 1
+        && o.DependencyRetryLimit > TimeSpan.Zero && o.DependencyMaxBackoff > TimeSpan.Zero;
 }

@@ -7,6 +7,7 @@ using Mlops.Messaging;
 using Mlops.Messaging.Sagas;
 using Mlops.Onnx;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Resilience;
 using Mlops.Training.Data;
 using Mlops.Training.Pipeline;
 using Mlops.Training.Registry;
@@ -97,10 +98,30 @@ internal static class TrainingServiceExtensions
         endpoint.ConfigureConsumeTopology = false;
     }
 
-    /// <summary>Creates the tracking tables before the first message or request needs them.</summary>
-    sealed class RunStoreInitializer(RunStore runs) : IHostedService
+    /// <summary>
+    /// Creates the tracking tables before the first message or request needs them. A database that does not answer
+    /// yet (starting, or too busy to accept a connection in time) is waited for, not a crash at start-up.
+    /// </summary>
+    sealed class RunStoreInitializer(RunStore runs, ILogger<RunStoreInitializer> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => runs.EnsureSchemaAsync(cancellationToken);
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            var delay = TimeSpan.FromMilliseconds(250);
+            while (true)
+            {
+                try
+                {
+                    await runs.EnsureSchemaAsync(cancellationToken);
+                    return;
+                }
+                catch (Exception ex) when (TransientFailure.Is(ex, cancellationToken))
+                {
+                    logger.LogWarning("Training database not ready ({Reason}); retrying in {Delay}", ex.Message, delay);
+                    await Task.Delay(delay, cancellationToken);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
+            }
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -30,14 +30,30 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     public const string PortBaseVariable = "MLOPS_E2E_PORT_BASE";
 
     readonly Dictionary<string, ServiceProcess> _processes = new(StringComparer.Ordinal);
+    readonly Uri _otlpEndpoint;
 
-    PlatformUnderTest(IReadOnlyDictionary<string, int> ports) => Ports = ports;
+    PlatformUnderTest(IReadOnlyDictionary<string, int> ports, Uri otlpEndpoint)
+    {
+        Ports = ports;
+        _otlpEndpoint = otlpEndpoint;
+    }
 
     /// <summary>The port each service listens on.</summary>
     public IReadOnlyDictionary<string, int> Ports { get; }
 
+    /// <summary>The running processes by service name.</summary>
+    public IReadOnlyDictionary<string, ServiceProcess> Processes => _processes;
+
     /// <summary>Where users reach the platform.</summary>
     public Uri Gateway => new($"http://127.0.0.1:{Ports["gateway"]}/");
+
+    /// <summary>
+    /// The admin key the local setup writes to the env file (<c>MLOPS_API_KEY</c>), which the gateway accepts as its
+    /// bootstrap key — read the way the shipped <c>mlops</c> command reads it.
+    /// </summary>
+    public string ApiKey { get; } = PlatformInfrastructure.Configuration["MLOPS_API_KEY"] is { Length: > 0 } key
+        ? key
+        : throw new InvalidOperationException("MLOPS_API_KEY is missing from the platform env file; run infra/local/infra.sh up (it writes the gateway's bootstrap key).");
 
     /// <summary>How the ports were chosen, for the test output.</summary>
     public string PortMode { get; private init; } = "";
@@ -46,23 +62,13 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     public static async Task<PlatformUnderTest> StartAsync(Uri otlpEndpoint, Action<string> log)
     {
         var (ports, mode) = ChoosePorts();
-        var platform = new PlatformUnderTest(ports) { PortMode = mode };
+        var platform = new PlatformUnderTest(ports, otlpEndpoint) { PortMode = mode };
         log($"ports ({mode}): {string.Join(", ", ports.Select(p => $"{p.Key} {p.Value}"))}");
         try
         {
-            foreach (var (name, project, shipped) in Services)
+            foreach (var (name, _, _) in Services)
             {
-                var environment = new Dictionary<string, string>
-                {
-                    ["OTEL_SERVICE_NAME"] = name,
-                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint.ToString().TrimEnd('/'),
-                };
-                foreach (var (key, value) in RepointedAddresses(project, ports))
-                {
-                    environment[key] = value;
-                }
-
-                platform._processes[name] = ServiceProcess.Start(project, ports[name], environment);
+                platform._processes[name] = platform.StartProcess(name, ports[name]);
             }
 
             foreach (var (name, process) in platform._processes)
@@ -79,6 +85,47 @@ public sealed class PlatformUnderTest : IAsyncDisposable
             await platform.DisposeAsync();
             throw new InvalidOperationException($"the platform did not start: {ex.Message}\n{logs}", ex);
         }
+    }
+
+    /// <summary>The first replica of a service, as started here.</summary>
+    public ServiceProcess Process(string name) => _processes[name];
+
+    /// <summary>
+    /// Starts one more replica of <paramref name="name"/> on <paramref name="port"/>, configured exactly as the first
+    /// (shipped files, the same environment); only the port differs. The caller owns (and disposes) it.
+    /// </summary>
+    public ServiceProcess StartReplica(string name, int port) => StartProcess(name, port);
+
+    ServiceProcess StartProcess(string name, int port)
+    {
+        var project = Services.Single(s => s.Name == name).Project;
+        var environment = new Dictionary<string, string>
+        {
+            ["OTEL_SERVICE_NAME"] = name,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _otlpEndpoint.ToString().TrimEnd('/'),
+        };
+        foreach (var (key, value) in RepointedAddresses(project, Ports))
+        {
+            environment[key] = value;
+        }
+
+        return ServiceProcess.Start(project, port, environment);
+    }
+
+    /// <summary>Kills one service at once (SIGKILL), as a crash would, and waits until the process is gone.</summary>
+    public async Task KillAsync(string name)
+    {
+        var process = _processes[name];
+        process.Kill();
+        await process.DisposeAsync();
+    }
+
+    /// <summary>Starts a killed service again on its port with the environment it first had.</summary>
+    public ServiceProcess Restart(string name)
+    {
+        var process = StartProcess(name, Ports[name]);
+        _processes[name] = process;
+        return process;
     }
 
     /// <summary>The last lines of every service's output (or of those named), for failure messages.</summary>

@@ -1,3 +1,4 @@
+using Mlops.Testing;
 using Mlops.Gateway.Experiments;
 
 namespace Mlops.Gateway.Tests.Experiments;

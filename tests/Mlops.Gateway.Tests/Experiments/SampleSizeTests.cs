@@ -1,3 +1,4 @@
+using Mlops.Testing;
 using System.Globalization;
 using Mlops.Gateway.Experiments;
 

@@ -36,7 +36,7 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
     {
         var port = InferenceStandIn.FreePort();
         await using var gateway = new GatewayAppFactory(_inference.BaseAddress, new Uri($"http://127.0.0.1:{port}/"), _vhost.Name);
-        var client = gateway.CreateClient();
+        var client = await gateway.KeyedClientAsync();
         Assert.Equal("Degraded", await GatewayAppFactory.CheckAsync(client, "registry-deployments"));
         var entity = ChallengerEntity(Canary(30));
         await PredictAsync(client, entity);

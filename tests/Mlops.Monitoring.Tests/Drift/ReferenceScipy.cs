@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Mlops.Testing;
 using System.Text.Json;
 
 namespace Mlops.Monitoring.Tests.Drift;
@@ -9,8 +9,6 @@ namespace Mlops.Monitoring.Tests.Drift;
 /// </summary>
 internal static class ReferenceScipy
 {
-    const string Interpreter = "/usr/bin/python3";
-
     // Evidently's binning written out with numpy (histogram_bin_edges over both samples, 30 bins, or one bin per
     // value for ≤ 20 distinct reference values; PSI fills empty bins, JS does not).
     const string Script = """
@@ -64,31 +62,5 @@ internal static class ReferenceScipy
         """;
 
     public static IReadOnlyList<JsonElement> Compute(IReadOnlyList<(double[] Reference, double[] Current)> cases)
-    {
-        var script = Path.Combine(Path.GetTempPath(), $"mlops-drift-{Guid.NewGuid():N}.py");
-        var data = Path.ChangeExtension(script, ".json");
-        File.WriteAllText(script, Script);
-        File.WriteAllText(data, JsonSerializer.Serialize(cases.Select(c => new { reference = c.Reference, current = c.Current })));
-        try
-        {
-            var psi = new ProcessStartInfo(Interpreter) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(script);
-            psi.ArgumentList.Add(data);
-            using var process = Process.Start(psi)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"scipy reference failed ({process.ExitCode}): {stderr.Result}");
-            }
-
-            return JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
-        }
-        finally
-        {
-            File.Delete(script);
-            File.Delete(data);
-        }
-    }
+        => ReferencePython.RunOn(Script, cases.Select(c => new { reference = c.Reference, current = c.Current })).EnumerateArray().ToList();
 }

@@ -1,4 +1,5 @@
 using Mlops.Registry.Rollouts;
+using Mlops.ServiceDefaults.Metrics;
 
 namespace Mlops.Registry.Tests.Rollouts;
 

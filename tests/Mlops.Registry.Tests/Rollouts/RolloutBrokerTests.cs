@@ -82,7 +82,10 @@ public sealed class RolloutBrokerTests
         var state = await host.Registry.GetAsync(model);
         Assert.Equal("1.0.0", state!.VersionOf(ModelAliases.Champion));
         Assert.Equal("1.1.0", state.VersionOf(ModelAliases.Challenger));
-        await Eventually.WaitUntilAsync(async () => (await HistoryTypesAsync(host, model)).Contains("mlops.registry.rollout-rolled-back.v1"), "rollback in history", TimeSpan.FromSeconds(30));
+        // The saga's history events are separate messages, recorded in the order they are consumed, not the order the
+        // saga raised them: wait for all three rather than for the last one raised.
+        string[] expected = ["mlops.registry.rollout-step-started.v1", "mlops.registry.rollout-step-analysed.v1", "mlops.registry.rollout-rolled-back.v1"];
+        await Eventually.WaitUntilAsync(async () => expected.All((await HistoryTypesAsync(host, model)).Contains), "step started, step analysed and rollback in history", TimeSpan.FromSeconds(30));
         var types = await HistoryTypesAsync(host, model);
         Assert.Contains("mlops.registry.rollout-step-started.v1", types);
         Assert.Contains("mlops.registry.rollout-step-analysed.v1", types);

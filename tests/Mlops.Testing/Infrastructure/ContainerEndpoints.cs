@@ -29,4 +29,11 @@ public sealed record ContainerEndpoints
 
     /// <summary>Kafka's bootstrap address as <c>host:port</c>.</summary>
     public required string KafkaBootstrap { get; init; }
+
+    /// <summary>
+    /// The gateway's bootstrap admin key (<c>MLOPS_API_KEY</c>), in the format infra/local/lib/common.sh writes:
+    /// <c>mlk_&lt;12 hex&gt;_&lt;32 hex&gt;</c>, drawn fresh for these containers.
+    /// </summary>
+    public string ApiKey { get; init; } =
+        $"mlk_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))}";
 }

@@ -14,7 +14,8 @@ public static class ContainerSettings
     ];
 
     /// <summary>Keys of the local env file that have no counterpart here (ZooKeeper is internal to the Kafka container).</summary>
-    public static readonly IReadOnlySet<string> LocalOnlyKeys = new HashSet<string>(StringComparer.Ordinal) { "ZooKeeper__Connect" };
+    // ZooKeeper is reached only by the local scripts; the manifest validator is a tool platform.sh runs, not a setting of the tests.
+    public static readonly IReadOnlySet<string> LocalOnlyKeys = new HashSet<string>(StringComparer.Ordinal) { "ZooKeeper__Connect", "MLOPS_K8S_VALIDATE_DIR" };
 
     /// <summary>The env file's lines, in order, for containers answering at <paramref name="endpoints"/>.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Build(ContainerEndpoints endpoints, string cacheDirectory)
@@ -40,6 +41,7 @@ public static class ContainerSettings
             new("Kafka__ApiVersionRequest", "true"),
             new("Kafka__BrokerVersionFallback", "0.10.0"),
             new("Kafka__SessionTimeoutMs", "30000"),
+            new("MLOPS_API_KEY", endpoints.ApiKey),
         ]);
         return lines;
     }

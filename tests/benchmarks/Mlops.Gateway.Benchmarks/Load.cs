@@ -5,9 +5,16 @@ using System.Text;
 namespace Mlops.Gateway.Benchmarks;
 
 /// <summary>N concurrent clients posting inline predictions for varied entities, closed loop.</summary>
-internal sealed class Load(Uri baseAddress) : IDisposable
+internal sealed class Load : IDisposable
 {
-    readonly HttpClient _client = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseAddress };
+    readonly HttpClient _client;
+
+    /// <summary>Clients of <paramref name="baseAddress"/>, sending <paramref name="apiKey"/> (the direct path ignores it).</summary>
+    public Load(Uri baseAddress, string apiKey)
+    {
+        _client = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseAddress };
+        _client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+    }
 
     public async Task<Measurement> RunAsync(string path, int clients, TimeSpan duration)
     {

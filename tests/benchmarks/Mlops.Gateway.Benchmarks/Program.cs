@@ -18,6 +18,10 @@ var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) 
 var duration = TimeSpan.FromSeconds(seconds);
 int[] clientCounts = [1, 16, 64];
 var modelPath = Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx");
+// Every gateway route needs a key: the platform's bootstrap key (env file), which the gateways register at start.
+var apiKey = PlatformInfrastructure.Configuration["MLOPS_API_KEY"] is { Length: > 0 } key
+    ? key
+    : throw new InvalidOperationException("MLOPS_API_KEY is not in the platform env file; run infra/local/infra.sh up");
 Console.WriteLine($"{Environment.ProcessorCount} cores, {seconds} s per scenario (after 1 s warm-up), median of {rounds} interleaved rounds");
 
 RouterCost.MicrosecondsPerRequest(50_000);
@@ -44,6 +48,10 @@ foreach (var (path, routes) in new (string, TrafficRoute[])[] { (Off, []), (On, 
         ["Logging__LogLevel__Default"] = "Warning",
         ["ReverseProxy__Clusters__inference__Destinations__primary__Address"] = inference.BaseAddress.ToString(),
         ["Gateway__Variants__RegistryBaseAddress"] = registry.BaseAddress.ToString(),
+        // The per-key token bucket (1,000 requests/s as shipped) would cap the load of one key: raised here, because
+        // this measures the proxy (key check included), not the limiter.
+        ["Security__RateLimit__TokenLimit"] = "10000000",
+        ["Security__RateLimit__TokensPerPeriod"] = "10000000",
         [RabbitMqVirtualHost.EnvironmentVariable] = vhost.Name,
     });
     disposables.Add(gateway);
@@ -59,12 +67,12 @@ for (var round = 0; round < rounds; round++)
     {
         foreach (var (path, baseAddress) in targets)
         {
-            using var load = new Load(baseAddress);
+            using var load = new Load(baseAddress, apiKey);
             runs.Add(await load.RunAsync(path, clients, duration));
             if (path == Shadowed)
             {
                 // The next path must not share the pod with this one's mirrors still in flight.
-                await WaitForAsync(baseAddress, "/api/gateway/shadow/deterioration", Settled, "the mirrors were settled", () => null);
+                await WaitForAsync(baseAddress, "/api/gateway/shadow/deterioration", Settled, "the mirrors were settled", () => null, apiKey);
             }
         }
     }
@@ -73,6 +81,7 @@ for (var round = 0; round < rounds; round++)
 var shadowed = targets.Single(t => t.Path == Shadowed).BaseAddress;
 using (var http = new HttpClient { BaseAddress = shadowed })
 {
+    http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
     var report = await http.GetFromJsonAsync<JsonElement>("/api/gateway/shadow/deterioration");
     var compared = report.GetProperty("pairs").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64());
     Console.WriteLine($"shadow, all rounds: queued {report.GetProperty("queued")}, dropped {report.GetProperty("dropped")}, failed {report.GetProperty("failed")}, compared {compared}");
@@ -128,15 +137,21 @@ static Dictionary<string, string> InferenceEnvironment(string modelPath)
         ["OnnxRuntime__IntraOpNumThreads"] = "1",
         ["Inference__RegistryBaseAddress"] = nowhere,
         ["Inference__FeaturesBaseAddress"] = nowhere,
-        ["Inference__LocalModels__0__Name"] = "deterioration",
-        ["Inference__LocalModels__0__Version"] = "1",
-        ["Inference__LocalModels__0__Path"] = modelPath,
-        ["Inference__LocalModels__0__Sha256"] = Sha256(modelPath),
     };
+    // The artifact as each variant the gateway routes to, so the challenger's share and every mirror are scored.
+    string[] variants = [ModelAliases.Champion, ModelAliases.Challenger, ModelAliases.Shadow];
     string[] features = ["heart_rate", "respiratory_rate", "spo2", "temperature", "systolic_bp"];
-    for (var i = 0; i < features.Length; i++)
+    for (var v = 0; v < variants.Length; v++)
     {
-        environment[$"Inference__LocalModels__0__Features__{i}"] = features[i];
+        environment[$"Inference__LocalModels__{v}__Name"] = "deterioration";
+        environment[$"Inference__LocalModels__{v}__Version"] = "1";
+        environment[$"Inference__LocalModels__{v}__Variant"] = variants[v];
+        environment[$"Inference__LocalModels__{v}__Path"] = modelPath;
+        environment[$"Inference__LocalModels__{v}__Sha256"] = Sha256(modelPath);
+        for (var i = 0; i < features.Length; i++)
+        {
+            environment[$"Inference__LocalModels__{v}__Features__{i}"] = features[i];
+        }
     }
 
     return environment;
@@ -147,9 +162,14 @@ static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(Fi
 static async Task WaitUntilAsync(ServiceProcess service, string path, Func<string, bool> condition, string what) =>
     await WaitForAsync(service.BaseAddress, path, condition, what, () => service.HasExited ? service.RecentOutput : null);
 
-static async Task WaitForAsync(Uri baseAddress, string path, Func<string, bool> condition, string what, Func<string?> exited)
+static async Task WaitForAsync(Uri baseAddress, string path, Func<string, bool> condition, string what, Func<string?> exited, string? apiKey = null)
 {
     using var http = new HttpClient { BaseAddress = baseAddress };
+    if (apiKey is not null)
+    {
+        http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+    }
+
     await Eventually.WaitUntilAsync(async () =>
     {
         if (exited() is { } output)

@@ -4,6 +4,15 @@ using Mlops.Inference.Benchmarks;
 // Side by side in one run: raw ONNX Runtime in process (the baseline) and the service over loopback HTTP with
 // dynamic batching off and on, at 1, 16 and 64 concurrent clients.
 // Usage: [seconds per scenario, default 5] [max queue delay in microseconds when batching is on, default 0]
+//    or: stream [vectors, default 20000] [models served, default 3] — streaming scoring of features.v1 (StreamingBenchmark)
+if (args.Length > 0 && args[0] == "stream")
+{
+    return await StreamingBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3,
+        Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
+}
+
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 var maxQueueDelay = TimeSpan.FromMicroseconds(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0);
 var duration = TimeSpan.FromSeconds(seconds);
@@ -44,3 +53,4 @@ foreach (var clients in clientCounts)
 }
 
 Console.WriteLine(FormattableString.Invariant($"raw batch64/batch1 throughput = {results[1].PredictionsPerSecond / raw1.PredictionsPerSecond:F2}"));
+return 0;

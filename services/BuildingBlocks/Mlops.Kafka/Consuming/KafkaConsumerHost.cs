@@ -32,6 +32,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly string _deadLetterTopic;
     readonly string _clientId;
     readonly KafkaConsumerStatus _status;
+    readonly KafkaPartitionOwnership _ownership;
     readonly TimeProvider _clock;
     readonly TimeSpan _dependencyInitialBackoff;
     readonly TimeSpan _dependencyMaxBackoff;
@@ -47,6 +48,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         IEventProducer producer,
         IHostEnvironment environment,
         KafkaConsumerStatus status,
+        KafkaPartitionOwnership ownership,
         ILogger<KafkaConsumerHost<T, THandler>> logger)
     {
         if (options.Topics.Count == 0 || string.IsNullOrWhiteSpace(options.GroupId))
@@ -67,6 +69,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         _deadLetterTopic = options.DeadLetterTopic ?? configFactory.Options.DeadLetterTopic;
         _clientId = $"{environment.ApplicationName}-{options.GroupId}";
         _status = status;
+        _ownership = ownership;
         _clock = TimeProvider.System;
         _dependencyInitialBackoff = options.DependencyInitialBackoff ?? configFactory.Options.DependencyInitialBackoff;
         _dependencyMaxBackoff = options.DependencyMaxBackoff ?? configFactory.Options.DependencyMaxBackoff;
@@ -75,17 +78,50 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Consume() blocks; keep it off the thread pool's request threads.
-        Task.Factory.StartNew(() => RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        Task.Factory.StartNew(() => SuperviseAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    /// <summary>
+    /// Keeps a consumer running for the life of the service. librdkafka can put a consumer in a state its calls reject
+    /// (a seek or resume on a partition taken away by a broker restart mid-rebalance); such an error must not end the
+    /// service's consumption for good, as an unhandled exception in a hosted service does. The consumer is closed and
+    /// built again from the committed offsets — nothing unapplied was stored, so nothing is skipped, and handlers
+    /// deduplicate what is read twice.
+    /// </summary>
+    async Task SuperviseAsync(CancellationToken stoppingToken)
+    {
+        for (var restarts = 0; ; restarts++)
+        {
+            try
+            {
+                await RunAsync(stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                var delay = DependencyBackoff(Math.Min(restarts + 1, 6));
+                KafkaTelemetry.ConsumerRestarts.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", _options.GroupId));
+                _status.SetWaiting(_options.GroupId, restarts + 1, $"consumer failed and is being recreated ({ex.GetType().Name}: {ex.Message})", _clock);
+                _logger.LogError(ex, "Kafka consumer {Group} failed; recreating it from the committed offsets in {Delay}", _options.GroupId, delay);
+                await Task.Delay(delay, stoppingToken);
+                _status.SetFlowing(_options.GroupId);
+            }
+        }
+    }
 
     async Task RunAsync(CancellationToken stoppingToken)
     {
         using var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
             .SetLogHandler((_, message) => _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
             .SetErrorHandler((_, error) => _logger.LogWarning("Kafka consumer {Group} error {Code}: {Reason}", _options.GroupId, error.Code, error.Reason))
-            .SetPartitionsAssignedHandler((_, partitions) => _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions)))
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                _logger.LogInformation("Kafka consumer {Group} assigned {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                _ownership.Assigned(_options.GroupId, partitions);
+            })
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 _logger.LogInformation("Kafka consumer {Group} revoked {Partitions}", _options.GroupId, string.Join(", ", partitions));
+                _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
                 Interlocked.Increment(ref _revocations);
                 CommitStored(c);
             })
@@ -149,7 +185,17 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         {
             SetFlowing(consumer, resume: false);
             CommitStored(consumer);
-            consumer.Close();
+            try
+            {
+                consumer.Close();
+            }
+            catch (KafkaException ex)
+            {
+                // Leaving the group cleanly is a courtesy; the broker drops the member after its session times out.
+                _logger.LogWarning("Kafka consumer {Group} did not close cleanly: {Reason}", _options.GroupId, ex.Error.Reason);
+                _ownership.Revoked(_options.GroupId, consumer.Assignment);
+            }
+
             _consumer = null;
         }
     }
@@ -231,6 +277,11 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             catch (InvalidEnvelopeException ex)
             {
                 using var invalidActivity = StartProcessActivity(result, default);
+                if (await AnswerInvalidAsync(result, ex, stoppingToken))
+                {
+                    continue;
+                }
+
                 await DeadLetterAsync(result, null, "invalid-envelope", ex.Message, ex, attempts: 0, invalidActivity, stoppingToken);
             }
         }
@@ -484,6 +535,36 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         return activity;
     }
 
+    /// <summary>Hands an unreadable record to the consumer's own answer, if it has one; false to dead-letter it.</summary>
+    async Task<bool> AnswerInvalidAsync(ConsumeResult<string?, byte[]> result, InvalidEnvelopeException exception, CancellationToken stoppingToken)
+    {
+        if (_options.OnInvalidRecord is null)
+        {
+            return false;
+        }
+
+        var record = new InvalidKafkaRecord(
+            new KafkaMessageContext
+            {
+                Topic = result.Topic, Partition = result.Partition.Value, Offset = result.Offset.Value, Key = result.Message.Key,
+                ConsumerGroup = _options.GroupId, Attempt = 1,
+            },
+            result.Message.Value,
+            exception);
+        try
+        {
+            await using var scope = _scopeFactory.CreateAsyncScope();
+            await _options.OnInvalidRecord(scope.ServiceProvider, record, stoppingToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            _logger.LogWarning(ex, "Invalid record {Topic}[{Partition}]@{Offset} could not be answered by {Handler}; dead-lettering it",
+                result.Topic, result.Partition.Value, result.Offset.Value, _options.HandlerName);
+            return false;
+        }
+    }
+
     async Task DeadLetterAsync(
         ConsumeResult<string?, byte[]> result, string? eventId, string kind, string reason, Exception exception, int attempts, Activity? activity, CancellationToken stoppingToken)
     {
@@ -515,6 +596,16 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 _logger.LogError("Dead-lettered {Topic}[{Partition}]@{Offset} to {DeadLetterTopic} ({Kind}): {Reason}",
                     result.Topic, result.Partition.Value, result.Offset.Value, _deadLetterTopic, kind, reason);
                 return;
+            }
+            catch (ProduceException<string?, byte[]> ex) when (ex.Error.Code == ErrorCode.MsgSizeTooLarge && record.OriginalValue is not null)
+            {
+                // A record close to the broker's size limit no longer fits once wrapped with the reason; retrying would
+                // block the partition forever. Keep everything but the value (a dead letter without one cannot be replayed).
+                record = record with
+                {
+                    OriginalValue = null,
+                    Reason = $"{reason} [the original value ({result.Message.Value?.Length ?? 0} bytes) is not kept: with the reason it exceeds the broker's record size limit]",
+                };
             }
             catch (ProduceException<string?, byte[]> ex)
             {

@@ -36,6 +36,13 @@ public sealed class KafkaConsumerOptions
     /// <summary>Overrides <see cref="KafkaOptions.DependencyMaxBackoff"/> for this consumer.</summary>
     public TimeSpan? DependencyMaxBackoff { get; set; }
 
+    /// <summary>
+    /// Answers a record that is not a readable envelope instead of the dead-letter topic — for an intake whose senders
+    /// read refusals from a topic of their own (ingestion's <c>observations.rejected.v1</c>). If it throws, the record is
+    /// dead-lettered as usual, so it is never lost.
+    /// </summary>
+    public Func<IServiceProvider, InvalidKafkaRecord, CancellationToken, Task>? OnInvalidRecord { get; set; }
+
     /// <summary>Dead-letter topic; the platform default when null.</summary>
     public string? DeadLetterTopic { get; set; }
 

@@ -124,6 +124,8 @@ public static class DemoCommand
                 ? "run comparison:  train again (mlops train --wait) then mlops runs <new> --compare " + runId
                 : $"run comparison:  {gateway}/api/training/runs/compare?a={previous}&b={runId}   (mlops runs {previous} --compare {runId})");
             Ui.Info($"models:          mlops models {name}; predict: mlops predict {name} {ward.Patients[0].EntityId}");
+            Ui.Info("API keys:        every /api and /v2 URL needs the X-Api-Key header (MLOPS_API_KEY in .local/platform.env), "
+                + $"e.g. curl -H \"X-Api-Key: $MLOPS_API_KEY\" {gateway}/api/registry/models; docs/security.md");
             AnsiConsole.MarkupLine($"\n[bold green]demo finished[/] in {Ui.Seconds(total.Elapsed)}");
             return 0;
         }));

@@ -12,16 +12,38 @@ public static class LabelValidator
     // As at ingestion: an id of megabytes cannot be indexed by PostgreSQL (a 500 before this check) and is no id.
     const int MaxIdLength = 200;
 
+    // As at ingestion: year 1 (an unset date) or a time beyond clock skew is a sender's bug, and a label at such a
+    // time would join no prediction and skew every point-in-time training set that reads it.
+    static readonly DateTimeOffset EarliestTime = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
+
     /// <summary>Every problem, by field (camelCase as in the JSON); empty when the label is valid.</summary>
-    public static Dictionary<string, string[]> Validate(LabelRecorded label)
+    public static Dictionary<string, string[]> Validate(LabelRecorded label) => Validate(label, DateTimeOffset.UtcNow);
+
+    /// <summary>Every problem, judging times against <paramref name="now"/>.</summary>
+    public static Dictionary<string, string[]> Validate(LabelRecorded label, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         CheckId(errors, "labelId", label.LabelId);
         CheckId(errors, "entityId", label.EntityId);
         CheckId(errors, "name", label.Name);
+        if (label.PredictionId is not null)
+        {
+            CheckId(errors, "predictionId", label.PredictionId);
+        }
+
         if (!double.IsFinite(label.Value))
         {
             errors["value"] = ["value must be a finite number"];
+        }
+
+        if (label.EventTime < EarliestTime)
+        {
+            errors["eventTime"] = [$"eventTime {label.EventTime:O} is before {EarliestTime:yyyy-MM-dd} (an unset or mis-scaled date)"];
+        }
+        else if (label.EventTime - now > MaxFutureSkew)
+        {
+            errors["eventTime"] = [$"eventTime {label.EventTime:O} is in the future (at most {MaxFutureSkew.TotalMinutes:0} minutes of clock skew allowed)"];
         }
 
         return errors;

@@ -34,6 +34,19 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
             triggering_observation_id text NULL,
             PRIMARY KEY (entity_id, feature_set_version)
         );
+        -- Every write of an online vector takes a new number from one sequence, so a replica can tell a newer row
+        -- from an older one whatever the clocks say; the trigger tells every replica's listener about each committed
+        -- write (NOTIFY is delivered at commit only, never for a rolled-back transaction).
+        CREATE SEQUENCE IF NOT EXISTS online_vector_versions;
+        ALTER TABLE online_vectors ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT nextval('online_vector_versions');
+        CREATE OR REPLACE FUNCTION online_vectors_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('online_vectors', NEW.feature_set_version || ' ' || NEW.version || ' ' || NEW.entity_id);
+            RETURN NULL;
+        END
+        $$;
+        CREATE OR REPLACE TRIGGER online_vectors_changed AFTER INSERT OR UPDATE ON online_vectors
+            FOR EACH ROW EXECUTE FUNCTION online_vectors_notify();
         CREATE TABLE IF NOT EXISTS vector_history (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             entity_id text NOT NULL,

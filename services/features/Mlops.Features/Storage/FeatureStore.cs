@@ -31,7 +31,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (entity_id, feature_set_version) DO UPDATE
         SET event_time = EXCLUDED.event_time, computed_at = EXCLUDED.computed_at, feature_values = EXCLUDED.feature_values,
-            triggering_observation_id = EXCLUDED.triggering_observation_id
+            triggering_observation_id = EXCLUDED.triggering_observation_id, version = nextval('online_vector_versions')
         """;
 
     const string AppendHistorySql = """
@@ -40,7 +40,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         """;
 
     const string OnlineSql = """
-        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id
+        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id, version
         FROM online_vectors WHERE entity_id = $1 AND feature_set_version = $2
         """;
 
@@ -138,8 +138,8 @@ public sealed class FeatureStore(FeatureDatabase database)
         ];
     }
 
-    /// <summary>The stored online vector, or null.</summary>
-    public async Task<StoredVector?> GetOnlineAsync(string entityId, string featureSetVersion, CancellationToken cancellationToken)
+    /// <summary>The stored online vector with its row version (see <c>online_vector_versions</c>), or null.</summary>
+    public async Task<(StoredVector Vector, long Version)?> GetOnlineAsync(string entityId, string featureSetVersion, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(OnlineSql, connection);
@@ -151,8 +151,8 @@ public sealed class FeatureStore(FeatureDatabase database)
             return null;
         }
 
-        return new StoredVector(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
-            JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), Json)!, reader.IsDBNull(5) ? null : reader.GetString(5));
+        return (new StoredVector(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
+            JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), Json)!, reader.IsDBNull(5) ? null : reader.GetString(5)), reader.GetInt64(6));
     }
 
     /// <summary>Stores a label (a repeat of its id is ignored). Returns false for a repeat.</summary>

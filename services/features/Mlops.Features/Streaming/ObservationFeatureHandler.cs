@@ -19,14 +19,14 @@ namespace Mlops.Features.Streaming;
 /// time (so a late observation updates whatever windows it falls in), and publishes the vectors — all before the
 /// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice. The observations are
 /// read once for all sets (over the longest horizon) and all vectors are written in one round trip, so N sets cost
-/// N× the calculation, not N× the I/O.
+/// N× the calculation, not N× the I/O. Online reads learn of the new vectors from the database at commit (every
+/// replica's <see cref="OnlineFeatureCache"/>), so only committed vectors are ever served.
 /// </summary>
 public sealed class ObservationFeatureHandler(
     KafkaInbox inbox, FeatureDatabase database, FeatureSetCatalog catalog, IOptions<FeatureTopics> topics,
-    IEventProducer producer, OnlineFeatureCache cache, TimeProvider clock)
+    IEventProducer producer, TimeProvider clock)
     : IdempotentBatchEventHandler<ObservationAccepted>(inbox)
 {
-    List<StoredVector> _committed = [];
 
     /// <inheritdoc />
     protected override async Task ApplyAsync(
@@ -62,19 +62,6 @@ public sealed class ObservationFeatureHandler(
 
         FeaturesTelemetry.Computed.Add(vectors.Count);
         FeaturesTelemetry.ComputeDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        _committed = vectors.Select(v => v.Vector).ToList();
-    }
-
-    /// <inheritdoc />
-    protected override Task OnCommittedAsync(CancellationToken cancellationToken)
-    {
-        // Only committed vectors may be served: the cache follows the transaction, never leads it.
-        foreach (var vector in _committed)
-        {
-            cache.Put(vector);
-        }
-
-        return Task.CompletedTask;
     }
 
     Task PublishAsync(List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)> vectors, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace Mlops.Features.TrainingSets;
 /// Uses the same calculator on the same observation set as streaming, so the result equals what streaming produced.
 /// </summary>
 public sealed class Backfill(
-    FeatureDatabase database, IOptions<FeatureDefinitions> definitions, OnlineFeatureCache cache, IngestionDatasetClient datasets, TimeProvider clock)
+    FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IngestionDatasetClient datasets, TimeProvider clock)
 {
     /// <summary>
     /// Computes every entity's latest vector from ingestion's raw store, as captured by a dataset version — the
@@ -59,7 +59,6 @@ public sealed class Backfill(
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await FeatureStore.SaveVectorAsync(connection, transaction, vector, "backfill", cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            cache.Put(vector);
             count++;
         }
 

@@ -1,11 +1,13 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Inference.Models;
 using Mlops.Inference.Protocols;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Inference.Api;
 
@@ -38,13 +40,13 @@ public static partial class InferenceApi
     }
 
     static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
-        string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features,
+        string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureReader features,
         ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
-        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, cache, features, catalog, predictor, cancellationToken);
+        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, features, catalog, predictor, cancellationToken);
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
-        string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureCache cache,
-        FeaturesClient features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response,
+        OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, name, variant, entityId);
         if (choice.Problem is { } problem)
@@ -52,39 +54,36 @@ public static partial class InferenceApi
             return problem;
         }
 
-        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, cache, features, predictor, cancellationToken);
+        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, cancellationToken);
     }
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
-        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureCache cache, FeaturesClient features, Predictor predictor, CancellationToken cancellationToken)
+        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, CancellationToken cancellationToken)
     {
+        var invalid = new Dictionary<string, string[]>();
+        if (!InputText.CheckIdentifier(invalid, "entityId", entityId))
+        {
+            return TypedResults.Problem(title: "The entity id is invalid", detail: invalid["entityId"][0], statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?> { ["errors"] = invalid });
+        }
+
         // The model's own feature set: null (no recorded version) reads the shipped set's vector.
         var featureSet = host.Current?.FeatureSetVersion;
-        if (!cache.TryGet(featureSet, entityId, out var vector))
+        // This replica's cache when it knows the vector is current, else the features service's online store.
+        var (vector, unavailable) = await features.GetAsync(featureSet, entityId, cancellationToken);
+        if (unavailable is not null)
         {
-            // A pod that restarted or was just added has not seen every entity on Kafka: read through to the store.
-            FeatureVectorUpdated? stored;
-            try
-            {
-                stored = features.Configured ? await features.GetAsync(entityId, featureSet, cancellationToken) : null;
-            }
-            catch (HttpRequestException ex)
-            {
-                return TypedResults.Problem(title: "Features service unavailable", detail: $"Entity '{entityId}' is not in this pod's cache and the features service did not answer ({ex.Message}); retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
+            return TypedResults.Problem(title: "Features service unavailable", detail: $"Entity '{entityId}' is not in this pod's cache and the features service did not answer ({unavailable}); retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
 
-            if (stored is null)
+        if (vector is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails
             {
-                return TypedResults.NotFound(new ProblemDetails
-                {
-                    Title = "Unknown entity",
-                    Detail = $"No feature vector for entity '{entityId}' of feature set {featureSet ?? FeatureSets.ShippedName} in this pod's online cache or the features service's online store.",
-                    Status = StatusCodes.Status404NotFound,
-                });
-            }
-
-            cache.Update(stored);
-            vector = stored;
+                Title = "Unknown entity",
+                Detail = $"No feature vector for entity '{entityId}' of feature set {featureSet ?? FeatureSets.ShippedName} in this pod's online cache or the features service's online store.",
+                Status = StatusCodes.Status404NotFound,
+            });
         }
 
         try
@@ -116,14 +115,14 @@ public static partial class InferenceApi
             return problem;
         }
 
-        if (request.Features is null)
+        if (Validate(request, "") is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["features"] = ["Features are required."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
         try
         {
-            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features, cancellationToken, contributions == true)));
+            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true)));
         }
         catch (FeatureValidationException ex)
         {
@@ -224,13 +223,23 @@ public static partial class InferenceApi
         {
             errors["items"] = ["At least one item is required."];
         }
+        else if (request.Items.Count > MaxBatchItems)
+        {
+            errors["items"] = [$"A batch holds at most {MaxBatchItems} items; this one has {request.Items.Count}."];
+        }
         else
         {
             for (var i = 0; i < request.Items.Count; i++)
             {
-                if (request.Items[i].Features is null)
+                if (request.Items[i] is null)
                 {
-                    errors[$"items[{i}].features"] = ["Features are required."];
+                    errors[$"items[{i}]"] = ["An item must be an object with features, not null."];
+                    continue;
+                }
+
+                foreach (var (field, messages) in Validate(request.Items[i], $"items[{i}]."))
+                {
+                    errors[field] = messages;
                 }
             }
         }
@@ -277,17 +286,56 @@ public static partial class InferenceApi
             FeatureSetVersion = host.Current?.FeatureSetVersion,
         };
 
-    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>>> LoadModelAsync(
-        LoadModelRequest request, ModelCatalog catalog, CancellationToken cancellationToken)
+    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> LoadModelAsync(
+        LoadModelRequest request, ModelCatalog catalog, IOptions<InferenceOptions> options, CancellationToken cancellationToken)
     {
+        // Loading by path is off unless a models folder is configured, and then confined to it (docs/security.md).
+        if (options.Value.ModelFilesDirectory is not { Length: > 0 } folder)
+        {
+            return TypedResults.Problem(title: "Loading by path is off",
+                detail: "this pod loads models from the registry only; set Inference:ModelFilesDirectory to allow loading files from that folder",
+                statusCode: StatusCodes.Status404NotFound);
+        }
+
         var errors = new Dictionary<string, string[]>();
-        Require(errors, "name", request.Name);
-        Require(errors, "version", request.Version);
+        InputText.CheckIdentifier(errors, "name", request.Name);
+        InputText.CheckIdentifier(errors, "version", request.Version);
         Require(errors, "path", request.Path);
-        Require(errors, "sha256", request.Sha256);
+        if (InputText.IdentifierProblem("path", request.Path) is { } pathProblem)
+        {
+            errors["path"] = [pathProblem];
+        }
+
+        if (InputText.CheckIdentifier(errors, "sha256", request.Sha256) && !System.Text.RegularExpressions.Regex.IsMatch(request.Sha256!, "^[0-9a-fA-F]{64}$"))
+        {
+            errors["sha256"] = ["'sha256' must be 64 hexadecimal characters."];
+        }
+
+        InputText.CheckIdentifier(errors, "featureSetVersion", request.FeatureSetVersion, required: false);
         if (request.Features is not { Count: > 0 })
         {
             errors["features"] = ["The model's feature names, in input column order, are required."];
+        }
+        else
+        {
+            foreach (var feature in request.Features)
+            {
+                InputText.CheckIdentifier(errors, "features", feature);
+            }
+        }
+
+        foreach (var (feature, value) in request.Baseline ?? [])
+        {
+            if (InputText.CheckIdentifier(errors, "baseline", feature) && !double.IsFinite(value))
+            {
+                errors["baseline"] = [$"baseline of {feature} must be a finite number."];
+            }
+        }
+
+        var path = "";
+        if (!string.IsNullOrWhiteSpace(request.Path) && !ModelFilesFolder.TryResolve(folder, request.Path, out path, out var pathError))
+        {
+            errors["path"] = [pathError];
         }
 
         if (errors.Count > 0)
@@ -299,7 +347,7 @@ public static partial class InferenceApi
         {
             Name = request.Name!,
             Version = request.Version!,
-            Path = request.Path!,
+            Path = path,
             Sha256 = request.Sha256!,
             Features = request.Features!,
             Baseline = request.Baseline ?? [],
@@ -321,6 +369,42 @@ public static partial class InferenceApi
         }
 
         return GetModel(host);
+    }
+
+    /// <summary>Most items in one batch call (as ingestion's batch intake).</summary>
+    public const int MaxBatchItems = 10_000;
+
+    // An entity id is echoed into the answer and the prediction log, and feature names are looked up: the platform's
+    // identifier rules apply, so a NUL or a megabyte of text is refused naming the field.
+    static Dictionary<string, string[]> Validate(InlinePredictionRequest request, string prefix)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.EntityId is not null)
+        {
+            var found = new Dictionary<string, string[]>();
+            if (!InputText.CheckIdentifier(found, "entityId", request.EntityId))
+            {
+                errors[prefix + "entityId"] = found["entityId"];
+            }
+        }
+
+        if (request.Features is null)
+        {
+            errors[prefix + "features"] = ["Features are required."];
+        }
+        else
+        {
+            foreach (var name in request.Features.Keys)
+            {
+                var found = new Dictionary<string, string[]>();
+                if (!InputText.CheckIdentifier(found, "features", name))
+                {
+                    errors[prefix + "features"] = [$"feature name: {found["features"][0]}"];
+                }
+            }
+        }
+
+        return errors;
     }
 
     static void Require(Dictionary<string, string[]> errors, string field, string? value)

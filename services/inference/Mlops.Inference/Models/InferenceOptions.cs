@@ -42,6 +42,9 @@ public sealed class InferenceOptions
     /// </summary>
     public Uri? FeaturesBaseAddress { get; set; }
 
+    /// <summary>How long a vector this replica cannot vouch for is served from its cache (see <see cref="OnlineCacheOptions"/>).</summary>
+    public OnlineCacheOptions OnlineCache { get; set; } = new();
+
     /// <summary>Longest pause between attempts to reach the registry or the features service at start.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -60,6 +63,14 @@ public sealed class InferenceOptions
     /// </summary>
     public string StreamingConsumerGroup =>
         Variants.Count == 0 ? Streaming.ConsumerGroup : Streaming.ConsumerGroup + "-" + string.Join("-", Variants.Order(StringComparer.Ordinal));
+
+    /// <summary>
+    /// The one folder <c>POST /api/inference/model</c> may load artifacts from: its <c>path</c> is taken relative to this
+    /// folder and refused when it leads outside (absolute paths, <c>..</c>, links). Null (as shipped): loading by path is
+    /// off, and the pod loads only what the registry deploys and <see cref="LocalModels"/> names. At the gateway the
+    /// route needs the <c>admin</c> role (docs/security.md).
+    /// </summary>
+    public string? ModelFilesDirectory { get; set; }
 
     /// <summary>Where fetched artifacts are kept, by SHA-256 (default: a directory under the temp path).</summary>
     public string ArtifactCacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "mlops-inference-artifacts");
@@ -126,4 +137,10 @@ public sealed class StreamingOptions
     public string PredictionsTopic { get; set; } = Mlops.Contracts.Kafka.Topics.Predictions;
 
     public string ConsumerGroup { get; set; } = "inference-streaming";
+
+    /// <summary>
+    /// Most feature vectors scored together (whatever one poll returned, up to this): their (vector, model) pairs share
+    /// ONNX batches and their predictions one wait for the broker.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 256;
 }

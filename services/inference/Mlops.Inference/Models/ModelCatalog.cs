@@ -155,8 +155,11 @@ public sealed class ModelCatalog(IServiceProvider services, ILoggerFactory logge
     /// <summary>Drops the host of a variant that left the deployment (the default model's champion host stays, for the fallback).</summary>
     public async Task RemoveAsync(ModelHost host, string reason, CancellationToken cancellationToken)
     {
+        // Out of the catalog before it stops serving: a reader never sees the variant listed yet no longer serving
+        // (and a header naming it gets "not served" from then on); requests holding a lease finish on the old model.
+        var removed = !ReferenceEquals(host, Default) && _hosts.TryRemove(new KeyValuePair<(string, string), ModelHost>((host.Name, host.Variant), host));
         await host.UnloadAsync(reason, cancellationToken);
-        if (!ReferenceEquals(host, Default) && _hosts.TryRemove(new KeyValuePair<(string, string), ModelHost>((host.Name, host.Variant), host)))
+        if (removed)
         {
             host.Dispose();
         }

@@ -7,6 +7,7 @@ using Mlops.Inference.Api;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.ServiceDefaults.Health;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Inference.Protocols;
 
@@ -77,6 +78,11 @@ public static class OpenInferenceApi
         string name, OipInferenceRequest request, [FromHeader(Name = InferenceApi.ModelVariantHeader)] string? variant, HttpResponse response,
         ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
     {
+        if ((Problem("model name", name) ?? (request.Id is null ? null : Problem("id", request.Id))) is { } invalidName)
+        {
+            return TypedResults.BadRequest(new OipError(invalidName));
+        }
+
         var choice = InferenceApi.Choose(catalog, name, variant, null);
         if (choice.Problem is { } problem)
         {
@@ -98,6 +104,11 @@ public static class OpenInferenceApi
         if (Rows(request, deployment.Features.Count, out var rows) is { } invalid)
         {
             return TypedResults.BadRequest(new OipError(invalid));
+        }
+
+        if (request.Outputs?.Any(o => o is null) == true)
+        {
+            return TypedResults.BadRequest(new OipError("'outputs' must not hold null entries."));
         }
 
         var wanted = request.Outputs is { Count: > 0 } named ? named.Select(o => o.Name ?? "").ToList() : [ModelOutputNames.Probability, ModelOutputNames.Uncertainty];
@@ -148,10 +159,15 @@ public static class OpenInferenceApi
             return $"'inputs' is required: one tensor '{ModelOutputNames.Features}'.";
         }
 
+        if (request.Inputs.Any(i => i is null))
+        {
+            return "'inputs' must not hold null entries.";
+        }
+
         var input = request.Inputs.FirstOrDefault(i => i.Name == ModelOutputNames.Features);
         if (input is null || request.Inputs.Count != 1)
         {
-            return $"Expected exactly one input, '{ModelOutputNames.Features}'; got {string.Join(", ", request.Inputs.Select(i => $"'{i.Name}'"))}.";
+            return $"Expected exactly one input, whose name is '{ModelOutputNames.Features}'; got inputs named {string.Join(", ", request.Inputs.Select(i => $"'{i.Name}'"))}.";
         }
 
         if (input.Datatype != Fp32)
@@ -167,12 +183,12 @@ public static class OpenInferenceApi
         var values = new List<double>();
         if (!Flatten(input.Data, values))
         {
-            return $"Input '{input.Name}' data must be numbers (flat or nested arrays, row-major).";
+            return $"Input '{input.Name}' data must be finite numbers (flat or nested arrays, row-major).";
         }
 
         if (values.Count != shape[0] * width)
         {
-            return $"Input '{input.Name}' has {values.Count} values; shape [{shape[0]}, {width}] needs {shape[0] * width}.";
+            return $"Input '{input.Name}' data has {values.Count} values; shape [{shape[0]}, {width}] needs {shape[0] * width}.";
         }
 
         for (var r = 0; r < shape[0]; r++)
@@ -188,7 +204,13 @@ public static class OpenInferenceApi
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
-                values.Add(element.GetDouble());
+                // 1e400 is valid JSON but no double: refused, not a FormatException (a 500).
+                if (!element.TryGetDouble(out var value) || !double.IsFinite(value))
+                {
+                    return false;
+                }
+
+                values.Add(value);
                 return true;
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
@@ -215,6 +237,11 @@ public static class OpenInferenceApi
 
         return named;
     }
+
+    static string? Problem(string field, string value) =>
+        value.Length > InputText.MaxIdentifierLength
+            ? $"{field} is {value.Length} characters long; at most {InputText.MaxIdentifierLength} are allowed."
+            : InputText.IdentifierProblem(field, value);
 
     static OipError NotServed(string name) =>
         new($"Model '{name}' is not served by this pod (not deployed in the registry, not loaded yet, or not in Inference:Models).");

@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
-using Mlops.Contracts.Kafka;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Telemetry;
+using Mlops.Kafka;
 using Mlops.Kafka.Consuming;
 using Mlops.Kafka.Producing;
 
@@ -19,23 +20,82 @@ namespace Mlops.Inference.Streaming;
 /// variant <see cref="Mlops.Contracts.Registry.VariantAssignment"/> gives the entity (the gateway's hash and weights),
 /// so <c>predictions.v1</c> carries champion and challenger predictions in the deployed shares; the shadow never scores
 /// the stream. A pod serving only some variants (<c>Inference:Variants</c>) scores only its variants' entities, and
-/// reads the topic in a consumer group of its own variant set. The consumer host runs this inside the
-/// feature event's trace, so the predictions continue it. Redelivery re-publishes the predictions (same model, same
-/// vector, a new <c>predictionId</c>), which downstream consumers tolerate by key and feature event id.
+/// reads the topic in a consumer group of its own variant set. Redelivery re-publishes the predictions with the same
+/// <c>predictionId</c> (<see cref="StreamingPredictionId"/>), so consumers deduplicate them.
 /// </summary>
+/// <remarks>
+/// A poll's worth of vectors is handled at once: every (vector, model) pair is scored concurrently, so the dynamic
+/// batcher runs them as a few ONNX batches, and the predictions are then handed to the producer in the records' order
+/// and awaited together. One at a time, each pair waited for its own ONNX run and its own broker acknowledgement, and a
+/// history load of tens of thousands of vectors kept live observations waiting behind it for minutes. Each vector is
+/// scored and published inside its own trace (the feature event's), so one trace still runs from the ingested
+/// observation to its prediction.
+/// </remarks>
 public sealed class FeatureVectorScoringHandler(
     OnlineFeatureCache cache,
     ModelCatalog catalog,
     Predictor predictor,
     IEventProducer producer,
     IOptions<InferenceOptions> options,
-    ILogger<FeatureVectorScoringHandler> logger) : IKafkaEventHandler<FeatureVectorUpdated>
+    ILogger<FeatureVectorScoringHandler> logger) : IKafkaBatchEventHandler<FeatureVectorUpdated>
 {
-    public async Task HandleAsync(EventEnvelope<FeatureVectorUpdated> envelope, KafkaMessageContext context, CancellationToken cancellationToken)
+    public async Task HandleBatchAsync(IReadOnlyList<KafkaRecord<FeatureVectorUpdated>> records, CancellationToken cancellationToken)
     {
-        var vector = envelope.Data;
-        cache.Update(vector);
-        var scored = false;
+        // The cache first and in partition order, so an entity's newest vector wins whatever order the scoring ends in.
+        foreach (var record in records)
+        {
+            cache.Update(record.Envelope.Data, record.Context);
+        }
+
+        var outer = Activity.Current;
+        var scorings = new List<Scoring>(records.Count);
+        try
+        {
+            foreach (var record in records)
+            {
+                Activity.Current = outer;
+                var activity = InferenceTelemetry.ActivitySource.StartActivity(
+                    "score feature vector", ActivityKind.Internal, TraceContext.Parse(record.Envelope.TraceParent, record.Envelope.TraceState));
+                activity?.SetTag("mlops.entity.id", record.Envelope.Data.EntityId);
+                activity?.SetTag("mlops.feature_set.version", record.Envelope.Data.FeatureSetVersion);
+                scorings.Add(new Scoring(record, activity, Start(record, cancellationToken)));
+            }
+
+            Activity.Current = outer;
+            await Task.WhenAll(scorings.SelectMany(s => s.Predictions));
+
+            var deliveries = new List<Task>();
+            foreach (var scoring in scorings)
+            {
+                Activity.Current = scoring.Activity ?? outer;
+                foreach (var prediction in scoring.Predictions)
+                {
+                    if (prediction.Result is { } result)
+                    {
+                        deliveries.Add(PublishAsync(scoring.Record, result, cancellationToken));
+                    }
+                }
+            }
+
+            Activity.Current = outer;
+            await Task.WhenAll(deliveries);
+        }
+        finally
+        {
+            foreach (var scoring in scorings)
+            {
+                scoring.Activity?.Dispose();
+            }
+
+            Activity.Current = outer;
+        }
+    }
+
+    /// <summary>Starts the vector's scoring by every model fed by its set; the tasks end null where nothing is published.</summary>
+    List<Task<PredictionResult?>> Start(KafkaRecord<FeatureVectorUpdated> record, CancellationToken cancellationToken)
+    {
+        var vector = record.Envelope.Data;
+        var predictions = new List<Task<PredictionResult?>>();
         var leftToOthers = false;
         foreach (var name in catalog.Names)
         {
@@ -46,50 +106,51 @@ public sealed class FeatureVectorScoringHandler(
                 continue;
             }
 
-            if (!FeatureSets.Feeds(host.Current?.FeatureSetVersion, vector.FeatureSetVersion))
+            if (FeatureSets.Feeds(host.Current?.FeatureSetVersion, vector.FeatureSetVersion))
             {
-                continue;
+                predictions.Add(ScoreAsync(host, vector, cancellationToken));
             }
-
-            scored = true;
-            await ScoreAsync(host, envelope, cancellationToken);
         }
 
         if (leftToOthers)
         {
             InferenceTelemetry.StreamingOtherVariant.Add(1);
         }
-        else if (!scored)
+        else if (predictions.Count == 0)
         {
             InferenceTelemetry.StreamingOtherSet.Add(1);
             logger.LogDebug("Vector for {EntityId} of feature set {FeatureSet} not scored: no served model (variant) uses it", vector.EntityId, vector.FeatureSetVersion);
         }
+
+        return predictions;
     }
 
-    async Task ScoreAsync(ModelHost host, EventEnvelope<FeatureVectorUpdated> envelope, CancellationToken cancellationToken)
+    async Task<PredictionResult?> ScoreAsync(ModelHost host, FeatureVectorUpdated vector, CancellationToken cancellationToken)
     {
-        var vector = envelope.Data;
-        PredictionResult result;
         try
         {
-            result = await predictor.PredictAsync(host, vector.Values, cancellationToken);
+            return await predictor.PredictAsync(host, vector.Values, cancellationToken);
         }
         catch (FeatureValidationException ex)
         {
             // A vector early in an entity's history lacks features; it is cached and scored once complete.
             InferenceTelemetry.StreamingUnscored.Add(1);
             logger.LogDebug("Vector for {EntityId} not scored by {Model}: {Reason}", vector.EntityId, host.Name, ex.Message);
-            return;
+            return null;
         }
         catch (ModelNotServedException)
         {
             // The host's model went between the check and the lease (pod stopping); nothing to score with.
-            return;
+            return null;
         }
+    }
 
-        await producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
+    Task PublishAsync(KafkaRecord<FeatureVectorUpdated> record, PredictionResult result, CancellationToken cancellationToken)
+    {
+        var vector = record.Envelope.Data;
+        return producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
-            PredictionId = result.PredictionId,
+            PredictionId = StreamingPredictionId.For(record.Envelope.Id, result.ModelName, result.ModelVersion),
             Variant = result.Variant,
             EntityId = vector.EntityId,
             ModelName = result.ModelName,
@@ -100,8 +161,10 @@ public sealed class FeatureVectorScoringHandler(
             FeatureEventTime = vector.EventTime,
             FeatureSetVersion = vector.FeatureSetVersion,
             PredictedAt = DateTimeOffset.UtcNow,
-            FeatureEventId = envelope.Id,
+            FeatureEventId = record.Envelope.Id,
             TriggeringObservationId = vector.TriggeringObservationId,
         }, cancellationToken);
     }
+
+    sealed record Scoring(KafkaRecord<FeatureVectorUpdated> Record, Activity? Activity, List<Task<PredictionResult?>> Predictions);
 }

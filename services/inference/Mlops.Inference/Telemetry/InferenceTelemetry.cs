@@ -42,6 +42,9 @@ public static class InferenceTelemetry
     /// <summary>Feature vectors left to another pod because their entity is assigned a variant this pod does not serve.</summary>
     public static readonly Counter<long> StreamingOtherVariant = Meter.CreateCounter<long>("mlops.inference.streaming.other_variant", "{vector}", "Feature vectors whose entity another pod's variant scores");
 
+    /// <summary>Online feature reads of HTTP predictions by where the vector came from (<c>source</c>: cache, features-service, stale).</summary>
+    public static readonly Counter<long> OnlineFeatureReads = Meter.CreateCounter<long>("mlops.inference.online_feature_reads", "{read}", "Online feature reads by source");
+
     public static KeyValuePair<string, object?>[] VersionTags(Models.LoadedModel model) =>
     [
         new("model.name", model.Deployment.Name),

@@ -80,11 +80,23 @@ public sealed class ObservationValidator(SchemaCatalog catalog, IOptions<Ingesti
         return trimmed;
     }
 
+    /// <summary>
+    /// Earliest time accepted: year 1 (what an unset date becomes in many senders) or a seconds-as-milliseconds slip is
+    /// a sender's bug, and such a value would land first in every time-ordered read of the entity.
+    /// </summary>
+    public static readonly DateTimeOffset EarliestTime = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     DateTimeOffset? CheckEventTime(DateTimeOffset? eventTime, List<FieldError> errors)
     {
         if (eventTime is null)
         {
             errors.Add(new("eventTime", "eventTime is required"));
+            return null;
+        }
+
+        if (eventTime < EarliestTime)
+        {
+            errors.Add(new("eventTime", $"eventTime {eventTime.Value:O} is before {EarliestTime:yyyy-MM-dd} (an unset or mis-scaled date)"));
             return null;
         }
 

@@ -19,6 +19,12 @@ public static class RawObservationReader
             return null;
         }
 
+        if (InvalidUtf8Member(element) is { } member)
+        {
+            errors.Add(new(member, $"{member} is not valid UTF-8 text (bytes that no Unicode character encodes, e.g. a lone surrogate)"));
+            return null;
+        }
+
         try
         {
             return element.Deserialize<RawObservation>(EnvelopeSerializer.Options);
@@ -29,6 +35,35 @@ public static class RawObservationReader
             errors.Add(new(field, $"{field} could not be read: {FirstSentence(ex.Message)}"));
             return null;
         }
+        catch (InvalidOperationException ex)
+        {
+            // A member name that is not valid UTF-8 (values are checked above).
+            errors.Add(new("$", $"the observation could not be read: {FirstSentence(ex.Message)}"));
+            return null;
+        }
+    }
+
+    // Raw bytes from Kafka are not checked for UTF-8 until a string is read; reading it then throws without a path.
+    static string? InvalidUtf8Member(JsonElement element)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                continue;
+            }
+
+            try
+            {
+                _ = property.Value.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                return property.Name;
+            }
+        }
+
+        return null;
     }
 
     static string FirstSentence(string message)

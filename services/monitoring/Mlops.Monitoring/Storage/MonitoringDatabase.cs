@@ -6,7 +6,11 @@ namespace Mlops.Monitoring.Storage;
 /// <summary>
 /// Monitoring's own tables: reference profiles per model version, the recent feature vectors and predictions (joined by
 /// the feature event id, so each prediction carries the vector it scored), the judged windows with their per-feature
-/// results, and the drift alerts with their publication state.
+/// results, and the drift alerts with their publication state;
+/// the outcomes (labels) joined to predictions, each version's evaluation baseline, the scored performance windows and
+/// the other alerts (<c>monitoring_alerts</c>, an outbox like <c>drift_alerts</c>); inference's request counters per pod
+/// and model version as scraped (<c>slo_readings</c>, with running totals that fold counter resets in) and the SLO
+/// alerts' debounce.
 /// </summary>
 public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
 {
@@ -89,6 +93,114 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
             feature text NOT NULL,
             last_reported_at timestamptz NOT NULL,
             PRIMARY KEY (model_name, model_version, variant, feature));
+        ALTER TABLE prediction_samples ADD COLUMN IF NOT EXISTS outcome double precision NULL;
+        ALTER TABLE prediction_samples ADD COLUMN IF NOT EXISTS label_id text NULL;
+        ALTER TABLE prediction_samples ADD COLUMN IF NOT EXISTS label_recorded_at timestamptz NULL;
+        ALTER TABLE prediction_samples ADD COLUMN IF NOT EXISTS label_joined_at timestamptz NULL;
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_prediction_id ON prediction_samples (prediction_id) WHERE prediction_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_entity ON prediction_samples (entity_id, predicted_at);
+        CREATE TABLE IF NOT EXISTS outcome_labels (
+            label_id text PRIMARY KEY,
+            entity_id text NOT NULL,
+            name text NOT NULL,
+            value double precision NOT NULL,
+            event_time timestamptz NOT NULL,
+            prediction_id text NULL,
+            recorded_at timestamptz NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT clock_timestamp());
+        CREATE INDEX IF NOT EXISTS ix_outcome_labels_received ON outcome_labels (received_at);
+        CREATE TABLE IF NOT EXISTS version_baselines (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            auroc double precision NULL,
+            metrics jsonb NOT NULL,
+            PRIMARY KEY (model_name, model_version));
+        CREATE TABLE IF NOT EXISTS performance_windows (
+            window_id bigserial PRIMARY KEY,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            window_start timestamptz NOT NULL,
+            window_end timestamptz NOT NULL,
+            predictions integer NOT NULL,
+            labeled integer NOT NULL,
+            positives integer NOT NULL,
+            auroc double precision NULL,
+            auprc double precision NULL,
+            brier double precision NULL,
+            ece double precision NULL,
+            median_delay_seconds double precision NULL,
+            baseline_auroc double precision NULL,
+            baseline_source text NULL,
+            degraded boolean NULL,
+            evaluated_at timestamptz NOT NULL,
+            UNIQUE (model_name, model_version, variant, window_start));
+        CREATE INDEX IF NOT EXISTS ix_performance_windows_model ON performance_windows (model_name, window_start DESC);
+        CREATE TABLE IF NOT EXISTS performance_debounce (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            last_reported_at timestamptz NOT NULL,
+            PRIMARY KEY (model_name, model_version, variant));
+        CREATE TABLE IF NOT EXISTS monitoring_alerts (
+            alert_id uuid PRIMARY KEY,
+            event_type text NOT NULL,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            message jsonb NOT NULL,
+            detected_at timestamptz NOT NULL,
+            published_at timestamptz NULL);
+        CREATE INDEX IF NOT EXISTS ix_monitoring_alerts_unpublished ON monitoring_alerts (detected_at) WHERE published_at IS NULL;
+        CREATE TABLE IF NOT EXISTS webhook_subscriptions (
+            webhook_id uuid PRIMARY KEY,
+            url text NOT NULL,
+            secret text NOT NULL,
+            event_types text[] NOT NULL,
+            created_at timestamptz NOT NULL,
+            deleted_at timestamptz NULL);
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            delivery_id bigserial PRIMARY KEY,
+            webhook_id uuid NOT NULL REFERENCES webhook_subscriptions (webhook_id),
+            alert_id uuid NOT NULL,
+            event_type text NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL,
+            created_at timestamptz NOT NULL,
+            finished_at timestamptz NULL,
+            UNIQUE (webhook_id, alert_id));
+        CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+        CREATE TABLE IF NOT EXISTS webhook_attempts (
+            delivery_id bigint NOT NULL REFERENCES webhook_deliveries (delivery_id),
+            attempt integer NOT NULL,
+            attempted_at timestamptz NOT NULL,
+            status_code integer NULL,
+            error text NULL,
+            latency_ms double precision NOT NULL,
+            PRIMARY KEY (delivery_id, attempt));
+        CREATE TABLE IF NOT EXISTS slo_readings (
+            instance text NOT NULL,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            scraped_at timestamptz NOT NULL,
+            successes double precision NOT NULL,
+            errors double precision NOT NULL,
+            fast double precision NOT NULL,
+            latency_bound_ms double precision NULL,
+            total_successes double precision NOT NULL,
+            total_errors double precision NOT NULL,
+            total_fast double precision NOT NULL,
+            PRIMARY KEY (instance, model_name, model_version, scraped_at));
+        CREATE INDEX IF NOT EXISTS ix_slo_readings_version ON slo_readings (model_name, model_version, scraped_at);
+        CREATE INDEX IF NOT EXISTS ix_slo_readings_time ON slo_readings (scraped_at);
+        CREATE TABLE IF NOT EXISTS slo_debounce (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            kind text NOT NULL,
+            severity text NOT NULL,
+            last_reported_at timestamptz NOT NULL,
+            PRIMARY KEY (model_name, model_version, kind, severity));
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Profiles;
+using Mlops.Monitoring.Scheduling;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;
 
@@ -15,42 +16,19 @@ namespace Mlops.Monitoring.Windows;
 /// </summary>
 public sealed class DriftWindowEvaluator(
     DriftWindowStore store, ReferenceProfileStore profiles, DriftAlertPublisher alerts, IOptions<DriftOptions> options,
-    ILogger<DriftWindowEvaluator> logger) : BackgroundService
+    ILogger<DriftWindowEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
 {
-    const long LockKey = 727274302;
-
     DriftOptions Options => options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Options.EvaluationInterval);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
-            {
-                logger.LogWarning("Drift evaluation paused: {Reason}", e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Drift evaluation failed; retrying at the next tick");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => Options.EvaluationInterval;
+
+    protected override string Work => "Drift evaluation";
 
     /// <summary>One round: prune, close count windows, close time windows, publish alerts.</summary>
-    public async Task RunOnceAsync(CancellationToken ct)
+    public override async Task RunOnceAsync(CancellationToken ct)
     {
         await using var connection = await store.OpenAsync(ct);
-        if (!await TryLockAsync(connection, ct))
+        if (!await RoundLock.TryTakeAsync(connection, RoundLock.DriftWindows, ct))
         {
             return;
         }
@@ -73,9 +51,7 @@ public sealed class DriftWindowEvaluator(
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new() { Value = LockKey });
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            await RoundLock.ReleaseAsync(connection, RoundLock.DriftWindows);
         }
     }
 
@@ -148,12 +124,5 @@ public sealed class DriftWindowEvaluator(
 
         activity?.SetTag("mlops.window.drifted_features", verdict.DriftedFeatures);
         return verdict;
-    }
-
-    static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-        command.Parameters.Add(new() { Value = LockKey });
-        return await command.ExecuteScalarAsync(ct) is true;
     }
 }

@@ -274,11 +274,12 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Forgets feature vectors and predictions older than the retention.</summary>
+    /// <summary>Forgets feature vectors, predictions and outcomes older than the retention.</summary>
     public async Task PruneAsync(NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
     {
         // Numbered parameters allow one statement per command.
-        foreach (var sql in (string[])["DELETE FROM feature_vectors WHERE received_at < $1", "DELETE FROM prediction_samples WHERE received_at < $1"])
+        foreach (var sql in (string[])[
+            "DELETE FROM feature_vectors WHERE received_at < $1", "DELETE FROM prediction_samples WHERE received_at < $1", "DELETE FROM outcome_labels WHERE received_at < $1"])
         {
             await using var command = new NpgsqlCommand(sql, connection);
             command.Parameters.Add(new() { Value = clock.GetUtcNow() - retention });

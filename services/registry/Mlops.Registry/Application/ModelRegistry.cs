@@ -107,8 +107,11 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
         return await AppendAsync(state.Name, state.Revision, null, decide(state), by, reason, cancellationToken);
     }
 
+    // A name no model can have is a bad request naming the field, not "not registered".
     async Task<ModelState> RequireAsync(string modelName, CancellationToken cancellationToken) =>
-        (ModelDecisions.NamePattern().IsMatch(modelName ?? "") ? await GetAsync(modelName!, cancellationToken: cancellationToken) : null)
+        (ModelDecisions.NamePattern().IsMatch(modelName ?? "")
+            ? await GetAsync(modelName!, cancellationToken: cancellationToken)
+            : throw RegistryValidationException.For("modelName", "must be lower-case letters, digits, '.', '-' or '_' (at most 100)"))
         ?? throw new RegistryNotFoundException($"Model '{modelName}' is not registered.");
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Mlops.Contracts.Registry;
+using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Registry.Domain;
 
@@ -37,7 +38,31 @@ public static partial class ModelDecisions
                      (nameof(command.RegisteredBy), command.RegisteredBy),
                  })
         {
-            errors.When(string.IsNullOrWhiteSpace(value), field, "is required");
+            errors.Identifier(field, value);
+        }
+
+        errors.Text(nameof(command.IntendedUse), command.IntendedUse);
+        errors.Text(nameof(command.Limitations), command.Limitations);
+        errors.Text(nameof(command.Description), command.Description);
+        foreach (var (group, specs) in new[] { ("Signature.Inputs", command.Signature?.Inputs), ("Signature.Outputs", command.Signature?.Outputs) })
+        {
+            foreach (var spec in specs ?? [])
+            {
+                if (spec is null)
+                {
+                    errors.Add(group, "must not hold null entries");
+                    continue;
+                }
+
+                errors.Identifier(group, spec.Name);
+                errors.Identifier(group, spec.Type);
+            }
+        }
+
+        foreach (var (name, value) in command.Metrics?.Overall ?? new Dictionary<string, double>())
+        {
+            errors.Identifier("Metrics.Overall", name);
+            errors.When(!double.IsFinite(value), "Metrics.Overall", $"{name} must be a finite number");
         }
 
         if (state?.Versions.GetValueOrDefault(command.Version ?? "") is { } existing)
@@ -69,8 +94,9 @@ public static partial class ModelDecisions
     {
         var errors = new Errors();
         errors.When(!NamePattern().IsMatch(command.Alias ?? ""), nameof(command.Alias), "must be lower-case letters, digits, '.', '-' or '_'");
-        errors.When(string.IsNullOrWhiteSpace(command.RequestedBy), nameof(command.RequestedBy), "is required");
-        errors.When(string.IsNullOrWhiteSpace(command.Reason), nameof(command.Reason), "is required");
+        errors.Identifier(nameof(command.RequestedBy), command.RequestedBy);
+        errors.Text(nameof(command.Reason), command.Reason, required: true);
+        errors.When(command.ExpectedRevision is < 0, nameof(command.ExpectedRevision), "must not be negative");
         var candidate = state.Versions.GetValueOrDefault(command.Version ?? "");
         errors.When(candidate is null, nameof(command.Version), $"version {command.Version} is not registered");
         errors.When(candidate is not null && state.VersionOf(command.Alias ?? "") == command.Version, nameof(command.Alias), $"{command.Alias} already points at {command.Version}");
@@ -111,7 +137,7 @@ public static partial class ModelDecisions
 
     public static IReadOnlyList<object> Approve(ModelState state, ApprovePromotion command)
     {
-        var pending = Pending(state, command.PromotionId, command.ApprovedBy, command.Reason);
+        var pending = Pending(state, command.PromotionId, command.ApprovedBy, command.Reason, "approvedBy");
         if (state.Versions[pending.Version].Archived)
         {
             throw RegistryValidationException.For(nameof(command.PromotionId), $"version {pending.Version} was archived after the request");
@@ -127,7 +153,7 @@ public static partial class ModelDecisions
 
     public static IReadOnlyList<object> Reject(ModelState state, RejectPromotion command)
     {
-        var pending = Pending(state, command.PromotionId, command.RejectedBy, command.Reason);
+        var pending = Pending(state, command.PromotionId, command.RejectedBy, command.Reason, "rejectedBy");
         return
         [
             new PromotionRejected
@@ -141,8 +167,9 @@ public static partial class ModelDecisions
     public static IReadOnlyList<object> RollBack(ModelState state, RollBack command)
     {
         var errors = new Errors();
-        errors.When(string.IsNullOrWhiteSpace(command.RequestedBy), nameof(command.RequestedBy), "is required");
-        errors.When(string.IsNullOrWhiteSpace(command.Reason), nameof(command.Reason), "is required");
+        errors.Identifier(nameof(command.RequestedBy), command.RequestedBy);
+        errors.Text(nameof(command.Reason), command.Reason, required: true);
+        errors.When(!NamePattern().IsMatch(command.Alias ?? ""), nameof(command.Alias), "must be lower-case letters, digits, '.', '-' or '_'");
         var current = state.VersionOf(command.Alias ?? "");
         errors.When(current is null, nameof(command.Alias), $"{command.Alias} points at no version");
         var target = state.AliasHistory.GetValueOrDefault(command.Alias ?? "")?
@@ -165,8 +192,8 @@ public static partial class ModelDecisions
     public static IReadOnlyList<object> Archive(ModelState state, string version, string archivedBy, string reason)
     {
         var errors = new Errors();
-        errors.When(string.IsNullOrWhiteSpace(archivedBy), "archivedBy", "is required");
-        errors.When(string.IsNullOrWhiteSpace(reason), "reason", "is required");
+        errors.Identifier("by", archivedBy);
+        errors.Text("reason", reason, required: true);
         var existing = state.Versions.GetValueOrDefault(version);
         errors.When(existing is null, "version", $"version {version} is not registered");
         errors.When(existing is { Archived: true }, "version", $"version {version} is already archived");
@@ -183,13 +210,22 @@ public static partial class ModelDecisions
     public static IReadOnlyList<object> SetPolicy(ModelState state, PromotionPolicy policy, string changedBy, string reason)
     {
         var errors = new Errors();
-        errors.When(string.IsNullOrWhiteSpace(policy.MainMetric), "policy.mainMetric", "is required");
+        errors.Identifier("policy.mainMetric", policy.MainMetric);
+        foreach (var (field, value) in new[]
+                 {
+                     ("policy.minImprovementOverChampion", policy.MinImprovementOverChampion), ("policy.maxP99LatencyMs", policy.MaxP99LatencyMs),
+                     ("policy.maxSubgroupGap", policy.MaxSubgroupGap), ("policy.humanApprovalAboveRelativeChange", policy.HumanApprovalAboveRelativeChange),
+                 })
+        {
+            errors.When(value is { } v && !double.IsFinite(v), field, "must be a finite number");
+        }
+
         errors.When(policy.ChallengerTrafficPercent is < 0 or > 100, "policy.challengerTrafficPercent", "must be between 0 and 100");
         errors.When(policy.MaxP99LatencyMs is <= 0, "policy.maxP99LatencyMs", "must be positive");
         errors.When(policy.MaxSubgroupGap is < 0, "policy.maxSubgroupGap", "must not be negative");
         errors.When(policy.HumanApprovalAboveRelativeChange is < 0, "policy.humanApprovalAboveRelativeChange", "must not be negative");
-        errors.When(string.IsNullOrWhiteSpace(changedBy), "changedBy", "is required");
-        errors.When(string.IsNullOrWhiteSpace(reason), "reason", "is required");
+        errors.Identifier("changedBy", changedBy);
+        errors.Text("reason", reason, required: true);
         errors.ThrowIfAny();
 
         // A challenger at the policy's share moves with it.
@@ -331,13 +367,14 @@ public static partial class ModelDecisions
         }
     }
 
-    static PendingPromotion Pending(ModelState state, Guid promotionId, string by, string reason)
+    static PendingPromotion Pending(ModelState state, Guid promotionId, string by, string reason, string byMember)
     {
         var errors = new Errors();
         var pending = state.PendingPromotions.GetValueOrDefault(promotionId);
         errors.When(pending is null, "PromotionId", $"no promotion {promotionId} awaits approval");
-        errors.When(string.IsNullOrWhiteSpace(by), "By", "is required");
-        errors.When(string.IsNullOrWhiteSpace(reason), "Reason", "is required");
+        // Keyed "By" (the HTTP body's member); the message names the command's member (approvedBy / rejectedBy).
+        errors.Identifier(byMember, by, key: "By");
+        errors.Text("Reason", reason, required: true);
         errors.ThrowIfAny();
         return pending!;
     }
@@ -351,6 +388,24 @@ public static partial class ModelDecisions
             if (condition)
             {
                 Add(field, message);
+            }
+        }
+
+        /// <summary>The platform's identifier rules (<see cref="InputText.CheckIdentifier"/>): required, bounded, no control characters.</summary>
+        public void Identifier(string field, string? value, string? key = null) => Check(key ?? field, field, errors => InputText.CheckIdentifier(errors, field, value));
+
+        /// <summary>The platform's free-text rules: bounded, line breaks but no other control characters.</summary>
+        public void Text(string field, string? value, bool required = false) => Check(field, field, errors => InputText.CheckFreeText(errors, field, value, required));
+
+        void Check(string key, string field, Func<Dictionary<string, string[]>, bool> check)
+        {
+            var found = new Dictionary<string, string[]>();
+            if (!check(found))
+            {
+                foreach (var message in found[field])
+                {
+                    Add(key, message);
+                }
             }
         }
 

@@ -24,10 +24,11 @@ public abstract class RegistryCommandConsumer<T>(ILogger logger) : IConsumer<T>
         {
             var errors = ex is RegistryValidationException v ? v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")).ToList() : [ex.Message];
             logger.LogWarning("Refused {Command} for {Model}: {Errors}", typeof(T).Name, ModelName(context.Message), string.Join("; ", errors));
+            // A command without a model name is refused too; the rejection still carries one (empty), or no reader could deserialise it.
             await context.Publish(new RegistryCommandRejected
             {
-                Command = typeof(T).Name, ModelName = ModelName(context.Message), Errors = errors, TrainingRunId = TrainingRunId(context.Message),
-            });
+                Command = typeof(T).Name, ModelName = ModelName(context.Message) ?? "", Errors = errors, TrainingRunId = TrainingRunId(context.Message),
+            }, publish => publish.InitiatorId = context.MessageId); // the answer names the command it answers
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Mlops.ServiceDefaults.Metrics;
 
 namespace Mlops.Registry.Rollouts;
 
@@ -19,12 +20,10 @@ public sealed class InferenceMetricsSource(HttpClient http, IOptions<RolloutOpti
         var samples = new List<PrometheusSample>();
         foreach (var address in addresses)
         {
-            var uri = new Uri(new Uri(address.TrimEnd('/') + "/"), "metrics");
+            var uri = PrometheusScrape.MetricsUri(address);
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(options.Value.MeasurementTimeout);
-                samples.AddRange(PrometheusText.Parse(await http.GetStringAsync(uri, timeout.Token)));
+                samples.AddRange(await PrometheusScrape.ReadAsync(http, uri, options.Value.MeasurementTimeout, cancellationToken));
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -34,6 +33,6 @@ public sealed class InferenceMetricsSource(HttpClient http, IOptions<RolloutOpti
         }
 
         RolloutTelemetry.MeasurementDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("source", "inference"));
-        return (VersionCounters.From(samples, model, version), string.Join(", ", addresses.Select(a => a.TrimEnd('/') + "/metrics")));
+        return (VersionCounters.From(samples, model, version), string.Join(", ", addresses.Select(PrometheusScrape.MetricsUri)));
     }
 }

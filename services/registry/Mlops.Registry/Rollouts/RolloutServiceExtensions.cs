@@ -17,6 +17,7 @@ public static class RolloutServiceExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RolloutHistory>();
+        builder.Services.AddSingleton<RolloutSagaDataSource>();
         builder.Services.AddHttpClient<InferenceMetricsSource>(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddHttpClient<DivergenceMetric>(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddTransient<IRolloutMetric, ErrorRateMetric>();
@@ -37,6 +38,7 @@ public static class RolloutServiceExtensions
             .PostgresRepository(o =>
             {
                 o.SagaTypeName = "registry.rollout";
+                o.DataSource = sp => sp.GetRequiredService<RolloutSagaDataSource>().DataSource;
                 o.Outbox = true;
             });
         bus.AddConsumer<AnalyseRolloutStepConsumer>().Endpoint(e => CommandQueue<AnalyseRolloutStep>(e));

@@ -86,7 +86,7 @@ public static class RolloutsApi
         var views = new List<RolloutView>();
         foreach (var state in AllStates)
         {
-            foreach (var id in await query.Find(new RolloutAnalysisSweeper.StateQuery(state)))
+            foreach (var id in await query.Find(RolloutAnalysisSweeper.InState(state)))
             {
                 if (await load.Load(id) is { Request: not null } rollout && (model is null || rollout.Request.ModelName == model))
                 {
@@ -150,7 +150,7 @@ public static class RolloutsApi
     {
         foreach (var state in RolloutStateMachine.ActiveStates)
         {
-            foreach (var id in await query.Find(new RolloutAnalysisSweeper.StateQuery(state)))
+            foreach (var id in await query.Find(RolloutAnalysisSweeper.InState(state)))
             {
                 if (await load.Load(id) is { Request: not null } rollout && rollout.Request.ModelName == model && RolloutStateMachine.ActiveStates.Contains(rollout.CurrentState))
                 {

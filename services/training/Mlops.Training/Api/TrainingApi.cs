@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mlops.Contracts.Training;
+using Mlops.ServiceDefaults.Http;
 using Mlops.Training.Data;
 using Mlops.Training.Pipeline;
 using Mlops.Training.Tracking;
@@ -80,22 +81,44 @@ public static class TrainingApi
         return TypedResults.Accepted($"/api/training/runs/{runId}", (object)new { runId });
     }
 
+    /// <summary>Most random-search trials one run may ask for (each is a full training).</summary>
+    public const int MaxSearchTrials = 1000;
+
     internal static Dictionary<string, string[]> Validate(StartRunRequest body)
     {
+        // Every name here ends up in the run store, the saga's state, registry events and file names: the same
+        // identifier rules as everywhere else (no control characters, valid Unicode, at most 200 characters).
         var errors = new Dictionary<string, string[]>();
-        void Required(string? value, string field)
+        InputText.CheckIdentifier(errors, "modelName", body.ModelName);
+        InputText.CheckIdentifier(errors, "modelVersion", body.ModelVersion, required: false);
+        InputText.CheckIdentifier(errors, "featureSetVersion", body.FeatureSetVersion);
+        InputText.CheckIdentifier(errors, "datasetVersion", body.DatasetVersion);
+        InputText.CheckIdentifier(errors, "labelName", body.LabelName);
+        InputText.CheckIdentifier(errors, "requestedBy", body.RequestedBy);
+        InputText.CheckIdentifier(errors, "subgroupFeature", body.SubgroupFeature, required: false);
+        foreach (var name in body.Hyperparameters?.Keys ?? Enumerable.Empty<string>())
         {
-            if (string.IsNullOrWhiteSpace(value))
+            InputText.CheckIdentifier(errors, "hyperparameters", name);
+        }
+
+        foreach (var (parameter, i) in (body.SearchSpace ?? []).Select((p, i) => (p, i)))
+        {
+            if (parameter is null)
             {
-                errors[field] = [$"{field} is required"];
+                errors["searchSpace"] = [$"searchSpace[{i}] is null"];
+            }
+            else if (InputText.CheckIdentifier(errors, "searchSpace", parameter.Name)
+                && (parameter.Values.Any(v => !double.IsFinite(v)) || parameter.Low is { } low && !double.IsFinite(low) || parameter.High is { } high && !double.IsFinite(high)))
+            {
+                errors["searchSpace"] = [$"searchSpace[{i}] ({parameter.Name}): values, low and high must be finite numbers"];
             }
         }
 
-        Required(body.ModelName, "modelName");
-        Required(body.FeatureSetVersion, "featureSetVersion");
-        Required(body.DatasetVersion, "datasetVersion");
-        Required(body.LabelName, "labelName");
-        Required(body.RequestedBy, "requestedBy");
+        if (body.SearchSpace?.Any(p => p is null) == true)
+        {
+            return errors;
+        }
+
         if (string.IsNullOrWhiteSpace(body.Algorithm) || !TrainingPipeline.ParameterNames.TryGetValue(body.Algorithm, out var known))
         {
             errors["algorithm"] = [$"algorithm must be one of {string.Join(", ", TrainingPipeline.Algorithms)}"];
@@ -124,10 +147,17 @@ public static class TrainingApi
         {
             errors["features"] = ["feature names or patterns must not be empty"];
         }
-
-        if (body.SearchTrials is < 0)
+        else
         {
-            errors["searchTrials"] = ["searchTrials must be 0 (grid) or more"];
+            foreach (var feature in body.Features ?? [])
+            {
+                InputText.CheckIdentifier(errors, "features", feature);
+            }
+        }
+
+        if (body.SearchTrials is < 0 or > MaxSearchTrials)
+        {
+            errors["searchTrials"] = [$"searchTrials must be 0 (grid) to {MaxSearchTrials}"];
         }
 
         return errors;

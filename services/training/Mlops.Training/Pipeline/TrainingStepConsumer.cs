@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Registry;
 using Mlops.Contracts.Training;
+using Mlops.ServiceDefaults.Resilience;
 using Mlops.Training.Algorithms;
 using Mlops.Training.Algorithms.Export;
 using Mlops.Training.Registry;
@@ -33,15 +34,16 @@ public sealed class TrainingStepConsumer(
         string? artifactSha = null;
         try
         {
-            if (step == TrainingSteps.Register)
+            artifactSha = await WhileDependenciesRecoverAsync(runId, step, async () =>
             {
-                await runner.PrepareAsync(request, step, work, ct);
-                artifactSha = await RegisterAsync(context, request, work, ct);
-            }
-            else
-            {
-                artifactSha = await runner.RunAsync(request, step, work, ct);
-            }
+                if (step == TrainingSteps.Register)
+                {
+                    await runner.PrepareAsync(request, step, work, ct);
+                    return await RegisterAsync(context, request, work, ct);
+                }
+
+                return await runner.RunAsync(request, step, work, ct);
+            }, ct);
         }
         catch (OperationCanceledException) when (work.Cancellation.IsCancellationRequested)
         {
@@ -73,6 +75,34 @@ public sealed class TrainingStepConsumer(
         }
 
         await context.Publish(new TrainingStepCompleted { RunId = runId, Step = step, ArtifactSha256 = artifactSha });
+    }
+
+    /// <summary>
+    /// Runs the step again while it fails because a dependency does not answer (the registry or features service
+    /// restarting, the database or broker down), pausing with a capped doubling backoff, for up to
+    /// <see cref="TrainingOptions.DependencyRetryLimit"/>; then the last error fails the run like any other. Every step
+    /// can be run again: each reads its inputs and replaces its outputs, and registration is content-addressed.
+    /// Measured by the chaos tests: a registry killed during Register failed the run with "Connection refused".
+    /// </summary>
+    async Task<string?> WhileDependenciesRecoverAsync(Guid runId, string step, Func<Task<string?>> run, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await run();
+            }
+            catch (Exception e) when (TransientFailure.Is(e, ct) && Stopwatch.GetElapsedTime(started) < options.Value.DependencyRetryLimit)
+            {
+                TrainingMetrics.DependencyRetries.Add(1, new KeyValuePair<string, object?>("step", step));
+                logger.LogWarning("Run {RunId} step {Step}: a dependency did not answer ({Error}); try {Attempt} again in {Backoff}",
+                    runId, step, e.Message, attempt + 1, backoff);
+                await Task.Delay(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.Value.DependencyMaxBackoff.Ticks));
+            }
+        }
     }
 
     async Task<string> RegisterAsync(ConsumeContext context, StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)

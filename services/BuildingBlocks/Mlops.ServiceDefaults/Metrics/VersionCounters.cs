@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mlops.Registry.Rollouts;
+namespace Mlops.ServiceDefaults.Metrics;
 
 /// <summary>
 /// A model version's request counters read from the inference service's Prometheus endpoint: the latency histogram
@@ -13,6 +13,7 @@ public sealed record VersionCounters(double Successes, double Errors, IReadOnlyL
     const string LatencyPrefix = "mlops_inference_request_duration";
     const string ErrorsPrefix = "mlops_inference_request_errors";
 
+    /// <summary>The counters of one model version, summed over variants; fallback answers are not the version's own and are left out.</summary>
     public static VersionCounters From(IReadOnlyList<PrometheusSample> samples, string model, string version)
     {
         bool Matches(PrometheusSample s) =>
@@ -29,6 +30,25 @@ public sealed record VersionCounters(double Successes, double Errors, IReadOnlyL
             .ToList();
         return new VersionCounters(successes, errors, buckets);
     }
+
+    /// <summary>Every (model, version) the exposition has inference counters of its own for (not only fallback answers), in order.</summary>
+    public static IReadOnlyList<(string Model, string Version)> Versions(IReadOnlyList<PrometheusSample> samples) =>
+        samples.Where(s => s.Name.StartsWith(LatencyPrefix, StringComparison.Ordinal) || s.Name.StartsWith(ErrorsPrefix, StringComparison.Ordinal))
+            .Where(s => s.Labels.GetValueOrDefault("fallback") is null or "false")
+            .Select(s => (Model: s.Labels.GetValueOrDefault("model_name"), Version: s.Labels.GetValueOrDefault("model_version")))
+            .Where(v => v.Model is not null && v.Version is not null)
+            .Select(v => (v.Model!, v.Version!))
+            .Distinct()
+            .OrderBy(v => v.Item1, StringComparer.Ordinal).ThenBy(v => v.Item2, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>
+    /// Successes that took at most the first bucket bound at or above <paramref name="threshold"/>, and that bound. A
+    /// histogram only knows its bounds, so a threshold between two bounds is rounded up to the next one (the count is
+    /// then of requests at most that bound); null when no finite bound reaches the threshold.
+    /// </summary>
+    public (double Bound, double Count)? AtOrBelow(double threshold) =>
+        Buckets.Where(b => b.UpperBound >= threshold && !double.IsPositiveInfinity(b.UpperBound)).Select(b => ((double, double)?)b).FirstOrDefault();
 
     /// <summary>The counters as a flat snapshot (stored in the rollout as the next analysis's baseline).</summary>
     public IReadOnlyDictionary<string, double> ToSnapshot()

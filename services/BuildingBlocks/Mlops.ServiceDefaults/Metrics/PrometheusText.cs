@@ -1,14 +1,12 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Mlops.Registry.Rollouts;
-
-/// <summary>One sample of a Prometheus text exposition.</summary>
-public sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
+namespace Mlops.ServiceDefaults.Metrics;
 
 /// <summary>Reads the Prometheus text format (what the services' <c>/metrics</c> endpoint serves).</summary>
 public static partial class PrometheusText
 {
+    /// <summary>Every sample line; comments, blank and unreadable lines are skipped (a partial scrape still counts what it has).</summary>
     public static IReadOnlyList<PrometheusSample> Parse(string text)
     {
         var samples = new List<PrometheusSample>();

@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Mlops.Gateway.Security;
+
+/// <summary>
+/// Authenticates the <c>X-Api-Key</c> header. No header: no result (anonymous endpoints still answer; secured ones
+/// challenge with 401). A key that is malformed, unknown, wrong or revoked: a failure whose message the 401 names.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyValidator validator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    public const string Header = "X-Api-Key";
+
+    /// <summary>Claim carrying the key's public id.</summary>
+    public const string KeyIdClaim = "mlops_key_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(Header, out var values) || values.Count == 0 || string.IsNullOrWhiteSpace(values[0]))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (values.Count > 1)
+        {
+            return Fail("malformed", $"the request carries {values.Count} {Header} headers; send exactly one");
+        }
+
+        var (check, key) = await validator.CheckAsync(values[0]!.Trim(), Context.RequestAborted);
+        switch (check)
+        {
+            case KeyCheck.Valid:
+                var claims = new List<Claim> { new(KeyIdClaim, key!.Id), new(ClaimTypes.NameIdentifier, key.Id), new(ClaimTypes.Name, key.Name) };
+                claims.AddRange(key.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
+                var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+                return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+            case KeyCheck.Revoked:
+                return Fail("revoked", $"API key '{key!.Id}' was revoked at {key.RevokedAt:O}");
+            case KeyCheck.Malformed:
+                return Fail("malformed", $"the {Header} header is not an API key issued by this platform (expected {ApiKeySecret.Prefix}<id>_<secret>)");
+            default:
+                return Fail("unknown", $"the {Header} header holds no valid API key (unknown id or wrong secret)");
+        }
+    }
+
+    static AuthenticateResult Fail(string reason, string message)
+    {
+        SecurityTelemetry.Refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        return AuthenticateResult.Fail(message);
+    }
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using Mlops.Monitoring.Alerts;
+using Mlops.Monitoring.Scheduling;
+using Mlops.Monitoring.Windows;
+using Mlops.ServiceDefaults.Resilience;
+using Npgsql;
+
+namespace Mlops.Monitoring.Performance;
+
+/// <summary>
+/// Every <see cref="PerformanceOptions.EvaluationInterval"/>: joins newly arrived outcomes to their predictions, scores
+/// each window of prediction time whose outcomes are due (AUROC, AUPRC, Brier, ECE, coverage, median delay), queues
+/// <c>PerformanceDegraded</c> when the AUROC fell below the baseline by more than the margin, and publishes queued alerts.
+/// One replica at a time (advisory lock); a database that does not answer skips the tick.
+/// </summary>
+public sealed class PerformanceEvaluator(
+    PerformanceStore store, AlertOutboxPublisher alerts, IOptions<PerformanceOptions> options, IOptions<DriftOptions> drift,
+    ILogger<PerformanceEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
+{
+    protected override TimeSpan Interval => options.Value.EvaluationInterval;
+
+    protected override string Work => "Performance evaluation";
+
+    /// <summary>One round: join outcomes, score due windows, publish alerts.</summary>
+    public override async Task RunOnceAsync(CancellationToken ct)
+    {
+        await using var connection = await store.OpenAsync(ct);
+        if (!await RoundLock.TryTakeAsync(connection, RoundLock.Performance, ct))
+        {
+            return;
+        }
+
+        try
+        {
+            var joined = await store.JoinOutcomesAsync(connection, ct);
+            MonitoringTelemetry.OutcomesJoined.Add(joined);
+            foreach (var (group, start) in await store.WindowsReadyAsync(connection, drift.Value.Retention, ct))
+            {
+                using var activity = MonitoringTelemetry.Source.StartActivity("monitoring.performance.window");
+                activity?.SetTag("mlops.model", group.ModelName);
+                activity?.SetTag("mlops.model_version", group.ModelVersion);
+                activity?.SetTag("mlops.variant", group.Variant);
+                var window = await store.WindowAsync(connection, group, start, ct);
+                var baseline = await store.BaselineAsync(connection, group.ModelName, group.ModelVersion, ct);
+                var score = PerformanceJudge.Score(window, baseline, options.Value);
+                activity?.SetTag("mlops.window.labeled", score.Labeled);
+                await store.RecordAsync(connection, group, start, score, ct);
+                MonitoringTelemetry.PerformanceWindows.Add(1, new("model", group.ModelName), new("degraded", score.Degraded));
+            }
+
+            await alerts.PublishPendingAsync(connection, ct);
+        }
+        finally
+        {
+            await RoundLock.ReleaseAsync(connection, RoundLock.Performance);
+        }
+    }
+}

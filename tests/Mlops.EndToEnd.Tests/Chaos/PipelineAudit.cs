@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using Mlops.Contracts.Kafka;
+using Mlops.Testing;
+using Npgsql;
+
+namespace Mlops.EndToEnd.Tests.Chaos;
+
+/// <summary>
+/// What became of a scenario's observations, counted in the stores and on the topics: acknowledged by the intake →
+/// stored by ingestion → on <c>observations.v1</c> → stored by features → feature events on <c>features.v1</c> →
+/// predictions on <c>predictions.v1</c>. Only the scenario's own patients (one entity-id prefix) are counted.
+/// </summary>
+public sealed record PipelineAudit
+{
+    /// <summary>Acknowledged observations missing from ingestion's store.</summary>
+    public int LostAtIngestion { get; init; }
+
+    /// <summary>Acknowledged observations missing from <c>observations.v1</c>.</summary>
+    public int LostOnTopic { get; init; }
+
+    /// <summary>Acknowledged observations missing from the feature store.</summary>
+    public int LostAtFeatures { get; init; }
+
+    /// <summary>Records of <c>observations.v1</c> repeating an observation (redeliveries; consumers deduplicate them by event id).</summary>
+    public int RedeliveredObservations { get; init; }
+
+    /// <summary>Observations published under more than one event id (a consumer's inbox cannot recognise those: a double application).</summary>
+    public int ObservationsRepublishedAsNewEvents { get; init; }
+
+    /// <summary>Feature computations published more than once under different event ids (same entity, set, trigger and time).</summary>
+    public int FeatureEventsAppliedTwice { get; init; }
+
+    /// <summary>Distinct feature events of the scored feature sets.</summary>
+    public int FeatureEvents { get; init; }
+
+    /// <summary>Distinct predictions (by <c>predictionId</c>).</summary>
+    public int Predictions { get; init; }
+
+    /// <summary>Feature events of a scored set without a prediction.</summary>
+    public int FeatureEventsWithoutPrediction { get; init; }
+
+    /// <summary>Extra distinct predictions for one feature event and model (more than one predictionId).</summary>
+    public int DuplicatePredictions { get; init; }
+
+    /// <summary>Predictions naming a feature event that is not on <c>features.v1</c>.</summary>
+    public int PredictionsWithoutFeatureEvent { get; init; }
+
+    /// <summary>Whether nothing is lost, doubled or missing.</summary>
+    public bool Clean => LostAtIngestion == 0 && LostOnTopic == 0 && LostAtFeatures == 0 && ObservationsRepublishedAsNewEvents == 0
+        && FeatureEventsAppliedTwice == 0 && FeatureEventsWithoutPrediction == 0 && DuplicatePredictions == 0 && PredictionsWithoutFeatureEvent == 0;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"lost: ingestion {LostAtIngestion}, observations.v1 {LostOnTopic}, features {LostAtFeatures}; redelivered observations {RedeliveredObservations}, " +
+        $"republished as new events {ObservationsRepublishedAsNewEvents}; feature events {FeatureEvents} (applied twice {FeatureEventsAppliedTwice}); " +
+        $"predictions {Predictions} (feature events without one {FeatureEventsWithoutPrediction}, duplicates {DuplicatePredictions}, without feature event {PredictionsWithoutFeatureEvent})";
+
+    /// <summary>Where the topics ended before the scenario's stream started.</summary>
+    public sealed record Marks(Dictionary<int, long> Observations, Dictionary<int, long> Features, Dictionary<int, long> Predictions)
+    {
+        public static Marks Now() => new(TopicRange.Ends(Topics.Observations), TopicRange.Ends(Topics.Features), TopicRange.Ends(Topics.Predictions));
+    }
+
+    /// <summary>Counts everything for the observations acknowledged to the stream of patients named <paramref name="prefix"/>.</summary>
+    public static async Task<PipelineAudit> TakeAsync(string prefix, IReadOnlyCollection<string> acknowledged, Marks marks)
+    {
+        var ingestion = await IdsAsync("ingestion", "SELECT observation_id FROM observations WHERE entity_id LIKE $1", prefix);
+        var features = await IdsAsync("features", "SELECT observation_id FROM feature_observations WHERE entity_id LIKE $1", prefix);
+
+        var observations = TopicRange.Read(Topics.Observations, marks.Observations, prefix);
+        var byObservation = observations.GroupBy(e => Data(e, "observationId")).ToDictionary(g => g.Key, g => g.Select(e => Text(e, "id")).Distinct().Count());
+
+        var featureEvents = TopicRange.Read(Topics.Features, marks.Features, prefix);
+        var predictions = TopicRange.Read(Topics.Predictions, marks.Predictions, prefix);
+        // The sets some served model scores (the fallback rule or a champion); vectors of other sets are only cached.
+        var scoredSets = predictions.Select(p => Data(p, "featureSetVersion")).ToHashSet();
+        var events = featureEvents.Where(e => scoredSets.Contains(Data(e, "featureSetVersion"))).ToList();
+        var eventIds = featureEvents.Select(e => Text(e, "id")).ToHashSet();
+        var distinctEventIds = events.Select(e => Text(e, "id")).ToHashSet();
+        var predictionsByEvent = predictions.GroupBy(p => (Event: Data(p, "featureEventId"), Model: Data(p, "modelName")))
+            .ToDictionary(g => g.Key, g => g.Select(p => Data(p, "predictionId")).Distinct().Count());
+
+        return new PipelineAudit
+        {
+            LostAtIngestion = acknowledged.Count(id => !ingestion.Contains(id)),
+            LostOnTopic = acknowledged.Count(id => !byObservation.ContainsKey(id)),
+            LostAtFeatures = acknowledged.Count(id => !features.Contains(id)),
+            RedeliveredObservations = observations.Count - byObservation.Count,
+            ObservationsRepublishedAsNewEvents = byObservation.Values.Count(n => n > 1),
+            FeatureEventsAppliedTwice = featureEvents
+                .GroupBy(e => (e["subject"]?.ToString(), Data(e, "featureSetVersion"), Data(e, "triggeringObservationId"), Data(e, "eventTime")))
+                .Sum(g => g.Select(e => Text(e, "id")).Distinct().Count() - 1),
+            FeatureEvents = distinctEventIds.Count,
+            Predictions = predictions.Select(p => Data(p, "predictionId")).Distinct().Count(),
+            FeatureEventsWithoutPrediction = distinctEventIds.Count(id => !predictionsByEvent.Keys.Any(k => k.Event == id)),
+            DuplicatePredictions = predictionsByEvent.Values.Sum(n => n - 1),
+            PredictionsWithoutFeatureEvent = predictions.Count(p => !eventIds.Contains(Data(p, "featureEventId"))),
+        };
+    }
+
+    static string Text(JsonObject envelope, string name) => envelope[name]?.ToString() ?? "";
+
+    static string Data(JsonObject envelope, string name) => envelope["data"]?[name]?.ToString() ?? "";
+
+    static async Task<HashSet<string>> IdsAsync(string database, string sql, string prefix)
+    {
+        await using var source = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString(database));
+        await using var command = source.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = prefix + "%" });
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+}
