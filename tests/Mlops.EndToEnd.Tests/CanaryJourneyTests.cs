@@ -86,6 +86,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             var (recorded, duplicates, refused) = await Uploads.OutcomesAsync(client, ward.Outcomes.Select(o => (o.EntityId, OutcomeCsv.ToJson(o))).ToList(), null, CancellationToken.None);
             Assert.True(refused.Count == 0, $"{refused.Count} outcomes refused, e.g. {refused.FirstOrDefault()?.Reason}");
             Assert.Equal(ward.Outcomes.Count, recorded + duplicates);
+            Log($"{ward.Observations.Count} observations and {ward.Outcomes.Count} outcomes accepted");
             var caught = await JourneyWaits.FeaturesCaughtUpAsync(client, ward, 15, TimeSpan.FromMinutes(3), CancellationToken.None);
             Assert.True(caught == 15, $"only {caught} of 15 sampled patients have online features up to their last vitals");
             return true;
