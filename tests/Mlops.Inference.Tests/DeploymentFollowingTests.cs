@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using MassTransit;
@@ -91,6 +92,27 @@ public sealed class DeploymentFollowingTests : IAsyncLifetime
         Assert.Equal("9", answer.GetProperty("modelVersion").GetString());
         Assert.Equal(TrainedModels.Gbdt2.PredictProbability(row), answer.GetProperty("probability").GetDouble(), 1e-5);
         Assert.Equal("1", (await StatusAsync()).GetProperty("modelVersion").GetString());
+    }
+
+    [Fact]
+    public async Task DeploymentChanged_NoRoutes_TheRetiredModelIsUnloadedAndOursKeepsServing()
+    {
+        var v2 = TrainedModels.Export(TrainedModels.Gbdt2, "v2");
+        _registry.Serve(v2.Sha256, v2.Bytes);
+        var retired = PlatformInfrastructure.UniqueName("retired-model");
+        await PublishAsync(revision: 5, Route("champion", "9", v2.Sha256, 100), modelName: retired);
+        await _factory.ReadyClientAsync(model: retired);
+
+        // The registry's retirement: the same model with no route at all.
+        await _factory.Services.GetRequiredService<IBus>().Publish(new DeploymentChanged { ModelName = retired, Routes = [], Revision = 6 });
+        await Eventually.WaitUntilAsync(async () => (await _client.GetAsync($"/api/inference/models/{retired}")).StatusCode == HttpStatusCode.NotFound,
+            $"{retired} is no longer listed");
+
+        var row = TrainedModels.Data(1, seed: 99).Row(0).ToArray();
+        using var refused = await _client.PostAsJsonAsync($"/api/inference/models/{retired}/predict", new { features = TrainedModels.AsFeatures(row) });
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        var ours = await _client.PredictAsync(TrainedModels.AsFeatures(row), _modelName);
+        Assert.Equal("1", ours.GetProperty("modelVersion").GetString());
     }
 
     static TrafficRoute Route(string alias, string version, string sha256, int percent) =>

@@ -58,10 +58,9 @@ public sealed class DeploymentApplier(
 
         if (routes.Count == 0)
         {
-            // Nothing serves in the registry's view; this pod keeps its models rather than dropping to the rule.
-            logger.LogWarning("Deployment revision {Revision} of {Model} has no routes; the current versions keep serving", revision, modelName);
-            _applied[modelName] = revision;
-            return;
+            // The registry retired the model: it leaves this pod too (every loaded model scores every streamed vector,
+            // so one kept loaded slows the rest). The default model's champion host stays, answering by its rule.
+            logger.LogInformation("Deployment revision {Revision} of {Model} has no routes: the model was retired, its variants unload", revision, modelName);
         }
 
         var mine = routes.Where(r => catalog.ServesVariant(r.Alias)).ToList();

@@ -38,6 +38,9 @@ public static class RegistryApi
             Guard(async () => TypedResults.Text(ModelCardGenerator.Markdown(await CardAsync(registry, name, version, ct)), "text/markdown; charset=utf-8")));
         api.MapPost("/models/{name}/versions/{version}/archive", (string name, string version, DecisionRequest body, ModelRegistry registry, CancellationToken ct) =>
             Guard(async () => Revision(await registry.ArchiveAsync(name, version, body.By ?? "", body.Reason ?? "", ct))));
+        // Out of service: no alias, no route (inference unloads it; new pods do not load it). Versions stay, history too.
+        api.MapPost("/models/{name}/retire", (string name, DecisionRequest body, ModelRegistry registry, CancellationToken ct) =>
+            Guard(async () => Revision(await registry.RetireAsync(name, body.By ?? "", body.Reason ?? "", ct))));
         api.MapPut("/models/{name}/policy", (string name, PolicyRequest body, ModelRegistry registry, CancellationToken ct) =>
             Guard(async () => body.Policy is null
                 ? throw RegistryValidationException.For("policy", "is required")

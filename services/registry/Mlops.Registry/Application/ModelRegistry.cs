@@ -95,6 +95,9 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
     public Task<long> ArchiveAsync(string modelName, string version, string by, string reason, CancellationToken cancellationToken = default) =>
         DecideAsync(modelName, s => ModelDecisions.Archive(s, version, by, reason), by, reason, cancellationToken);
 
+    public Task<long> RetireAsync(string modelName, string by, string reason, CancellationToken cancellationToken = default) =>
+        DecideAsync(modelName, s => ModelDecisions.Retire(s, by, reason), by, reason, cancellationToken);
+
     public Task<long> SetPolicyAsync(string modelName, PromotionPolicy policy, string by, string reason, CancellationToken cancellationToken = default) =>
         DecideAsync(modelName, s => ModelDecisions.SetPolicy(s, policy, by, reason), by, reason, cancellationToken);
 

@@ -207,6 +207,44 @@ public static partial class ModelDecisions
         ];
     }
 
+    /// <summary>
+    /// Takes the model out of service: every alias is removed, so no version serves, none is mirrored, and the
+    /// deployment becomes empty (inference pods unload it, and it leaves <c>GET /api/registry/deployments</c>, which new
+    /// pods load). The versions stay registered with their history: they can be archived, or promoted again. A
+    /// promotion still awaiting approval is rejected, or its approval would put the model back. Retiring a model that
+    /// holds no alias and awaits nothing changes nothing (a retried request is not an error).
+    /// </summary>
+    public static IReadOnlyList<object> Retire(ModelState state, string retiredBy, string reason)
+    {
+        var errors = new Errors();
+        errors.Identifier("by", retiredBy);
+        errors.Text("reason", reason, required: true);
+        errors.ThrowIfAny();
+
+        var events = new List<object>();
+        foreach (var pending in state.PendingPromotions.Values)
+        {
+            events.Add(new PromotionRejected
+            {
+                ModelName = state.Name, PromotionId = pending.PromotionId, Version = pending.Version, Alias = pending.Alias, RejectedBy = retiredBy,
+                Reason = "the model was retired: " + reason,
+            });
+        }
+
+        foreach (var (alias, version) in state.Aliases)
+        {
+            events.Add(new AliasAssigned { ModelName = state.Name, Alias = alias, Version = null, PreviousVersion = version });
+        }
+
+        foreach (var (version, _) in state.Versions.Where(v => v.Value.Stage == ModelStages.Production))
+        {
+            events.Add(new StageChanged { ModelName = state.Name, Version = version, From = ModelStages.Production, To = ModelStages.Staging });
+        }
+
+        events.AddRange(DeploymentIfChanged(state, new List<TrafficRoute>(), state.Revision + events.Count + 1));
+        return events;
+    }
+
     public static IReadOnlyList<object> SetPolicy(ModelState state, PromotionPolicy policy, string changedBy, string reason)
     {
         var errors = new Errors();
