@@ -15,6 +15,12 @@ public sealed record SetTrafficSplit
     /// <summary>0–100; ignored while no shadow is assigned.</summary>
     public int ShadowPercent { get; init; }
 
+    /// <summary>
+    /// Keep the model's current shadow share and ignore <see cref="ShadowPercent"/>: the rollout saga moves only the
+    /// challenger's share, so an operator's mirror survives the steps (and a step delivered after the operator set it).
+    /// </summary>
+    public bool KeepShadow { get; init; }
+
     public required string RequestedBy { get; init; }
 
     public required string Reason { get; init; }

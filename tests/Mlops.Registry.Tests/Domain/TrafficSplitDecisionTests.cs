@@ -117,6 +117,18 @@ public sealed class TrafficSplitDecisionTests
         Assert.Equal([("champion", "1.0.0", 80, 0), ("challenger", "2.0.0", 20, 0)], Shares(Deployment(events)));
     }
 
+    [Fact]
+    public void SetTrafficSplit_KeepShadow_MovesTheChallengerAndLeavesTheMirror()
+    {
+        var state = Apply(With(Champion("1.0.0"), challenger: "2.0.0", shadow: "3.0.0"), ModelDecisions.SetTrafficSplit(
+            With(Champion("1.0.0"), challenger: "2.0.0", shadow: "3.0.0"), Split(10, shadowPercent: 100)));
+
+        var events = ModelDecisions.SetTrafficSplit(state, Split(0) with { KeepShadow = true, ShadowPercent = 0 });
+
+        Assert.Equal(100, Assert.IsType<TrafficSplitChanged>(events[0]).ShadowPercent);
+        Assert.Equal([("champion", "1.0.0", 100, 0), ("shadow", "3.0.0", 0, 100)], Shares(Deployment(events)).Where(r => r.Item3 > 0 || r.Item4 > 0).ToArray());
+    }
+
     static SetTrafficSplit Split(int challengerPercent, int shadowPercent = 0) => new()
     {
         ModelName = Model, ChallengerPercent = challengerPercent, ShadowPercent = shadowPercent, RequestedBy = "rollout-saga", Reason = "step 2",

@@ -282,12 +282,13 @@ public static partial class ModelDecisions
 
         // Recorded even when it changes no route (no challenger or shadow yet, or the same split again): the sender
         // (the rollout saga, an operator) gets its confirmation, and the history says who asked for what and why.
+        var shadowPercent = command.KeepShadow ? state.ShadowPercent : command.ShadowPercent;
         var changed = new TrafficSplitChanged
         {
-            ModelName = state.Name, ChallengerPercent = command.ChallengerPercent, ShadowPercent = command.ShadowPercent,
+            ModelName = state.Name, ChallengerPercent = command.ChallengerPercent, ShadowPercent = shadowPercent,
             ChangedBy = command.RequestedBy, Reason = command.Reason, CorrelationId = command.CorrelationId,
         };
-        var routes = Routes(state, state.Aliases, state.Policy, command.ChallengerPercent, command.ShadowPercent);
+        var routes = Routes(state, state.Aliases, state.Policy, command.ChallengerPercent, shadowPercent);
         return [changed, .. DeploymentIfChanged(state, routes, state.Revision + 2)];
     }
 

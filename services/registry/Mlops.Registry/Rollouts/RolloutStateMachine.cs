@@ -262,7 +262,9 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
 
     static SetTrafficSplit Split(RolloutState saga, int percent, string reason) => new()
     {
-        ModelName = saga.Request!.ModelName, ChallengerPercent = percent, RequestedBy = Actor, Reason = reason, CorrelationId = saga.CorrelationId,
+        // Only the challenger's share is the rollout's; a shadow an operator mirrors stays (found by the canary journey:
+        // the promotion's final split, delivered after the operator set a shadow, removed it).
+        ModelName = saga.Request!.ModelName, ChallengerPercent = percent, KeepShadow = true, RequestedBy = Actor, Reason = reason, CorrelationId = saga.CorrelationId,
     };
 
     static PromoteRolloutCandidate PromoteCommand(RolloutState saga, string by, string reason) => new()
