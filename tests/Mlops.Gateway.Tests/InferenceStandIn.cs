@@ -106,12 +106,7 @@ public sealed class InferenceStandIn : IAsyncDisposable
         });
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Mlops.Testing.ServiceProcess.FreePort();
 
     public async ValueTask DisposeAsync()
     {

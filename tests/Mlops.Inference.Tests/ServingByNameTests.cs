@@ -217,10 +217,5 @@ public sealed class ServingByNameTests
         registry.Deploy(name, revision: 10, new TrafficRoute { Alias = "champion", Version = version, ArtifactSha256 = export.Sha256, TrafficPercent = 100 });
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    static int FreePort() => Mlops.Testing.ServiceProcess.FreePort();
 }

@@ -152,11 +152,40 @@ public sealed class ServiceProcess : IAsyncDisposable
     // The calling assembly sits in bin/<Configuration>/net10.0; the services were built with the same configuration.
     static string BuildConfiguration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
-    /// <summary>A loopback port free at the time of the call.</summary>
+    static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port free at the time of the call, below Linux's ephemeral range (32768–60999). A port the OS hands
+    /// out for "port 0" comes from that range, which every outgoing connection also draws its local port from: with
+    /// dozens of test processes talking to PostgreSQL, RabbitMQ and Kafka, a service started on such a port a moment
+    /// later could find it taken ("address already in use", seen on a fresh clone). Random within 20000–32767, never the
+    /// same port twice in one process.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_768);
+            lock (HandedOut)
+            {
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InvalidOperationException("No free loopback port found in 20000–32767 after 200 attempts.");
     }
 }

@@ -116,10 +116,5 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         _process.Dispose();
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    static int FreePort() => Mlops.Testing.ServiceProcess.FreePort();
 }
