@@ -42,6 +42,19 @@ public sealed class QualityMetricsTests
     }
 
     [Fact]
+    public async Task QualityGates_OneAnalysis_ReadMonitoringOnce()
+    {
+        var (source, requests) = Source(Variants);
+
+        var auroc = await new AurocDropMetric(source).MeasureAsync(Context(minLabels: 100), CancellationToken.None);
+        var drift = await new DriftShareMetric(source).MeasureAsync(Context(minLabels: 100), CancellationToken.None);
+
+        Assert.NotNull(auroc.Value);
+        Assert.NotNull(drift.Value);
+        Assert.Single(requests);
+    }
+
+    [Fact]
     public async Task AurocDrop_CandidateWithTooFewLabels_IsInconclusiveNamingTheCount()
     {
         var (source, _) = Source(Variants);

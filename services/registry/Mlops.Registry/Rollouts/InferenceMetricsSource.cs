@@ -1,14 +1,23 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.ServiceDefaults.Metrics;
 
 namespace Mlops.Registry.Rollouts;
 
-/// <summary>Reads the candidate's counters from every configured inference pod's <c>/metrics</c>, summed.</summary>
+/// <summary>
+/// Reads the candidate's counters from every configured inference pod's <c>/metrics</c>, summed. Scoped: one analysis
+/// scrapes once, so its error rate and p99 describe the same moment.
+/// </summary>
 public sealed class InferenceMetricsSource(HttpClient http, IOptions<RolloutOptions> options)
 {
+    readonly ConcurrentDictionary<(string Model, string Version), Task<(VersionCounters? Counters, string Source)>> readings = new();
+
     /// <summary>The counters, or the reason they could not be read.</summary>
-    public async Task<(VersionCounters? Counters, string Source)> ReadAsync(string model, string version, CancellationToken cancellationToken)
+    public Task<(VersionCounters? Counters, string Source)> ReadAsync(string model, string version, CancellationToken cancellationToken) =>
+        readings.GetOrAdd((model, version), key => ScrapeAsync(key.Model, key.Version, cancellationToken));
+
+    async Task<(VersionCounters? Counters, string Source)> ScrapeAsync(string model, string version, CancellationToken cancellationToken)
     {
         var addresses = options.Value.InferenceAddresses;
         if (addresses.Count == 0)

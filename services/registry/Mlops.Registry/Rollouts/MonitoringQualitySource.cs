@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -8,10 +9,13 @@ namespace Mlops.Registry.Rollouts;
 /// <summary>
 /// Reads monitoring's side-by-side view of a model's versions and variants since the rollout started
 /// (<c>GET /api/monitoring/models/{model}/variants?from=</c>): labelled quality from the delayed-label join and the
-/// newest judged drift window of each.
+/// newest judged drift window of each. Scoped: one analysis reads the view once, and the AUROC and drift gates judge the
+/// same answer.
 /// </summary>
 public sealed class MonitoringQualitySource(HttpClient http, IOptions<RolloutOptions> options)
 {
+    readonly ConcurrentDictionary<(string Model, DateTimeOffset? Since), Task<(IReadOnlyList<VariantQuality>? Variants, string Source)>> readings = new();
+
     /// <summary>One version and variant as monitoring reports it.</summary>
     public sealed record VariantQuality(string ModelVersion, string Variant, int Labeled, int Positives, double? Auroc, DriftShare? Drift);
 
@@ -19,7 +23,10 @@ public sealed class MonitoringQualitySource(HttpClient http, IOptions<RolloutOpt
     public sealed record DriftShare(long WindowId, DateTimeOffset WindowEnd, int EvaluatedFeatures, int DriftedFeatures, double Share);
 
     /// <summary>The variants, or the reason they could not be read (never an exception).</summary>
-    public async Task<(IReadOnlyList<VariantQuality>? Variants, string Source)> ReadAsync(string model, DateTimeOffset? since, CancellationToken cancellationToken)
+    public Task<(IReadOnlyList<VariantQuality>? Variants, string Source)> ReadAsync(string model, DateTimeOffset? since, CancellationToken cancellationToken) =>
+        readings.GetOrAdd((model, since), key => FetchAsync(key.Model, key.Since, cancellationToken));
+
+    async Task<(IReadOnlyList<VariantQuality>? Variants, string Source)> FetchAsync(string model, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         if (options.Value.MonitoringAddress is not { } monitoring)
         {

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Registry;
 using Mlops.Messaging.Sagas;
@@ -18,9 +19,10 @@ public static class RolloutServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RolloutHistory>();
         builder.Services.AddSingleton<RolloutSagaDataSource>();
-        builder.Services.AddHttpClient<InferenceMetricsSource>(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddHttpClient<DivergenceMetric>(http => http.Timeout = Timeout.InfiniteTimeSpan);
-        builder.Services.AddHttpClient<MonitoringQualitySource>(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        // Scoped (one per analysis message), unlike typed clients: the metrics sharing a source share its one reading.
+        AddScopedSource(builder.Services, (http, options) => new InferenceMetricsSource(http, options));
+        AddScopedSource(builder.Services, (http, options) => new MonitoringQualitySource(http, options));
         builder.Services.AddTransient<IRolloutMetric, ErrorRateMetric>();
         builder.Services.AddTransient<IRolloutMetric, LatencyP99Metric>();
         builder.Services.AddTransient<IRolloutMetric>(sp => sp.GetRequiredService<DivergenceMetric>());
@@ -48,6 +50,14 @@ public static class RolloutServiceExtensions
         bus.AddConsumer<PromoteRolloutCandidateConsumer>().Endpoint(e => CommandQueue<PromoteRolloutCandidate>(e));
         bus.AddConsumer<RolloutHistoryConsumer>().Endpoint(e => e.Name = "registry-rollout-history");
         return bus;
+    }
+
+    static void AddScopedSource<TSource>(IServiceCollection services, Func<HttpClient, IOptions<RolloutOptions>, TSource> create)
+        where TSource : class
+    {
+        var name = typeof(TSource).Name;
+        services.AddHttpClient(name, http => http.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddScoped(sp => create(sp.GetRequiredService<IHttpClientFactory>().CreateClient(name), sp.GetRequiredService<IOptions<RolloutOptions>>()));
     }
 
     static void CommandQueue<TCommand>(IEndpointRegistrationConfigurator endpoint)
