@@ -42,7 +42,7 @@ public sealed class ExperimentOutcomeFeeder(
     {
         var looks = 0;
         var oldest = clock.GetUtcNow() - options.Value.MaxAge;
-        foreach (var experiment in (await store.ListAsync(null, cancellationToken)).Where(e => e.Outcome is not null && e.CreatedAt >= oldest))
+        foreach (var experiment in await store.ListFedAsync(oldest, cancellationToken))
         {
             using var activity = ExperimentTelemetry.Source.StartActivity("experiment outcomes from monitoring");
             activity?.SetTag("mlops.experiment", experiment.Id);

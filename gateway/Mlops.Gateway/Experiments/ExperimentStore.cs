@@ -113,31 +113,48 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         return await LoadAsync(connection, null, id, forUpdate: false, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<Experiment>> ListAsync(string? modelName, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Experiment>> ListAsync(string? modelName, CancellationToken cancellationToken) =>
+        QueryAsync(ListByModel, [new() { Value = (object?)modelName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text }], cancellationToken);
+
+    /// <summary>Experiments whose outcomes monitoring counts, created at or after <paramref name="createdSince"/>.</summary>
+    public Task<IReadOnlyList<Experiment>> ListFedAsync(DateTimeOffset createdSince, CancellationToken cancellationToken) =>
+        QueryAsync(ListFed, [new() { Value = createdSince }], cancellationToken);
+
+    const string ListByModel = "WHERE $1::text IS NULL OR model_name = $1";
+    const string ListFed = "WHERE outcome_success IS NOT NULL AND created_at >= $1";
+
+    // Two statements for any number of experiments (the arms of all of them in one), not one pair per experiment.
+    async Task<IReadOnlyList<Experiment>> QueryAsync(string filter, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken);
-        var ids = new List<Guid>();
+        var experiments = new List<Experiment>();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var select = new NpgsqlCommand("SELECT id FROM gateway_experiments WHERE $1::text IS NULL OR model_name = $1 ORDER BY created_at DESC LIMIT 500", connection))
+        await using (var select = new NpgsqlCommand(
+            "SELECT id, name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold FROM gateway_experiments "
+            + filter + " ORDER BY created_at DESC LIMIT 500", connection))
         {
-            select.Parameters.Add(new() { Value = (object?)modelName ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            select.Parameters.AddRange(parameters);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                ids.Add(reader.GetGuid(0));
+                experiments.Add(ReadExperiment(reader, 1, reader.GetGuid(0)));
             }
         }
 
-        var experiments = new List<Experiment>();
-        foreach (var id in ids)
+        var arms = experiments.ToDictionary(e => e.Id, _ => new List<ExperimentArm>());
+        await using (var selectArms = new NpgsqlCommand(
+            "SELECT experiment_id, name, variant, weight, trials, successes, min_p_value FROM gateway_experiment_arms WHERE experiment_id = ANY($1) ORDER BY experiment_id, position",
+            connection))
         {
-            if (await LoadAsync(connection, null, id, forUpdate: false, cancellationToken) is { } e)
+            selectArms.Parameters.Add(new() { Value = arms.Keys.ToArray() });
+            await using var reader = await selectArms.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                experiments.Add(e);
+                arms[reader.GetGuid(0)].Add(ReadArm(reader, 1));
             }
         }
 
-        return experiments;
+        return experiments.Select(e => e with { Arms = arms[e.Id] }).ToList();
     }
 
     /// <summary>
@@ -210,12 +227,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
                 return null;
             }
 
-            experiment = new Experiment
-            {
-                Id = id, Name = reader.GetString(0), ModelName = reader.GetString(1), Alpha = reader.GetDouble(2), MixingVariance = reader.GetDouble(3),
-                CreatedAt = reader.GetFieldValue<DateTimeOffset>(4), Arms = [],
-                Outcome = reader.IsDBNull(5) ? null : new ExperimentOutcome { Success = reader.GetString(5), Threshold = reader.IsDBNull(6) ? null : reader.GetDouble(6) },
-            };
+            experiment = ReadExperiment(reader, 0, id);
         }
 
         var arms = new List<ExperimentArm>();
@@ -226,14 +238,27 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             await using var reader = await selectArms.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                arms.Add(new ExperimentArm
-                {
-                    Name = reader.GetString(0), Variant = reader.GetString(1), Weight = reader.GetDouble(2), Trials = reader.GetInt64(3),
-                    Successes = reader.GetInt64(4), MinPValue = reader.GetDouble(5),
-                });
+                arms.Add(ReadArm(reader, 0));
             }
         }
 
         return experiment with { Arms = arms };
     }
+
+    // Columns from `first` on: name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold.
+    static Experiment ReadExperiment(NpgsqlDataReader reader, int first, Guid id) => new()
+    {
+        Id = id, Name = reader.GetString(first), ModelName = reader.GetString(first + 1), Alpha = reader.GetDouble(first + 2),
+        MixingVariance = reader.GetDouble(first + 3), CreatedAt = reader.GetFieldValue<DateTimeOffset>(first + 4), Arms = [],
+        Outcome = reader.IsDBNull(first + 5)
+            ? null
+            : new ExperimentOutcome { Success = reader.GetString(first + 5), Threshold = reader.IsDBNull(first + 6) ? null : reader.GetDouble(first + 6) },
+    };
+
+    // Columns from `first` on: name, variant, weight, trials, successes, min_p_value.
+    static ExperimentArm ReadArm(NpgsqlDataReader reader, int first) => new()
+    {
+        Name = reader.GetString(first), Variant = reader.GetString(first + 1), Weight = reader.GetDouble(first + 2), Trials = reader.GetInt64(first + 3),
+        Successes = reader.GetInt64(first + 4), MinPValue = reader.GetDouble(first + 5),
+    };
 }

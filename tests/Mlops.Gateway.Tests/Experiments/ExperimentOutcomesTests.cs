@@ -66,6 +66,26 @@ public sealed class ExperimentOutcomesTests(GatewayFactory gateway) : IClassFixt
     }
 
     [Fact]
+    public async Task Feed_ExperimentWithPostedCounts_IsNotAskedOfMonitoring()
+    {
+        var client = Client();
+        var posted = $"ab-{Guid.NewGuid():N}"[..20];
+        var fed = $"ab-{Guid.NewGuid():N}"[..20];
+        var response = await client.PostAsJsonAsync("/api/gateway/experiments", new
+        {
+            name = "posted-counts", modelName = posted,
+            arms = new[] { new { name = "control", variant = "champion", weight = 1.0 }, new { name = "treatment", variant = "challenger", weight = 1.0 } },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await CreateAsync(client, fed, new { success = ExperimentSuccess.NegativeLabel });
+
+        await _fed.Services.GetRequiredService<ExperimentOutcomeFeeder>().FeedAsync(CancellationToken.None);
+
+        Assert.Empty(_monitoring.Queries(posted));
+        Assert.NotEmpty(_monitoring.Queries(fed));
+    }
+
+    [Fact]
     public async Task Feed_CorrectAtThreshold_CountsMonitoringsCorrectAndAsksWithTheThreshold()
     {
         var client = Client();
