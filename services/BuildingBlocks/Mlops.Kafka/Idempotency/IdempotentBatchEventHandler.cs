@@ -5,9 +5,9 @@ using Npgsql;
 namespace Mlops.Kafka.Idempotency;
 
 /// <summary>
-/// Base for batch handlers whose effects are one SQL statement in the service's PostgreSQL database. The batch's inbox
-/// marks and the effects travel as one statement: one round trip, atomic (a statement is its own transaction), where
-/// marking, applying and committing separately took three. The effects see the ids not seen before as the CTE
+/// Base for batch handlers whose effects are one SQL statement in the service's PostgreSQL database. The inbox marks and
+/// the effects of a partition's records travel as one statement: one round trip, atomic (a statement is its own
+/// transaction), where marking, applying and committing separately took three. The effects see the ids not seen before as the CTE
 /// <c>fresh(event_id)</c> and apply only those, so a redelivered record changes nothing.
 /// </summary>
 public abstract class IdempotentBatchEventHandler<T>(KafkaInbox inbox) : IKafkaBatchEventHandler<T>
@@ -33,8 +33,13 @@ public abstract class IdempotentBatchEventHandler<T>(KafkaInbox inbox) : IKafkaB
         }
 
         using var activity = StartActivity(unique);
-        var fresh = await inbox.ApplyManyInOneStatementAsync(
-            Statement, records[0].Context.ConsumerGroup, unique, parameters => AddEffectParameters(parameters, unique), cancellationToken);
+        // One statement per partition, run side by side on their own connections, so the database works on the
+        // partitions in parallel. Each is atomic; if one fails the host retries the batch, and what the others
+        // committed is then recognised by the inbox. A partition's records stay in their order within its statement.
+        var partitions = unique.GroupBy(r => (r.Context.Topic, r.Context.Partition)).Select(g => (IReadOnlyList<KafkaRecord<T>>)g.ToList()).ToList();
+        var counts = await Task.WhenAll(partitions.Select(part => inbox.ApplyManyInOneStatementAsync(
+            Statement, records[0].Context.ConsumerGroup, part, parameters => AddEffectParameters(parameters, part), cancellationToken)));
+        var fresh = counts.Sum();
         activity?.SetTag("mlops.inbox.fresh", fresh);
         var duplicates = records.Count - fresh;
         if (duplicates > 0)
