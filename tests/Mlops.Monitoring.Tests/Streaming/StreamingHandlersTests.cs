@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
@@ -70,6 +71,35 @@ public sealed class StreamingHandlersTests(MonitoringAppFactory factory) : IClas
         // Retried without the culprit (as the host does record by record), the good one goes through.
         await HandleAsync<PredictionsHandler, PredictionMade>(group, "predictions", good);
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM prediction_samples WHERE event_id = $1", good.Id));
+    }
+
+    [Fact]
+    public async Task DatabaseCut_BatchFailsAsTransientAndAppliesOnceWhenBack()
+    {
+        var group = PlatformInfrastructure.UniqueName("handlers");
+        var prediction = Envelope(PlatformInfrastructure.UniqueName("pred"), Prediction(null, fallback: false));
+        await factory.Services.GetRequiredService<MonitoringDatabase>().EnsureAsync(CancellationToken.None);
+        var connectionString = factory.Services.GetRequiredService<IConfiguration>().GetConnectionString("monitoring")!;
+        var (proxy, viaProxy) = TcpProxy.ForPostgres(connectionString);
+        await using var _ = proxy;
+        await using var dataSource = NpgsqlDataSource.Create(viaProxy);
+        var handler = new PredictionsHandler(new Mlops.Kafka.Idempotency.KafkaInbox(dataSource));
+        var records = new[] { prediction }.Select(e => new KafkaRecord<PredictionMade>(e, new KafkaMessageContext
+        {
+            Topic = "predictions", Partition = 0, Offset = 0, Key = e.Subject, ConsumerGroup = group, Attempt = 1,
+        })).ToList();
+
+        // The consumer host pauses and retries on what TransientFailure recognises; anything else would be dead-lettered.
+        proxy.Cut();
+        var failure = await Record.ExceptionAsync(() => handler.HandleBatchAsync(records, CancellationToken.None));
+        Assert.NotNull(failure);
+        Assert.True(Mlops.ServiceDefaults.Resilience.TransientFailure.Is(failure), $"transient: {failure}");
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM kafka_inbox WHERE event_id = $1", prediction.Id));
+
+        proxy.Restore();
+        await handler.HandleBatchAsync(records, CancellationToken.None);
+        await handler.HandleBatchAsync(records, CancellationToken.None);
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM prediction_samples WHERE event_id = $1", prediction.Id));
     }
 
     async Task HandleAsync<THandler, T>(string group, string topic, params EventEnvelope<T>[] envelopes)
