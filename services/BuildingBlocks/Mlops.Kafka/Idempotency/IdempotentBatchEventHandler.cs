@@ -7,8 +7,8 @@ namespace Mlops.Kafka.Idempotency;
 /// <summary>
 /// Base for batch handlers whose effects are one SQL statement in the service's PostgreSQL database. The inbox marks and
 /// the effects of a partition's records travel as one statement: one round trip, atomic (a statement is its own
-/// transaction), where marking, applying and committing separately took three. The effects see the ids not seen before as the CTE
-/// <c>fresh(event_id)</c> and apply only those, so a redelivered record changes nothing.
+/// transaction), where marking, applying and committing separately took three. The effects see the ids not seen before
+/// as the CTE <c>fresh(event_id)</c> and apply only those, so a redelivered record changes nothing.
 /// </summary>
 public abstract class IdempotentBatchEventHandler<T>(KafkaInbox inbox) : IKafkaBatchEventHandler<T>
 {
