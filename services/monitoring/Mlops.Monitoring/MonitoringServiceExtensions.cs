@@ -86,8 +86,10 @@ internal static class MonitoringServiceExtensions
         builder.Services.AddHealthChecks().AddCheck<SloScrapeHealthCheck>(SloScrapeHealthCheck.Name, HealthStatus.Degraded, [HealthTags.Ready]);
 
         var options = builder.Configuration.GetSection(MonitoringOptions.Section).Get<MonitoringOptions>() ?? new MonitoringOptions();
-        builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic]);
-        builder.AddKafkaBatchConsumer<PredictionMade, PredictionsHandler>($"{options.ConsumerGroup}-predictions", [options.PredictionsTopic]);
+        // Up to 1,500 records a poll: with the 3 partitions of a topic, about 500 per statement when monitoring is behind.
+        const int StreamBatch = 1500;
+        builder.AddKafkaBatchConsumer<FeatureVectorUpdated, FeatureVectorsHandler>($"{options.ConsumerGroup}-features", [options.FeaturesTopic], StreamBatch);
+        builder.AddKafkaBatchConsumer<PredictionMade, PredictionsHandler>($"{options.ConsumerGroup}-predictions", [options.PredictionsTopic], StreamBatch);
         builder.AddKafkaBatchConsumer<LabelRecorded, LabelsHandler>($"{options.ConsumerGroup}-labels", [options.LabelsTopic]);
         return builder;
     }

@@ -1,3 +1,4 @@
+using Mlops.Kafka.Consuming;
 using Mlops.ServiceDefaults;
 using Npgsql;
 
@@ -34,6 +35,14 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         RETURNING event_id
         """;
 
+    /// <summary>
+    /// One statement that marks a batch's event ids (<c>$1</c> group, <c>$2</c> ids, <c>$3</c> topics) and applies
+    /// <paramref name="effects"/> — CTEs reading <c>fresh(event_id)</c>, the ids not marked before — returning how many
+    /// were fresh. Every part of a statement sees the same snapshot and commits or fails together.
+    /// </summary>
+    public static string WithMarks(string effects) =>
+        $"WITH fresh AS ({MarkManySql}),\n{effects}\nSELECT count(*)::integer FROM fresh";
+
     /// <summary>Creates the inbox table if it does not exist (once per process).</summary>
     public Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
 
@@ -62,6 +71,31 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         await apply(connection, transaction);
         await transaction.CommitAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Runs a statement built with <see cref="WithMarks"/> for <paramref name="records"/> (ids unique) in one round trip,
+    /// outside any explicit transaction: the statement is atomic on its own. Returns how many records were new.
+    /// </summary>
+    public async Task<int> ApplyManyInOneStatementAsync<T>(
+        string statement, string consumerGroup, IReadOnlyList<KafkaRecord<T>> records, Action<NpgsqlParameterCollection> addEffectParameters,
+        CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        var ids = new string[records.Count];
+        var topics = new string[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            ids[i] = records[i].Envelope.Id;
+            topics[i] = records[i].Context.Topic;
+        }
+
+        await using var command = dataSource.CreateCommand(statement);
+        command.Parameters.Add(new NpgsqlParameter { Value = consumerGroup });
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter { Value = topics });
+        addEffectParameters(command.Parameters);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Mlops.Contracts.Inference;
+using Mlops.Contracts.Registry;
 using Mlops.Kafka.Consuming;
 using Mlops.Kafka.Idempotency;
 using Npgsql;
@@ -11,37 +13,44 @@ namespace Mlops.Monitoring.Streaming;
 /// </summary>
 public sealed class PredictionsHandler(KafkaInbox inbox) : IdempotentBatchEventHandler<PredictionMade>(inbox)
 {
-    const string Sql = """
-        INSERT INTO prediction_samples (event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at, feature_values)
-        SELECT p.event_id, p.prediction_id, p.model_name, p.model_version, p.variant, p.entity_id, p.feature_event_id, p.probability, p.predicted_at, v.feature_values
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::double precision[], $9::timestamptz[])
-            AS p(event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at)
-        LEFT JOIN feature_vectors v ON v.event_id = p.feature_event_id
-        ON CONFLICT (event_id) DO NOTHING
-        """;
+    static readonly string Sql = KafkaInbox.WithMarks("""
+        stored AS (
+            INSERT INTO prediction_samples (event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at, feature_values)
+            SELECT p.event_id, p.prediction_id, p.model_name, p.model_version, p.variant, p.entity_id, p.feature_event_id, p.probability, p.predicted_at, v.feature_values
+            FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::double precision[], $12::timestamptz[])
+                AS p(event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at)
+            LEFT JOIN feature_vectors v ON v.event_id = p.feature_event_id
+            WHERE p.event_id IN (SELECT event_id FROM fresh)
+            ON CONFLICT (event_id) DO NOTHING)
+        """);
 
-    protected override async Task ApplyAsync(
-        IReadOnlyList<KafkaRecord<PredictionMade>> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    protected override string Statement => Sql;
+
+    protected override void AddEffectParameters(NpgsqlParameterCollection parameters, IReadOnlyList<KafkaRecord<PredictionMade>> records)
     {
-        using var activity = MonitoringTelemetry.Source.StartActivity("monitoring.predictions.store");
-        activity?.SetTag("messaging.batch.message_count", records.Count);
         var scored = records.Where(r => !r.Envelope.Data.Fallback && double.IsFinite(r.Envelope.Data.Probability)).ToList();
-        if (scored.Count > 0)
-        {
-            await using var command = new NpgsqlCommand(Sql, connection, transaction);
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Id).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.PredictionId).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.ModelName).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.ModelVersion).ToArray() });
-            // Producers from before variants answered for the champion.
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Variant ?? Mlops.Contracts.Registry.ModelAliases.Champion).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.EntityId).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.FeatureEventId).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Probability).ToArray() });
-            command.Parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.PredictedAt.UtcDateTime).ToArray() });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Id).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.PredictionId).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.ModelName).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.ModelVersion).ToArray() });
+        // Producers from before variants answered for the champion.
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Variant ?? ModelAliases.Champion).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.EntityId).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.FeatureEventId).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Probability).ToArray() });
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.PredictedAt.UtcDateTime).ToArray() });
+    }
 
-        MonitoringTelemetry.Consumed.Add(records.Count, new KeyValuePair<string, object?>("topic", records[0].Context.Topic));
+    protected override Activity? StartActivity(IReadOnlyList<KafkaRecord<PredictionMade>> records)
+    {
+        var activity = MonitoringTelemetry.Source.StartActivity("monitoring.predictions.store");
+        activity?.SetTag("messaging.batch.message_count", records.Count);
+        return activity;
+    }
+
+    protected override Task OnCommittedAsync(IReadOnlyList<KafkaRecord<PredictionMade>> records, int fresh, CancellationToken cancellationToken)
+    {
+        MonitoringTelemetry.Consumed.Add(fresh, new KeyValuePair<string, object?>("topic", records[0].Context.Topic));
+        return Task.CompletedTask;
     }
 }
