@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Mlops.ServiceDefaults.Http;
 
 namespace Mlops.Inference.Lineage;
@@ -18,7 +17,7 @@ public static class LineageApi
         return app;
     }
 
-    static async Task<Results<Ok<PredictionReplay>, ValidationProblem, NotFound<ProblemDetails>, ProblemHttpResult>> ReplayAsync(
+    static async Task<Results<Ok<PredictionReplay>, ValidationProblem, ProblemHttpResult>> ReplayAsync(
         string predictionId, PredictionReplayer replayer, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(predictionId, out _))
@@ -33,12 +32,8 @@ public static class LineageApi
         {
             return await replayer.ReplayAsync(predictionId, cancellationToken) is { } replay
                 ? TypedResults.Ok(replay)
-                : TypedResults.NotFound(new ProblemDetails
-                {
-                    Title = "Unknown prediction",
-                    Detail = $"No prediction '{predictionId}' in the prediction log (never made, older than the retention, or not written yet).",
-                    Status = StatusCodes.Status404NotFound,
-                });
+                : TypedResults.Problem(title: "Unknown prediction", statusCode: StatusCodes.Status404NotFound,
+                    detail: $"No prediction '{predictionId}' in the prediction log (never made, older than the retention, or not written yet).");
         }
         catch (InvalidDataException ex)
         {
