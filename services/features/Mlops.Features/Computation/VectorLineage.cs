@@ -6,8 +6,14 @@ namespace Mlops.Features.Computation;
 /// at" <see cref="KnownAt"/> selects these observations again (and any value the source back-dated to before it),
 /// so a prediction made on the vector can be replayed from the raw observations.
 /// </summary>
-public sealed record VectorLineage(DateTimeOffset? KnownAt, IReadOnlyList<string> ObservationIds)
+public sealed record VectorLineage(DateTimeOffset? KnownAt, IReadOnlyList<string>? ObservationIds)
 {
+    /// <summary>
+    /// Most ids a vector carries: beyond it (a dense monitor feeding a long horizon) the ids are left out, so a vector
+    /// stays far below the broker's message size; <see cref="KnownAt"/>, all a replay needs, is always given.
+    /// </summary>
+    public const int MaxObservationIds = 2_000;
+
     /// <summary>The lineage of a vector at <paramref name="asOf"/> computed from <paramref name="observations"/>.</summary>
     public static VectorLineage Of(Definitions.FeatureDefinitions set, IEnumerable<ObservationPoint> observations, DateTimeOffset asOf)
     {
@@ -23,6 +29,6 @@ public sealed record VectorLineage(DateTimeOffset? KnownAt, IReadOnlyList<string
         }
 
         ids.Sort(StringComparer.Ordinal);
-        return new VectorLineage(knownAt, ids);
+        return new VectorLineage(knownAt, ids.Count <= MaxObservationIds ? ids : null);
     }
 }
