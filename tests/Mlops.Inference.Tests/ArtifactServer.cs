@@ -20,6 +20,7 @@ public sealed class ArtifactServer : IAsyncDisposable
 {
     readonly ConcurrentDictionary<string, byte[]> _artifacts = new(StringComparer.OrdinalIgnoreCase);
     readonly ConcurrentDictionary<string, object> _deployments = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, object> _versions = new(StringComparer.Ordinal);
     /// <summary>A version of the features service's shipped set ("vitals"), as its vectors carry it.</summary>
     public const string ShippedVersion = "vitals-0123456789ab";
 
@@ -51,6 +52,8 @@ public sealed class ArtifactServer : IAsyncDisposable
         app.MapGet("/api/registry/artifacts/{sha256}", (string sha256) =>
             server._artifacts.TryGetValue(sha256, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
         app.MapGet("/api/registry/deployments", () => Results.Json(server._deployments.Values.ToList()));
+        app.MapGet("/api/registry/models/{name}/versions/{version}", (string name, string version) =>
+            server._versions.TryGetValue(name + "\n" + version, out var registration) ? Results.Json(new { registration }) : Results.NotFound());
         app.MapGet("/api/features/online/{entityId}", (string entityId, string? set) =>
         {
             Interlocked.Increment(ref server._entityReads);
@@ -73,6 +76,13 @@ public sealed class ArtifactServer : IAsyncDisposable
     }
 
     public void Serve(string sha256, byte[] bytes) => _artifacts[sha256] = bytes;
+
+    /// <summary>Makes the registry answer for a model version's registration (its lineage).</summary>
+    public void Register(string modelName, string version, string sha256, string trainingRunId, string datasetVersion, string? featureSetVersion = null) =>
+        _versions[modelName + "\n" + version] = new
+        {
+            modelName, version, artifactSha256 = sha256, trainingRunId, datasetVersion, featureSetVersion, codeVersion = "test",
+        };
 
     /// <summary>Makes the registry list <paramref name="modelName"/>'s current deployment.</summary>
     public void Deploy(string modelName, long revision, params TrafficRoute[] routes) =>

@@ -11,10 +11,10 @@ public sealed class ServiceDocumentTests
     public static TheoryData<string, string[]> Services => new()
     {
         { "services/ingestion/Mlops.Ingestion", ["/api/ingestion/observations", "/api/ingestion/observations/batch", "/api/ingestion/schemas", "/api/ingestion/datasets/{version}"] },
-        { "services/features/Mlops.Features", ["/api/features/online/{entityId}", "/api/features/labels", "/api/features/training-sets"] },
+        { "services/features/Mlops.Features", ["/api/features/online/{entityId}", "/api/features/labels", "/api/features/training-sets", "/api/features/point-in-time/{entityId}"] },
         { "services/training/Mlops.Training", ["/api/training/runs", "/api/training/runs/{id}", "/api/training/runs/compare"] },
-        { "services/registry/Mlops.Registry", ["/api/registry/models", "/api/registry/models/{name}", "/api/registry/artifacts"] },
-        { "services/inference/Mlops.Inference", ["/api/inference/predict", "/api/inference/predict/batch", "/api/inference/model"] },
+        { "services/registry/Mlops.Registry", ["/api/registry/models", "/api/registry/models/{name}", "/api/registry/artifacts", "/api/registry/datasets/{datasetVersion}/models"] },
+        { "services/inference/Mlops.Inference", ["/api/inference/predict", "/api/inference/predict/batch", "/api/inference/model", "/api/lineage/predictions/{predictionId}", "/api/lineage/observations/{observationId}/predictions"] },
         { "services/monitoring/Mlops.Monitoring", [] },
     };
 

@@ -27,4 +27,14 @@ public sealed record FeatureVectorUpdated
 
     /// <summary>Observation that caused this update, for lineage from prediction back to raw data.</summary>
     public string? TriggeringObservationId { get; init; }
+
+    /// <summary>
+    /// The latest "known at" (available time, else recorded time) among the observations the vector was computed
+    /// from: a point-in-time computation at <see cref="EventTime"/> as known at this time uses the same observations
+    /// (optional, added compatibly; absent from older producers).
+    /// </summary>
+    public DateTimeOffset? KnownAt { get; init; }
+
+    /// <summary>Ids of the observations in the set's horizon window the vector was computed from (optional, added compatibly).</summary>
+    public IReadOnlyList<string>? ObservationIds { get; init; }
 }

@@ -21,6 +21,9 @@ public static class Topics
     /// <summary>Predictions per entity with model version and uncertainty.</summary>
     public const string Predictions = "predictions.v1";
 
+    /// <summary>Every prediction made (HTTP and streaming, every variant) with the inputs and lineage behind it.</summary>
+    public const string PredictionLog = "predictions.log.v1";
+
     /// <summary>Default dead-letter topic for records a consumer gave up on.</summary>
     public const string DeadLetter = "platform.deadletter.v1";
 }

@@ -39,6 +39,7 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton<FeatureSetCatalog>();
         builder.Services.TryAddTransient<PointInTimeTrainingSet>();
         builder.Services.TryAddTransient<Backfill>();
+        builder.Services.TryAddTransient<PointInTimeVector>();
         builder.Services.AddHttpClient<IngestionDatasetClient>(http =>
         {
             http.BaseAddress = new Uri(builder.Configuration["Features:IngestionBaseAddress"] ?? "http://127.0.0.1:58081/");

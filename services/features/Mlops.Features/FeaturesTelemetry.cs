@@ -31,4 +31,7 @@ public static class FeaturesTelemetry
 
     /// <summary>Training rows produced.</summary>
     public static readonly Counter<long> TrainingRows = Meter.CreateCounter<long>("mlops.features.training_rows", "{row}");
+
+    /// <summary>Point-in-time vectors computed for one entity and time (prediction replays).</summary>
+    public static readonly Counter<long> PointInTimeVectors = Meter.CreateCounter<long>("mlops.features.point_in_time_vectors", "{vector}");
 }

@@ -11,4 +11,5 @@ app.MapDefaultEndpoints();
 app.MapFeaturesApi();
 app.MapOnlineSnapshotApi();
 app.MapDefinitionSetsApi();
+app.MapPointInTimeApi();
 app.Run();

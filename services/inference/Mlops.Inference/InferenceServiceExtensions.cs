@@ -5,6 +5,7 @@ using Mlops.Contracts.Features;
 using Mlops.Contracts.Registry;
 using Mlops.Inference.Batching;
 using Mlops.Inference.Deployments;
+using Mlops.Inference.Lineage;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
@@ -56,6 +57,7 @@ internal static class InferenceServiceExtensions
             http.BaseAddress = Options(sp).FeaturesBaseAddress;
             http.Timeout = TimeSpan.FromSeconds(10);
         });
+        builder.AddPredictionLineage();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHostedService<FeatureCacheWarmer>();

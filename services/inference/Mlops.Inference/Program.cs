@@ -1,5 +1,6 @@
 using Mlops.Inference;
 using Mlops.Inference.Api;
+using Mlops.Inference.Lineage;
 using Mlops.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,7 @@ builder.AddInferenceServices();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapInferenceApi();
+app.MapLineageApi();
 app.Run();
 
 /// <summary>Entry point, visible to in-process test hosts.</summary>

@@ -97,6 +97,7 @@ public static class RegistryServiceExtensions
     {
         app.MapRegistryApi();
         app.MapDeploymentsApi();
+        app.MapDatasetLineageApi();
         app.MapRolloutsApi();
         return app;
     }

@@ -89,6 +89,8 @@ public static class RouteRoleMatrix
         new("GET", "/v2/health/ready", "inference-v2-read", AnyKey),
         new("GET", "/v2/models/deterioration", "inference-v2-read", AnyKey),
         new("GET", "/v2/models/deterioration/ready", "inference-v2-read", AnyKey),
+        new("GET", "/api/lineage/predictions/0193a4f2-7c1e-7b3a-9d2e-5f6a7b8c9d0e", "lineage-read", AnyKey),
+        new("GET", "/api/lineage/observations/obs-1/predictions", "lineage-read", AnyKey),
 
         // monitoring
         new("GET", "/api/monitoring/drift", "monitoring-read", AnyKey),

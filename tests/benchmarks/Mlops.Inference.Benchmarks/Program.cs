@@ -5,11 +5,18 @@ using Mlops.Inference.Benchmarks;
 // dynamic batching off and on, at 1, 16 and 64 concurrent clients.
 // Usage: [seconds per scenario, default 5] [max queue delay in microseconds when batching is on, default 0]
 //    or: stream [vectors, default 20000] [models served, default 3] — streaming scoring of features.v1 (StreamingBenchmark)
+//    or: log [seconds per scenario, default 5] — HTTP predictions with the prediction log on vs off (PredictionLogBenchmark)
 if (args.Length > 0 && args[0] == "stream")
 {
     return await StreamingBenchmark.RunAsync(
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3,
+        Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
+}
+
+if (args.Length > 0 && args[0] == "log")
+{
+    return await PredictionLogBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5,
         Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
 }
 

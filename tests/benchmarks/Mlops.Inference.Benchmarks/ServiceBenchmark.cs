@@ -19,7 +19,7 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseAddress };
     }
 
-    public static async Task<ServiceBenchmark> StartAsync(string modelPath, bool batching, TimeSpan maxQueueDelay)
+    public static async Task<ServiceBenchmark> StartAsync(string modelPath, bool batching, TimeSpan maxQueueDelay, bool predictionLog = true)
     {
         var dll = Path.Combine(PlatformInfrastructure.RepositoryRoot, "services", "inference", "Mlops.Inference", "bin", "Release", "net10.0", "Mlops.Inference.dll");
         if (!File.Exists(dll))
@@ -37,6 +37,9 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         start.Environment["Inference__Batching__MaxBatchSize"] = "64";
         start.Environment["Inference__Batching__MaxQueueDelay"] = maxQueueDelay.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["OnnxRuntime__IntraOpNumThreads"] = "1";
+        // The prediction log is on as shipped; its topic is the benchmark's own, so no consumer of the real one sees these.
+        start.Environment["Inference__PredictionLog__Enabled"] = predictionLog.ToString();
+        start.Environment["Inference__PredictionLog__Topic"] = "bench-prediction-log";
 
         // The model under test is a local artifact; registry and features point where nothing listens, so no
         // deployment or cache warm-up from a running platform interferes.

@@ -130,6 +130,10 @@ public sealed class GatewayClient : IDisposable
     public Task<JsonNode?> PredictAsync(string model, string entityId, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"api/inference/models/{Uri.EscapeDataString(model)}/entities/{Uri.EscapeDataString(entityId)}/predict", new JsonObject(), null, ct);
 
+    /// <summary>A prediction replayed from its raw observations and model version (<c>GET /api/lineage/predictions/{id}</c>).</summary>
+    public Task<JsonNode?> ExplainAsync(string predictionId, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"api/lineage/predictions/{Uri.EscapeDataString(predictionId)}", null, null, ct);
+
     /// <summary>Any call; the answer as JSON (null when empty).</summary>
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, string? traceparent, CancellationToken ct)
     {

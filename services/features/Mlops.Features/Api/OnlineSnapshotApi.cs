@@ -16,7 +16,7 @@ public static class OnlineSnapshotApi
     const int MaxLimit = 1000;
 
     const string PageSql = """
-        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id
+        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id, known_at, observation_ids
         FROM online_vectors WHERE feature_set_version = $1 AND entity_id > $2
         ORDER BY entity_id LIMIT $3
         """;
@@ -51,7 +51,11 @@ public static class OnlineSnapshotApi
             {
                 items.Add(new StoredVector(
                     reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
-                    JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), FeatureStore.Json)!, reader.IsDBNull(5) ? null : reader.GetString(5)));
+                    JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), FeatureStore.Json)!, reader.IsDBNull(5) ? null : reader.GetString(5))
+                {
+                    KnownAt = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+                    ObservationIds = reader.IsDBNull(7) ? null : reader.GetFieldValue<string[]>(7),
+                });
             }
         }
 

@@ -16,9 +16,7 @@ public static class FeatureCalculator
     public static Dictionary<string, double?> Compute(
         FeatureDefinitions definitions, IEnumerable<ObservationPoint> observations, DateTimeOffset asOf, DateTimeOffset? knownAt = null)
     {
-        var horizonStart = asOf - definitions.Horizon;
-        var byCode = observations
-            .Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.KnownAt <= knownAt))
+        var byCode = Inputs(definitions, observations, asOf, knownAt)
             .GroupBy(o => o.Code, StringComparer.Ordinal)
             .ToDictionary(
                 g => g.Key,
@@ -62,6 +60,18 @@ public static class FeatureCalculator
         }
 
         return features;
+    }
+
+    /// <summary>
+    /// The observations a vector at <paramref name="asOf"/> is computed from: in the set's horizon
+    /// <c>(asOf − horizon, asOf]</c> and, when <paramref name="knownAt"/> is given, known by then. Their ids and latest
+    /// known-at are the vector's lineage: computing again as known at that time selects the same observations.
+    /// </summary>
+    public static IEnumerable<ObservationPoint> Inputs(
+        FeatureDefinitions definitions, IEnumerable<ObservationPoint> observations, DateTimeOffset asOf, DateTimeOffset? knownAt = null)
+    {
+        var horizonStart = asOf - definitions.Horizon;
+        return observations.Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.KnownAt <= knownAt));
     }
 
     static double? Aggregate(string function, ObservationPoint[] points, DateTimeOffset asOf)

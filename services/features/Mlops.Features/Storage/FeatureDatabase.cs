@@ -34,6 +34,10 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
             triggering_observation_id text NULL,
             PRIMARY KEY (entity_id, feature_set_version)
         );
+        -- Lineage of the vector (added later, absent from older rows): the observations behind it and their latest
+        -- known-at, so a prediction on it can be replayed point in time.
+        ALTER TABLE online_vectors ADD COLUMN IF NOT EXISTS known_at timestamptz NULL;
+        ALTER TABLE online_vectors ADD COLUMN IF NOT EXISTS observation_ids text[] NULL;
         -- Every write of an online vector takes a new number from one sequence, so a replica can tell a newer row
         -- from an older one whatever the clocks say; the trigger tells every replica's listener about each committed
         -- write (NOTIFY is delivered at commit only, never for a rolled-back transaction).

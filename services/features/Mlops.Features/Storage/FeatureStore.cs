@@ -7,7 +7,14 @@ namespace Mlops.Features.Storage;
 
 /// <summary>A stored feature vector.</summary>
 public sealed record StoredVector(
-    string EntityId, string FeatureSetVersion, DateTimeOffset EventTime, DateTimeOffset ComputedAt, IReadOnlyDictionary<string, double?> Values, string? TriggeringObservationId);
+    string EntityId, string FeatureSetVersion, DateTimeOffset EventTime, DateTimeOffset ComputedAt, IReadOnlyDictionary<string, double?> Values, string? TriggeringObservationId)
+{
+    /// <summary>Latest known-at of the observations behind the vector (see <see cref="Computation.VectorLineage"/>); null when not recorded.</summary>
+    public DateTimeOffset? KnownAt { get; init; }
+
+    /// <summary>Ids of the observations behind the vector; null when not recorded.</summary>
+    public IReadOnlyList<string>? ObservationIds { get; init; }
+}
 
 /// <summary>Reads and writes observations, vectors and labels; every write can join the caller's transaction.</summary>
 public sealed class FeatureStore(FeatureDatabase database)
@@ -27,11 +34,12 @@ public sealed class FeatureStore(FeatureDatabase database)
         """;
 
     const string UpsertOnlineSql = """
-        INSERT INTO online_vectors (entity_id, feature_set_version, event_time, computed_at, feature_values, triggering_observation_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO online_vectors (entity_id, feature_set_version, event_time, computed_at, feature_values, triggering_observation_id, known_at, observation_ids)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (entity_id, feature_set_version) DO UPDATE
         SET event_time = EXCLUDED.event_time, computed_at = EXCLUDED.computed_at, feature_values = EXCLUDED.feature_values,
-            triggering_observation_id = EXCLUDED.triggering_observation_id, version = nextval('online_vector_versions')
+            triggering_observation_id = EXCLUDED.triggering_observation_id, known_at = EXCLUDED.known_at,
+            observation_ids = EXCLUDED.observation_ids, version = nextval('online_vector_versions')
         """;
 
     const string AppendHistorySql = """
@@ -40,7 +48,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         """;
 
     const string OnlineSql = """
-        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id, version
+        SELECT entity_id, feature_set_version, event_time, computed_at, feature_values::text, triggering_observation_id, version, known_at, observation_ids
         FROM online_vectors WHERE entity_id = $1 AND feature_set_version = $2
         """;
 
@@ -125,6 +133,8 @@ public sealed class FeatureStore(FeatureDatabase database)
                     {
                         new() { Value = vector.EntityId }, new() { Value = vector.FeatureSetVersion }, new() { Value = vector.EventTime },
                         new() { Value = vector.ComputedAt }, values, new() { Value = (object?)vector.TriggeringObservationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                        new() { Value = (object?)vector.KnownAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                        new() { Value = (object?)vector.ObservationIds?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
                     },
                 },
                 new NpgsqlBatchCommand(AppendHistorySql)
@@ -152,7 +162,11 @@ public sealed class FeatureStore(FeatureDatabase database)
         }
 
         return (new StoredVector(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3),
-            JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), Json)!, reader.IsDBNull(5) ? null : reader.GetString(5)), reader.GetInt64(6));
+            JsonSerializer.Deserialize<Dictionary<string, double?>>(reader.GetString(4), Json)!, reader.IsDBNull(5) ? null : reader.GetString(5))
+        {
+            KnownAt = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+            ObservationIds = reader.IsDBNull(8) ? null : reader.GetFieldValue<string[]>(8),
+        }, reader.GetInt64(6));
     }
 
     /// <summary>Stores a label (a repeat of its id is ignored). Returns false for a repeat.</summary>

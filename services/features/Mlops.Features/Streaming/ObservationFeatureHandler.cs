@@ -52,8 +52,14 @@ public sealed class ObservationFeatureHandler(
             var trigger = records.Last(r => r.Envelope.Data.EntityId == entityId);
             foreach (var set in sets)
             {
-                vectors.Add((new StoredVector(entityId, set.Version, asOf, computedAt, FeatureCalculator.Compute(set, window, asOf), trigger.Envelope.Data.ObservationId),
-                    set.EntityType, trigger));
+                // What the vector was computed from travels with it, so a prediction on it can be replayed point in time.
+                var lineage = VectorLineage.Of(set, window, asOf);
+                var vector = new StoredVector(entityId, set.Version, asOf, computedAt, FeatureCalculator.Compute(set, window, asOf), trigger.Envelope.Data.ObservationId)
+                {
+                    KnownAt = lineage.KnownAt,
+                    ObservationIds = lineage.ObservationIds,
+                };
+                vectors.Add((vector, set.EntityType, trigger));
             }
         }
 
@@ -83,6 +89,8 @@ public sealed class ObservationFeatureHandler(
                 EventTime = vector.EventTime,
                 ComputedAt = vector.ComputedAt,
                 TriggeringObservationId = vector.TriggeringObservationId,
+                KnownAt = vector.KnownAt,
+                ObservationIds = vector.ObservationIds,
             }, cancellationToken));
         }
 

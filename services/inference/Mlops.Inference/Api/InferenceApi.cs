@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
+using Mlops.Inference.Lineage;
 using Mlops.Inference.Models;
 using Mlops.Inference.Protocols;
 using Mlops.Inference.Scoring;
@@ -41,12 +42,12 @@ public static partial class InferenceApi
 
     static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
         string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureReader features,
-        ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken) =>
-        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, features, catalog, predictor, cancellationToken);
+        ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken) =>
+        PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, features, catalog, predictor, log, cancellationToken);
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
         string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response,
-        OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, name, variant, entityId);
         if (choice.Problem is { } problem)
@@ -54,11 +55,12 @@ public static partial class InferenceApi
             return problem;
         }
 
-        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, cancellationToken);
+        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, log, cancellationToken);
     }
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
-        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, CancellationToken cancellationToken)
+        ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, PredictionLog log,
+        CancellationToken cancellationToken)
     {
         var invalid = new Dictionary<string, string[]>();
         if (!InputText.CheckIdentifier(invalid, "entityId", entityId))
@@ -88,7 +90,9 @@ public static partial class InferenceApi
 
         try
         {
-            return TypedResults.Ok(Answer(response, entityId, await predictor.PredictAsync(host, vector.Values, cancellationToken, explain)));
+            var result = await predictor.PredictAsync(host, vector.Values, cancellationToken, explain);
+            log.Record(result, entityId, vector, PredictionSources.Http);
+            return TypedResults.Ok(Answer(response, entityId, result));
         }
         catch (FeatureValidationException ex)
         {
@@ -102,12 +106,12 @@ public static partial class InferenceApi
 
     static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineAsync(
         InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
-        Predictor predictor, CancellationToken cancellationToken) =>
-        PredictInlineByNameAsync(catalog.DefaultName, request, contributions, variant, response, catalog, predictor, cancellationToken);
+        Predictor predictor, PredictionLog log, CancellationToken cancellationToken) =>
+        PredictInlineByNameAsync(catalog.DefaultName, request, contributions, variant, response, catalog, predictor, log, cancellationToken);
 
     static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineByNameAsync(
         string name, InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
-        Predictor predictor, CancellationToken cancellationToken)
+        Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, name, variant, request.EntityId);
         if (choice.Problem is { } problem)
@@ -122,7 +126,9 @@ public static partial class InferenceApi
 
         try
         {
-            return TypedResults.Ok(Answer(response, request.EntityId, await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true)));
+            var result = await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true);
+            log.Record(result, request.EntityId, null, PredictionSources.Http);
+            return TypedResults.Ok(Answer(response, request.EntityId, result));
         }
         catch (FeatureValidationException ex)
         {
@@ -211,7 +217,8 @@ public static partial class InferenceApi
     }
 
     static async Task<Results<Ok<BatchPredictionResponse>, ValidationProblem, ProblemHttpResult>> PredictBatchAsync(
-        BatchPredictionRequest request, [FromHeader(Name = ModelVariantHeader)] string? variant, ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        BatchPredictionRequest request, [FromHeader(Name = ModelVariantHeader)] string? variant, ModelCatalog catalog, Predictor predictor, PredictionLog log,
+        CancellationToken cancellationToken)
     {
         if (Choose(catalog, catalog.DefaultName, variant, null).Problem is { } problem)
         {
@@ -251,11 +258,12 @@ public static partial class InferenceApi
 
         // Issued together so the dynamic batcher can run them as one batch.
         // Each item names its own entity, so each may be answered by another variant (its answer says which).
-        var answers = await Task.WhenAll(request.Items!.Select(item => PredictItemAsync(item, catalog, variant, predictor, cancellationToken)));
+        var answers = await Task.WhenAll(request.Items!.Select(item => PredictItemAsync(item, catalog, variant, predictor, log, cancellationToken)));
         return TypedResults.Ok(new BatchPredictionResponse(answers));
     }
 
-    static async Task<BatchPredictionItem> PredictItemAsync(InlinePredictionRequest item, ModelCatalog catalog, string? variant, Predictor predictor, CancellationToken cancellationToken)
+    static async Task<BatchPredictionItem> PredictItemAsync(
+        InlinePredictionRequest item, ModelCatalog catalog, string? variant, Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, catalog.DefaultName, variant, item.EntityId);
         if (choice.Problem is { } problem)
@@ -265,7 +273,9 @@ public static partial class InferenceApi
 
         try
         {
-            return new BatchPredictionItem(ToResponse(item.EntityId, await predictor.PredictAsync(choice.Host!, item.Features!, cancellationToken)), null);
+            var result = await predictor.PredictAsync(choice.Host!, item.Features!, cancellationToken);
+            log.Record(result, item.EntityId, null, PredictionSources.Http);
+            return new BatchPredictionItem(ToResponse(item.EntityId, result), null);
         }
         catch (ModelNotServedException ex)
         {

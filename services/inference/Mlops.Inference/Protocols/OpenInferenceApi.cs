@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mlops.Contracts.Models;
 using Mlops.Inference.Api;
+using Mlops.Inference.Lineage;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.ServiceDefaults.Health;
@@ -76,7 +77,7 @@ public static class OpenInferenceApi
     /// </summary>
     static async Task<Results<Ok<OipInferenceResponse>, BadRequest<OipError>, NotFound<OipError>, Conflict<OipError>>> InferAsync(
         string name, OipInferenceRequest request, [FromHeader(Name = InferenceApi.ModelVariantHeader)] string? variant, HttpResponse response,
-        ModelCatalog catalog, Predictor predictor, CancellationToken cancellationToken)
+        ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
         if ((Problem("model name", name) ?? (request.Id is null ? null : Problem("id", request.Id))) is { } invalidName)
         {
@@ -130,6 +131,11 @@ public static class OpenInferenceApi
         catch (ModelNotServedException)
         {
             return TypedResults.NotFound(NotServed(name));
+        }
+
+        foreach (var result in results)
+        {
+            log.Record(result, null, null, PredictionSources.Http);
         }
 
         var version = results[0].ModelVersion;

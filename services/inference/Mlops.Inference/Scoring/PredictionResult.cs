@@ -15,4 +15,13 @@ public sealed record PredictionResult(
 
     /// <summary>The deployment alias that answered (e.g. <c>champion</c>; <c>fallback</c> for the rule).</summary>
     public string Variant { get; init; } = "";
+
+    /// <summary>The model's input as scored, in its feature order (what the prediction log keeps).</summary>
+    public IReadOnlyList<Mlops.Contracts.Inference.LoggedFeature> Input { get; init; } = [];
+
+    /// <summary>SHA-256 of the artifact that scored; null for the fallback rule.</summary>
+    public string? ArtifactSha256 { get; init; }
+
+    /// <summary>When the prediction was made.</summary>
+    public DateTimeOffset PredictedAt { get; init; } = DateTimeOffset.UtcNow;
 }

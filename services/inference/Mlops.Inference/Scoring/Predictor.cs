@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mlops.Contracts.Inference;
 using Mlops.Inference.Batching;
 using Mlops.Inference.Models;
 using Mlops.Inference.Telemetry;
@@ -36,7 +37,10 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
             Validate(vitals, FallbackScorer.Features, acceptsMissing: false);
             var probability = FallbackScorer.Score(vitals);
             InferenceTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("model.version", FallbackScorer.ModelVersion));
-            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, "fallback", probability, 0, fallback: true);
+            return Finish(activity, started, FallbackScorer.ModelName, FallbackScorer.ModelVersion, "fallback", probability, 0, fallback: true) with
+            {
+                Input = [.. FallbackScorer.Features.Select(f => new LoggedFeature(f, vitals.GetValueOrDefault(f)))],
+            };
         }
 
         try
@@ -59,6 +63,8 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
             return Finish(activity, started, model.Deployment.Name, model.Deployment.Version, model.Deployment.Variant, p, u, fallback: false) with
             {
                 Contributions = contributions,
+                Input = Logged(model.Features, row),
+                ArtifactSha256 = model.Deployment.Sha256.Trim().ToLowerInvariant(),
             };
         }
         finally
@@ -103,6 +109,18 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
         }
 
         return row;
+    }
+
+    // NaN is how a missing value was scored; the log keeps it as null (JSON has no NaN).
+    static LoggedFeature[] Logged(IReadOnlyList<string> names, float[] row)
+    {
+        var logged = new LoggedFeature[names.Count];
+        for (var i = 0; i < logged.Length; i++)
+        {
+            logged[i] = new LoggedFeature(names[i], float.IsNaN(row[i]) ? null : row[i]);
+        }
+
+        return logged;
     }
 
     static PredictionResult Finish(Activity? activity, long started, string model, string version, string variant, double probability, double uncertainty, bool fallback)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
+using Mlops.Inference.Lineage;
 using Mlops.Inference.Models;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Telemetry;
@@ -36,6 +37,7 @@ public sealed class FeatureVectorScoringHandler(
     ModelCatalog catalog,
     Predictor predictor,
     IEventProducer producer,
+    PredictionLog log,
     IOptions<InferenceOptions> options,
     ILogger<FeatureVectorScoringHandler> logger) : IKafkaBatchEventHandler<FeatureVectorUpdated>
 {
@@ -148,9 +150,11 @@ public sealed class FeatureVectorScoringHandler(
     Task PublishAsync(KafkaRecord<FeatureVectorUpdated> record, PredictionResult result, CancellationToken cancellationToken)
     {
         var vector = record.Envelope.Data;
+        var predictionId = StreamingPredictionId.For(record.Envelope.Id, result.ModelName, result.ModelVersion);
+        log.Record(result, vector.EntityId, vector, PredictionSources.Stream, predictionId);
         return producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
-            PredictionId = StreamingPredictionId.For(record.Envelope.Id, result.ModelName, result.ModelVersion),
+            PredictionId = predictionId,
             Variant = result.Variant,
             EntityId = vector.EntityId,
             ModelName = result.ModelName,

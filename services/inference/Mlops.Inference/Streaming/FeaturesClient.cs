@@ -50,6 +50,12 @@ public sealed record OnlinePage(IReadOnlyList<OnlineVector> Items, string? Next)
 public sealed record OnlineVector(
     string EntityId, string FeatureSetVersion, DateTimeOffset EventTime, DateTimeOffset ComputedAt, Dictionary<string, double?> Values, string? TriggeringObservationId)
 {
+    /// <summary>Latest known-at of the observations behind the vector (absent from older stores).</summary>
+    public DateTimeOffset? KnownAt { get; init; }
+
+    /// <summary>Ids of the observations behind the vector (absent from older stores).</summary>
+    public IReadOnlyList<string>? ObservationIds { get; init; }
+
     // The online store does not keep the entity type; nothing in inference reads it.
     public FeatureVectorUpdated ToEvent() => new()
     {
@@ -60,5 +66,7 @@ public sealed record OnlineVector(
         EventTime = EventTime,
         ComputedAt = ComputedAt,
         TriggeringObservationId = TriggeringObservationId,
+        KnownAt = KnownAt,
+        ObservationIds = ObservationIds,
     };
 }

@@ -58,4 +58,16 @@ public static class InferenceTelemetry
         new("model.variant", variant),
         new("fallback", fallback),
     ];
+
+    public static readonly Counter<long> PredictionLogDropped = Meter.CreateCounter<long>("mlops.inference.prediction_log.dropped", "{prediction}", "Predictions not logged: the log's queue was full");
+
+    public static readonly Counter<long> PredictionLogWritten = Meter.CreateCounter<long>("mlops.inference.prediction_log.written", "{prediction}", "Predictions written to the prediction log");
+
+    public static readonly Counter<long> PredictionLogRetries = Meter.CreateCounter<long>("mlops.inference.prediction_log.retries", "{attempt}", "Prediction log writes retried (database or broker away)");
+
+    public static readonly Histogram<double> PredictionLogWriteDuration = Meter.CreateHistogram<double>("mlops.inference.prediction_log.write.duration", "ms", "Time to insert one batch of the prediction log");
+
+    public static readonly Counter<long> PredictionLogPurged = Meter.CreateCounter<long>("mlops.inference.prediction_log.purged", "{prediction}", "Predictions deleted past the retention");
+
+    public static readonly Counter<long> Replays = Meter.CreateCounter<long>("mlops.inference.replays", "{replay}", "Predictions replayed, by whether the re-score matched");
 }

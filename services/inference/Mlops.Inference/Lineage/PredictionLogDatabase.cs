@@ -1,0 +1,44 @@
+using Mlops.ServiceDefaults;
+using Npgsql;
+
+namespace Mlops.Inference.Lineage;
+
+/// <summary>
+/// The prediction log's table in inference's own database. One row per prediction id (a redelivered stream
+/// prediction keeps its id and is written once); the observation ids are indexed (GIN) for "every prediction an
+/// observation influenced", the time for the retention purge.
+/// </summary>
+public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
+{
+    const string Ddl = """
+        CREATE TABLE IF NOT EXISTS prediction_log (
+            prediction_id text PRIMARY KEY,
+            entity_id text NULL,
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            variant text NOT NULL,
+            artifact_sha256 text NULL,
+            feature_set_version text NULL,
+            features jsonb NOT NULL,
+            feature_event_time timestamptz NULL,
+            feature_computed_at timestamptz NULL,
+            known_at timestamptz NULL,
+            observation_ids text[] NULL,
+            triggering_observation_id text NULL,
+            probability double precision NOT NULL,
+            uncertainty double precision NOT NULL,
+            fallback boolean NOT NULL,
+            source text NOT NULL,
+            trace_id text NULL,
+            predicted_at timestamptz NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_prediction_log_predicted_at ON prediction_log (predicted_at);
+        CREATE INDEX IF NOT EXISTS ix_prediction_log_entity ON prediction_log (entity_id, predicted_at);
+        CREATE INDEX IF NOT EXISTS ix_prediction_log_observations ON prediction_log USING gin (observation_ids);
+        """;
+
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274141);
+
+    /// <summary>Opens a connection, creating the table first if this process has not yet.</summary>
+    public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
+}

@@ -1,0 +1,33 @@
+using Mlops.Contracts.Kafka;
+
+namespace Mlops.Inference.Lineage;
+
+/// <summary>The prediction log (configuration section <c>Inference:PredictionLog</c>; docs/lineage.md).</summary>
+public sealed class PredictionLogOptions
+{
+    public const string Section = "Inference:PredictionLog";
+
+    /// <summary>Off: nothing is logged and replay finds nothing (a benchmark's baseline, a pod that must not keep inputs).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Topic every logged prediction is also published to, keyed by entity.</summary>
+    public string Topic { get; set; } = Topics.PredictionLog;
+
+    /// <summary>How long a prediction is kept in the table; older rows are purged.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the purge runs.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Predictions held in memory while the database or broker is slow or down; beyond it new entries are dropped and
+    /// counted (<c>mlops.inference.prediction_log.dropped</c>), never making a prediction wait.
+    /// </summary>
+    public int Capacity { get; set; } = 200_000;
+
+    /// <summary>Most predictions written in one statement.</summary>
+    public int BatchSize { get; set; } = 1_000;
+
+    /// <summary>Longest pause between attempts while the database or broker does not answer.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+}

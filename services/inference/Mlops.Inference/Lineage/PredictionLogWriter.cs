@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Mlops.Contracts.Inference;
+using Mlops.Inference.Telemetry;
+using Mlops.Kafka.Producing;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Mlops.Inference.Lineage;
+
+/// <summary>
+/// Drains <see cref="PredictionLog"/> in batches: one multi-row insert into <c>prediction_log</c> (a repeated id is
+/// ignored), then the batch on the log topic. A database or broker that does not answer is retried with backoff,
+/// holding the batch (the queue absorbs what arrives meanwhile); nothing is skipped while the process lives.
+/// Published after the insert, so a crash between the two re-publishes nothing and loses only the topic copy of
+/// that batch — the table is the record replay reads.
+/// </summary>
+public sealed class PredictionLogWriter(
+    PredictionLog log, PredictionLogDatabase database, IEventProducer producer, IOptions<PredictionLogOptions> options, ILogger<PredictionLogWriter> logger)
+    : BackgroundService
+{
+    const string InsertSql = """
+        INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, artifact_sha256, feature_set_version, features,
+            feature_event_time, feature_computed_at, known_at, observation_ids, triggering_observation_id, probability, uncertainty, fallback,
+            source, trace_id, predicted_at)
+        SELECT p.id, p.entity, p.model, p.version, p.variant, p.sha, p.fsv, p.features::jsonb, p.fet, p.fca, p.known,
+               CASE WHEN p.obs IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(p.obs::jsonb)) END,
+               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+                    $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::float8[], $15::float8[], $16::bool[], $17::text[],
+                    $18::text[], $19::timestamptz[])
+             AS p(id, entity, model, version, variant, sha, fsv, features, fet, fca, known, obs, trig, prob, unc, fb, src, trace, at)
+        ON CONFLICT (prediction_id) DO NOTHING
+        """;
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var batch = new List<PredictionLogged>(settings.BatchSize);
+        try
+        {
+            while (await log.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < settings.BatchSize && log.Reader.TryRead(out var entry))
+                {
+                    batch.Add(entry);
+                }
+
+                await WriteWithRetryAsync(batch, settings, stoppingToken);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what is still queued is lost with the process (docs/lineage.md: the log is bounded, not durable).
+            if (log.Pending + batch.Count > 0)
+            {
+                logger.LogWarning("Prediction log stopping with {Pending} predictions not written", log.Pending + batch.Count);
+            }
+        }
+    }
+
+    async Task WriteWithRetryAsync(List<PredictionLogged> batch, PredictionLogOptions settings, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        var inserted = false;
+        while (true)
+        {
+            try
+            {
+                using var activity = InferenceTelemetry.ActivitySource.StartActivity("prediction log write");
+                activity?.SetTag("mlops.prediction_log.batch", batch.Count);
+                if (!inserted)
+                {
+                    await InsertAsync(batch, stoppingToken);
+                    inserted = true;
+                }
+
+                await PublishAsync(batch, settings.Topic, stoppingToken);
+                InferenceTelemetry.PredictionLogWritten.Add(batch.Count);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Transient (database or broker away): the batch is held and retried; the queue keeps taking entries until full.
+                InferenceTelemetry.PredictionLogRetries.Add(1);
+                logger.LogWarning("Prediction log write of {Count} predictions failed ({Reason}); retrying in {Delay}", batch.Count, ex.Message, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    async Task InsertAsync(List<PredictionLogged> batch, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(InsertSql, connection);
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.PredictionId));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.EntityId));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.ModelName));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.ModelVersion));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.Variant));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.ArtifactSha256));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.FeatureSetVersion));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => JsonSerializer.Serialize(p.Features, Json)));
+        Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.FeatureEventTime));
+        Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.FeatureComputedAt));
+        Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.KnownAt));
+        // A text[] per row cannot travel in a text[][] of ragged rows; each row's ids go as a JSON array.
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.ObservationIds is null ? null : JsonSerializer.Serialize(p.ObservationIds, Json)));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.TriggeringObservationId));
+        Add(command, NpgsqlDbType.Double, batch.Select(p => p.Probability));
+        Add(command, NpgsqlDbType.Double, batch.Select(p => p.Uncertainty));
+        Add(command, NpgsqlDbType.Boolean, batch.Select(p => p.Fallback));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.Source));
+        Add(command, NpgsqlDbType.Text, batch.Select(p => p.TraceId));
+        Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.PredictedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        InferenceTelemetry.PredictionLogWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    static void Add<T>(NpgsqlCommand command, NpgsqlDbType type, IEnumerable<T> values) =>
+        command.Parameters.Add(new NpgsqlParameter { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type });
+
+    Task PublishAsync(List<PredictionLogged> batch, string topic, CancellationToken cancellationToken) =>
+        Task.WhenAll(batch.Select(p => producer.ProduceAsync(topic, p.EntityId ?? p.PredictionId, p, cancellationToken)));
+}
