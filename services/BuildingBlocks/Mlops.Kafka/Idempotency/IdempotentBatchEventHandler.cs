@@ -1,64 +1,40 @@
-using System.Diagnostics;
 using Mlops.Kafka.Consuming;
 using Npgsql;
 
 namespace Mlops.Kafka.Idempotency;
 
 /// <summary>
-/// Base for batch handlers whose effects are one SQL statement in the service's PostgreSQL database. The inbox marks and
-/// the effects of a partition's records travel as one statement: one round trip, atomic (a statement is its own
-/// transaction), where marking, applying and committing separately took three. The effects see the ids not seen before
-/// as the CTE <c>fresh(event_id)</c> and apply only those, so a redelivered record changes nothing.
+/// Base for batch handlers whose effects live in the service's PostgreSQL database: the batch's event ids are
+/// recorded in the inbox in the same transaction as the effects, and only events not seen before are applied.
 /// </summary>
 public abstract class IdempotentBatchEventHandler<T>(KafkaInbox inbox) : IKafkaBatchEventHandler<T>
 {
-    /// <summary>
-    /// The whole statement, built once per handler type with <see cref="KafkaInbox.WithMarks"/>: the effects are CTEs that
-    /// take only records whose <c>event_id</c> is in <c>fresh</c>, with their parameters numbered from <c>$4</c>.
-    /// </summary>
-    protected abstract string Statement { get; }
-
     /// <inheritdoc />
     public async Task HandleBatchAsync(IReadOnlyList<KafkaRecord<T>> records, CancellationToken cancellationToken)
     {
         // A batch may repeat an id (the producer retried); the first occurrence is the one applied.
-        var seen = new HashSet<string>(records.Count, StringComparer.Ordinal);
-        var unique = new List<KafkaRecord<T>>(records.Count);
-        foreach (var record in records)
-        {
-            if (seen.Add(record.Envelope.Id))
-            {
-                unique.Add(record);
-            }
-        }
+        var unique = records.GroupBy(r => r.Envelope.Id, StringComparer.Ordinal).Select(g => g.First()).ToList();
+        var fresh = await inbox.ApplyManyOnceAsync(
+            records[0].Context.ConsumerGroup,
+            unique.Select(r => (r.Envelope.Id, r.Context.Topic)).ToList(),
+            (connection, transaction, ids) => ApplyAsync(unique.Where(r => ids.Contains(r.Envelope.Id)).ToList(), connection, transaction, cancellationToken),
+            cancellationToken);
 
-        using var activity = StartActivity(unique);
-        // One statement per partition, run side by side on their own connections, so the database works on the
-        // partitions in parallel. Each is atomic; if one fails the host retries the batch, and what the others
-        // committed is then recognised by the inbox. A partition's records stay in their order within its statement.
-        var partitions = unique.GroupBy(r => (r.Context.Topic, r.Context.Partition)).Select(g => (IReadOnlyList<KafkaRecord<T>>)g.ToList()).ToList();
-        var counts = await Task.WhenAll(partitions.Select(part => inbox.ApplyManyInOneStatementAsync(
-            Statement, records[0].Context.ConsumerGroup, part, parameters => AddEffectParameters(parameters, part), cancellationToken)));
-        var fresh = counts.Sum();
-        activity?.SetTag("mlops.inbox.fresh", fresh);
-        var duplicates = records.Count - fresh;
+        var duplicates = records.Count - fresh.Count;
         if (duplicates > 0)
         {
             KafkaTelemetry.Duplicates.Add(duplicates, new KeyValuePair<string, object?>("messaging.destination.name", records[0].Context.Topic));
         }
 
-        if (fresh > 0)
+        if (fresh.Count > 0)
         {
-            await OnCommittedAsync(unique, fresh, cancellationToken);
+            await OnCommittedAsync(cancellationToken);
         }
     }
 
-    /// <summary>Adds the effects' parameters (<c>$4</c> on) for the batch's records, first occurrence of each id.</summary>
-    protected abstract void AddEffectParameters(NpgsqlParameterCollection parameters, IReadOnlyList<KafkaRecord<T>> records);
+    /// <summary>Applies the new records with the given connection and transaction (committed with the inbox marks).</summary>
+    protected abstract Task ApplyAsync(IReadOnlyList<KafkaRecord<T>> records, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken);
 
-    /// <summary>The activity covering the batch's statement, if the handler traces one.</summary>
-    protected virtual Activity? StartActivity(IReadOnlyList<KafkaRecord<T>> records) => null;
-
-    /// <summary>Called after the effects committed, with how many records were new (e.g. for metrics or caches).</summary>
-    protected virtual Task OnCommittedAsync(IReadOnlyList<KafkaRecord<T>> records, int fresh, CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Called after the effects committed, for side effects that must follow the commit (e.g. caches).</summary>
+    protected virtual Task OnCommittedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -11,7 +11,7 @@ namespace Mlops.Monitoring.Streaming;
 /// Keeps recent feature vectors (<c>features.v1</c>) and hands each to the predictions that scored it: a prediction that
 /// arrived first is waiting for it (the two topics are not ordered with each other).
 /// </summary>
-public sealed class FeatureVectorsHandler(KafkaInbox inbox) : IdempotentBatchEventHandler<FeatureVectorUpdated>(inbox)
+public sealed class FeatureVectorsHandler(KafkaInbox inbox) : SingleStatementBatchEventHandler<FeatureVectorUpdated>(inbox)
 {
     static readonly string Sql = KafkaInbox.WithMarks("""
         v AS (SELECT event_id, entity_id, feature_values::jsonb AS feature_values

@@ -10,7 +10,7 @@ namespace Mlops.Monitoring.Streaming;
 /// Keeps the outcomes (<c>labels.v1</c>) so the performance evaluator can join them to the predictions they answer.
 /// A label without an entity, name or finite value answers nothing and is skipped (the features service dead-letters it).
 /// </summary>
-public sealed class LabelsHandler(KafkaInbox inbox) : IdempotentBatchEventHandler<LabelRecorded>(inbox)
+public sealed class LabelsHandler(KafkaInbox inbox) : SingleStatementBatchEventHandler<LabelRecorded>(inbox)
 {
     static readonly string Sql = KafkaInbox.WithMarks("""
         stored AS (

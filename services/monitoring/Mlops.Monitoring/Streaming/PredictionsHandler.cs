@@ -11,7 +11,7 @@ namespace Mlops.Monitoring.Streaming;
 /// Records every model prediction (<c>predictions.v1</c>) with the feature vector it scored when that vector has already
 /// arrived; the fallback rule's answers are left out (no model version to compare).
 /// </summary>
-public sealed class PredictionsHandler(KafkaInbox inbox) : IdempotentBatchEventHandler<PredictionMade>(inbox)
+public sealed class PredictionsHandler(KafkaInbox inbox) : SingleStatementBatchEventHandler<PredictionMade>(inbox)
 {
     static readonly string Sql = KafkaInbox.WithMarks("""
         stored AS (
