@@ -22,24 +22,35 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     // Byte order, so labels merge-join with dataset rows compared ordinally.
     const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
 
+    // The labels a dataset version pins: those recorded by the time its snapshot was taken.
+    const string LabelsRecordedBySql = """
+        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND recorded_at <= $2
+        ORDER BY entity_id COLLATE "C", event_time, label_id
+        """;
+
     const string EntityObservationsSql = """
         SELECT observation_id, code, value, event_time, known_at FROM feature_observations
         WHERE entity_id = $1 AND event_time <= $2 AND event_time > $3
         """;
 
+    /// <summary>The dataset version as ingestion describes it; <see cref="DatasetVersionNotFoundException"/> when there is none.</summary>
+    public Task<DatasetVersionInfo> DescribeDatasetAsync(string datasetVersion, CancellationToken cancellationToken) =>
+        datasets.GetAsync(datasetVersion, cancellationToken);
+
     /// <summary>
     /// Rows for every label named <paramref name="labelName"/>, ordered by entity and label time, with features
-    /// computed over an ingestion dataset version: only observations in that immutable snapshot count, so the same
-    /// request returns the same rows forever.
+    /// computed over an ingestion dataset version: only observations in that immutable snapshot count, and only labels
+    /// this service had recorded by the time the snapshot was taken, so the same request returns the same rows forever
+    /// — whatever observations or labels arrive later. Nothing is read from or written to the online store.
     /// </summary>
     public async IAsyncEnumerable<TrainingRow> BuildFromDatasetAsync(
-        string labelName, string datasetVersion, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         set ??= definitions.Value;
         var version = set.Version;
-        await using var enumerator = datasets.ReadEntitiesAsync(datasetVersion, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var enumerator = datasets.ReadEntitiesAsync(dataset.Version, cancellationToken).GetAsyncEnumerator(cancellationToken);
         var hasEntity = await enumerator.MoveNextAsync();
-        await foreach (var (entityId, labels) in ReadLabelsByEntityAsync(labelName, cancellationToken))
+        await foreach (var (entityId, labels) in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, cancellationToken))
         {
             // Dataset entities without labels are skipped; labelled entities missing from the dataset get empty history.
             while (hasEntity && string.CompareOrdinal(enumerator.Current.EntityId, entityId) < 0)
@@ -50,7 +61,7 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
             var observations = hasEntity && enumerator.Current.EntityId == entityId ? enumerator.Current.Points : [];
             foreach (var label in labels)
             {
-                FeaturesTelemetry.TrainingRows.Add(1);
+                FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "dataset"));
                 yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
                     FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
             }
@@ -58,11 +69,12 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     }
 
     async IAsyncEnumerable<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> ReadLabelsByEntityAsync(
-        string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DateTimeOffset recordedBy, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(LabelsSql, connection);
+        await using var command = new NpgsqlCommand(LabelsRecordedBySql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = labelName });
+        command.Parameters.Add(new NpgsqlParameter { Value = recordedBy.ToUniversalTime() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? entity = null;
         var labels = new List<(string Id, double Value, DateTimeOffset Time)>();
@@ -143,7 +155,7 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
 
         foreach (var label in labels)
         {
-            FeaturesTelemetry.TrainingRows.Add(1);
+            FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "store"));
             yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
                 FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
         }
