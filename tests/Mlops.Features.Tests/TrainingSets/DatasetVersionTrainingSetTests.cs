@@ -28,20 +28,37 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
 
         await Observe("lactate", 1.4, "mmol/L", 6);
         await Observe("heart_rate", 88, "/min", 5);
-        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
-        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
-        await Observe("lactate", 4.9, "mmol/L", 4); // arrives after the snapshot: never part of it
-
         var http = service.CreateClient();
         var label = new LabelRecorded { LabelId = $"l-{run}", EntityId = entity, Name = $"deteriorated-{run}", Value = 0, EventTime = now.AddMinutes(1) };
         Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        await Observe("lactate", 4.9, "mmol/L", 4); // arrives after the snapshot: never part of it
+        // Recorded after the snapshot too: the dataset version's training set never has it.
+        var late = label with { LabelId = $"l2-{run}", Value = 1, EventTime = now.AddMinutes(2) };
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", late)).StatusCode);
 
         var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = version });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var row = Assert.Single((await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var body = await response.Content.ReadAsStringAsync();
+        var row = Assert.Single(body.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!));
+        Assert.Equal(label.LabelId, row.LabelId);
         Assert.Equal(1.4, row.Features["lactate_last_24h"]);
         Assert.Equal(88, row.Features["heart_rate_last_24h"]);
+        Assert.Equal("dataset", response.Headers.GetValues("X-Training-Set-Source").Single());
+        Assert.Equal(version, response.Headers.GetValues("X-Dataset-Version").Single());
+        Assert.Equal("2", response.Headers.GetValues("X-Dataset-Observations").Single());
+
+        // The same request later gives the same bytes; a new snapshot sees the late observation and label.
+        var again = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = version });
+        Assert.Equal(body, await again.Content.ReadAsStringAsync());
+        var newer = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
+        var newerVersion = (await newer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        var newerRows = (await (await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = newerVersion }))
+            .Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+        Assert.Equal([label.LabelId, late.LabelId], newerRows.Select(r => r.LabelId));
+        Assert.Equal(4.9, newerRows[1].Features["lactate_last_24h"]);
 
         // Backfill from the same snapshot equals the calculator over the snapshot's rows.
         var backfill = (Backfill)service.Services.GetService(typeof(Backfill))!;
