@@ -19,6 +19,9 @@ public sealed record TrainingRow(string EntityId, string LabelId, DateTimeOffset
 /// </summary>
 public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IngestionDatasetClient datasets)
 {
+    // Half of what ingestion accepts per rows query (1000), so ids stay well within its limit.
+    const int EntitiesPerRequest = 500;
+
     // Byte order, so labels merge-join with dataset rows compared ordinally.
     const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
 
@@ -47,22 +50,53 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
         string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         set ??= definitions.Value;
-        var version = set.Version;
-        await using var enumerator = datasets.ReadEntitiesAsync(dataset.Version, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var hasEntity = await enumerator.MoveNextAsync();
-        await foreach (var (entityId, labels) in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, cancellationToken))
+        // Labelled entities are asked for a page at a time: a snapshot of the whole raw store holds many entities
+        // this label never names, and they are neither sorted nor sent.
+        var page = new List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)>(EntitiesPerRequest);
+        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, cancellationToken))
         {
-            // Dataset entities without labels are skipped; labelled entities missing from the dataset get empty history.
-            while (hasEntity && string.CompareOrdinal(enumerator.Current.EntityId, entityId) < 0)
+            page.Add(entity);
+            if (page.Count == EntitiesPerRequest)
             {
-                hasEntity = await enumerator.MoveNextAsync();
+                await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+                {
+                    yield return row;
+                }
+
+                page.Clear();
+            }
+        }
+
+        await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    async IAsyncEnumerable<TrainingRow> RowsForPageAsync(
+        string datasetVersion, FeatureDefinitions set, List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> page,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (page.Count == 0)
+        {
+            yield break;
+        }
+
+        await using var observed = datasets.ReadEntitiesAsync(datasetVersion, page.Select(p => p.EntityId).ToArray(), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var hasEntity = await observed.MoveNextAsync();
+        foreach (var (entityId, labels) in page)
+        {
+            // Both sides are in byte order of the entity id; labelled entities missing from the dataset get empty history.
+            while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
+            {
+                hasEntity = await observed.MoveNextAsync();
             }
 
-            var observations = hasEntity && enumerator.Current.EntityId == entityId ? enumerator.Current.Points : [];
+            var observations = hasEntity && observed.Current.EntityId == entityId ? observed.Current.Points : [];
             foreach (var label in labels)
             {
                 FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "dataset"));
-                yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
+                yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, set.Version,
                     FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
             }
         }
