@@ -79,6 +79,43 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
     }
 
     [Fact]
+    public async Task TrainingSet_MoreLabelledEntitiesThanOneRequestToIngestion_EveryRowHasItsOwnEntitysFeatures()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var labelTime = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(-2).ToUnixTimeSeconds());
+        using var ingestion = new HttpClient { BaseAddress = service.Ingestion.BaseAddress };
+        // 1,150 entities observed (50 of them never labelled), 1,100 labelled plus 20 labelled but never observed:
+        // more than one page of entities (500) asked of ingestion, pages ending between entities of both kinds.
+        var observed = Enumerable.Range(0, 1150).Select(i => $"pg-{run}-{i:D4}").ToList();
+        var batch = observed.Select((e, i) => new
+        {
+            observationId = $"hr-{e}", entityId = e, code = "heart_rate", value = 40 + i % 200, unit = "/min", eventTime = labelTime.AddHours(-1),
+            availableTime = labelTime.AddHours(-1), sourceSystem = "ward",
+        }).ToList();
+        var loaded = await ingestion.PostAsJsonAsync("api/ingestion/observations/batch", batch);
+        Assert.Equal(batch.Count, (await loaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        var http = service.CreateClient();
+        var labelName = $"paged-{run}";
+        var labelled = observed.Where((_, i) => i % 23 != 5).Take(1100).Concat(Enumerable.Range(0, 20).Select(i => $"pg-{run}-{i:D4}-unseen")).ToList();
+        foreach (var entity in labelled)
+        {
+            var label = new LabelRecorded { LabelId = $"l-{entity}", EntityId = entity, Name = labelName, Value = 0, EventTime = labelTime };
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        }
+
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "heart_rate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, datasetVersion = version });
+        var rows = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+
+        Assert.Equal(labelled.Order(StringComparer.Ordinal), rows.Select(r => r.EntityId));
+        Assert.All(rows, r => Assert.Equal(
+            r.EntityId.EndsWith("-unseen", StringComparison.Ordinal) ? null : 40 + observed.IndexOf(r.EntityId) % 200,
+            r.Features["heart_rate_last_24h"]));
+    }
+
+    [Fact]
     public async Task TrainingSet_UnknownDatasetVersion_Is404ProblemDetails()
     {
         var response = await service.CreateClient().PostAsJsonAsync("api/features/training-sets", new { labelName = "any", datasetVersion = "sha256:nope" });
