@@ -101,7 +101,8 @@ public sealed class DatasetVersionTests(IngestionServiceFixture service)
         Assert.Equal([entities[2], entities[2], entities[1], entities[1], entities[0], entities[0]], rows.Select(r => r.EntityId));
         Assert.All(rows.Chunk(2), pair => Assert.True(pair[0].EventTime < pair[1].EventTime));
         var all = await ReadRowsAsync(version.Version);
-        Assert.Equal(all.Where(r => r.EntityId != entities[3]).OrderBy(r => r.Sequence), rows.OrderBy(r => r.Sequence));
+        // Other tests of the collection write the same code: only this test's entities are compared.
+        Assert.Equal(all.Where(r => entities[..3].Contains(r.EntityId)).OrderBy(r => r.Sequence), rows.OrderBy(r => r.Sequence));
     }
 
     [Fact]
