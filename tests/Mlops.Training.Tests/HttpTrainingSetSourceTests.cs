@@ -39,7 +39,8 @@ public sealed class HttpTrainingSetSourceTests
         using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
 
         var read = new List<TrainingSetRow>();
-        await foreach (var row in new HttpTrainingSetSource(http).ReadAsync("deteriorated", null, CancellationToken.None))
+        using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, null), CancellationToken.None);
+        await foreach (var row in set.Rows)
         {
             read.Add(row);
         }
@@ -76,7 +77,8 @@ public sealed class HttpTrainingSetSourceTests
         using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
 
         var read = 0;
-        await foreach (var row in new HttpTrainingSetSource(http).ReadAsync("deteriorated", "sepsis-0123456789ab", CancellationToken.None))
+        using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "sepsis-0123456789ab", null), CancellationToken.None);
+        await foreach (var row in set.Rows)
         {
             Assert.Equal("sepsis-0123456789ab", row.FeatureSetVersion);
             read++;
@@ -102,15 +104,92 @@ public sealed class HttpTrainingSetSourceTests
         var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
 
-        var error = await Assert.ThrowsAsync<TrainingStepException>(async () =>
-        {
-            await foreach (var _ in new HttpTrainingSetSource(http).ReadAsync("deteriorated", "gone-000000000000", CancellationToken.None))
-            {
-            }
-        });
+        var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
+            new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "gone-000000000000", null), CancellationToken.None));
 
         Assert.Contains("gone-000000000000", error.Message, StringComparison.Ordinal);
         Assert.Contains("Unknown feature set", error.Message, StringComparison.Ordinal);
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task OpenAsync_RunDatasetVersion_IsSentAndTheSourceTheServiceNamedIsReturned()
+    {
+        var rows = InTestTrainingSetSource.Synthetic(10, seed: 2, "fs-ds");
+        JsonElement? requested = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        server.MapPost("/api/features/training-sets", async (HttpContext context) =>
+        {
+            requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.Clone();
+            context.Response.Headers["X-Training-Set-Source"] = "dataset";
+            context.Response.Headers["X-Dataset-Version"] = "sha256:0a1b";
+            context.Response.Headers["X-Dataset-Observations"] = "1234";
+            context.Response.Headers["X-Labels-Recorded-By"] = "2026-12-02T19:00:00.1234560Z";
+            context.Response.ContentType = "application/x-ndjson";
+            foreach (var row in rows)
+            {
+                await JsonSerializer.SerializeAsync(context.Response.Body, row, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+                await context.Response.Body.WriteAsync("\n"u8.ToArray());
+            }
+        });
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+
+        using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "fs-ds", "sha256:0a1b"), CancellationToken.None);
+        var read = 0;
+        await foreach (var _ in set.Rows)
+        {
+            read++;
+        }
+
+        Assert.Equal(rows.Count, read);
+        Assert.Equal("sha256:0a1b", requested!.Value.GetProperty("datasetVersion").GetString());
+        Assert.Equal(new TrainingSetOrigin("dataset", "sha256:0a1b", 1234, new DateTimeOffset(2026, 12, 2, 19, 0, 0, TimeSpan.Zero).AddTicks(1234560)), set.Origin);
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task OpenAsync_ServiceAnsweringFromAnotherSource_FailsTheStepRatherThanTrainOnIt()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        // A features service from before dataset versions were honoured: it ignores the member and answers from its store.
+        server.MapPost("/api/features/training-sets", (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/x-ndjson";
+            return Task.CompletedTask;
+        });
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+
+        var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
+            new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, "sha256:0a1b"), CancellationToken.None));
+
+        Assert.Contains("not from dataset version sha256:0a1b", error.Message, StringComparison.Ordinal);
+        await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task OpenAsync_UnknownDatasetVersion_FailsTheStepWithTheServiceReason()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        server.MapPost("/api/features/training-sets", () =>
+            Results.Problem(title: "Unknown dataset version", detail: "no dataset version 'sha256:gone' in ingestion", statusCode: StatusCodes.Status404NotFound));
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+
+        var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
+            new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, "sha256:gone"), CancellationToken.None));
+
+        Assert.Contains("Unknown dataset version: no dataset version 'sha256:gone' in ingestion", error.Message, StringComparison.Ordinal);
         await server.StopAsync();
     }
 }

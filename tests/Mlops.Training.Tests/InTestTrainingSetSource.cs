@@ -37,15 +37,24 @@ public sealed class InTestTrainingSetSource : ITrainingSetSource, IFeatureCatalo
     public Task<IReadOnlyList<string>?> FeatureNamesAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>?>(_sets.Values.SelectMany(rows => rows.Count > 0 ? rows[0].Features.Keys : []).Distinct().ToArray());
 
-    public async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, string? featureSetVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The last query each label was opened with.</summary>
+    public ConcurrentDictionary<string, TrainingSetQuery> Queries { get; } = new();
+
+    public Task<TrainingSetStream> OpenAsync(TrainingSetQuery query, CancellationToken cancellationToken)
     {
-        if (_unreachable.TryGetValue(labelName, out var left) && left > 0)
+        if (_unreachable.TryGetValue(query.LabelName, out var left) && left > 0)
         {
-            _unreachable[labelName] = left - 1;
+            _unreachable[query.LabelName] = left - 1;
             RefusedReads++;
             throw new HttpRequestException("Connection refused (features)", new System.Net.Sockets.SocketException(111));
         }
 
+        Queries[query.LabelName] = query;
+        return Task.FromResult(new TrainingSetStream(new TrainingSetOrigin("in-test", query.DatasetVersion), ReadAsync(query.LabelName, cancellationToken)));
+    }
+
+    async IAsyncEnumerable<TrainingSetRow> ReadAsync(string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var rows = _sets[labelName];
         for (var i = 0; i < rows.Count; i++)
         {

@@ -19,6 +19,9 @@ internal static class TrainingMetrics
     /// <summary>Steps run again because a dependency did not answer, tagged <c>step</c>.</summary>
     public static readonly Counter<long> DependencyRetries = Meter.CreateCounter<long>("mlops.training.dependency_retries", "{retry}", "Steps run again because a dependency did not answer.");
 
+    /// <summary>Training rows read by ValidateData, tagged <c>source</c> (<c>dataset</c> or <c>store</c>).</summary>
+    public static readonly Counter<long> TrainingSetRows = Meter.CreateCounter<long>("mlops.training.training_set_rows", "{row}", "Training rows read, by what they were built from.");
+
     /// <summary>Runs the registry answered neither way within the confirmation timeout.</summary>
     public static readonly Counter<long> RegistrationTimeouts = Meter.CreateCounter<long>("mlops.training.registration_timeouts", "{run}", "Runs timed out waiting for the registry.");
 }

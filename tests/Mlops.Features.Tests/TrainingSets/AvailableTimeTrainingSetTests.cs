@@ -87,9 +87,6 @@ public sealed class AvailableTimeTrainingSetTests(FeaturesServiceFixture service
         var loaded = await ingestion.PostAsJsonAsync("api/ingestion/observations/batch", batch);
         Assert.Equal(HttpStatusCode.OK, loaded.StatusCode);
         Assert.Equal(batch.Count, (await loaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
-        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "heart_rate", "respiratory_rate", "lactate" } });
-        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
-
         var http = service.CreateClient();
         var labelName = $"deteriorated-week-{run}";
         foreach (var entity in entities.Append(control))
@@ -97,6 +94,10 @@ public sealed class AvailableTimeTrainingSetTests(FeaturesServiceFixture service
             var label = new LabelRecorded { LabelId = $"l-{entity}", EntityId = entity, Name = labelName, Value = 0, EventTime = labelTime };
             Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
         }
+
+        // After the outcomes: a dataset version's training set holds the labels recorded by its snapshot.
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "heart_rate", "respiratory_rate", "lactate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
 
         var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, datasetVersion = version });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -28,20 +28,37 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
 
         await Observe("lactate", 1.4, "mmol/L", 6);
         await Observe("heart_rate", 88, "/min", 5);
-        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
-        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
-        await Observe("lactate", 4.9, "mmol/L", 4); // arrives after the snapshot: never part of it
-
         var http = service.CreateClient();
         var label = new LabelRecorded { LabelId = $"l-{run}", EntityId = entity, Name = $"deteriorated-{run}", Value = 0, EventTime = now.AddMinutes(1) };
         Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        await Observe("lactate", 4.9, "mmol/L", 4); // arrives after the snapshot: never part of it
+        // Recorded after the snapshot too: the dataset version's training set never has it.
+        var late = label with { LabelId = $"l2-{run}", Value = 1, EventTime = now.AddMinutes(2) };
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", late)).StatusCode);
 
         var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = version });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var row = Assert.Single((await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var body = await response.Content.ReadAsStringAsync();
+        var row = Assert.Single(body.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!));
+        Assert.Equal(label.LabelId, row.LabelId);
         Assert.Equal(1.4, row.Features["lactate_last_24h"]);
         Assert.Equal(88, row.Features["heart_rate_last_24h"]);
+        Assert.Equal("dataset", response.Headers.GetValues("X-Training-Set-Source").Single());
+        Assert.Equal(version, response.Headers.GetValues("X-Dataset-Version").Single());
+        Assert.Equal("2", response.Headers.GetValues("X-Dataset-Observations").Single());
+
+        // The same request later gives the same bytes; a new snapshot sees the late observation and label.
+        var again = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = version });
+        Assert.Equal(body, await again.Content.ReadAsStringAsync());
+        var newer = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "lactate", "heart_rate" } });
+        var newerVersion = (await newer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        var newerRows = (await (await http.PostAsJsonAsync("api/features/training-sets", new { labelName = label.Name, datasetVersion = newerVersion }))
+            .Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+        Assert.Equal([label.LabelId, late.LabelId], newerRows.Select(r => r.LabelId));
+        Assert.Equal(4.9, newerRows[1].Features["lactate_last_24h"]);
 
         // Backfill from the same snapshot equals the calculator over the snapshot's rows.
         var backfill = (Backfill)service.Services.GetService(typeof(Backfill))!;
@@ -59,6 +76,43 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
         ];
         var expected = FeatureCalculator.Compute(Definitions.Shipped(), snapshot, now.AddHours(-5));
         Assert.Equal(expected.OrderBy(kv => kv.Key), backfilled.Values.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
+    public async Task TrainingSet_MoreLabelledEntitiesThanOneRequestToIngestion_EveryRowHasItsOwnEntitysFeatures()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var labelTime = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(-2).ToUnixTimeSeconds());
+        using var ingestion = new HttpClient { BaseAddress = service.Ingestion.BaseAddress };
+        // 1,150 entities observed (50 of them never labelled), 1,100 labelled plus 20 labelled but never observed:
+        // more than one page of entities (500) asked of ingestion, pages ending between entities of both kinds.
+        var observed = Enumerable.Range(0, 1150).Select(i => $"pg-{run}-{i:D4}").ToList();
+        var batch = observed.Select((e, i) => new
+        {
+            observationId = $"hr-{e}", entityId = e, code = "heart_rate", value = 40 + i % 200, unit = "/min", eventTime = labelTime.AddHours(-1),
+            availableTime = labelTime.AddHours(-1), sourceSystem = "ward",
+        }).ToList();
+        var loaded = await ingestion.PostAsJsonAsync("api/ingestion/observations/batch", batch);
+        Assert.Equal(batch.Count, (await loaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accepted").GetInt32());
+        var http = service.CreateClient();
+        var labelName = $"paged-{run}";
+        var labelled = observed.Where((_, i) => i % 23 != 5).Take(1100).Concat(Enumerable.Range(0, 20).Select(i => $"pg-{run}-{i:D4}-unseen")).ToList();
+        foreach (var entity in labelled)
+        {
+            var label = new LabelRecorded { LabelId = $"l-{entity}", EntityId = entity, Name = labelName, Value = 0, EventTime = labelTime };
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        }
+
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "heart_rate" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, datasetVersion = version });
+        var rows = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+
+        Assert.Equal(labelled.Order(StringComparer.Ordinal), rows.Select(r => r.EntityId));
+        Assert.All(rows, r => Assert.Equal(
+            r.EntityId.EndsWith("-unseen", StringComparison.Ordinal) ? null : 40 + observed.IndexOf(r.EntityId) % 200,
+            r.Features["heart_rate_last_24h"]));
     }
 
     [Fact]

@@ -31,10 +31,13 @@ public sealed class RegisteredSetDatasetTests(DefinitionSetsFixture service)
             })).StatusCode);
         }
 
+        var http = service.CreateClient();
+        // The outcome is recorded before the snapshot: a dataset version's training set holds the labels known by then.
+        var label = new LabelRecorded { LabelId = $"l-{run}", EntityId = entity, Name = $"hyperglycaemia-{run}", Value = 1, EventTime = now.AddMinutes(1) };
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("/api/features/labels", label)).StatusCode);
         var dataset = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "glucose" } });
         var datasetVersion = (await dataset.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
 
-        var http = service.CreateClient();
         var registered = await http.PutAsJsonAsync($"/api/features/definition-sets/{name}", DefinitionSetsApiTests.MetabolicSet());
         var version = (await registered.Content.ReadFromJsonAsync<DefinitionSetsApi.DefinitionSetEntry>(FeatureStore.Json))!.Version;
         var backfill = await http.PostAsJsonAsync("/api/features/backfill", new { datasetVersion, featureSet = name });
@@ -45,8 +48,6 @@ public sealed class RegisteredSetDatasetTests(DefinitionSetsFixture service)
         Assert.Equal(8.0, online!.Values["glucose_last_24h"]);
         Assert.Equal(2, online.Values["glucose_count_24h"]);
 
-        var label = new LabelRecorded { LabelId = $"l-{run}", EntityId = entity, Name = $"hyperglycaemia-{run}", Value = 1, EventTime = now.AddMinutes(1) };
-        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("/api/features/labels", label)).StatusCode);
         var response = await http.PostAsJsonAsync("/api/features/training-sets", new { labelName = label.Name, datasetVersion, featureSetVersion = version });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var row = Assert.Single((await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)

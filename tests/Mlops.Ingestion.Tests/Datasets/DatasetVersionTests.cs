@@ -76,6 +76,56 @@ public sealed class DatasetVersionTests(IngestionServiceFixture service)
         Assert.Contains("no dataset version 'sha256:0000'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RowsQuery_SomeEntities_ReturnsExactlyTheirRowsOfTheSnapshotInEntityByteOrder()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var code = "wbc";
+        string[] entities = [$"q-{run}-b", $"q-{run}-a", $"q-{run}-C", $"q-{run}-other"];
+        foreach (var entity in entities)
+        {
+            await PostAsync(Observations.Valid(entity: entity, code: code, value: 7.5, unit: "10*9/L", at: DateTimeOffset.UtcNow.AddHours(-2)));
+            await PostAsync(Observations.Valid(entity: entity, code: code, value: 8.5, unit: "10*9/L", at: DateTimeOffset.UtcNow.AddHours(-1)));
+        }
+
+        var version = await CreateVersionAsync(code);
+        await PostAsync(Observations.Valid(entity: entities[0], code: code, value: 12, unit: "10*9/L")); // after the snapshot
+
+        var response = await _http.PostAsJsonAsync($"/api/ingestion/datasets/{Uri.EscapeDataString(version.Version)}/observations/query",
+            new { entityIds = new[] { entities[0], entities[1], entities[2], $"q-{run}-absent" } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonSerializer.Deserialize<DatasetRow>(line, EnvelopeSerializer.Options)!).ToList();
+
+        // Byte order: upper-case "C" before "a" and "b"; each entity's rows by event time; the snapshot's rows only.
+        Assert.Equal([entities[2], entities[2], entities[1], entities[1], entities[0], entities[0]], rows.Select(r => r.EntityId));
+        Assert.All(rows.Chunk(2), pair => Assert.True(pair[0].EventTime < pair[1].EventTime));
+        var all = await ReadRowsAsync(version.Version);
+        // Other tests of the collection write the same code: only this test's entities are compared.
+        Assert.Equal(all.Where(r => entities[..3].Contains(r.EntityId)).OrderBy(r => r.Sequence), rows.OrderBy(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task RowsQuery_NoEntitiesTooManyOrUnknownVersion_Is400Or404ProblemDetails()
+    {
+        var version = await CreateVersionAsync("wbc");
+        var path = $"/api/ingestion/datasets/{Uri.EscapeDataString(version.Version)}/observations/query";
+
+        var none = await _http.PostAsJsonAsync(path, new { entityIds = Array.Empty<string>() });
+        var tooMany = await _http.PostAsJsonAsync(path, new { entityIds = Enumerable.Range(0, 1001).Select(i => $"e{i}").ToArray() });
+        var control = await _http.PostAsJsonAsync(path, new { entityIds = new[] { "ok", "bad\u0001" } });
+        var unknown = await _http.PostAsJsonAsync("/api/ingestion/datasets/sha256:0000/observations/query", new { entityIds = new[] { "a" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+        Assert.Contains("entityIds must name at least one entity", await none.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("at most 1000 per request", await tooMany.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, control.StatusCode);
+        Assert.Contains("entityIds[1]", await control.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("no dataset version 'sha256:0000'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     async Task PostAsync(Dictionary<string, object?> observation) =>
         Assert.Equal(HttpStatusCode.Accepted, (await _http.PostAsJsonAsync("/api/ingestion/observations", observation)).StatusCode);
 

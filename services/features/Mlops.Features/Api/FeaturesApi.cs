@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -161,22 +162,36 @@ public static class FeaturesApi
         activity?.SetTag("mlops.label", request.LabelName);
         activity?.SetTag("mlops.dataset.version", request.DatasetVersion);
         activity?.SetTag("mlops.feature_set.version", set.Version);
-        var rows = request.DatasetVersion is null
-            ? trainingSet.BuildAsync(request.LabelName, set, cancellationToken)
-            : trainingSet.BuildFromDatasetAsync(request.LabelName, request.DatasetVersion, set, cancellationToken);
-        await using var enumerator = rows.GetAsyncEnumerator(cancellationToken);
-        bool hasRow;
-        try
+        IAsyncEnumerable<TrainingRow> rows;
+        if (request.DatasetVersion is null)
         {
-            // The first row decides the status: an unknown dataset version is a 404, not a broken 200 stream.
-            hasRow = await enumerator.MoveNextAsync();
+            context.Response.Headers[TrainingSetHeaders.Source] = TrainingSetHeaders.StoreSource;
+            rows = trainingSet.BuildAsync(request.LabelName, set, cancellationToken);
         }
-        catch (DatasetVersionNotFoundException ex)
+        else
         {
-            await TypedResults.Problem(title: "Unknown dataset version", detail: ex.Message, statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
-            return;
+            DatasetVersionInfo dataset;
+            try
+            {
+                // Asked before anything is streamed: an unknown dataset version is a 404, not a broken 200 stream.
+                dataset = await trainingSet.DescribeDatasetAsync(request.DatasetVersion, cancellationToken);
+            }
+            catch (DatasetVersionNotFoundException ex)
+            {
+                await TypedResults.Problem(title: "Unknown dataset version", detail: ex.Message, statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
+                return;
+            }
+
+            // Which source answered, so a training run records what its rows were built from.
+            context.Response.Headers[TrainingSetHeaders.Source] = TrainingSetHeaders.DatasetSource;
+            context.Response.Headers[TrainingSetHeaders.DatasetVersion] = dataset.Version;
+            context.Response.Headers[TrainingSetHeaders.DatasetObservations] = dataset.RowCount.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers[TrainingSetHeaders.LabelsRecordedBy] = dataset.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+            rows = trainingSet.BuildFromDatasetAsync(request.LabelName, dataset, set, cancellationToken);
         }
 
+        await using var enumerator = rows.GetAsyncEnumerator(cancellationToken);
+        var hasRow = await enumerator.MoveNextAsync();
         context.Response.ContentType = "application/x-ndjson";
         while (hasRow)
         {

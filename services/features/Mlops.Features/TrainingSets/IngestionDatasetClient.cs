@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Mlops.Features.Computation;
@@ -14,6 +15,12 @@ public sealed record DatasetObservation(
     public ObservationPoint ToPoint() => new(ObservationId, Code, Value, EventTime, AvailableTime ?? RecordedAt);
 }
 
+/// <summary>
+/// A dataset version as ingestion describes it: <paramref name="CreatedAt"/> is when its snapshot was taken, which also
+/// bounds the labels a training set over it may use (those the feature service had recorded by then).
+/// </summary>
+public sealed record DatasetVersionInfo(string Version, long RowCount, DateTimeOffset CreatedAt);
+
 /// <summary>The dataset version does not exist in ingestion.</summary>
 public sealed class DatasetVersionNotFoundException(string version) : Exception($"no dataset version '{version}' in ingestion")
 {
@@ -27,6 +34,20 @@ public sealed class DatasetVersionNotFoundException(string version) : Exception(
 /// </summary>
 public sealed class IngestionDatasetClient(HttpClient http)
 {
+    /// <summary>The version's description; <see cref="DatasetVersionNotFoundException"/> when ingestion has none by that name.</summary>
+    public async Task<DatasetVersionInfo> GetAsync(string version, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}", UriKind.Relative), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new DatasetVersionNotFoundException(version);
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<DatasetVersionInfo>(FeatureStore.Json, cancellationToken)
+            ?? throw new JsonException($"ingestion described dataset version '{version}' as JSON null");
+    }
+
     /// <summary>Rows ordered by entity id (ordinal) and event time.</summary>
     public async IAsyncEnumerable<DatasetObservation> ReadByEntityAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -50,12 +71,53 @@ public sealed class IngestionDatasetClient(HttpClient http)
         }
     }
 
+    /// <summary>
+    /// The version's rows of <paramref name="entityIds"/> only (at most ingestion's 1000 per request), grouped into
+    /// one list per entity in byte order of the id, streamed (one entity in memory at a time).
+    /// </summary>
+    public async IAsyncEnumerable<(string EntityId, List<ObservationPoint> Points)> ReadEntitiesAsync(
+        string version, IReadOnlyList<string> entityIds, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/observations/query", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { entityIds }, options: FeatureStore.Json),
+        };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new DatasetVersionNotFoundException(version);
+        }
+
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        await foreach (var group in GroupByEntityAsync(ReadLinesAsync(reader, cancellationToken), cancellationToken))
+        {
+            yield return group;
+        }
+    }
+
+    static async IAsyncEnumerable<DatasetObservation> ReadLinesAsync(StreamReader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                yield return JsonSerializer.Deserialize<DatasetObservation>(line, FeatureStore.Json)!;
+            }
+        }
+    }
+
     /// <summary>The rows grouped into one list per entity (one entity in memory at a time).</summary>
-    public async IAsyncEnumerable<(string EntityId, List<ObservationPoint> Points)> ReadEntitiesAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<(string EntityId, List<ObservationPoint> Points)> ReadEntitiesAsync(string version, CancellationToken cancellationToken) =>
+        GroupByEntityAsync(ReadByEntityAsync(version, cancellationToken), cancellationToken);
+
+    static async IAsyncEnumerable<(string EntityId, List<ObservationPoint> Points)> GroupByEntityAsync(
+        IAsyncEnumerable<DatasetObservation> rows, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? entity = null;
         var points = new List<ObservationPoint>();
-        await foreach (var row in ReadByEntityAsync(version, cancellationToken))
+        await foreach (var row in rows.WithCancellation(cancellationToken))
         {
             if (entity is not null && row.EntityId != entity)
             {

@@ -19,50 +19,96 @@ public sealed record TrainingRow(string EntityId, string LabelId, DateTimeOffset
 /// </summary>
 public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<FeatureDefinitions> definitions, IngestionDatasetClient datasets)
 {
+    // Half of what ingestion accepts per rows query (1000), so ids stay well within its limit.
+    const int EntitiesPerRequest = 500;
+
     // Byte order, so labels merge-join with dataset rows compared ordinally.
     const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
+
+    // The labels a dataset version pins: those recorded by the time its snapshot was taken.
+    const string LabelsRecordedBySql = """
+        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND recorded_at <= $2
+        ORDER BY entity_id COLLATE "C", event_time, label_id
+        """;
 
     const string EntityObservationsSql = """
         SELECT observation_id, code, value, event_time, known_at FROM feature_observations
         WHERE entity_id = $1 AND event_time <= $2 AND event_time > $3
         """;
 
+    /// <summary>The dataset version as ingestion describes it; <see cref="DatasetVersionNotFoundException"/> when there is none.</summary>
+    public Task<DatasetVersionInfo> DescribeDatasetAsync(string datasetVersion, CancellationToken cancellationToken) =>
+        datasets.GetAsync(datasetVersion, cancellationToken);
+
     /// <summary>
     /// Rows for every label named <paramref name="labelName"/>, ordered by entity and label time, with features
-    /// computed over an ingestion dataset version: only observations in that immutable snapshot count, so the same
-    /// request returns the same rows forever.
+    /// computed over an ingestion dataset version: only observations in that immutable snapshot count, and only labels
+    /// this service had recorded by the time the snapshot was taken, so the same request returns the same rows forever
+    /// — whatever observations or labels arrive later. Nothing is read from or written to the online store.
     /// </summary>
     public async IAsyncEnumerable<TrainingRow> BuildFromDatasetAsync(
-        string labelName, string datasetVersion, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         set ??= definitions.Value;
-        var version = set.Version;
-        await using var enumerator = datasets.ReadEntitiesAsync(datasetVersion, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var hasEntity = await enumerator.MoveNextAsync();
-        await foreach (var (entityId, labels) in ReadLabelsByEntityAsync(labelName, cancellationToken))
+        // Labelled entities are asked for a page at a time: a snapshot of the whole raw store holds many entities
+        // this label never names, and they are neither sorted nor sent.
+        var page = new List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)>(EntitiesPerRequest);
+        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, cancellationToken))
         {
-            // Dataset entities without labels are skipped; labelled entities missing from the dataset get empty history.
-            while (hasEntity && string.CompareOrdinal(enumerator.Current.EntityId, entityId) < 0)
+            page.Add(entity);
+            if (page.Count == EntitiesPerRequest)
             {
-                hasEntity = await enumerator.MoveNextAsync();
+                await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+                {
+                    yield return row;
+                }
+
+                page.Clear();
+            }
+        }
+
+        await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    async IAsyncEnumerable<TrainingRow> RowsForPageAsync(
+        string datasetVersion, FeatureDefinitions set, List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> page,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (page.Count == 0)
+        {
+            yield break;
+        }
+
+        await using var observed = datasets.ReadEntitiesAsync(datasetVersion, page.Select(p => p.EntityId).ToArray(), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var hasEntity = await observed.MoveNextAsync();
+        foreach (var (entityId, labels) in page)
+        {
+            // Both sides are in byte order of the entity id; labelled entities missing from the dataset get empty history.
+            while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
+            {
+                hasEntity = await observed.MoveNextAsync();
             }
 
-            var observations = hasEntity && enumerator.Current.EntityId == entityId ? enumerator.Current.Points : [];
+            var observations = hasEntity && observed.Current.EntityId == entityId ? observed.Current.Points : [];
             foreach (var label in labels)
             {
-                FeaturesTelemetry.TrainingRows.Add(1);
-                yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
+                FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "dataset"));
+                yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, set.Version,
                     FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
             }
         }
     }
 
     async IAsyncEnumerable<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> ReadLabelsByEntityAsync(
-        string labelName, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DateTimeOffset recordedBy, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(LabelsSql, connection);
+        await using var command = new NpgsqlCommand(LabelsRecordedBySql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = labelName });
+        command.Parameters.Add(new NpgsqlParameter { Value = recordedBy.ToUniversalTime() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? entity = null;
         var labels = new List<(string Id, double Value, DateTimeOffset Time)>();
@@ -143,7 +189,7 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
 
         foreach (var label in labels)
         {
-            FeaturesTelemetry.TrainingRows.Add(1);
+            FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "store"));
             yield return new TrainingRow(entityId, label.Id, label.Time, label.Value, version,
                 FeatureCalculator.Compute(set, observations, asOf: label.Time, knownAt: label.Time));
         }

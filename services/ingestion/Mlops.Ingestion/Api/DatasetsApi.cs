@@ -12,6 +12,13 @@ public static class DatasetsApi
     /// <summary>Request to snapshot the raw store.</summary>
     public sealed record CreateDatasetVersion(IReadOnlyList<string>? Codes, string? CreatedBy, string? Description);
 
+    /// <summary>Request for a version's rows of some entities.</summary>
+    /// <param name="EntityIds">The entities, at most <see cref="MaxQueryEntities"/>.</param>
+    public sealed record DatasetRowsQuery(IReadOnlyList<string>? EntityIds);
+
+    /// <summary>Entities one rows query may name (a consumer pages through more).</summary>
+    public const int MaxQueryEntities = 1000;
+
     /// <summary>Maps the endpoints under <c>/api/ingestion/datasets</c>.</summary>
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder routes)
     {
@@ -20,6 +27,8 @@ public static class DatasetsApi
         api.MapGet("/", async (DatasetStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)));
         api.MapGet("/{version}", Get);
         api.MapGet("/{version}/observations", StreamRows);
+        // A read with a body (the entity list is too long for a URL); the gateway gives it the ingest role of POSTs.
+        api.MapPost("/{version}/observations/query", StreamEntityRows);
         return routes;
     }
 
@@ -87,6 +96,49 @@ public static class DatasetsApi
 
         context.Response.ContentType = "application/x-ndjson";
         await foreach (var row in store.ReadAsync(version, order == "entity", cancellationToken))
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, row, EnvelopeSerializer.Options, cancellationToken);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+        }
+    }
+
+    static async Task StreamEntityRows(string version, DatasetRowsQuery? query, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        AddProblem(errors, "version", InputText.IdentifierProblem("version", version));
+        var entityIds = query?.EntityIds ?? [];
+        if (entityIds.Count == 0)
+        {
+            errors["entityIds"] = ["entityIds must name at least one entity"];
+        }
+        else if (entityIds.Count > MaxQueryEntities)
+        {
+            errors["entityIds"] = [$"entityIds names {entityIds.Count} entities; at most {MaxQueryEntities} per request"];
+        }
+
+        for (var i = 0; i < entityIds.Count && errors.Count < 20; i++)
+        {
+            AddProblem(errors, $"entityIds[{i}]", entityIds[i] is null ? $"entityIds[{i}] is null" : InputText.IdentifierProblem($"entityIds[{i}]", entityIds[i]));
+        }
+
+        if (errors.Count > 0)
+        {
+            await TypedResults.ValidationProblem(errors, title: "The request is invalid").ExecuteAsync(context);
+            return;
+        }
+
+        if (await store.GetAsync(version, cancellationToken) is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsJsonAsync(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"), cancellationToken);
+            return;
+        }
+
+        using var activity = IngestionTelemetry.Source.StartActivity("read dataset entities");
+        activity?.SetTag("mlops.dataset.version", version);
+        activity?.SetTag("mlops.entities", entityIds.Count);
+        context.Response.ContentType = "application/x-ndjson";
+        await foreach (var row in store.ReadEntitiesAsync(version, entityIds.Distinct(StringComparer.Ordinal).ToArray(), cancellationToken))
         {
             await JsonSerializer.SerializeAsync(context.Response.Body, row, EnvelopeSerializer.Options, cancellationToken);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);

@@ -34,6 +34,14 @@ public sealed class DatasetStore(IngestionDatabase database)
         ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
         """;
 
+    // Only some entities (the index on entity_id serves it), in the same byte order.
+    const string VersionRowsOfEntitiesSql = "SELECT " + RowColumns + """
+         FROM dataset_versions d JOIN observations o
+           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+        WHERE d.version = $1 AND o.entity_id = ANY($2)
+        ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
+        """;
+
     const string InsertVersionSql = """
         INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description)
         VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6)
@@ -121,6 +129,23 @@ public sealed class DatasetStore(IngestionDatabase database)
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(byEntity ? VersionRowsByEntitySql : VersionRowsSql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = version });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadRow(reader);
+        }
+    }
+
+    /// <summary>
+    /// Streams the version's rows of the given entities only, grouped by entity (byte order of the entity id, then
+    /// event time): what a consumer joining the version to its own entities (labels) reads, rather than the whole snapshot.
+    /// </summary>
+    public async IAsyncEnumerable<DatasetRow> ReadEntitiesAsync(string version, IReadOnlyList<string> entityIds, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(VersionRowsOfEntitiesSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = version });
+        command.Parameters.Add(new NpgsqlParameter { Value = entityIds.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

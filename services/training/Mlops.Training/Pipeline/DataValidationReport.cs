@@ -22,4 +22,7 @@ public sealed record DataValidationReport
 
     /// <summary>Selected features left out, with the reason.</summary>
     public required IReadOnlyList<ExcludedFeature> ExcludedFeatures { get; init; }
+
+    /// <summary>What the rows were built from (a dataset version and its label cut, or the live store); absent in reports written before it was recorded.</summary>
+    public Data.TrainingSetOrigin? Source { get; init; }
 }

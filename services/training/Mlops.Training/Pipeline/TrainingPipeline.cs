@@ -64,16 +64,28 @@ public sealed class TrainingPipeline(
     public async Task ValidateDataAsync(StartTrainingRun request, RunWorkspace.Entry work, CancellationToken ct)
     {
         var rows = new List<TrainingSetRow>();
-        // The run's own feature set, so the features service builds rows of exactly the version checked below.
-        var featureSet = string.IsNullOrWhiteSpace(request.FeatureSetVersion) ? null : request.FeatureSetVersion;
-        await foreach (var row in source.ReadAsync(request.LabelName, featureSet, ct))
+        // The run's own feature set, so the features service builds rows of exactly the version checked below; the
+        // run's dataset version, so the rows come from that immutable snapshot (and the labels recorded by its time)
+        // rather than the live store: the same run asked again gets the same rows, whatever arrived since.
+        var query = new TrainingSetQuery(
+            request.LabelName,
+            string.IsNullOrWhiteSpace(request.FeatureSetVersion) ? null : request.FeatureSetVersion,
+            string.IsNullOrWhiteSpace(request.DatasetVersion) ? null : request.DatasetVersion);
+        TrainingSetOrigin origin;
+        using (var set = await source.OpenAsync(query, ct))
         {
-            rows.Add(row);
+            origin = set.Origin;
+            await foreach (var row in set.Rows.WithCancellation(ct))
+            {
+                rows.Add(row);
+            }
         }
+
+        TrainingMetrics.TrainingSetRows.Add(rows.Count, new KeyValuePair<string, object?>("source", origin.Source));
 
         if (rows.Count < Options.MinRows)
         {
-            throw new TrainingStepException($"the training set has {rows.Count} rows; at least {Options.MinRows} are needed");
+            throw new TrainingStepException($"the training set has {rows.Count} rows; at least {Options.MinRows} are needed{Describe(origin)}");
         }
 
         var available = rows[0].Features.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -137,7 +149,7 @@ public sealed class TrainingPipeline(
         var report = new DataValidationReport
         {
             Rows = rows.Count, Positives = positives, MinorityFraction = minority, FeatureSetVersion = request.FeatureSetVersion,
-            RequestedFeatures = request.Features, MissingRates = missingRates, FeaturesUsed = kept, ExcludedFeatures = excluded,
+            RequestedFeatures = request.Features, MissingRates = missingRates, FeaturesUsed = kept, ExcludedFeatures = excluded, Source = origin,
         };
         await runs.PutArtifactAsync(request.RunId, DataValidationArtifact, "application/json", JsonSerializer.SerializeToUtf8Bytes(report, Json), ct);
         await runs.AddMetricsAsync(request.RunId, new Dictionary<string, double>
@@ -173,6 +185,10 @@ public sealed class TrainingPipeline(
         work.Rows = rows;
         work.Features = kept;
     }
+
+    static string Describe(TrainingSetOrigin origin) => origin.Source == "dataset"
+        ? $" (built from dataset version {origin.DatasetVersion} with {origin.DatasetObservations} observations and the labels recorded by {origin.LabelsRecordedBy:O})"
+        : " (built from the features service's live store)";
 
     static string Percent(double rate, string format) => (rate * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
 
