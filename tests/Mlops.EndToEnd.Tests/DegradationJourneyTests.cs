@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Mlops.Cli.Core.Csv;
 using Mlops.Cli.Core.Gateway;
+using Mlops.Cli.Core.Streaming;
 using Mlops.Cli.Core.Ward;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Kafka;
@@ -20,8 +21,9 @@ using Xunit.Sdk;
 namespace Mlops.EndToEnd.Tests;
 
 /// <summary>
-/// The monitoring loop closed on the shipped services, through the gateway: a champion serves predictions; outcomes that
-/// turn against it arrive on <c>labels.v1</c> naming the predictions they answer; monitoring joins them by
+/// The monitoring loop closed on the shipped services, through the gateway: a champion scores live vitals (its predictions
+/// on <c>predictions.v1</c>, each with a <c>predictionId</c>); outcomes that turn against it arrive on <c>labels.v1</c>
+/// naming the predictions they answer; monitoring joins them by
 /// <c>predictionId</c>, scores the window and raises <c>PerformanceDegraded</c>; the degradation trigger starts the
 /// retraining saga, which trains on a fresh snapshot (training scores the champion on the same newest held-out rows),
 /// passes the promotion policy, rolls the candidate out through the registry and records the promotion; the registry's
@@ -32,8 +34,8 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
 {
     const int Entities = 200;
 
-    /// <summary>Each entity is scored this many times; every prediction gets its own outcome.</summary>
-    const int Rounds = 3;
+    /// <summary>The live vitals sent per patient: each one is scored on its own, so every patient has several predictions.</summary>
+    static readonly HashSet<string> LiveCodes = ["heart_rate", "respiratory_rate", "spo2"];
 
     [Fact]
     public async Task LabelsTurnAgainstTheChampion_DegradationRetrainsAndRollsOutANewChampion_ThroughTheGateway()
@@ -163,35 +165,54 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
                 return true;
             }, "monitoring");
 
-            var predictions = await Step($"{Rounds} × {Entities} predictions by the champion, then outcomes against it on labels.v1", async () =>
+            var predictions = await Step("live vitals scored by the champion on predictions.v1, then outcomes against it on labels.v1", async () =>
             {
-                var made = new List<Prediction>();
-                for (var round = 0; round < Rounds; round++)
+                // Predictions reach monitoring on predictions.v1 (inference's streaming scoring): live vitals for every
+                // patient, each scored by the champion with a prediction id, read back as a consumer of the topic would.
+                using var stream = PredictionStream.Open(PlatformInfrastructure.Configuration);
+                var now = DateTimeOffset.UtcNow;
+                var live = ward.Patients.SelectMany(p => WardGenerator.LiveVitals(ward.Options, p, now, 0.5).Where(o => LiveCodes.Contains(o.Code)))
+                    .Select((o, i) => ($"live #{i}", ObservationCsv.ToJson(o))).ToList();
+                var sent = await Uploads.ObservationsAsync(client, live, 1000, null, CancellationToken.None);
+                Assert.True(sent.Refused.Count == 0, $"{sent.Refused.Count} live observations refused, e.g. {sent.Refused.FirstOrDefault()?.Reason}");
+                var mine = entities.ToHashSet();
+                var made = new Dictionary<string, PredictionEvent>();
+                var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+                var quietSince = DateTime.UtcNow;
+                // Until every observation was scored, or the stream has been quiet for a while after most were.
+                while (DateTime.UtcNow < deadline && made.Count < live.Count && !(made.Count >= live.Count * 2 / 3 && DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(10)))
                 {
-                    made.AddRange(await PredictAllAsync(client, model, entities));
+                    if (stream.Next(TimeSpan.FromSeconds(1)) is { } p && p.ModelName == model && mine.Contains(p.EntityId) && p.PredictionId is { } id)
+                    {
+                        made[id] = p;
+                        quietSince = DateTime.UtcNow;
+                    }
                 }
 
-                var wrong = made.Where(p => p.Fallback || p.Version != champion || p.Variant != "champion" || string.IsNullOrEmpty(p.PredictionId)).ToList();
-                Assert.True(wrong.Count == 0, $"{wrong.Count} predictions not by champion {champion} with a prediction id, e.g. {wrong.FirstOrDefault()}");
-                // The world changed: the patients the champion ranks lowest deteriorate, those it ranks highest do not.
-                var median = made.Select(p => p.Probability).Order().ElementAt(made.Count / 2);
-                var now = DateTimeOffset.UtcNow;
+                var wrong = made.Values.Where(p => p.Fallback || p.ModelVersion != champion || p.Variant != "champion").ToList();
+                Assert.True(wrong.Count == 0, $"{wrong.Count} predictions not by champion {champion}, e.g. {wrong.FirstOrDefault()}");
+                Assert.True(made.Count >= 200, $"only {made.Count} of {live.Count} live observations scored on predictions.v1 within two minutes");
+                // The world changed: the patients the champion now ranks lowest deteriorate, those it ranks highest do not.
+                // One outcome per patient (from its latest score), given to each of its predictions by prediction id.
+                var latest = made.Values.GroupBy(p => p.EntityId).ToDictionary(g => g.Key, g => g.MaxBy(p => p.PredictedAt)!.Probability);
+                var median = latest.Values.Order().ElementAt(latest.Count / 2);
+                var labelledAt = DateTimeOffset.UtcNow;
                 using var upstream = UpstreamProducer();
                 await upstream.StartAsync();
                 var producer = upstream.Services.GetRequiredService<IEventProducer>();
-                foreach (var p in made)
+                foreach (var p in made.Values)
                 {
-                    await producer.ProduceAsync(Topics.Labels, p.Entity, new LabelRecorded
+                    await producer.ProduceAsync(Topics.Labels, p.EntityId, new LabelRecorded
                     {
-                        LabelId = $"e2e-degrade-{p.PredictionId}", EntityId = p.Entity, Name = ward.Options.LabelName, Value = p.Probability < median ? 1 : 0,
-                        EventTime = now, PredictionId = p.PredictionId,
+                        LabelId = $"e2e-degrade-{p.PredictionId}", EntityId = p.EntityId, Name = ward.Options.LabelName, Value = latest[p.EntityId] < median ? 1 : 0,
+                        EventTime = labelledAt, PredictionId = p.PredictionId,
                     });
                 }
 
                 await upstream.StopAsync();
-                Log($"{made.Count} predictions (probabilities {made.Min(p => p.Probability):0.000}–{made.Max(p => p.Probability):0.000}, median {median:0.000}), {made.Count} outcomes produced");
-                return made;
-            }, "gateway", "inference");
+                Log($"{live.Count} live observations → {made.Count} predictions of {latest.Count} patients on predictions.v1 (latest probabilities {latest.Values.Min():0.000}–{latest.Values.Max():0.000}, median {median:0.000}); {made.Count} outcomes produced");
+                return made.Values.ToList();
+            }, "gateway", "ingestion", "features", "inference");
 
             var alert = await Step("monitoring joins the outcomes by predictionId and raises PerformanceDegraded", async () =>
             {
