@@ -38,8 +38,9 @@ public sealed class RetrainingTriggerTests : IAsyncLifetime
             })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
-        // The triggers read the settings table: on a loaded machine a first read can outlast the default inactivity wait.
-        _harness.TestInactivityTimeout = TimeSpan.FromSeconds(10);
+        // The triggers read the settings table: on a loaded machine a first read can outlast the default inactivity wait
+        // (the harness also waits this long when it stops, so not more).
+        _harness.TestInactivityTimeout = TimeSpan.FromSeconds(3);
         await _harness.Start();
     }
 
