@@ -161,12 +161,12 @@ cmd_test() {
   # Stage 2: every test project in parallel, except the journeys, the two-replicas test and the chaos tests, which start
   # the seven services with their shipped queue names and consumer groups and must not share the brokers with other tests' hosts.
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/Microservices.sln" -c "$CONFIGURATION" --no-build -nologo \
-    --filter "FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.CanaryJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.Replicas&FullyQualifiedName!~Mlops.EndToEnd.Tests.Chaos" \
+    --filter "FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.CanaryJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.DegradationJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.Replicas&FullyQualifiedName!~Mlops.EndToEnd.Tests.Chaos" \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR/suite" || status=$?
-  # Stage 3: the journeys (user, own data, canary) and the two-replicas test, on the shipped ports.
+  # Stage 3: the journeys (user, own data, canary, degradation → retraining) and the two-replicas test, on the shipped ports.
   log "running the end-to-end journey (its own stage)"
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/tests/Mlops.EndToEnd.Tests/Mlops.EndToEnd.Tests.csproj" -c "$CONFIGURATION" --no-build -nologo \
-    --filter "FullyQualifiedName~Mlops.EndToEnd.Tests.UserJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.OwnDataJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.Replicas|FullyQualifiedName~Mlops.EndToEnd.Tests.CanaryJourneyTests" \
+    --filter "FullyQualifiedName~Mlops.EndToEnd.Tests.UserJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.OwnDataJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.Replicas|FullyQualifiedName~Mlops.EndToEnd.Tests.CanaryJourneyTests|FullyQualifiedName~Mlops.EndToEnd.Tests.DegradationJourneyTests" \
     --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR/journey" || status=$?
   python3 "$ROOT/infra/local/trx-summary.py" "$RESULTS_DIR" || status=1
   log "test command took $((SECONDS - started)) s"

@@ -242,7 +242,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             {
                 JsonNode? rollout = null;
                 var next = 0;
-                await WithLastState(() => rollout?.ToJsonString(), () => Eventually.WaitUntilAsync(async () =>
+                await JourneyModels.WithLastState(() => rollout?.ToJsonString(), () => Eventually.WaitUntilAsync(async () =>
                 {
                     // Traffic keeps flowing so every analysis has the candidate's requests to measure.
                     var batch = Enumerable.Range(0, 40).Select(i => entities[(next + i) % entities.Count]).ToList();
@@ -294,7 +294,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                     ["challengerPercent"] = 0, ["shadowPercent"] = 100, ["requestedBy"] = "e2e-canary", ["reason"] = "mirror every request to the shadow",
                 }, null, CancellationToken.None);
                 JsonNode? report = null;
-                await WithLastState(() => report?.ToJsonString(), () => Eventually.WaitUntilAsync(async () =>
+                await JourneyModels.WithLastState(() => report?.ToJsonString(), () => Eventually.WaitUntilAsync(async () =>
                 {
                     await AnswerAllAsync(client, model, entities.Take(20).ToList());
                     try
@@ -315,12 +315,12 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
 
             await Step($"{model} retired: no longer deployed, nor served through the gateway", async () =>
             {
-                await RetireAsync(client, model, rolloutId);
+                await JourneyModels.RetireAsync(client, model, rolloutId, "e2e-canary", "the canary journey is over");
                 retired = true;
                 var deployments = await client.SendAsync(HttpMethod.Get, "api/registry/deployments", null, null, CancellationToken.None);
                 Assert.True(deployments!.AsArray().All(d => d?["modelName"]?.GetValue<string>() != model), $"GET /api/registry/deployments still lists {model}: {deployments.ToJsonString()}");
                 HttpStatusCode? status = null;
-                await WithLastState(() => status?.ToString(), () => Eventually.WaitUntilAsync(async () => (status = await PredictStatusAsync(client, model, entities[0])) == HttpStatusCode.NotFound,
+                await JourneyModels.WithLastState(() => status?.ToString(), () => Eventually.WaitUntilAsync(async () => (status = await PredictStatusAsync(client, model, entities[0])) == HttpStatusCode.NotFound,
                     $"inference no longer serves {model} (404 through the gateway)", TimeSpan.FromMinutes(1)));
                 return true;
             }, "registry", "inference", "gateway");
@@ -333,7 +333,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             {
                 try
                 {
-                    await RetireAsync(client, model, rolloutId);
+                    await JourneyModels.RetireAsync(client, model, rolloutId, "e2e-canary", "the canary journey is over");
                     Log($"{model} retired after the failure");
                 }
                 catch (Exception ex)
@@ -373,45 +373,6 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
         return new Dictionary<string, Answer>(answers);
     }
 
-    /// <summary>
-    /// Takes the model out of service through the registry's public API: a rollout still running is aborted first and
-    /// awaited (its promotion would deploy the model again), then <c>POST …/retire</c> removes every alias and route.
-    /// </summary>
-    static async Task RetireAsync(GatewayClient client, string model, Guid? rolloutId)
-    {
-        var reason = new JsonObject { ["by"] = "e2e-canary", ["reason"] = "the canary journey is over" };
-        if (rolloutId is { } id)
-        {
-            string? state = null;
-            await WithLastState(() => state, () => Eventually.WaitUntilAsync(async () =>
-            {
-                state = (await client.SendAsync(HttpMethod.Get, $"api/registry/rollouts/{id}", null, null, CancellationToken.None))?["state"]?.GetValue<string>();
-                if (state is "Progressing" or "Analysing" or "Paused")
-                {
-                    try
-                    {
-                        await client.SendAsync(HttpMethod.Post, $"api/registry/rollouts/{id}/abort", reason.DeepClone(), null, CancellationToken.None);
-                    }
-                    catch (ApiProblem problem) when (problem.Status == HttpStatusCode.Conflict)
-                    {
-                        // It moved on meanwhile; the next look tells where to.
-                    }
-                }
-
-                return state is "Promoted" or "RolledBack" or "Aborted" or "AwaitingPromotionApproval";
-            }, $"rollout {id} has ended", TimeSpan.FromMinutes(1)));
-        }
-
-        try
-        {
-            await client.SendAsync(HttpMethod.Post, $"api/registry/models/{Uri.EscapeDataString(model)}/retire", reason, null, CancellationToken.None);
-        }
-        catch (ApiProblem problem) when (problem.Status == HttpStatusCode.NotFound)
-        {
-            // Never registered (the journey failed before): nothing serves it.
-        }
-    }
-
     /// <summary>The status of one prediction through the gateway.</summary>
     static async Task<HttpStatusCode> PredictStatusAsync(GatewayClient client, string model, string entity)
     {
@@ -423,18 +384,6 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
         catch (ApiProblem problem)
         {
             return problem.Status;
-        }
-    }
-
-    static async Task WithLastState(Func<string?> state, Func<Task> wait)
-    {
-        try
-        {
-            await wait();
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message} Last seen: {state() ?? "nothing"}", ex);
         }
     }
 

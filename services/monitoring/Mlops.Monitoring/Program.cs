@@ -14,6 +14,7 @@ app.MapVariantQualityApi();
 app.MapWebhooksApi();
 app.MapSloApi();
 app.MapRetrainingApi();
+app.MapModelSettingsApi();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

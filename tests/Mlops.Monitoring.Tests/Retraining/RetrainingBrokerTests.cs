@@ -129,6 +129,68 @@ public sealed class RetrainingBrokerTests(MonitoringAppFactory factory) : IClass
     }
 
     [Fact]
+    public async Task ManualTrigger_WorseCandidate_RejectedWithBothModelsFiguresAndNoRollout()
+    {
+        var model = PlatformInfrastructure.UniqueName("retrain-worse");
+        var championRun = Guid.NewGuid();
+        factory.Registry.PutModel(model, "2.0.0", championRun, "ds-1", "fs-1");
+        factory.Training.PutRun(championRun, new JsonObject
+        {
+            ["algorithm"] = "bagged_gbdt", ["labelName"] = "deterioration_24h", ["hyperparameters"] = new JsonObject { ["members"] = 3 }, ["seed"] = 5,
+        }, new Dictionary<string, double> { ["auroc"] = 0.8 });
+        var bus = factory.Services.GetRequiredService<IBus>();
+        // Training's command queue, answered as the training saga does: the candidate ranks worse than the champion on the same held-out rows.
+        var training = bus.ConnectReceiveEndpoint(CommandQueues.NameOf<StartTrainingRun>(), e =>
+        {
+            e.ConfigureConsumeTopology = false;
+            e.Handler<StartTrainingRun>(async context =>
+            {
+                var run = context.Message;
+                if (run.ModelName != model)
+                {
+                    return;
+                }
+
+                factory.Training.PutRun(run.RunId, (JsonObject)JsonSerializer.SerializeToNode(run, Json)!, new Dictionary<string, double>
+                {
+                    ["auroc"] = 0.74, ["log_loss"] = 0.35, ["brier"] = 0.11, ["test_rows"] = 400,
+                    ["compared_auroc"] = 0.79, ["compared_log_loss"] = 0.33, ["compared_brier"] = 0.10, ["compared_rows"] = 400,
+                });
+                await context.Publish(new TrainingRunCompleted { RunId = run.RunId, ModelName = run.ModelName, ModelVersion = "2.1.0", ArtifactSha256 = new string('c', 64) });
+            });
+        });
+        await training.Ready;
+        try
+        {
+            using var http = factory.CreateClient();
+
+            var response = await http.PostAsJsonAsync("/api/monitoring/retraining", new { modelName = model, reason = "weekly check", requestedBy = "ops-dana" });
+
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var rejected = await WaitForAsync(http, response.Headers.Location!, v => Text(v, "state") is "Rejected" or "Failed" or "Promoted" or "RollingOut", "the retraining judged");
+            Assert.Equal(("Rejected", "Rejected", "2.0.0", "2.1.0"), (Text(rejected, "state"), Text(rejected, "outcome"), Text(rejected, "championVersion"), Text(rejected, "candidateVersion")));
+            var reason = Text(rejected, "outcomeReason")!;
+            Assert.StartsWith("the candidate did not pass the promotion policy", reason);
+            Assert.Contains("AUROC 0.74 < champion 0.79", reason);
+            Assert.Contains("log loss 0.35 > champion 0.33", reason);
+            Assert.Equal(["prepare", "train", "evaluate"], rejected.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
+            var evaluate = rejected.GetProperty("steps")[2];
+            Assert.Equal("rejected", evaluate.GetProperty("outcome").GetString());
+            Assert.Equal(("0.74", "0.79", "400"), (evaluate.GetProperty("evidence").GetProperty("candidateAuroc").GetString(),
+                evaluate.GetProperty("evidence").GetProperty("championAuroc").GetString(), evaluate.GetProperty("evidence").GetProperty("rows").GetString()));
+            Assert.False(rejected.GetProperty("comparison").GetProperty("promote").GetBoolean());
+            Assert.DoesNotContain(factory.Registry.Rollouts, r => r.Body["modelName"]!.GetValue<string>() == model);
+            // The model is free again (with its cooldown): the rejection ended the retraining.
+            var status = await WaitForAsync(http, new Uri($"/api/monitoring/retraining/models/{model}", UriKind.Relative), v => Text(v, "activeRetrainingId") is null, "the model freed");
+            Assert.Equal(rejected.GetProperty("id").GetGuid(), status.GetProperty("lastRetrainingId").GetGuid());
+        }
+        finally
+        {
+            await training.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task PostRetraining_MissingFields_Returns400NamingEachField()
     {
         using var http = factory.CreateClient();

@@ -4,24 +4,32 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Retraining;
+using Mlops.Monitoring.Settings;
+using Mlops.Testing;
+using Npgsql;
 
 namespace Mlops.Monitoring.Tests.Retraining;
 
 /// <summary>
 /// The drift and degradation triggers on MassTransit's in-memory harness, with the shipped retraining options
-/// (appsettings.json): degradation of the champion asks for a retraining, drift (off by default) and other variants do not.
+/// (appsettings.json) and the per-model settings store on a database of its own: degradation of the champion asks for a
+/// retraining, drift (off by default) and other variants do not; a model the files do not name follows its stored settings.
 /// </summary>
 public sealed class RetrainingTriggerTests : IAsyncLifetime
 {
     ServiceProvider _provider = null!;
     ITestHarness _harness = null!;
+    NpgsqlDataSource _dataSource = null!;
 
     public async Task InitializeAsync()
     {
         var shipped = new ConfigurationBuilder().AddJsonFile(ShippedSettings.Path).Build();
-        var services = new ServiceCollection().AddSingleton<IConfiguration>(shipped);
+        _dataSource = NpgsqlDataSource.Create(await PlatformInfrastructure.CreateDatabaseAsync("retraining_triggers"));
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(shipped).AddSingleton(_dataSource).AddSingleton<ModelSettingsStore>();
         services.AddOptions<RetrainingOptions>().BindConfiguration(RetrainingOptions.Section);
+        services.AddOptions<PerformanceOptions>().BindConfiguration(PerformanceOptions.Section);
         _provider = services
             .AddMassTransitTestHarness(bus =>
             {
@@ -30,6 +38,9 @@ public sealed class RetrainingTriggerTests : IAsyncLifetime
             })
             .BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
+        // The triggers read the settings table: on a loaded machine a first read can outlast the default inactivity wait
+        // (the harness also waits this long when it stops, so not more).
+        _harness.TestInactivityTimeout = TimeSpan.FromSeconds(3);
         await _harness.Start();
     }
 
@@ -37,6 +48,7 @@ public sealed class RetrainingTriggerTests : IAsyncLifetime
     {
         await _harness.Stop();
         await _provider.DisposeAsync();
+        await _dataSource.DisposeAsync();
     }
 
     static PerformanceDegraded Degraded(string model = "deterioration", string variant = "champion") => new()
@@ -104,6 +116,39 @@ public sealed class RetrainingTriggerTests : IAsyncLifetime
 
         Assert.True(await _harness.Consumed.Any<DriftDetected>(m => m.Context.Message.AlertId == alert.AlertId));
         // The trigger sends inside its consume: once the alert is consumed, a request would already be recorded.
+        Assert.False(_harness.Sent.Select<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId).Any());
+    }
+
+    [Fact]
+    public async Task PerformanceDegraded_ModelWithDegradationSetOverTheApi_SendsRequestRetraining()
+    {
+        var model = PlatformInfrastructure.UniqueName("own-model");
+        await _provider.GetRequiredService<ModelSettingsStore>().SaveAsync(model, new ModelSettings
+        {
+            Retraining = new RetrainingModelOptions { OnDegradation = true }, UpdatedBy = "ops", UpdatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        var alert = Degraded(model: model);
+
+        await _harness.Bus.Publish(alert);
+
+        Assert.True(await _harness.Sent.Any<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId));
+        Assert.Equal(model, _harness.Sent.Select<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId).Single().Context.Message.ModelName);
+    }
+
+    [Fact]
+    public async Task PerformanceDegraded_ShippedModelWhoseStoredSettingsTurnDegradationOff_SendsNothing()
+    {
+        // Stored settings replace the shipped ones for that model: an operator can silence a trigger without a redeploy.
+        var store = _provider.GetRequiredService<ModelSettingsStore>();
+        await store.SaveAsync("deterioration", new ModelSettings
+        {
+            Retraining = new RetrainingModelOptions { OnDegradation = false }, UpdatedBy = "ops", UpdatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        var alert = Degraded();
+
+        await _harness.Bus.Publish(alert);
+
+        Assert.True(await _harness.Consumed.Any<PerformanceDegraded>(m => m.Context.Message.AlertId == alert.AlertId));
         Assert.False(_harness.Sent.Select<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId).Any());
     }
 }

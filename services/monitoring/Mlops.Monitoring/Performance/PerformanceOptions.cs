@@ -42,6 +42,35 @@ public sealed class PerformanceOptions
     /// <summary>The model's horizon.</summary>
     public TimeSpan HorizonOf(string model) => Models.TryGetValue(model, out var m) && m.Horizon is { } h ? h : DefaultHorizon;
 
+    /// <summary>A model's settings with every value it leaves unset taken from the service-wide ones.</summary>
+    public ModelOutcomeOptions Resolve(ModelOutcomeOptions? model) => new()
+    {
+        Label = model?.Label,
+        Horizon = model?.Horizon ?? DefaultHorizon,
+        WindowDuration = model?.WindowDuration ?? WindowDuration,
+        LabelLateness = model?.LabelLateness ?? LabelLateness,
+        MinLabeled = model?.MinLabeled ?? MinLabeled,
+    };
+
+    /// <summary>Why one model's settings cannot be used (with the service's retention), or null.</summary>
+    public string? ModelProblem(ModelOutcomeOptions model, TimeSpan retention)
+    {
+        var resolved = Resolve(model);
+        if (resolved.Horizon <= TimeSpan.Zero || resolved.WindowDuration < TimeSpan.FromSeconds(1) || resolved.LabelLateness < TimeSpan.Zero)
+        {
+            return "horizon must be positive, windowDuration at least one second and labelLateness not negative";
+        }
+
+        if (resolved.MinLabeled is < 2 or > 1_000_000)
+        {
+            return "minLabeled must be within 2–1,000,000";
+        }
+
+        return resolved.Horizon + resolved.WindowDuration + resolved.LabelLateness >= retention
+            ? $"horizon + windowDuration + labelLateness must be shorter than the retention of predictions ({retention})"
+            : null;
+    }
+
     /// <summary>Problems with the settings, for <c>Validate</c>; predictions are kept for the drift retention, which must cover the horizon.</summary>
     public bool IsValid(TimeSpan retention, out string? problem)
     {
@@ -50,7 +79,7 @@ public sealed class PerformanceOptions
         {
             problem = "Monitoring:Performance:WindowDuration and EvaluationInterval must be positive";
         }
-        else if (Models.Values.Select(m => m.Horizon ?? DefaultHorizon).Append(DefaultHorizon).Any(h => h <= TimeSpan.Zero || h + WindowDuration + LabelLateness >= retention))
+        else if (Models.Values.Append(new ModelOutcomeOptions()).Any(m => ModelProblem(m, retention) is not null))
         {
             problem = "Monitoring:Performance horizons must be positive and, with WindowDuration and LabelLateness, shorter than Monitoring:Drift:Retention (predictions must still be kept when their outcomes come)";
         }

@@ -47,10 +47,10 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     /// [event time − the model's horizon, event time]; a model configured with a label name takes only labels of that
     /// name. A prediction answered by several labels takes the earliest outcome. Returns the predictions labelled.
     /// </summary>
-    public async Task<int> JoinOutcomesAsync(NpgsqlConnection connection, CancellationToken ct)
+    public async Task<int> JoinOutcomesAsync(NpgsqlConnection connection, IReadOnlyDictionary<string, ModelOutcomeOptions> resolved, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var maxHorizon = Options.Models.Values.Select(m => m.Horizon ?? Options.DefaultHorizon).Append(Options.DefaultHorizon).Max();
+        var maxHorizon = resolved.Values.Select(m => m.Horizon ?? Options.DefaultHorizon).Append(Options.DefaultHorizon).Max();
         var joined = 0;
         foreach (var match in (string[])[
             "l.prediction_id IS NOT NULL AND s.prediction_id = l.prediction_id",
@@ -68,7 +68,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
                     ORDER BY s.seq, l.event_time, l.label_id) c
                 WHERE p.seq = c.seq
                 """, connection);
-            var models = Options.Models.ToList();
+            var models = resolved.ToList();
             command.Parameters.Add(new() { Value = models.Select(m => m.Key).ToArray() });
             command.Parameters.Add(new() { Value = models.Select(m => m.Value.Label).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             command.Parameters.Add(new() { Value = models.Select(m => m.Value.Horizon ?? Options.DefaultHorizon).ToArray() });
@@ -84,24 +84,28 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
 
     /// <summary>
     /// Windows of prediction time not scored yet whose end plus the model's horizon plus the label lateness has passed,
-    /// and into which neither a prediction nor an outcome has come for <see cref="PerformanceOptions.Quiet"/>.
+    /// and into which neither a prediction nor an outcome has come for <see cref="PerformanceOptions.Quiet"/>. Each model's
+    /// windows have its own duration (<paramref name="resolved"/>; the service-wide one for a model not named).
     /// </summary>
     public async Task<IReadOnlyList<(DriftWindowStore.Group Group, DateTimeOffset Start)>> WindowsReadyAsync(
-        NpgsqlConnection connection, TimeSpan retention, CancellationToken ct)
+        NpgsqlConnection connection, TimeSpan retention, IReadOnlyDictionary<string, ModelOutcomeOptions> resolved, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             SELECT b.model_name, b.model_version, b.variant, b.bucket FROM (
-                SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
-                       greatest(max(received_at), max(label_joined_at)) AS last_change
-                FROM prediction_samples WHERE predicted_at >= $2 GROUP BY 1, 2, 3, 4) b
-            LEFT JOIN unnest($3::text[], $4::interval[]) AS m(model_name, horizon) ON m.model_name = b.model_name
-            WHERE b.bucket + $1 + coalesce(m.horizon, $5::interval) + $6 <= $7 AND b.last_change <= $8
+                SELECT s.model_name, s.model_version, s.variant, coalesce(m.width, $1) AS width, coalesce(m.horizon, $5::interval) AS horizon,
+                       coalesce(m.lateness, $6::interval) AS lateness,
+                       date_bin(coalesce(m.width, $1), s.predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+                       greatest(max(s.received_at), max(s.label_joined_at)) AS last_change
+                FROM prediction_samples s
+                LEFT JOIN unnest($3::text[], $4::interval[], $9::interval[], $10::interval[]) AS m(model_name, horizon, width, lateness) ON m.model_name = s.model_name
+                WHERE s.predicted_at >= $2 GROUP BY 1, 2, 3, 4, 5, 6, 7) b
+            WHERE b.bucket + b.width + b.horizon + b.lateness <= $7 AND b.last_change <= $8
               AND NOT EXISTS (SELECT 1 FROM performance_windows w WHERE w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
             ORDER BY b.bucket
             """, connection);
         var now = clock.GetUtcNow();
-        var models = Options.Models.ToList();
+        var models = resolved.ToList();
         command.Parameters.Add(new() { Value = Options.WindowDuration });
         command.Parameters.Add(new() { Value = now - retention });
         command.Parameters.Add(new() { Value = models.Select(m => m.Key).ToArray() });
@@ -110,6 +114,8 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
         command.Parameters.Add(new() { Value = Options.LabelLateness });
         command.Parameters.Add(new() { Value = now });
         command.Parameters.Add(new() { Value = now - Options.Quiet });
+        command.Parameters.Add(new() { Value = models.Select(m => m.Value.WindowDuration ?? Options.WindowDuration).ToArray() });
+        command.Parameters.Add(new() { Value = models.Select(m => m.Value.LabelLateness ?? Options.LabelLateness).ToArray() });
         var windows = new List<(DriftWindowStore.Group, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -121,7 +127,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     }
 
     /// <summary>Every prediction of a group in [start, start + duration) with its outcome, if known.</summary>
-    public async Task<List<Scored>> WindowAsync(NpgsqlConnection connection, DriftWindowStore.Group group, DateTimeOffset start, CancellationToken ct)
+    public async Task<List<Scored>> WindowAsync(NpgsqlConnection connection, DriftWindowStore.Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             SELECT probability, outcome, extract(epoch FROM label_recorded_at - predicted_at)::double precision FROM prediction_samples
@@ -131,7 +137,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
         command.Parameters.Add(new() { Value = group.ModelVersion });
         command.Parameters.Add(new() { Value = group.Variant });
         command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = start + Options.WindowDuration });
+        command.Parameters.Add(new() { Value = start + duration });
         var rows = new List<Scored>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -169,7 +175,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     /// recorded the window first.
     /// </summary>
     public async Task<bool> RecordAsync(
-        NpgsqlConnection connection, DriftWindowStore.Group group, DateTimeOffset start, PerformanceScore score, CancellationToken ct)
+        NpgsqlConnection connection, DriftWindowStore.Group group, DateTimeOffset start, TimeSpan duration, PerformanceScore score, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -186,7 +192,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
             insert.Parameters.Add(new() { Value = group.ModelVersion });
             insert.Parameters.Add(new() { Value = group.Variant });
             insert.Parameters.Add(new() { Value = start });
-            insert.Parameters.Add(new() { Value = start + Options.WindowDuration });
+            insert.Parameters.Add(new() { Value = start + duration });
             insert.Parameters.Add(new() { Value = score.Predictions });
             insert.Parameters.Add(new() { Value = score.Labeled });
             insert.Parameters.Add(new() { Value = score.Positives });
@@ -217,7 +223,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
                 Variant = group.Variant,
                 WindowId = windowId,
                 WindowStart = start,
-                WindowEnd = start + Options.WindowDuration,
+                WindowEnd = start + duration,
                 Predictions = score.Predictions,
                 Labeled = score.Labeled,
                 Positives = score.Positives,

@@ -1,19 +1,20 @@
 using System.Globalization;
 using MassTransit;
-using Microsoft.Extensions.Options;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Monitoring;
 using Mlops.Contracts.Registry;
+using Mlops.Monitoring.Settings;
 
 namespace Mlops.Monitoring.Retraining;
 
 /// <summary>A champion ranking worse than its baseline on labelled outcomes (shipped: on) asks for a retraining.</summary>
-public sealed class DegradationRetrainingTrigger(IOptionsMonitor<RetrainingOptions> options) : IConsumer<PerformanceDegraded>
+public sealed class DegradationRetrainingTrigger(ModelSettingsStore settings) : IConsumer<PerformanceDegraded>
 {
     public async Task Consume(ConsumeContext<PerformanceDegraded> context)
     {
         var alert = context.Message;
-        if (!options.CurrentValue.Models.TryGetValue(alert.ModelName, out var model) || !model.OnDegradation || !RetrainingRequests.IsChampion(alert.Variant))
+        // The model's settings (set over the API, else shipped) decide; read per alert so a change holds at once.
+        if (!RetrainingRequests.IsChampion(alert.Variant) || await settings.RetrainingAsync(alert.ModelName, context.CancellationToken) is not { OnDegradation: true })
         {
             return;
         }

@@ -1,19 +1,20 @@
 using System.Globalization;
 using MassTransit;
-using Microsoft.Extensions.Options;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Monitoring;
 using Mlops.Contracts.Registry;
+using Mlops.Monitoring.Settings;
 
 namespace Mlops.Monitoring.Retraining;
 
 /// <summary>Drift on a model whose options enable it (shipped: off — see docs/monitoring.md) asks for a retraining.</summary>
-public sealed class DriftRetrainingTrigger(IOptionsMonitor<RetrainingOptions> options) : IConsumer<DriftDetected>
+public sealed class DriftRetrainingTrigger(ModelSettingsStore settings) : IConsumer<DriftDetected>
 {
     public async Task Consume(ConsumeContext<DriftDetected> context)
     {
         var alert = context.Message;
-        if (!options.CurrentValue.Models.TryGetValue(alert.ModelName, out var model) || !model.OnDrift || !RetrainingRequests.IsChampion(alert.Variant))
+        // The model's settings (set over the API, else shipped) decide; read per alert so a change holds at once.
+        if (!RetrainingRequests.IsChampion(alert.Variant) || await settings.RetrainingAsync(alert.ModelName, context.CancellationToken) is not { OnDrift: true })
         {
             return;
         }

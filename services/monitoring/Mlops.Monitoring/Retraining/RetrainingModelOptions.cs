@@ -15,7 +15,11 @@ public sealed class RetrainingModelOptions
     /// <summary>Retrain on <c>PerformanceDegraded</c> for the model's champion.</summary>
     public bool OnDegradation { get; set; }
 
+    /// <summary>The canary rollout of this model's candidates; null uses <see cref="RetrainingOptions.Rollout"/>.</summary>
+    public RetrainingRolloutOptions? Rollout { get; set; }
+
     public bool IsValid() =>
         (Schedule is null || Quartz.CronExpression.TryParse(Schedule, out _))
-        && (string.IsNullOrWhiteSpace(TimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _));
+        && (string.IsNullOrWhiteSpace(TimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
+        && Rollout?.IsValid() != false;
 }

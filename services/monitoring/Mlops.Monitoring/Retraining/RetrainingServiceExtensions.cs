@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Monitoring;
 using Mlops.Messaging.Sagas;
+using Mlops.Monitoring.Settings;
 using Npgsql;
 using Quartz;
 
@@ -41,17 +42,19 @@ public static class RetrainingServiceExtensions
         {
             foreach (var (name, model) in models.Where(m => !string.IsNullOrWhiteSpace(m.Value.Schedule)))
             {
-                // The model travels in the trigger's data: one job type, one trigger per scheduled model.
+                // As RetrainingSchedules.Build does for schedules set over the API.
                 quartz.ScheduleJob<ScheduledRetrainingJob>(
-                    trigger => trigger.WithIdentity($"retrain-{name}").WithDescription(model.Schedule!).UsingJobData(ScheduledRetrainingJob.ModelKey, name)
-                        .WithCronSchedule(model.Schedule!, cron => cron
-                            .InTimeZone(string.IsNullOrWhiteSpace(model.TimeZone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(model.TimeZone))
-                            // A schedule missed while the service was down fires once when it is back, not once per missed slot.
+                    trigger => trigger.WithIdentity(RetrainingSchedules.TriggerOf(name)).WithDescription(model.Schedule!).UsingJobData(ScheduledRetrainingJob.ModelKey, name)
+                        .WithCronSchedule(model.Schedule!, cron => cron.InTimeZone(RetrainingSchedules.ZoneOf(model.TimeZone))
                             .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)),
-                    job => job.WithIdentity($"retrain-{name}-job"));
+                    job => job.WithIdentity(RetrainingSchedules.JobOf(name)));
             }
         });
         builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        // Schedules set over the API (GET/PUT /api/monitoring/models/{model}/settings) join the shipped ones.
+        builder.Services.AddSingleton<ModelSettingsStore>();
+        builder.Services.AddSingleton<RetrainingScheduleSync>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetrainingScheduleSync>());
         return builder;
     }
 

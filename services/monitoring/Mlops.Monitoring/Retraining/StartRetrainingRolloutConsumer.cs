@@ -1,11 +1,13 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Settings;
 
 namespace Mlops.Monitoring.Retraining;
 
 /// <summary>Starts the registry's canary rollout of a candidate that passed the promotion policy.</summary>
-public sealed class StartRetrainingRolloutConsumer(RegistryClient registry, IOptions<RetrainingOptions> options, ILogger<StartRetrainingRolloutConsumer> logger)
+public sealed class StartRetrainingRolloutConsumer(
+    RegistryClient registry, ModelSettingsStore settings, IOptions<RetrainingOptions> options, ILogger<StartRetrainingRolloutConsumer> logger)
     : IConsumer<StartRetrainingRollout>
 {
     public async Task Consume(ConsumeContext<StartRetrainingRollout> context)
@@ -16,7 +18,8 @@ public sealed class StartRetrainingRolloutConsumer(RegistryClient registry, IOpt
         try
         {
             var rolloutId = await DependencyRetry.WhileRecoveringAsync(RetrainingStateMachine.StepRollout,
-                () => registry.StartRolloutAsync(command.ModelName, command.CandidateVersion, options.Value.Rollout, context.CancellationToken),
+                // The model's own plan when one was set for it, else the service-wide one.
+                async () => await registry.StartRolloutAsync(command.ModelName, command.CandidateVersion, await settings.RolloutAsync(command.ModelName, context.CancellationToken), context.CancellationToken),
                 options.Value.DependencyRetryLimit, logger, context.CancellationToken);
             await context.Publish(new RetrainingRolloutStarted { RetrainingId = command.RetrainingId, RolloutId = rolloutId });
         }

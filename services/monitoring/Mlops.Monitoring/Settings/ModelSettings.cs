@@ -1,0 +1,20 @@
+using Mlops.Monitoring.Performance;
+using Mlops.Monitoring.Retraining;
+
+namespace Mlops.Monitoring.Settings;
+
+/// <summary>
+/// One model's monitoring settings as set over the API: how its outcomes are judged and what may retrain it. A part left
+/// out (null) falls back to the shipped configuration for the model (<c>Monitoring:Performance:Models</c>,
+/// <c>Monitoring:Retraining:Models</c>), then to the service-wide values.
+/// </summary>
+public sealed record ModelSettings
+{
+    public ModelOutcomeOptions? Performance { get; init; }
+
+    public RetrainingModelOptions? Retraining { get; init; }
+
+    public string UpdatedBy { get; init; } = "";
+
+    public DateTimeOffset UpdatedAt { get; init; }
+}
