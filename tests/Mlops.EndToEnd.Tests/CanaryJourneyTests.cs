@@ -8,6 +8,7 @@ using Mlops.Cli.Core.Gateway;
 using Mlops.Cli.Core.Streaming;
 using Mlops.Cli.Core.Ward;
 using Mlops.Contracts.Registry;
+using Mlops.EndToEnd.Tests.Dashboard;
 using Mlops.EndToEnd.Tests.Platform;
 using Mlops.Testing;
 using Xunit.Abstractions;
@@ -312,6 +313,12 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                 Log($"shadow report: {report!.ToJsonString()}");
                 return true;
             }, "gateway", "inference", "registry");
+
+            await Step("the operations dashboard in a browser: every page with this journey's data, a viewer refused, approve and abort", async () =>
+            {
+                await DashboardJourney.RunAsync(platform.Gateway, client, new DashboardJourney.Data(model, champion, candidate, rolloutId!.Value), Log);
+                return true;
+            }, "gateway", "registry");
 
             await Step($"{model} retired: no longer deployed, nor served through the gateway", async () =>
             {

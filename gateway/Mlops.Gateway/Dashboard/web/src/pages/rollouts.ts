@@ -6,6 +6,9 @@ import * as live from "../live";
 /** p-values seen during this browser session, per experiment and arm (the API keeps only the running minimum). */
 const pHistory = new Map<string, { t: number; p: number | null }[]>();
 
+/** The answer to the last action per rollout: kept across the re-renders the live feed causes. */
+const answers = new Map<string, { cls: string; text: string }>();
+
 export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
   const list = h("div");
   const detail = h("div", { "data-testid": "rollout-detail" });
@@ -30,17 +33,19 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
 async function renderRollout(el: HTMLElement, me: Identity, r: any) {
   const weight = r.steps[r.currentStep] ?? (r.state === "Promoted" ? 100 : 0);
   const active = ["Progressing", "Analysing", "Paused"].includes(r.state);
-  const message = h("p", { "data-testid": "action-message" });
+  const answer = answers.get(r.rolloutId);
+  const message = h("p", { "data-testid": "action-message", class: answer?.cls ?? "" }, answer?.text ?? "");
   const reason = h("input", { value: "from the dashboard", size: 40, "aria-label": "reason" }) as HTMLInputElement;
   const act = (action: string) => async () => {
     try {
       await post(`/api/registry/rollouts/${r.rolloutId}/${action}`, { by: me.name, reason: reason.value || "from the dashboard" });
-      message.className = "ok";
-      message.textContent = `${action} accepted; the saga will move on shortly`;
+      answers.set(r.rolloutId, { cls: "ok", text: `${action} accepted; the saga will move on shortly` });
     } catch (e) {
-      message.className = "error";
-      message.textContent = `${action} refused: ${(e as ApiError).status} ${(e as ApiError).message}`;
+      answers.set(r.rolloutId, { cls: "error", text: `${action} refused: ${(e as ApiError).status} ${(e as ApiError).message}` });
     }
+    const now = answers.get(r.rolloutId)!;
+    message.className = now.cls;
+    message.textContent = now.text;
   };
   const canAct = me.can.includes("operate");
   const actions = canAct && active
