@@ -24,7 +24,7 @@ public sealed class SessionApiTests(SecuredGateway gateway) : IClassFixture<Secu
         using var response = await client.PostAsJsonAsync(SessionApi.SessionPath, new { apiKey = key });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var cookie = SetCookie.ParseList(response.Headers.GetValues(HeaderNames.SetCookie).ToList()).Single(c => c.Name == DashboardSession.KeyCookie);
+        var cookie = SetCookieHeaderValue.ParseList(response.Headers.GetValues(HeaderNames.SetCookie).ToList()).Single(c => c.Name == DashboardSession.KeyCookie);
         Assert.True(cookie.HttpOnly, "script must not read the key");
         Assert.Equal(Microsoft.Net.Http.Headers.SameSiteMode.Strict, cookie.SameSite);
         Assert.False(cookie.Secure, "the test server speaks http: Secure is set over https only");
@@ -183,7 +183,7 @@ public sealed class SessionApiTests(SecuredGateway gateway) : IClassFixture<Secu
         using var response = await client.DeleteAsync(SessionApi.SessionPath);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var cookie = SetCookie.ParseList(response.Headers.GetValues(HeaderNames.SetCookie).ToList()).Single(c => c.Name == DashboardSession.KeyCookie);
+        var cookie = SetCookieHeaderValue.ParseList(response.Headers.GetValues(HeaderNames.SetCookie).ToList()).Single(c => c.Name == DashboardSession.KeyCookie);
         Assert.True(cookie.Expires < DateTimeOffset.UtcNow, $"expires {cookie.Expires}");
     }
 
