@@ -129,9 +129,9 @@ public static class DashboardJourney
             {
                 await admin.SendAsync(HttpMethod.Post, $"api/registry/rollouts/{paused}/abort", new JsonObject { ["by"] = "e2e-dashboard", ["reason"] = "journey over" }, null, CancellationToken.None);
             }
-            catch (ApiProblem problem) when (problem.Status == HttpStatusCode.Conflict)
+            catch (ApiProblem problem) when (problem.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
             {
-                // Already finished.
+                // Already finished, or never started.
             }
         }
     }
@@ -161,7 +161,18 @@ public static class DashboardJourney
         JsonNode? last = null;
         try
         {
-            await Eventually.WaitUntilAsync(async () => condition(last = await GetAsync(admin, rollout)), $"rollout {rollout} {what}", TimeSpan.FromMinutes(1));
+            await Eventually.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return condition(last = await GetAsync(admin, rollout));
+                }
+                catch (ApiProblem problem) when (problem.Status == HttpStatusCode.NotFound)
+                {
+                    // Accepted, but the saga has not consumed StartRollout yet.
+                    return false;
+                }
+            }, $"rollout {rollout} {what}", TimeSpan.FromMinutes(1));
         }
         catch (Exception ex)
         {

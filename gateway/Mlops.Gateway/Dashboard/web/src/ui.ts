@@ -43,3 +43,6 @@ export function kv(obj: Record<string, any> | null | undefined): HTMLElement {
 export const card = (title: string | null, ...children: Child[]) => h("div", { class: "card" }, title ? h("h3", {}, title) : null, ...children);
 export const errorBox = (e: any) => h("p", { class: "error" }, `${e?.status ?? ""} ${e?.message ?? e}`);
 export const section = (title: string, ...children: Child[]) => h("section", {}, h("h2", {}, title), ...children);
+
+/** Long free text (a model card's limitations) cut for a table cell; the full text stays in the API. */
+export const clip = (v: any, max: number) => typeof v === "string" && v.length > max ? v.slice(0, max) + "…" : v;

@@ -1,5 +1,5 @@
 import { get, tryGet, Identity } from "../api";
-import { h, table, card, section, pill, fmt, errorBox, kv } from "../ui";
+import { h, table, card, section, pill, fmt, errorBox, kv, clip } from "../ui";
 import { lineChart } from "../charts";
 import * as live from "../live";
 
@@ -41,7 +41,7 @@ async function model(el: HTMLElement, name: string, asOf?: string) {
       ["training run", r => h("a", { href: `#/runs/${r.trainingRunId}` }, r.trainingRunId)], ["code", r => r.codeVersion]], { "data-testid": "lineage" }));
     const bins = reg.metrics?.calibration ?? [];
     const { data: c, error: ce } = await tryGet(`/api/registry/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(reg.version)}/card`);
-    card_.replaceChildren(ce ? errorBox(ce) : h("div", { "data-testid": "model-card" }, kv(Object.fromEntries(Object.entries(c ?? {}).filter(([, x]) => typeof x !== "object")))),
+    card_.replaceChildren(ce ? errorBox(ce) : h("div", { "data-testid": "model-card" }, kv(Object.fromEntries(Object.entries(c ?? {}).filter(([, x]) => typeof x !== "object").map(([k, x]) => [k, clip(x, 400)])))),
       lineChart(`reliability of ${reg.version}`, bins.map((b: any) => b.meanPredicted), [{ label: "observed", values: bins.map((b: any) => b.observedRate ?? b.observed ?? null) },
         { label: "perfect", values: bins.map((b: any) => b.meanPredicted), dash: true, color: "#6a7385" }], { time: false }));
   };
@@ -54,6 +54,7 @@ async function model(el: HTMLElement, name: string, asOf?: string) {
         ["dataset", v => v.registration.datasetVersion], ["run", v => v.registration.trainingRunId]], { "data-testid": "versions" })),
     card("A metric across versions", metricSelect, metricChart),
     card("Lineage", lineage), card("Model card", card_),
-    card("Registry timeline", table((timeline ?? []).slice(-50).reverse(), [["at", e => e.at ?? e.recordedAt], ["event", e => e.event ?? e.eventType ?? e.type], ["detail", e => e.summary ?? e.description ?? fmt(e)]], { "data-testid": "timeline" })));
+    card("Registry timeline", table((timeline ?? []).slice(-50).reverse(), [["revision", e => e.revision], ["at", e => e.at], ["event", e => String(e.type).replace(/^mlops\.registry\./, "")],
+      ["version", e => e.data?.version ?? ""], ["alias", e => e.data?.alias ?? ""], ["by", e => e.actor], ["reason", e => clip(e.reason, 160)]], { "data-testid": "timeline" })));
   if (latest) await showVersion(latest);
 }
