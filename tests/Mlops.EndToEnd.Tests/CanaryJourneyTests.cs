@@ -22,7 +22,8 @@ namespace Mlops.EndToEnd.Tests;
 /// runs the gateway splits entities between the variants in the step's proportion and keeps each entity on its
 /// variant, and <c>predictions.v1</c> carries both; the registry's analyses read inference's metrics at the shipped
 /// address and promote the candidate, after which every entity gets the new champion; finally the old version is
-/// mirrored as the shadow and the gateway reports the compared pairs.
+/// mirrored as the shadow and the gateway reports the compared pairs. With that data in place the operations dashboard
+/// is driven in a browser (<see cref="Dashboard.DashboardJourney"/>: every page, a viewer refused, approve and abort).
 /// </summary>
 [Collection(JourneyCollection.Name)]
 public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelper output)
