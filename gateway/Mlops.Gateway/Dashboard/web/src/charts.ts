@@ -18,7 +18,8 @@ export function lineChart(title: string, x: number[], series: Series[], opts: { 
     title,
     width: opts.width ?? 520,
     height: opts.height ?? 220,
-    scales: { x: { time: opts.time ?? true } },
+    // One point alone would stretch the axis over years: give it a minute (or one unit) either side.
+    scales: { x: { time: opts.time ?? true, ...(x.length === 1 ? { range: [x[0] - ((opts.time ?? true) ? 60 : 1), x[0] + ((opts.time ?? true) ? 60 : 1)] as [number, number] } : {}) } },
     axes: [{}, { label: opts.yLabel }],
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? palette[i % palette.length], width: s.dash ? 1 : 2, dash: s.dash ? [6, 4] : undefined, points: { show: x.length < 40 } }))],
   }, [x, ...series.map(s => s.values)] as any, el);

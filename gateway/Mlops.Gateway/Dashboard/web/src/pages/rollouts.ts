@@ -19,7 +19,7 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
     list.replaceChildren(table(all, [
       ["model", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.modelName)],
       ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)],
-      ["step", r => `${Math.min(r.currentStep + 1, r.steps.length)} / ${r.steps.length}`], ["weight", r => `${r.steps[r.currentStep] ?? 100} %`],
+      ["step", r => `${Math.min(r.currentStep + 1, r.steps.length)} / ${r.steps.length}`], ["weight", r => `${weightOf(r)} %`],
       ["started", r => r.startedAt], ["reason", r => r.reason ?? ""],
     ], { "data-testid": "rollouts-table" }));
     const chosen = all.find(r => r.rolloutId === id) ?? all.find(r => ["Progressing", "Analysing", "Paused"].includes(r.state)) ?? all[0];
@@ -30,9 +30,12 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
   live.onTopic("rollouts", load);
 }
 
+const weightOf = (r: any) => ["Progressing", "Analysing", "Paused", "Promoting"].includes(r.state) ? r.steps[r.currentStep] ?? 100 : r.state === "Promoted" ? 100 : 0;
+
 async function renderRollout(el: HTMLElement, me: Identity, r: any) {
-  const weight = r.steps[r.currentStep] ?? (r.state === "Promoted" ? 100 : 0);
   const active = ["Progressing", "Analysing", "Paused"].includes(r.state);
+  // Once finished the candidate holds all traffic (promoted) or none (rolled back, aborted).
+  const weight = weightOf(r);
   const answer = answers.get(r.rolloutId);
   const message = h("p", { "data-testid": "action-message", class: answer?.cls ?? "" }, answer?.text ?? "");
   const reason = h("input", { value: "from the dashboard", size: 40, "aria-label": "reason" }) as HTMLInputElement;
