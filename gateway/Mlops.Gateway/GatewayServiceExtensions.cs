@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Mlops.Gateway.Dashboard;
 using Mlops.Gateway.Experiments;
 using Mlops.Gateway.Routing;
 using Mlops.Gateway.Security;
@@ -25,6 +26,8 @@ internal static class GatewayServiceExtensions
         var proxy = builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
         // Keys, roles, rate limits (Security/, docs/security.md).
         builder.AddGatewaySecurity(proxy);
+        // The operations dashboard at / (Dashboard/, docs/dashboard.md).
+        builder.AddDashboard(proxy);
         builder.Services.AddSingleton<ExperimentStore>();
         builder.Services.AddHostedService<ExperimentStoreInitializer>();
         // A/B outcomes counted by monitoring's delayed-label join (Experiments/, docs/rollouts.md).

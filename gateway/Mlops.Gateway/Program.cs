@@ -1,5 +1,6 @@
 using Mlops.Gateway;
 using Mlops.Gateway.ApiReference;
+using Mlops.Gateway.Dashboard;
 using Mlops.Gateway.Experiments;
 using Mlops.Gateway.Routing;
 using Mlops.Gateway.Shadow;
@@ -12,7 +13,7 @@ builder.AddServiceDefaults();
 builder.AddGatewayServices();
 
 var app = builder.Build();
-app.MapDefaultEndpoints();
+app.MapDefaultEndpoints(describeAtRoot: false);
 app.UseGatewaySecurity();
 app.MapExperimentsApi();
 app.MapReverseProxy(proxy =>
@@ -24,6 +25,7 @@ app.MapReverseProxy(proxy =>
 });
 app.MapShadowApi();
 app.MapApiReference();
+app.MapDashboardEndpoints();
 app.Run();
 
 /// <summary>The gateway's entry point (public for in-process test hosts).</summary>

@@ -8,6 +8,7 @@ using Mlops.Cli.Core.Gateway;
 using Mlops.Cli.Core.Streaming;
 using Mlops.Cli.Core.Ward;
 using Mlops.Contracts.Registry;
+using Mlops.EndToEnd.Tests.Dashboard;
 using Mlops.EndToEnd.Tests.Platform;
 using Mlops.Testing;
 using Xunit.Abstractions;
@@ -21,7 +22,8 @@ namespace Mlops.EndToEnd.Tests;
 /// runs the gateway splits entities between the variants in the step's proportion and keeps each entity on its
 /// variant, and <c>predictions.v1</c> carries both; the registry's analyses read inference's metrics at the shipped
 /// address and promote the candidate, after which every entity gets the new champion; finally the old version is
-/// mirrored as the shadow and the gateway reports the compared pairs.
+/// mirrored as the shadow and the gateway reports the compared pairs. With that data in place the operations dashboard
+/// is driven in a browser (<see cref="Dashboard.DashboardJourney"/>: every page, a viewer refused, approve and abort).
 /// </summary>
 [Collection(JourneyCollection.Name)]
 public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelper output)
@@ -312,6 +314,12 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                 Log($"shadow report: {report!.ToJsonString()}");
                 return true;
             }, "gateway", "inference", "registry");
+
+            await Step("the operations dashboard in a browser: every page with this journey's data, a viewer refused, approve and abort", async () =>
+            {
+                await DashboardJourney.RunAsync(platform.Gateway, client, new DashboardJourney.Data(model, champion, candidate, rolloutId!.Value), Log);
+                return true;
+            }, "gateway", "registry");
 
             await Step($"{model} retired: no longer deployed, nor served through the gateway", async () =>
             {

@@ -9,7 +9,7 @@ namespace Mlops.Gateway.Tests;
 
 /// <summary>
 /// A stand-in for every service behind the gateway: a real HTTP server on a loopback port that answers any request
-/// with 200 and what it received (method, path, whether an API key reached it), so a test sees what the gateway forwarded.
+/// with 200 and what it received (method, path, whether an API key or a cookie reached it), so a test sees what the gateway forwarded.
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
@@ -35,6 +35,7 @@ public sealed class TestUpstream : IAsyncDisposable
             method = context.Request.Method,
             path = context.Request.Path.Value,
             apiKeyForwarded = context.Request.Headers.ContainsKey("X-Api-Key"),
+            cookieForwarded = context.Request.Headers.ContainsKey("Cookie"),
         }));
         await app.StartAsync();
         return new TestUpstream(app, new Uri($"http://127.0.0.1:{port}/"));

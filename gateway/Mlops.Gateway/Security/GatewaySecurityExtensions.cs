@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Authorization;
+using Mlops.Gateway.Dashboard;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Mlops.Gateway.Security;
@@ -59,10 +60,14 @@ public static class GatewaySecurityExtensions
         return builder;
     }
 
-    /// <summary>Authentication, authorization and the rate limiter, in that order, before the endpoints run.</summary>
+    /// <summary>
+    /// Authentication, the dashboard session's CSRF check, authorization and the rate limiter, in that order, before
+    /// the endpoints run.
+    /// </summary>
     public static WebApplication UseGatewaySecurity(this WebApplication app)
     {
         app.UseAuthentication();
+        app.UseDashboardCsrfProtection();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapApiKeysApi();

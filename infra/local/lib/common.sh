@@ -280,6 +280,8 @@ common_debs() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v curl >/dev/null || missing+=(curl)
   command -v shellcheck >/dev/null || missing+=(shellcheck)
+  # The dashboard's browser tests (tests/Mlops.EndToEnd.Tests/Dashboard) drive Debian's chromium through Playwright.
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   if ((${#missing[@]})); then printf '%s\n' "${missing[@]}"; fi
 }
 

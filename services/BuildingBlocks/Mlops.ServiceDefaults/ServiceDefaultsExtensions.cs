@@ -57,9 +57,10 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Error handling as problem details, <c>/health/live</c> and <c>/health/ready</c>, the Prometheus scrape endpoint
-    /// <c>/metrics</c> and the service's OpenAPI document at <c>/openapi/v1.json</c>.
+    /// <c>/metrics</c> and the service's OpenAPI document at <c>/openapi/v1.json</c>; at <c>/</c> what the service is,
+    /// unless <paramref name="describeAtRoot"/> is false (the gateway serves its dashboard there).
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, bool describeAtRoot = true)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -76,6 +77,11 @@ public static class ServiceDefaultsExtensions
         });
         app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
         app.MapOpenApi(OpenApiDocumentPath);
+        if (!describeAtRoot)
+        {
+            return app;
+        }
+
         app.MapGet("/", (IHostEnvironment environment) => TypedResults.Ok(new
         {
             service = environment.ApplicationName,

@@ -101,11 +101,19 @@ public static class RouteRoleMatrix
         new("POST", "/api/gateway/keys", "(gateway) keys", AdminOnly),
         new("GET", "/api/gateway/keys/abc", "(gateway) keys", AdminOnly),
         new("DELETE", "/api/gateway/keys/abc", "(gateway) keys", AdminOnly),
+
+        // the gateway's dashboard API (the event stream is tested on its own: it never ends)
+        new("GET", "/api/gateway/me", "(gateway) dashboard", AnyKey),
+        new("GET", "/api/gateway/dashboard/services", "(gateway) dashboard", AnyKey),
     ];
 
-    /// <summary>Paths that answer without a key (health probes, metrics, API documents and their reference page).</summary>
+    /// <summary>
+    /// Paths that answer without a key (health probes, metrics, API documents and their reference page, the dashboard's
+    /// page and bundle, which hold no data).
+    /// </summary>
     public static readonly IReadOnlyList<string> Anonymous =
     [
+        "/", "/dashboard/app.js",
         "/health/live", "/health/ready", "/metrics", "/api-reference", "/openapi/ingestion.json", "/openapi/features.json",
         "/openapi/training.json", "/openapi/registry.json", "/openapi/inference.json", "/openapi/monitoring.json",
     ];

@@ -37,7 +37,8 @@ public sealed class RouteRoleMatrixTests(SecuredGateway gateway) : IClassFixture
             {
                 Assert.True(response.StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden),
                     $"{row} with a {role} key: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                if (!path.StartsWith(ApiKeysApi.Path, StringComparison.Ordinal))
+                // The gateway's own endpoints answer themselves; the rest are forwarded.
+                if (!row.Route.StartsWith("(gateway)", StringComparison.Ordinal))
                 {
                     // Forwarded as asked, and the key stayed at the gateway.
                     var echo = await response.Content.ReadFromJsonAsync<JsonElement>();

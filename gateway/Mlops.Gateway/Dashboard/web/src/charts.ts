@@ -1,0 +1,30 @@
+import uPlot from "uplot";
+
+export interface Series { label: string; values: (number | null)[]; color?: string; dash?: boolean }
+
+const palette = ["#2456c7", "#c0392b", "#1f8a4c", "#b7791f", "#7b3fb5", "#0e8a8a"];
+
+/** A line chart over x (unix seconds when time is true); each series may be a threshold drawn dashed. */
+export function lineChart(title: string, x: number[], series: Series[], opts: { time?: boolean; width?: number; height?: number; yLabel?: string } = {}): HTMLElement {
+  const el = document.createElement("div");
+  el.className = "chart";
+  el.dataset.chart = title;
+  if (!x.length) {
+    el.textContent = `${title}: no data yet`;
+    el.classList.add("muted");
+    return el;
+  }
+  const plot = new uPlot({
+    title,
+    width: opts.width ?? 520,
+    height: opts.height ?? 220,
+    // One point alone would stretch the axis over years: give it a minute (or one unit) either side.
+    scales: { x: { time: opts.time ?? true, ...(x.length === 1 ? { range: [x[0] - ((opts.time ?? true) ? 60 : 1), x[0] + ((opts.time ?? true) ? 60 : 1)] as [number, number] } : {}) } },
+    axes: [{}, { label: opts.yLabel }],
+    series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? palette[i % palette.length], width: s.dash ? 1 : 2, dash: s.dash ? [6, 4] : undefined, points: { show: x.length < 40 } }))],
+  }, [x, ...series.map(s => s.values)] as any, el);
+  void plot;
+  return el;
+}
+
+export const seconds = (iso: string) => Math.floor(new Date(iso).getTime() / 1000);

@@ -1,0 +1,45 @@
+import { get, tryGet, Identity } from "../api";
+import { h, table, card, section, pill, fmt, errorBox } from "../ui";
+import * as live from "../live";
+
+export async function overview(main: HTMLElement, _me: Identity) {
+  const services = h("div", { "data-testid": "services" });
+  const alerts = h("div", { "data-testid": "alerts" });
+  const rollouts = h("div");
+  main.replaceChildren(section("Overview", card("Services", services), card("Active rollouts", rollouts), card("Open alerts (last 24 h)", alerts)));
+
+  const renderServices = (snapshot: any) => services.replaceChildren(
+    table(snapshot.services ?? [], [
+      ["service", s => s.service],
+      ["health", s => pill(s.health)],
+      ["requests/s", s => s.requestsPerSecond === null ? "…" : s.requestsPerSecond.toFixed(2)],
+      ["5xx/s", s => s.errorsPerSecond === null ? "…" : s.errorsPerSecond.toFixed(3)],
+      ["requests", s => s.requestsTotal],
+      ["5xx", s => s.errorsTotal],
+      ["detail", s => s.detail ?? ""],
+    ], { "data-testid": "services-table" }),
+    h("p", { class: "muted" }, `polled ${fmt(snapshot.at)}`));
+  renderServices(live.latest ?? await get("/api/gateway/dashboard/services"));
+  live.onSnapshot(renderServices);
+
+  const loadRollouts = async () => {
+    const { data, error } = await tryGet<any[]>("/api/registry/rollouts");
+    if (error) return rollouts.replaceChildren(errorBox(error));
+    const active = (data ?? []).filter(r => ["Progressing", "Analysing", "Paused", "Promoting", "AwaitingPromotionApproval"].includes(r.state));
+    rollouts.replaceChildren(table(active, [
+      ["model", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.modelName)],
+      ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)], ["weight", r => `${r.steps[r.currentStep] ?? 100} %`],
+    ]), h("p", { class: "muted" }, `${(data ?? []).length} rollouts in all`));
+  };
+  const loadAlerts = async () => {
+    const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+    const { data, error } = await tryGet<any[]>(`/api/monitoring/alerts?from=${encodeURIComponent(since)}&limit=50`);
+    if (error) return alerts.replaceChildren(errorBox(error));
+    alerts.replaceChildren(table(data ?? [], [
+      ["detected", a => a.detectedAt], ["type", a => a.type], ["model", a => `${a.modelName} ${a.modelVersion}`], ["variant", a => a.variant], ["published", a => a.publishedAt],
+    ]));
+  };
+  await Promise.all([loadRollouts(), loadAlerts()]);
+  live.onTopic("rollouts", loadRollouts);
+  live.onTopic("alerts", loadAlerts);
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Mlops.Cli.Core.Gateway;
+using Mlops.Testing;
+
+namespace Mlops.EndToEnd.Tests.Dashboard;
+
+/// <summary>
+/// The operations dashboard on a journey's real data (the canary journey calls it once its rollout has promoted and
+/// the shadow is compared): every page renders what the services hold, with a screenshot each; a viewer key sees no
+/// action and is refused (403) when it calls one anyway; an operator approves a paused rollout and aborts it from
+/// the browser, and the rollout saga records both.
+/// </summary>
+public static class DashboardJourney
+{
+    public sealed record Data(string Model, string OldVersion, string NewVersion, Guid PromotedRollout);
+
+    public static async Task RunAsync(Uri gateway, GatewayClient admin, Data data, Action<string> log)
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var operatorKey = await CreateKeyAsync(admin, $"e2e-dashboard-operator-{run}", "operate");
+        var viewerKey = await CreateKeyAsync(admin, $"e2e-dashboard-viewer-{run}", "predict");
+        var model = await admin.GetModelAsync(data.Model, CancellationToken.None);
+        var trainingRun = model!["versions"]![data.NewVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
+        var datasetVersion = model["versions"]![data.NewVersion]!["registration"]!["datasetVersion"]!.GetValue<string>();
+
+        await using var browser = await DashboardBrowser.LaunchAsync(gateway);
+        var ops = await browser.SignInAsync(operatorKey);
+
+        var overview = await browser.ShowAsync(ops, "overview", "1-overview");
+        foreach (var service in new[] { "ingestion", "features", "training", "registry", "inference", "monitoring" })
+        {
+            Assert.Contains(service, overview, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(6, await ops.Locator("[data-testid=services-table] .pill.Healthy").CountAsync());
+        await NoErrorsAsync(ops, "overview");
+
+        var rollouts = await browser.ShowAsync(ops, $"rollouts/{data.PromotedRollout}", "2-rollouts");
+        Assert.Contains(data.Model, rollouts, StringComparison.Ordinal);
+        Assert.Contains("Promoted", rollouts, StringComparison.Ordinal);
+        var measurements = await ops.Locator("[data-testid=measurements]").InnerTextAsync();
+        Assert.Contains("error-rate", measurements, StringComparison.Ordinal);
+        Assert.Contains("p99-latency-ms", measurements, StringComparison.Ordinal);
+        Assert.True(await ops.Locator("[data-testid=rollout-detail] canvas").CountAsync() >= 2, "a chart per measured metric against its threshold");
+        Assert.Contains(data.OldVersion, await ops.Locator("[data-testid=shadow]").InnerTextAsync(), StringComparison.Ordinal);
+        await NoErrorsAsync(ops, "rollouts");
+
+        var models = await browser.ShowAsync(ops, $"models/{data.Model}", "3-models");
+        var versions = await ops.Locator("[data-testid=versions]").InnerTextAsync();
+        Assert.Contains(data.OldVersion, versions, StringComparison.Ordinal);
+        Assert.Contains(data.NewVersion, versions, StringComparison.Ordinal);
+        Assert.Contains("champion", models, StringComparison.Ordinal);
+        Assert.Contains(datasetVersion, await ops.Locator("[data-testid=lineage]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.True(await ops.Locator("[data-testid=timeline] tbody tr").CountAsync() > 0, "the registry timeline lists the model's events");
+        await NoErrorsAsync(ops, "models");
+
+        var runs = await browser.ShowAsync(ops, $"runs/{trainingRun}", "4-runs");
+        Assert.Contains(trainingRun, runs, StringComparison.Ordinal);
+        Assert.Contains("Completed", runs, StringComparison.Ordinal);
+        Assert.True(await ops.Locator("[data-testid=metric-deltas] tbody tr").CountAsync() > 0, "two runs compared metric by metric");
+        await NoErrorsAsync(ops, "runs");
+
+        await browser.ShowAsync(ops, $"monitoring/{data.Model}", "5-monitoring");
+        Assert.True(await ops.Locator("[data-testid=monitoring] .card").CountAsync() == 5, "drift, performance, SLO, alerts, webhook deliveries");
+        await NoErrorsAsync(ops, "monitoring");
+
+        await browser.ShowAsync(ops, "sagas", "6-sagas");
+        Assert.Contains(data.PromotedRollout.ToString()[..8], await ops.Locator("[data-testid=rollout-sagas]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains(trainingRun[..8], await ops.Locator("[data-testid=training-sagas]").InnerTextAsync(), StringComparison.Ordinal);
+        await NoErrorsAsync(ops, "sagas");
+        log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
+
+        // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
+        var started = await admin.SendAsync(HttpMethod.Post, "api/registry/rollouts", new JsonObject
+        {
+            ["modelName"] = data.Model,
+            ["candidateVersion"] = data.OldVersion,
+            ["steps"] = new JsonArray(10, 20),
+            ["analysisInterval"] = "00:00:03",
+            ["thresholds"] = new JsonObject { ["maxErrorRate"] = 0.05, ["maxP99LatencyMs"] = 5000, ["minRequests"] = 1_000_000 },
+            ["failureLimit"] = 0,
+            ["consecutiveSuccesses"] = 1,
+            ["requestedBy"] = "e2e-dashboard",
+        }, null, CancellationToken.None);
+        var paused = Guid.Parse(started!["rolloutId"]!.GetValue<string>());
+        try
+        {
+            await WaitForAsync(admin, paused, r => r["state"]!.GetValue<string>() == "Paused", "pauses on an inconclusive analysis");
+
+            var viewer = await browser.SignInAsync(viewerKey);
+            var seen = await browser.ShowAsync(viewer, $"rollouts/{paused}", "7-rollouts-viewer");
+            Assert.Contains("Paused", seen, StringComparison.Ordinal);
+            Assert.Equal(0, await viewer.Locator("main button").CountAsync());
+            Assert.Contains("may read only", seen, StringComparison.Ordinal);
+            var refused = await viewer.EvaluateAsync<JsonElementHolder>("""
+                async id => {
+                  const me = await (await fetch("/api/gateway/me")).json();
+                  const r = await fetch(`/api/registry/rollouts/${id}/approve`, { method: "POST", headers: { "Content-Type": "application/json", "X-Csrf-Token": me.csrfToken }, body: JSON.stringify({ by: "viewer", reason: "not allowed" }) });
+                  return { status: r.status, title: (await r.json()).title };
+                }
+                """, paused.ToString());
+            Assert.Equal(403, refused.Status);
+            Assert.Equal("Role required", refused.Title);
+            Assert.Equal("Paused", (await GetAsync(admin, paused))["state"]!.GetValue<string>());
+
+            await browser.ShowAsync(ops, $"rollouts/{paused}", "8-rollouts-paused");
+            await ops.Locator("[data-action=approve]").ClickAsync();
+            await ops.GetByTestId("action-message").Filter(new() { HasText = "accepted" }).WaitForAsync(new() { Timeout = 30_000 });
+            var approved = await WaitForAsync(admin, paused, r => r["stepHistory"]![0]!["outcome"]?.GetValue<string>() == "approved", "records the approval and moves to the next step");
+            Assert.Contains(approved["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "approve" && a["by"]!.GetValue<string>() == $"e2e-dashboard-operator-{run}");
+            Assert.Equal(1, approved["currentStep"]!.GetValue<int>());
+
+            await browser.ShowAsync(ops, $"rollouts/{paused}", "9-rollouts-approved");
+            await ops.Locator("[data-action=abort]").ClickAsync();
+            await ops.GetByTestId("action-message").Filter(new() { HasText = "accepted" }).WaitForAsync(new() { Timeout = 30_000 });
+            var aborted = await WaitForAsync(admin, paused, r => r["state"]!.GetValue<string>() == "Aborted", "is aborted");
+            Assert.Contains(aborted["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "abort");
+            // The page follows the saga through the live feed, without a reload.
+            await ops.GetByTestId("rollout-state").Filter(new() { HasText = "Aborted" }).WaitForAsync(new() { Timeout = 30_000 });
+            await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "10-rollouts-aborted.png"), FullPage = true });
+            log($"dashboard: a viewer got 403; rollout {paused} approved, then aborted, from the browser");
+        }
+        finally
+        {
+            // Left running it would deploy the old version again; the journey retires the model next.
+            try
+            {
+                await admin.SendAsync(HttpMethod.Post, $"api/registry/rollouts/{paused}/abort", new JsonObject { ["by"] = "e2e-dashboard", ["reason"] = "journey over" }, null, CancellationToken.None);
+            }
+            catch (ApiProblem problem) when (problem.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                // Already finished, or never started.
+            }
+        }
+    }
+
+    /// <summary>What the page's fetch returned (Playwright deserialises the script's result into it).</summary>
+    public sealed class JsonElementHolder
+    {
+        public int Status { get; set; }
+
+        public string? Title { get; set; }
+    }
+
+    static async Task NoErrorsAsync(IPage page, string name)
+    {
+        var errors = await DashboardBrowser.ErrorsAsync(page);
+        Assert.True(errors.Count == 0, $"the {name} page shows errors: {string.Join(" | ", errors)}");
+    }
+
+    static async Task<string> CreateKeyAsync(GatewayClient admin, string name, string role) =>
+        (await admin.SendAsync(HttpMethod.Post, "api/gateway/keys", new JsonObject { ["name"] = name, ["roles"] = new JsonArray(role) }, null, CancellationToken.None))!["key"]!.GetValue<string>();
+
+    static async Task<JsonNode> GetAsync(GatewayClient admin, Guid rollout) =>
+        (await admin.SendAsync(HttpMethod.Get, $"api/registry/rollouts/{rollout}", null, null, CancellationToken.None))!;
+
+    static async Task<JsonNode> WaitForAsync(GatewayClient admin, Guid rollout, Func<JsonNode, bool> condition, string what)
+    {
+        JsonNode? last = null;
+        try
+        {
+            await Eventually.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return condition(last = await GetAsync(admin, rollout));
+                }
+                catch (ApiProblem problem) when (problem.Status == HttpStatusCode.NotFound)
+                {
+                    // Accepted, but the saga has not consumed StartRollout yet.
+                    return false;
+                }
+            }, $"rollout {rollout} {what}", TimeSpan.FromMinutes(1));
+        }
+        catch (Exception ex)
+        {
+            throw new Xunit.Sdk.XunitException($"{ex.Message}; last seen: {last?.ToJsonString()}");
+        }
+
+        return last!;
+    }
+}
