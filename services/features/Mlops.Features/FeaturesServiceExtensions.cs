@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Ingestion;
 using Mlops.Features.Definitions;
+using Mlops.Features.Labels;
 using Mlops.Features.Storage;
 using Mlops.Features.Streaming;
 using Mlops.Features.TrainingSets;
@@ -30,6 +31,10 @@ internal static class FeaturesServiceExtensions
         builder.Services.AddOptions<DefinitionSetOptions>().BindConfiguration(DefinitionSetOptions.Section)
             .Validate(o => o.RefreshInterval > TimeSpan.Zero, "Features:DefinitionSets:RefreshInterval must be positive").ValidateOnStart();
         builder.Services.AddOptions<FeatureTopics>().Bind(builder.Configuration.GetSection("Features:Topics"));
+        builder.Services.AddOptions<LabelPublishingOptions>().BindConfiguration(LabelPublishingOptions.Section)
+            .Validate(LabelPublishingOptions.IsValid, "Features:LabelPublishing: Interval and MaxRetryDelay must be positive, BatchSize 1..10000").ValidateOnStart();
+        builder.Services.AddSingleton<LabelPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LabelPublisher>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();

@@ -34,4 +34,10 @@ public static class FeaturesTelemetry
 
     /// <summary>Point-in-time vectors computed for one entity and time (prediction replays).</summary>
     public static readonly Counter<long> PointInTimeVectors = Meter.CreateCounter<long>("mlops.features.point_in_time_vectors", "{vector}");
+
+    /// <summary>Labels taken over HTTP and published on the labels topic.</summary>
+    public static readonly Counter<long> LabelsPublished = Meter.CreateCounter<long>("mlops.features.labels_published", "{label}");
+
+    /// <summary>Publishing rounds that failed and will be retried.</summary>
+    public static readonly Counter<long> LabelPublishFailures = Meter.CreateCounter<long>("mlops.features.label_publish_failures", "{round}");
 }

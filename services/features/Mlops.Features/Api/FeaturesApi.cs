@@ -114,7 +114,8 @@ public static class FeaturesApi
                 : $"no feature vector for entity '{entityId}' in set {definitions.Version}", statusCode: StatusCodes.Status404NotFound);
     }
 
-    static async Task<Results<Accepted, Ok, ValidationProblem>> PostLabel(LabelRecorded label, FeatureStore store, CancellationToken cancellationToken)
+    static async Task<Results<Accepted, Ok, ValidationProblem>> PostLabel(
+        LabelRecorded label, FeatureStore store, LabelPublisher publisher, CancellationToken cancellationToken)
     {
         var errors = LabelValidator.Validate(label);
         if (errors.Count > 0)
@@ -122,9 +123,13 @@ public static class FeaturesApi
             return TypedResults.ValidationProblem(errors, title: "The label is invalid");
         }
 
-        return await store.AddLabelAsync(label.LabelId, label.EntityId, label.Name, label.Value, label.EventTime, cancellationToken)
-            ? TypedResults.Accepted((string?)null)
-            : TypedResults.Ok();
+        if (!await store.AddLabelAsync(label, publish: true, cancellationToken))
+        {
+            return TypedResults.Ok();
+        }
+
+        publisher.Notify();
+        return TypedResults.Accepted((string?)null);
     }
 
     static async Task StreamTrainingSet(

@@ -70,6 +70,12 @@ public sealed class FeatureDatabase(NpgsqlDataSource dataSource)
             recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
         );
         CREATE INDEX IF NOT EXISTS ix_labels_name_entity ON labels (name, entity_id, event_time);
+        -- Added later: the prediction a label answers, and whether a label taken over HTTP still has to go out on the
+        -- labels topic (monitoring's delayed-label join reads only the topic). Older rows came from the topic or were
+        -- never published; they stay as they were.
+        ALTER TABLE labels ADD COLUMN IF NOT EXISTS prediction_id text NULL;
+        ALTER TABLE labels ADD COLUMN IF NOT EXISTS publish_pending boolean NOT NULL DEFAULT false;
+        CREATE INDEX IF NOT EXISTS ix_labels_publish_pending ON labels (recorded_at) WHERE publish_pending;
         -- Definition sets registered at run time, append-only: the newest row of a name is the set in use.
         CREATE TABLE IF NOT EXISTS feature_set_versions (
             seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mlops.Contracts.Features;
 using Mlops.Features.Computation;
 using Npgsql;
 using NpgsqlTypes;
@@ -53,7 +54,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         """;
 
     const string InsertLabelSql = """
-        INSERT INTO labels (label_id, entity_id, name, value, event_time) VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO labels (label_id, entity_id, name, value, event_time, prediction_id, publish_pending) VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (label_id) DO NOTHING
         """;
 
@@ -169,16 +170,22 @@ public sealed class FeatureStore(FeatureDatabase database)
         }, reader.GetInt64(6));
     }
 
-    /// <summary>Stores a label (a repeat of its id is ignored). Returns false for a repeat.</summary>
-    public async Task<bool> AddLabelAsync(string labelId, string entityId, string name, double value, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a label (a repeat of its id is ignored). Returns false for a repeat. <paramref name="publish"/>: the label
+    /// came over HTTP and must still go out on the labels topic (<see cref="Labels.LabelPublisher"/>), in the same row
+    /// so a crash cannot lose it.
+    /// </summary>
+    public async Task<bool> AddLabelAsync(LabelRecorded label, bool publish, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(InsertLabelSql, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = labelId });
-        command.Parameters.Add(new NpgsqlParameter { Value = entityId });
-        command.Parameters.Add(new NpgsqlParameter { Value = name });
-        command.Parameters.Add(new NpgsqlParameter { Value = value });
-        command.Parameters.Add(new NpgsqlParameter { Value = eventTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = label.LabelId });
+        command.Parameters.Add(new NpgsqlParameter { Value = label.EntityId });
+        command.Parameters.Add(new NpgsqlParameter { Value = label.Name });
+        command.Parameters.Add(new NpgsqlParameter { Value = label.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = label.EventTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)label.PredictionId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = publish });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 }

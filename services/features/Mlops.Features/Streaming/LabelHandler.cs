@@ -18,6 +18,7 @@ public sealed class LabelHandler(FeatureStore store) : IKafkaEventHandler<LabelR
             throw new RejectEventException(LabelValidator.Describe(errors));
         }
 
-        await store.AddLabelAsync(label.LabelId, label.EntityId, label.Name, label.Value, label.EventTime, cancellationToken);
+        // Already on the topic: nothing to publish.
+        await store.AddLabelAsync(label, publish: false, cancellationToken);
     }
 }
