@@ -180,7 +180,9 @@ public sealed class ServingByNameTests
             first = (await (await client.PostAsync($"/api/inference/entities/{entity}/predict", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("probability").GetDouble();
         }
 
-        await using var after = new InferenceAppFactory();
+        // The warm-up's vectors are trusted for MaxAge (1 s shipped); on a loaded machine more than that can pass between
+        // the warm-up and the request, and the pod then rightly reads through. A long MaxAge keeps the test about the warm-up.
+        await using var after = new InferenceAppFactory(settings: new Dictionary<string, string?> { ["Inference:OnlineCache:MaxAge"] = "00:10:00" });
         after.Upstream.Store(entity, vitals);
         var restarted = await after.ReadyClientAsync();
         var cache = after.Services.GetRequiredService<OnlineFeatureCache>();

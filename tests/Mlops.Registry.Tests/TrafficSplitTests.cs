@@ -31,6 +31,8 @@ public sealed class TrafficSplitTests
             ModelName = model, ChallengerPercent = 50, ShadowPercent = 20, RequestedBy = "rollout-saga", Reason = "step 2 of 3", CorrelationId = correlation,
         });
         await Eventually.WaitUntilAsync(() => observer.Messages.Of<DeploymentChanged>(m => m.ModelName == model && m.Routes.Count == 3).Count == 1, "the new split is deployed");
+        // Published together but delivered independently: the split event may arrive after the deployment.
+        await Eventually.WaitUntilAsync(() => observer.Messages.Of<TrafficSplitChanged>(m => m.ModelName == model).Count == 1, "the split change is published");
 
         var changed = observer.Messages.Of<TrafficSplitChanged>(m => m.ModelName == model).Single().Message;
         Assert.Equal((50, 20, correlation), (changed.ChallengerPercent, changed.ShadowPercent, changed.CorrelationId));

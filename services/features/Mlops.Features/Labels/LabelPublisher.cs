@@ -5,6 +5,7 @@ using Mlops.Features.Definitions;
 using Mlops.Features.Storage;
 using Mlops.Kafka;
 using Mlops.Kafka.Producing;
+using Mlops.ServiceDefaults.Background;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;
 
@@ -27,20 +28,10 @@ public sealed class LabelPublisher(
 
     const string ClearSql = "UPDATE labels SET publish_pending = false WHERE label_id = ANY($1)";
 
-    readonly SemaphoreSlim _signal = new(0, 1);
+    readonly WakeSignal _signal = new();
 
     /// <summary>Wakes the publisher now (a label was stored), instead of at its next interval.</summary>
-    public void Notify()
-    {
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
+    public void Notify() => _signal.Notify();
 
     /// <summary>The envelope id of a label's event: the same for every publication of the same label.</summary>
     public static string EventIdOf(string labelId) => "label:" + labelId;

@@ -49,13 +49,30 @@ public static partial class InferenceApi
         string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response,
         OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
-        var choice = Choose(catalog, name, variant, entityId);
-        if (choice.Problem is { } problem)
+        for (var attempt = 1; ; attempt++)
         {
-            return problem;
-        }
+            var choice = Choose(catalog, name, variant, entityId);
+            if (choice.Problem is { } problem)
+            {
+                return problem;
+            }
 
-        return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, log, cancellationToken);
+            try
+            {
+                return await PredictEntityCoreAsync(choice.Host!, entityId, contributions == true, response, features, predictor, log, cancellationToken);
+            }
+            catch (ModelNotServedException ex)
+            {
+                if (attempt == 1)
+                {
+                    // A deployment unloaded the chosen variant between the choice and the scoring (a promotion, the
+                    // champion's route leaving at 100 %): the variant now serving answers instead of a 404 mid-rollout.
+                    continue;
+                }
+
+                return TypedResults.NotFound(UnknownModel(ex.Model));
+            }
+        }
     }
 
     static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
@@ -98,10 +115,6 @@ public static partial class InferenceApi
         {
             return TypedResults.UnprocessableEntity(Unscorable(ex));
         }
-        catch (ModelNotServedException ex)
-        {
-            return TypedResults.NotFound(UnknownModel(ex.Model));
-        }
     }
 
     static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineAsync(
@@ -114,9 +127,9 @@ public static partial class InferenceApi
         Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
         var choice = Choose(catalog, name, variant, request.EntityId);
-        if (choice.Problem is { } problem)
+        if (choice.Problem is { } refused)
         {
-            return problem;
+            return refused;
         }
 
         if (Validate(request, "") is { Count: > 0 } errors)
@@ -124,19 +137,37 @@ public static partial class InferenceApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var result = await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true);
-            log.Record(result, request.EntityId, null, PredictionSources.Http);
-            return TypedResults.Ok(Answer(response, request.EntityId, result));
-        }
-        catch (FeatureValidationException ex)
-        {
-            return TypedResults.UnprocessableEntity(Unscorable(ex));
-        }
-        catch (ModelNotServedException ex)
-        {
-            return TypedResults.NotFound(UnknownModel(ex.Model));
+            if (attempt > 1)
+            {
+                choice = Choose(catalog, name, variant, request.EntityId);
+                if (choice.Problem is { } problem)
+                {
+                    return problem;
+                }
+            }
+
+            try
+            {
+                var result = await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true);
+                log.Record(result, request.EntityId, null, PredictionSources.Http);
+                return TypedResults.Ok(Answer(response, request.EntityId, result));
+            }
+            catch (FeatureValidationException ex)
+            {
+                return TypedResults.UnprocessableEntity(Unscorable(ex));
+            }
+            catch (ModelNotServedException ex)
+            {
+                if (attempt == 1)
+                {
+                    // Unloaded between the choice and the scoring by a deployment: chosen again (see PredictEntityByNameAsync).
+                    continue;
+                }
+
+                return TypedResults.NotFound(UnknownModel(ex.Model));
+            }
         }
     }
 

@@ -140,9 +140,16 @@ public sealed class FeatureVectorScoringHandler(
             logger.LogDebug("Vector for {EntityId} not scored by {Model}: {Reason}", vector.EntityId, host.Name, ex.Message);
             return null;
         }
+        catch (ModelNotServedException) when (catalog.ForStream(host.Name, vector.EntityId) is { } next && !ReferenceEquals(next, host)
+                                              && FeatureSets.Feeds(next.Current?.FeatureSetVersion, vector.FeatureSetVersion))
+        {
+            // A deployment unloaded the variant between the choice and the lease (a promotion, the champion's route
+            // leaving at 100 %): the variant the entity is assigned now scores it, so the vector still gets its prediction.
+            return await ScoreAsync(next, vector, cancellationToken);
+        }
         catch (ModelNotServedException)
         {
-            // The host's model went between the check and the lease (pod stopping); nothing to score with.
+            // The model went altogether (retired, or the pod stopping); nothing to score with.
             return null;
         }
     }
