@@ -27,16 +27,15 @@ public static class OpenInferenceGrpcExtensions
         }
 
         // Kestrel serves either the hosting URLs or endpoints configured in code, never both: once the gRPC port is
-        // configured here, the REST URLs must be listened on here too — read from the same settings Kestrel would read,
-        // then cleared so Kestrel does not warn that it overrides them.
+        // configured here, the REST URLs must be listened on here too — read from the same settings Kestrel would read.
+        // Kestrel then logs that it is "overriding address(es)" of ASPNETCORE_URLS: it listens on exactly those here.
         var rest = RestUrls(builder.Configuration);
-        builder.Configuration[WebHostDefaults.ServerUrlsKey] = "";
-        builder.Configuration[WebHostDefaults.HttpPortsKey] = "";
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
         {
             foreach (var url in rest)
             {
-                Listen(kestrel, url, HttpProtocols.Http1AndHttp2);
+                // Without TLS Kestrel speaks HTTP/1.1 only on a mixed endpoint anyway; saying so avoids its warning.
+                Listen(kestrel, url, HttpProtocols.Http1);
             }
 
             Listen(kestrel, address, HttpProtocols.Http2);
