@@ -165,8 +165,8 @@ public sealed class OpenInferenceGrpcTests(OpenInferenceGrpcTests.DefaultModelSe
     {
         { "unknown model", StatusCode.NotFound, "Model 'no-such-model' is not served" },
         { "unknown version", StatusCode.NotFound, "Version '99' of model 'deterioration' is not served" },
-        { "unknown variant", StatusCode.NotFound, "Variant 'challenger' of model 'deterioration' is not served" },
-        { "malformed variant", StatusCode.InvalidArgument, "must be a deployment alias" },
+        { "variant not loaded here", StatusCode.NotFound, "Variant 'shadow' of model 'deterioration' is not served by this pod" },
+        { "malformed variant", StatusCode.InvalidArgument, "X-Model-Variant must be a deployment alias" },
         { "no model name", StatusCode.InvalidArgument, "'model_name' is required" },
         { "no inputs", StatusCode.InvalidArgument, "'inputs' is required" },
         { "input named otherwise", StatusCode.InvalidArgument, "got inputs named 'vitals'" },
@@ -268,8 +268,8 @@ public sealed class OpenInferenceGrpcTests(OpenInferenceGrpcTests.DefaultModelSe
             case "unknown version":
                 valid.ModelVersion = "99";
                 return (valid, null);
-            case "unknown variant":
-                return (valid, ModelAliases.Challenger);
+            case "variant not loaded here":
+                return (valid, ModelAliases.Shadow);
             case "malformed variant":
                 return (valid, "Not A Variant!");
             case "no model name":

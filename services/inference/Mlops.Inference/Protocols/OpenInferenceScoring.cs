@@ -100,7 +100,10 @@ public static class OpenInferenceScoring
         var choice = InferenceApi.Choose(catalog, name, request.Variant, null);
         if (choice.Problem is { } problem)
         {
-            var message = problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "Not served.";
+            // A malformed variant is a validation problem: its words are in the errors, not the detail.
+            var message = problem.ProblemDetails is HttpValidationProblemDetails { Errors.Count: > 0 } validation
+                ? $"{validation.Title}: {string.Join("; ", validation.Errors.Select(e => $"{e.Key} {string.Join(" ", e.Value)}"))}"
+                : problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "Not served.";
             return OipScored.Failed(problem.StatusCode switch
             {
                 StatusCodes.Status400BadRequest => OipProblem.Invalid(message),
