@@ -103,6 +103,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["PLATFORM_ENV_FILE"] = PlatformInfrastructure.EnvFilePath;
+        if (project == "Mlops.Inference")
+        {
+            // Inference's second listener (the gRPC port, HTTP/2 only) is a port as the REST one is: a free one, so
+            // several inference processes (replicas, a test beside a running platform) do not collide on the shipped one.
+            start.Environment["Inference__Grpc__Url"] = $"http://127.0.0.1:{FreePort()}";
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -57,7 +57,7 @@ public sealed record PredictionLogged
     /// <summary>True when the rule-based fallback answered.</summary>
     public required bool Fallback { get; init; }
 
-    /// <summary><c>http</c> or <c>stream</c>.</summary>
+    /// <summary><c>http</c>, <c>grpc</c> (the Open Inference Protocol over gRPC) or <c>stream</c>.</summary>
     public required string Source { get; init; }
 
     /// <summary>W3C trace id of the prediction's trace, when traced.</summary>

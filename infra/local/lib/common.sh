@@ -164,9 +164,9 @@ api_key_env() {
 # itself (seen here: a TIME-WAIT 127.0.0.1:55672 <-> 127.0.0.1:55672 made
 # RabbitMQ fail with eaddrinuse). Reserving the ports stops both. Not
 # persistent across reboots, so every `up` re-applies it.
-# The services' own ports (platform.sh, the end-to-end test: 58080-58086) are reserved as well: a listener started
+# The services' own ports (platform.sh, the end-to-end test: 58080-58086; inference's gRPC port 58088) are reserved as well: a listener started
 # later would otherwise find its port taken by some connection's source port.
-SERVICE_PORTS=(58080 58081 58082 58083 58084 58085 58086)
+SERVICE_PORTS=(58080 58081 58082 58083 58084 58085 58086 58088)
 
 reserve_ports() {
   local sysctl_file=/proc/sys/net/ipv4/ip_local_reserved_ports current entry p missing=()

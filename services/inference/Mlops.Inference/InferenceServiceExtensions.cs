@@ -7,6 +7,7 @@ using Mlops.Inference.Batching;
 using Mlops.Inference.Deployments;
 using Mlops.Inference.Lineage;
 using Mlops.Inference.Models;
+using Mlops.Inference.Protocols;
 using Mlops.Inference.Scoring;
 using Mlops.Inference.Streaming;
 using Mlops.Kafka;
@@ -58,6 +59,7 @@ internal static class InferenceServiceExtensions
             http.Timeout = TimeSpan.FromSeconds(10);
         });
         builder.AddPredictionLineage();
+        builder.AddOpenInferenceGrpc();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHostedService<FeatureCacheWarmer>();

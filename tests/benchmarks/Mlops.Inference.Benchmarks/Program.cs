@@ -6,6 +6,7 @@ using Mlops.Inference.Benchmarks;
 // Usage: [seconds per scenario, default 5] [max queue delay in microseconds when batching is on, default 0]
 //    or: stream [vectors, default 20000] [models served, default 3] — streaming scoring of features.v1 (StreamingBenchmark)
 //    or: log [seconds per scenario, default 5] — HTTP predictions with the prediction log on vs off (PredictionLogBenchmark)
+//    or: protocols [seconds per scenario, default 5] — the Open Inference Protocol over REST vs gRPC (ProtocolBenchmark)
 if (args.Length > 0 && args[0] == "stream")
 {
     return await StreamingBenchmark.RunAsync(
@@ -17,6 +18,12 @@ if (args.Length > 0 && args[0] == "stream")
 if (args.Length > 0 && args[0] == "log")
 {
     return await PredictionLogBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5,
+        Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
+}
+
+if (args.Length > 0 && args[0] == "protocols")
+{
+    return await ProtocolBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5,
         Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
 }
 

@@ -13,11 +13,18 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
     readonly Process _process;
     readonly HttpClient _client;
 
-    ServiceBenchmark(Process process, Uri baseAddress)
+    ServiceBenchmark(Process process, Uri baseAddress, Uri grpcAddress)
     {
         _process = process;
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseAddress };
+        GrpcAddress = grpcAddress;
     }
+
+    /// <summary>The service's gRPC port (HTTP/2 only), the Open Inference Protocol's gRPC transport.</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>A client over loopback HTTP/1.1, as the benchmark's own.</summary>
+    public HttpClient Http => _client;
 
     public static async Task<ServiceBenchmark> StartAsync(string modelPath, bool batching, TimeSpan maxQueueDelay, bool predictionLog = true)
     {
@@ -30,6 +37,9 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { ArgumentList = { dll }, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // A port of its own, not the shipped one, so a platform running beside the benchmark does not collide.
+        var grpcPort = FreePort();
+        start.Environment["Inference__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}";
         start.Environment["PLATFORM_ENV_FILE"] = PlatformInfrastructure.EnvFilePath;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Inference__Streaming__Enabled"] = "false";
@@ -61,7 +71,7 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceBenchmark(process, new Uri($"http://127.0.0.1:{port}/"));
+        var service = new ServiceBenchmark(process, new Uri($"http://127.0.0.1:{port}/"), new Uri($"http://127.0.0.1:{grpcPort}/"));
         await Eventually.WaitUntilAsync(async () =>
         {
             try

@@ -37,6 +37,7 @@ public static partial class InferenceApi
         api.MapGet("/model", GetModel);
         api.MapPost("/model", LoadModelAsync);
         app.MapOpenInferenceProtocol();
+        app.MapOpenInferenceGrpc();
         return app;
     }
 

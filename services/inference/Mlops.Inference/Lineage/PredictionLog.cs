@@ -69,5 +69,8 @@ public static class PredictionSources
 {
     public const string Http = "http";
 
+    /// <summary>The Open Inference Protocol's gRPC service.</summary>
+    public const string Grpc = "grpc";
+
     public const string Stream = "stream";
 }

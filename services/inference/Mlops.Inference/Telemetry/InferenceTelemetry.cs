@@ -21,6 +21,12 @@ public static class InferenceTelemetry
     /// </summary>
     public static readonly Counter<long> RequestErrors = Meter.CreateCounter<long>("mlops.inference.request.errors", "{prediction}", "Predictions a model failed to compute");
 
+    /// <summary>
+    /// gRPC calls (the Open Inference Protocol's gRPC service) by service, method and gRPC status code — which the
+    /// HTTP server metrics cannot tell, a gRPC error being an HTTP 200 (OpenTelemetry's <c>rpc.server.duration</c>).
+    /// </summary>
+    public static readonly Histogram<double> RpcServerDuration = Meter.CreateHistogram<double>("rpc.server.duration", "ms", "Duration of gRPC calls by status code");
+
     /// <summary>Rows per model run.</summary>
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("mlops.inference.batch.size", "{row}", "Rows per model run");
 
