@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Retraining;
 using Mlops.Monitoring.Slo;
+using Mlops.Monitoring.Storage;
 using Mlops.ServiceDefaults;
 using Npgsql;
 using NpgsqlTypes;
@@ -26,7 +27,7 @@ public sealed class ModelSettingsStore(
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274310);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.ModelSettingsSchema);
 
     /// <summary>Stores (replaces) one model's settings.</summary>
     public async Task SaveAsync(string model, ModelSettings settings, CancellationToken ct)

@@ -224,7 +224,7 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
             PRIMARY KEY (model_name, model_version, kind, severity));
         """;
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.MonitoringSchema);
 
     /// <summary>Opens a connection, creating the tables first if this process has not yet.</summary>
     public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
