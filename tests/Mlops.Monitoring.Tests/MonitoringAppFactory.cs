@@ -37,9 +37,25 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
     /// <summary>A plain host with the platform's Kafka producer, for producing what upstream services would.</summary>
     public IHost Upstream { get; private set; } = null!;
 
+    /// <summary>
+    /// The inference pod whose <c>/metrics</c> the SLOs read, when a test starts one (set before the server starts); else
+    /// the shipped address.
+    /// </summary>
+    public Uri? InferenceBaseAddress { get; set; }
+
+    /// <summary>Monitoring's database, for reading what it stored.</summary>
+    public string ConnectionString => _connectionString;
+
     string _connectionString = "";
 
     public async Task InitializeAsync()
+    {
+        await PrepareAsync();
+        await StartServerAsync();
+    }
+
+    /// <summary>Creates the database, virtual host, stand-ins and topics, without starting the service yet.</summary>
+    public async Task PrepareAsync()
     {
         _connectionString = await PlatformInfrastructure.CreateDatabaseAsync("monitoring_test");
         VirtualHost = await RabbitMqVirtualHost.CreateAsync("monitoring-tests");
@@ -51,7 +67,13 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         // The topics exist before the consumers subscribe, so nothing produced by a test is missed.
         await Upstream.Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([FeaturesTopic, PredictionsTopic, LabelsTopic]);
         await Upstream.StartAsync();
+    }
+
+    /// <summary>Starts the service (its consumers subscribe to the topics <see cref="PrepareAsync"/> created).</summary>
+    public Task StartServerAsync()
+    {
         _ = Server;
+        return Task.CompletedTask;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -67,6 +89,11 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Monitoring:PredictionsTopic", PredictionsTopic);
         builder.UseSetting("Monitoring:LabelsTopic", LabelsTopic);
         builder.UseSetting("Monitoring:ConsumerGroup", ConsumerGroup);
+        if (InferenceBaseAddress is { } inference)
+        {
+            builder.UseSetting("Monitoring:InferenceBaseAddresses:0", inference.ToString());
+        }
+
         builder.ConfigureTestServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }
 

@@ -192,4 +192,46 @@ public sealed class HttpTrainingSetSourceTests
         Assert.Contains("Unknown dataset version: no dataset version 'sha256:gone' in ingestion", error.Message, StringComparison.Ordinal);
         await server.StopAsync();
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OpenAsync_LabelsFrom_SentAndRefusedUnlessTheServiceSaysItApplied(bool echoed)
+    {
+        var from = new DateTimeOffset(2026, 11, 3, 8, 30, 0, TimeSpan.Zero);
+        string? requested = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var server = builder.Build();
+        server.MapPost("/api/features/training-sets", async (HttpContext context) =>
+        {
+            requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.GetProperty("labelsFrom").GetString();
+            if (echoed)
+            {
+                context.Response.Headers["X-Labels-From"] = requested;
+            }
+
+            context.Response.ContentType = "application/x-ndjson";
+        });
+        await server.StartAsync();
+        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        var query = new TrainingSetQuery("deteriorated", null, null, from);
+
+        var opening = new HttpTrainingSetSource(http).OpenAsync(query, CancellationToken.None);
+
+        if (echoed)
+        {
+            using var set = await opening;
+        }
+        else
+        {
+            // A features service that ignored the window would hand over all history: the step fails, saying so.
+            var refused = await Assert.ThrowsAsync<TrainingStepException>(() => opening);
+            Assert.Contains("did not apply the window", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(from, DateTimeOffset.Parse(requested!, System.Globalization.CultureInfo.InvariantCulture));
+        await server.StopAsync();
+    }
 }

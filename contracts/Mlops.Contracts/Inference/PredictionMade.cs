@@ -2,12 +2,14 @@ namespace Mlops.Contracts.Inference;
 
 /// <summary>
 /// The inference service scored an entity (Kafka <c>predictions.v1</c>, keyed by entity id). Emitted for every
-/// <c>FeatureVectorUpdated</c> it consumes; the envelope's <c>traceparent</c> continues the feature event's trace.
+/// <c>FeatureVectorUpdated</c> it consumes (the envelope's <c>traceparent</c> continues the feature event's trace) and,
+/// relayed from the prediction log, for every prediction answered over HTTP (the envelope id is then the
+/// <see cref="PredictionId"/>). Delivery is at least once: consumers deduplicate by <see cref="PredictionId"/>.
 /// </summary>
 [EventType("mlops.inference.prediction-made.v1")]
 public sealed record PredictionMade
 {
-    /// <summary>Entity id (e.g. the patient id); also the record key.</summary>
+    /// <summary>Entity id (e.g. the patient id); also the record key. Empty for an HTTP prediction of inline features that named no entity (keyed by its prediction id).</summary>
     public required string EntityId { get; init; }
 
     /// <summary>Model that answered (the fallback rule's name when <see cref="Fallback"/> is true).</summary>
@@ -25,10 +27,10 @@ public sealed record PredictionMade
     /// <summary>True when no model was loaded and the documented rule-based score answered.</summary>
     public required bool Fallback { get; init; }
 
-    /// <summary>Event time of the feature vector scored (not the time of scoring).</summary>
+    /// <summary>Event time of the feature vector scored (not the time of scoring); for inline HTTP features, the time of the prediction.</summary>
     public required DateTimeOffset FeatureEventTime { get; init; }
 
-    /// <summary>Version of the feature definitions that computed the vector.</summary>
+    /// <summary>Version of the feature definitions that computed the vector; empty for inline HTTP features.</summary>
     public required string FeatureSetVersion { get; init; }
 
     /// <summary>When the prediction was made.</summary>
@@ -45,4 +47,10 @@ public sealed record PredictionMade
 
     /// <summary>The deployment alias that answered (e.g. <c>champion</c>; <c>fallback</c> for the rule).</summary>
     public string? Variant { get; init; }
+
+    /// <summary>
+    /// The inputs scored, by feature name, when no <see cref="FeatureEventId"/> names a vector on <c>features.v1</c>
+    /// (HTTP predictions), so monitoring can judge their feature drift too; null on streaming predictions.
+    /// </summary>
+    public IReadOnlyDictionary<string, double?>? Features { get; init; }
 }

@@ -39,6 +39,9 @@ public sealed record RetrainingPrepared
     public IReadOnlyList<string> Features { get; init; } = [];
 
     public int Seed { get; init; }
+
+    /// <summary>The recent window trained on: labels from this instant on (the model's <c>trainingWindow</c> setting); null: all of the snapshot.</summary>
+    public DateTimeOffset? LabelsFrom { get; init; }
 }
 
 /// <summary>Command: read a completed run's figures and the champion's on the same held-out rows.</summary>

@@ -54,6 +54,12 @@ public sealed record StartTrainingRun
     /// (<c>compared_auroc</c>, …) and never gate the run. Null: no comparison.
     /// </summary>
     public string? CompareWithVersion { get; init; }
+
+    /// <summary>
+    /// Train on a recent window only: the training set holds only labels whose event time is at or after this instant
+    /// (the features service filters them). Null: every label of the dataset version.
+    /// </summary>
+    public DateTimeOffset? LabelsFrom { get; init; }
 }
 
 /// <summary>One searched hyperparameter: either explicit values, or a range.</summary>

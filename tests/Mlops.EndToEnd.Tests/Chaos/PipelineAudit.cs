@@ -71,7 +71,8 @@ public sealed record PipelineAudit
         var byObservation = observations.GroupBy(e => Data(e, "observationId")).ToDictionary(g => g.Key, g => g.Select(e => Text(e, "id")).Distinct().Count());
 
         var featureEvents = TopicRange.Read(Topics.Features, marks.Features, prefix);
-        var predictions = TopicRange.Read(Topics.Predictions, marks.Predictions, prefix);
+        // The streamed predictions: HTTP answers relayed from the prediction log name no feature event and are not the pipeline's.
+        var predictions = TopicRange.Read(Topics.Predictions, marks.Predictions, prefix).Where(p => Data(p, "featureEventId") != "").ToList();
         // The sets some served model scores (the fallback rule or a champion); vectors of other sets are only cached.
         var scoredSets = predictions.Select(p => Data(p, "featureSetVersion")).ToHashSet();
         var events = featureEvents.Where(e => scoredSets.Contains(Data(e, "featureSetVersion"))).ToList();

@@ -244,7 +244,14 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                     Assert.True(Mismatch(latest[entity]["data"], asOf, values) is not { } why, $"latest event of {entity} on features.v1: {Mismatch(latest[entity]["data"], asOf, values)}");
                 }
 
-                var predictions = predictionsTail.ReadToEnd();
+                var all = predictionsTail.ReadToEnd();
+                // HTTP answers reach the topic too, relayed from the prediction log (no feature event; event id = prediction
+                // id): the two replicas share the log's backlog, and none is published twice.
+                var relayed = all.Where(p => p["data"]!["featureEventId"] is null).ToList();
+                var relayedIds = relayed.Select(p => p["data"]!["predictionId"]!.GetValue<string>()).ToList();
+                Assert.True(relayedIds.Count == relayedIds.Distinct().Count(), $"{relayedIds.Count - relayedIds.Distinct().Count()} HTTP predictions published twice");
+                Assert.All(relayed, p => Assert.Equal(p["data"]!["predictionId"]!.GetValue<string>(), p["id"]!.GetValue<string>()));
+                var predictions = all.Where(p => p["data"]!["featureEventId"] is not null).ToList();
                 // Every model served on the shared registry (and each of its variants: a shadow scores what the champion
                 // scores) predicts each feature event of its set: once per event, model and variant, never more.
                 var perScorer = predictions.GroupBy(p => (
@@ -256,7 +263,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 Assert.True(perScorer.Keys.All(k => known.Contains(k.Event)), $"predictions of unknown feature events: {string.Join(", ", perScorer.Keys.Where(k => !known.Contains(k.Event)).Take(5))}");
                 Assert.True(perScorer.Values.All(p => p.Count == 1), $"feature events predicted more than once by one model and variant: {string.Join(", ", perScorer.Where(p => p.Value.Count > 1).Take(5).Select(p => $"{p.Key} ×{p.Value.Count}"))}");
                 Assert.True(predictions.Count > 0, "no prediction for this run's patients on predictions.v1");
-                Log($"{ids.Count} feature events ({latest.Count} patients, shipped set {definitions.Version}), {predictions.Count} predictions, none twice");
+                Log($"{ids.Count} feature events ({latest.Count} patients, shipped set {definitions.Version}), {predictions.Count} streamed predictions and {relayed.Count} HTTP ones, none twice");
 
                 // The answers by name after phase 2 came from the current vector: the streamed prediction of the last event.
                 var compared = 0;

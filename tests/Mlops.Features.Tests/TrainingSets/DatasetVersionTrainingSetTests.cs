@@ -116,6 +116,52 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
     }
 
     [Fact]
+    public async Task TrainingSet_LabelsFrom_OnlyLabelsAtOrAfterItFromTheDatasetAndTheStore_AndTheWindowEchoed()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        using var ingestion = new HttpClient { BaseAddress = service.Ingestion.BaseAddress };
+        var http = service.CreateClient();
+        var labelName = $"window-{run}";
+        // Three labels 30, 10 and 2 days old, each with a temperature an hour before it.
+        foreach (var days in new[] { 30, 10, 2 })
+        {
+            var entity = $"win-{run}-{days}";
+            Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsJsonAsync("api/ingestion/observations", new
+            {
+                observationId = $"t-{entity}", entityId = entity, code = "temperature", value = 36 + days / 10.0, unit = "Cel", eventTime = now.AddDays(-days).AddHours(-1),
+                availableTime = now.AddDays(-days).AddHours(-1), sourceSystem = "ward",
+            })).StatusCode);
+            var label = new LabelRecorded { LabelId = $"l-{entity}", EntityId = entity, Name = labelName, Value = days % 2, EventTime = now.AddDays(-days) };
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        }
+
+        // A code no other test here snapshots, so their datasets' observation counts stay theirs.
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { codes = new[] { "temperature" } });
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+        // The window starts exactly at the 10-day label: it is in (at or after), the 30-day one is not.
+        var from = now.AddDays(-10);
+
+        var dataset = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, datasetVersion = version, labelsFrom = from });
+        var all = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, datasetVersion = version });
+
+        Assert.Equal([$"l-win-{run}-10", $"l-win-{run}-2"], (await RowsAsync(dataset)).Select(r => r.LabelId).Order(StringComparer.Ordinal));
+        Assert.Equal(from, DateTimeOffset.Parse(dataset.Headers.GetValues("X-Labels-From").Single(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(3, (await RowsAsync(all)).Count);
+        Assert.False(all.Headers.Contains("X-Labels-From"));
+        // The bitemporal store honours the window too (no dataset version).
+        var store = await http.PostAsJsonAsync("api/features/training-sets", new { labelName, labelsFrom = from });
+        Assert.Equal([$"l-win-{run}-10", $"l-win-{run}-2"], (await RowsAsync(store)).Select(r => r.LabelId).Order(StringComparer.Ordinal));
+    }
+
+    static async Task<List<TrainingRow>> RowsAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+    }
+
+    [Fact]
     public async Task TrainingSet_UnknownDatasetVersion_Is404ProblemDetails()
     {
         var response = await service.CreateClient().PostAsJsonAsync("api/features/training-sets", new { labelName = "any", datasetVersion = "sha256:nope" });

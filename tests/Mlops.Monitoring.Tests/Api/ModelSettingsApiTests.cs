@@ -65,4 +65,27 @@ public sealed class ModelSettingsApiTests(MonitoringAppFactory factory) : IClass
             Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}: {errors}");
         }
     }
+
+    [Fact]
+    public async Task PutSettings_SloObjectives_InForceWithTheRestServiceWide_AndBadOnesRefusedByName()
+    {
+        var model = PlatformInfrastructure.UniqueName("slo");
+        using var http = factory.CreateClient();
+
+        var shipped = (await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/settings", Json)).GetProperty("slo");
+        var set = await http.PutAsJsonAsync($"/api/monitoring/models/{model}/settings", new { slo = new { latencyThresholdMs = 40, availabilityObjective = 0.995 }, updatedBy = "ops-fay" });
+        var bad = await http.PutAsJsonAsync($"/api/monitoring/models/{model}/settings", new { slo = new { latencyThresholdMs = -1 }, updatedBy = "ops-fay" });
+
+        // The shipped objectives: p99 (0.99) within 250 ms, 0.1 % errors.
+        Assert.Equal((250.0, 0.99, 0.999), Objectives(shipped));
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal((40.0, 0.99, 0.995), Objectives((await set.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("slo")));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("latencyThresholdMs", (await bad.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("errors").GetProperty("slo")[0].GetString(), StringComparison.Ordinal);
+        // The refused change left the stored one in force.
+        Assert.Equal((40.0, 0.99, 0.995), Objectives((await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/settings", Json)).GetProperty("slo")));
+    }
+
+    static (double, double, double) Objectives(JsonElement slo) =>
+        (slo.GetProperty("latencyThresholdMs").GetDouble(), slo.GetProperty("latencyObjective").GetDouble(), slo.GetProperty("availabilityObjective").GetDouble());
 }

@@ -87,6 +87,7 @@ public sealed class RetrainingBrokerTests(MonitoringAppFactory factory) : IClass
             var run = Assert.Single(runs);
             Assert.Equal((model, "1.0.0", "gbdt", "deterioration_24h", "ds-standin-1", "fs-1", 3), (run.ModelName, run.CompareWithVersion, run.Algorithm, run.LabelName, run.DatasetVersion, run.FeatureSetVersion, run.Seed));
             Assert.Equal(["heart_rate_*", "news2"], run.Features);
+            Assert.Null(run.LabelsFrom); // no training window set: all of the snapshot
             Assert.Equal(rolling.GetProperty("id").GetGuid(), run.RunId);
             var (body, rolloutId) = Assert.Single(factory.Registry.Rollouts);
             Assert.Equal((model, "1.1.0"), (body["modelName"]!.GetValue<string>(), body["candidateVersion"]!.GetValue<string>()));

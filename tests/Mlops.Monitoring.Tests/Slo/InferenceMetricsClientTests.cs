@@ -32,7 +32,10 @@ public sealed class InferenceMetricsClientTests
 
         // Version 1 answered only as a fallback, and fallback answers are not its own: it has no reading.
         var v2 = Assert.Single(readings);
-        Assert.Equal(new SloReading("http://pod-a/", "ews", "2", new SloCounters(110, 4, 105), 250), v2);
+        Assert.Equal(new SloReading("http://pod-a/", "ews", "2", new SloCounters(110, 4, 105), 250, v2.Buckets), v2);
+        // The whole histogram goes with it (finite bounds), for judging each model against its own threshold later.
+        Assert.Equal([100.0, 250, 500], v2.Buckets!.Bounds);
+        Assert.Equal([90.0, 105, 109], v2.Buckets.Counts);
     }
 
     [Fact]

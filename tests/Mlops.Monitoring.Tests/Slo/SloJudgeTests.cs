@@ -184,4 +184,48 @@ public sealed class SloJudgeTests
         Assert.Equal(Hour, rule.Long.Window);
         Assert.Equal([true, true, false, false], status.Rules.Select(r => r.Firing));
     }
+
+    [Fact]
+    public void AccumulateBuckets_AcrossARestart_EachBucketContinuesItsTotal()
+    {
+        double[] bounds = [1, 10, 100];
+        var before = new LatencyBuckets(bounds, [10, 80, 100]);
+        var total = new LatencyBuckets(bounds, [50, 400, 500]);
+        var afterRestart = new LatencyBuckets(bounds, [2, 5, 6]);
+        var grown = new LatencyBuckets(bounds, [12, 90, 120]);
+
+        Assert.True(SloJudge.Restarted(new(100, 0, 80), new(120, 0, 90), before, new LatencyBuckets(bounds, [9, 90, 120])));
+        Assert.Equal([52.0, 405, 506], SloJudge.AccumulateBuckets(before, total, afterRestart, restarted: true).Counts);
+        Assert.Equal([52.0, 410, 520], SloJudge.AccumulateBuckets(before, total, grown, restarted: false).Counts);
+    }
+
+    [Fact]
+    public void IncreaseBuckets_BoundsChanged_NoHistogramForTheWindow()
+    {
+        var start = new LatencyBuckets([1, 10], [5, 50]);
+
+        Assert.Equal([3.0, 30], SloJudge.IncreaseBuckets(start, new LatencyBuckets([1, 10], [8, 80]))!.Counts);
+        Assert.Null(SloJudge.IncreaseBuckets(start, new LatencyBuckets([1, 10, 100], [8, 80, 90])));
+        Assert.Null(SloJudge.IncreaseBuckets(null, start));
+    }
+
+    [Fact]
+    public void Evaluate_ModelObjectives_ReplaceTheServiceWideOnes()
+    {
+        var windows = new Dictionary<TimeSpan, SloCounters> { [Hour] = new(1000, 0, 985), [FiveMinutes] = new(100, 0, 98) };
+
+        var shipped = SloJudge.Evaluate("ews", "1.0.0", SloJudge.Latency, windows, 250, Options, Now);
+        var lenient = SloJudge.Evaluate("ews", "1.0.0", SloJudge.Latency, windows, 250, Options, Now, new SloObjectives(250, 0.9, 0.999));
+
+        // 1.5 % slow over the hour burns a 1 % budget 1.5 times, a 10 % budget 0.15 times.
+        Assert.Equal((0.99, 1.5), (shipped.Objective, shipped.Rules[0].Long.BurnRate!.Value), new ApproximateTuple());
+        Assert.Equal((0.9, 0.15), (lenient.Objective, lenient.Rules[0].Long.BurnRate!.Value), new ApproximateTuple());
+    }
+
+    sealed class ApproximateTuple : IEqualityComparer<(double, double)>
+    {
+        public bool Equals((double, double) x, (double, double) y) => Math.Abs(x.Item1 - y.Item1) < 1e-9 && Math.Abs(x.Item2 - y.Item2) < 1e-9;
+
+        public int GetHashCode((double, double) obj) => 0;
+    }
 }

@@ -75,6 +75,53 @@ public sealed class SloStoreTests : IAsyncLifetime
         Assert.Equal(3L, await count.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task StatusAsync_ModelThresholdChanged_JudgesTheStoredWindowsAgainstTheNewOne()
+    {
+        await using var connection = await _store.OpenAsync(CancellationToken.None);
+        double[] bounds = [5, 50, 500];
+        // Every request took between 5 and 50 ms.
+        await RecordBuckets(connection, Now.AddHours(-1), new(1000, 0, 1000), new(bounds, [0, 1000, 1000]));
+        await RecordBuckets(connection, Now, new(2000, 0, 2000), new(bounds, [0, 2000, 2000]));
+
+        var strict = await _store.StatusAsync(connection, "ews", Now, CancellationToken.None,
+            new Dictionary<string, SloObjectives> { ["ews"] = new(4, 0.99, 0.999) });
+        var relaxed = await _store.StatusAsync(connection, "ews", Now, CancellationToken.None,
+            new Dictionary<string, SloObjectives> { ["ews"] = new(20, 0.99, 0.999) });
+
+        // 4 ms rounds up to the 5 ms bound: all 1,000 requests of the hour were slow. 20 ms rounds up to 50: none.
+        var slow = strict.Single(s => s.Kind == SloJudge.Latency);
+        Assert.Equal((5.0, 1000L, 1000L, true), (slow.LatencyThresholdMs!.Value, slow.Rules[0].Long.Bad, slow.Rules[0].Long.Total, slow.Rules[0].Firing));
+        var fast = relaxed.Single(s => s.Kind == SloJudge.Latency);
+        Assert.Equal((50.0, 0L, false), (fast.LatencyThresholdMs!.Value, fast.Rules[0].Long.Bad, fast.Rules.Any(r => r.Firing)));
+    }
+
+    [Fact]
+    public async Task ClearAsync_OpenBreach_QueuedOnceAndClosed()
+    {
+        await using var connection = await _store.OpenAsync(CancellationToken.None);
+        await Record(connection, Now.AddHours(-1), ("a", "clearing", "1", new(1000, 0, 1000)));
+        await Record(connection, Now, ("a", "clearing", "1", new(1900, 100, 1900)));
+        var (slo, rule) = SloJudge.Breaches(await _store.StatusAsync(connection, "clearing", Now, CancellationToken.None)).First();
+        var breach = SloScraper.Alert(slo, rule, Now);
+        Assert.True(await _store.QueueAsync(connection, breach, CancellationToken.None));
+
+        var open = Assert.Single(await _store.OpenBreachesAsync(connection, CancellationToken.None), b => b.ModelName == "clearing");
+        var cleared = SloScraper.Cleared(open, null, new SloOptions(), new SloObjectives(250, 0.99, 0.999), Now.AddMinutes(10));
+
+        Assert.Equal(breach.AlertId, open.AlertId);
+        Assert.True(await _store.ClearAsync(connection, cleared, CancellationToken.None));
+        Assert.False(await _store.ClearAsync(connection, cleared with { AlertId = Guid.CreateVersion7() }, CancellationToken.None));
+        Assert.DoesNotContain(await _store.OpenBreachesAsync(connection, CancellationToken.None), b => b.ModelName == "clearing");
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM monitoring_alerts WHERE event_type = 'SloCleared' AND model_name = 'clearing'", connection);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        // No traffic judged at the clearing: its evidence says so rather than inventing a rate.
+        Assert.Equal((SloJudge.Availability, SloJudge.Page, (double?)null, 14.4), (cleared.Kind, cleared.Severity, cleared.LongBurnRate, cleared.BurnRateThreshold));
+    }
+
+    Task RecordBuckets(NpgsqlConnection connection, DateTimeOffset at, SloCounters raw, LatencyBuckets buckets) =>
+        _store.RecordAsync(connection, [new SloReading("http://a/", "ews", "1", raw, 250, buckets)], at, CancellationToken.None);
+
     async Task Record(NpgsqlConnection connection, DateTimeOffset at, params (string Pod, string Model, string Version, SloCounters Raw)[] readings) =>
         await _store.RecordAsync(connection, readings.Select(r => new SloReading($"http://{r.Pod}/", r.Model, r.Version, r.Raw, 250)).ToList(), at, CancellationToken.None);
 }

@@ -20,7 +20,11 @@ public static class FeaturesApi
     /// <param name="DatasetVersion">Ingestion snapshot to read observations from; none = the feature service's own store.</param>
     /// <param name="FeatureSet">Definition set by name (the version in use under it); none = the shipped set.</param>
     /// <param name="FeatureSetVersion">Definition set by exact version (e.g. the one a training run records); wins over the name, must agree with it.</param>
-    public sealed record TrainingSetRequest(string? LabelName, string? DatasetVersion, string? FeatureSet = null, string? FeatureSetVersion = null);
+    public sealed record TrainingSetRequest(string? LabelName, string? DatasetVersion, string? FeatureSet = null, string? FeatureSetVersion = null)
+    {
+        /// <summary>Only labels whose event time is at or after this instant (a recent window); null: every label.</summary>
+        public DateTimeOffset? LabelsFrom { get; init; }
+    }
 
     /// <summary>A backfill request; without a dataset version the feature service's own observation store is the source.</summary>
     /// <param name="DatasetVersion">Ingestion snapshot to read observations from.</param>
@@ -167,11 +171,17 @@ public static class FeaturesApi
         activity?.SetTag("mlops.label", request.LabelName);
         activity?.SetTag("mlops.dataset.version", request.DatasetVersion);
         activity?.SetTag("mlops.feature_set.version", set.Version);
+        if (request.LabelsFrom is { } from)
+        {
+            // Echoed, so a caller can tell the window was applied (a service that ignored it would answer with every label).
+            context.Response.Headers[TrainingSetHeaders.LabelsFrom] = from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        }
+
         IAsyncEnumerable<TrainingRow> rows;
         if (request.DatasetVersion is null)
         {
             context.Response.Headers[TrainingSetHeaders.Source] = TrainingSetHeaders.StoreSource;
-            rows = trainingSet.BuildAsync(request.LabelName, set, cancellationToken);
+            rows = trainingSet.BuildAsync(request.LabelName, set, cancellationToken, request.LabelsFrom);
         }
         else
         {
@@ -192,7 +202,7 @@ public static class FeaturesApi
             context.Response.Headers[TrainingSetHeaders.DatasetVersion] = dataset.Version;
             context.Response.Headers[TrainingSetHeaders.DatasetObservations] = dataset.RowCount.ToString(CultureInfo.InvariantCulture);
             context.Response.Headers[TrainingSetHeaders.LabelsRecordedBy] = dataset.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-            rows = trainingSet.BuildFromDatasetAsync(request.LabelName, dataset, set, cancellationToken);
+            rows = trainingSet.BuildFromDatasetAsync(request.LabelName, dataset, set, cancellationToken, request.LabelsFrom);
         }
 
         await using var enumerator = rows.GetAsyncEnumerator(cancellationToken);

@@ -23,4 +23,7 @@ public static class TrainingSetHeaders
 
     /// <summary>The snapshot's time (ISO 8601, UTC): labels recorded later are not in the rows.</summary>
     public const string LabelsRecordedBy = "X-Labels-Recorded-By";
+
+    /// <summary>The window's start asked for (ISO 8601, UTC): only labels at or after it are in the rows. Absent: no window.</summary>
+    public const string LabelsFrom = "X-Labels-From";
 }

@@ -23,11 +23,15 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     const int EntitiesPerRequest = 500;
 
     // Byte order, so labels merge-join with dataset rows compared ordinally.
-    const string LabelsSql = "SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 ORDER BY entity_id COLLATE \"C\", event_time, label_id";
+    // A window's start ($2, null: none) keeps only labels at or after it: a retraining over recent data.
+    const string LabelsSql = """
+        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND ($2::timestamptz IS NULL OR event_time >= $2)
+        ORDER BY entity_id COLLATE "C", event_time, label_id
+        """;
 
     // The labels a dataset version pins: those recorded by the time its snapshot was taken.
     const string LabelsRecordedBySql = """
-        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND recorded_at <= $2
+        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND recorded_at <= $2 AND ($3::timestamptz IS NULL OR event_time >= $3)
         ORDER BY entity_id COLLATE "C", event_time, label_id
         """;
 
@@ -44,16 +48,18 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     /// Rows for every label named <paramref name="labelName"/>, ordered by entity and label time, with features
     /// computed over an ingestion dataset version: only observations in that immutable snapshot count, and only labels
     /// this service had recorded by the time the snapshot was taken, so the same request returns the same rows forever
-    /// — whatever observations or labels arrive later. Nothing is read from or written to the online store.
+    /// — whatever observations or labels arrive later. Nothing is read from or written to the online store. With
+    /// <paramref name="labelsFrom"/>, only labels whose event time is at or after it (a recent window).
     /// </summary>
     public async IAsyncEnumerable<TrainingRow> BuildFromDatasetAsync(
-        string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken,
+        DateTimeOffset? labelsFrom = null)
     {
         set ??= definitions.Value;
         // Labelled entities are asked for a page at a time: a snapshot of the whole raw store holds many entities
         // this label never names, and they are neither sorted nor sent.
         var page = new List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)>(EntitiesPerRequest);
-        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, cancellationToken))
+        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, labelsFrom, cancellationToken))
         {
             page.Add(entity);
             if (page.Count == EntitiesPerRequest)
@@ -103,12 +109,13 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     }
 
     async IAsyncEnumerable<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> ReadLabelsByEntityAsync(
-        string labelName, DateTimeOffset recordedBy, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DateTimeOffset recordedBy, DateTimeOffset? labelsFrom, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(LabelsRecordedBySql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = labelName });
         command.Parameters.Add(new NpgsqlParameter { Value = recordedBy.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)labelsFrom?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? entity = null;
         var labels = new List<(string Id, double Value, DateTimeOffset Time)>();
@@ -131,8 +138,12 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
         }
     }
 
-    /// <summary>Rows for every label named <paramref name="labelName"/>, from the feature service's own bitemporal observation store.</summary>
-    public async IAsyncEnumerable<TrainingRow> BuildAsync(string labelName, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Rows for every label named <paramref name="labelName"/> (at or after <paramref name="labelsFrom"/> when given),
+    /// from the feature service's own bitemporal observation store.
+    /// </summary>
+    public async IAsyncEnumerable<TrainingRow> BuildAsync(
+        string labelName, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken, DateTimeOffset? labelsFrom = null)
     {
         set ??= definitions.Value;
         var version = set.Version;
@@ -140,6 +151,7 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
         await using var observationConnection = await database.OpenConnectionAsync(cancellationToken);
         await using var labels = new NpgsqlCommand(LabelsSql, labelConnection);
         labels.Parameters.Add(new NpgsqlParameter { Value = labelName });
+        labels.Parameters.Add(new NpgsqlParameter { Value = (object?)labelsFrom?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         await using var reader = await labels.ExecuteReaderAsync(cancellationToken);
 
         var pending = new List<(string Id, double Value, DateTimeOffset Time)>();

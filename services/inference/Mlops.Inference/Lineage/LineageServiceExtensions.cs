@@ -4,7 +4,7 @@ using Mlops.Inference.Models;
 
 namespace Mlops.Inference.Lineage;
 
-/// <summary>Registers the prediction log, its writer and purge, and the replay.</summary>
+/// <summary>Registers the prediction log, its writer, purge and outbox relay, and the replay.</summary>
 internal static class LineageServiceExtensions
 {
     public static IHostApplicationBuilder AddPredictionLineage(this IHostApplicationBuilder builder)
@@ -15,11 +15,14 @@ internal static class LineageServiceExtensions
             .Validate(o => o.Capacity >= 1, "Inference:PredictionLog:Capacity must be at least 1")
             .Validate(o => o.BatchSize >= 1, "Inference:PredictionLog:BatchSize must be at least 1")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Topic), "Inference:PredictionLog:Topic is required")
+            .Validate(o => o.PublishBatchSize >= 1, "Inference:PredictionLog:PublishBatchSize must be at least 1")
+            .Validate(o => o.PublishPollInterval > TimeSpan.Zero, "Inference:PredictionLog:PublishPollInterval must be positive")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PredictionLog>();
         builder.Services.TryAddSingleton<PredictionLogDatabase>();
         builder.Services.TryAddSingleton<PredictionLogStore>();
         builder.Services.TryAddSingleton<PredictionLogPurger>();
+        builder.Services.TryAddSingleton<PredictionOutboxRelay>();
         builder.Services.TryAddSingleton<ReplayModels>();
         builder.Services.TryAddTransient<PredictionReplayer>();
         builder.Services.AddHttpClient<RegistryLineageClient>((sp, http) => http.BaseAddress = Inference(sp).RegistryBaseAddress);
@@ -29,6 +32,7 @@ internal static class LineageServiceExtensions
             http.Timeout = TimeSpan.FromSeconds(30);
         });
         builder.Services.AddHostedService<PredictionLogWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PredictionOutboxRelay>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PredictionLogPurger>());
         return builder;
     }

@@ -6,7 +6,10 @@ namespace Mlops.Inference.Lineage;
 /// <summary>
 /// The prediction log's table in inference's own database. One row per prediction id (a redelivered stream
 /// prediction keeps its id and is written once); the observation ids are indexed (GIN) for "every prediction an
-/// observation influenced", the time for the retention purge.
+/// observation influenced", the time for the retention purge. <c>publish_pending</c> makes the table the outbox of
+/// HTTP predictions for <c>predictions.v1</c> (<see cref="PredictionOutboxRelay"/>): set when the row is written, cleared
+/// once the broker acknowledged it; the partial index holds only the rows still to publish. Rows written before the
+/// column existed default to published, so an upgrade does not replay old history onto the topic.
 /// </summary>
 public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
 {
@@ -35,6 +38,8 @@ public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
         CREATE INDEX IF NOT EXISTS ix_prediction_log_predicted_at ON prediction_log (predicted_at);
         CREATE INDEX IF NOT EXISTS ix_prediction_log_entity ON prediction_log (entity_id, predicted_at);
         CREATE INDEX IF NOT EXISTS ix_prediction_log_observations ON prediction_log USING gin (observation_ids);
+        ALTER TABLE prediction_log ADD COLUMN IF NOT EXISTS publish_pending boolean NOT NULL DEFAULT false;
+        CREATE INDEX IF NOT EXISTS ix_prediction_log_publish_pending ON prediction_log (predicted_at) WHERE publish_pending;
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274141);

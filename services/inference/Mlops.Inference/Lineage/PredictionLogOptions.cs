@@ -28,6 +28,15 @@ public sealed class PredictionLogOptions
     /// <summary>Most predictions written in one statement.</summary>
     public int BatchSize { get; set; } = 1_000;
 
+    /// <summary>Most logged HTTP predictions one relay round claims and publishes on <c>predictions.v1</c>.</summary>
+    public int PublishBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How often the relay looks for HTTP predictions still to publish when nothing nudged it: rows another replica
+    /// wrote, or left pending by a process that stopped between the insert and the publication.
+    /// </summary>
+    public TimeSpan PublishPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Longest pause between attempts while the database or broker does not answer.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -14,19 +14,21 @@ namespace Mlops.Inference.Lineage;
 /// ignored), then the batch on the log topic. A database or broker that does not answer is retried with backoff,
 /// holding the batch (the queue absorbs what arrives meanwhile); nothing is skipped while the process lives.
 /// Published after the insert, so a crash between the two re-publishes nothing and loses only the topic copy of
-/// that batch — the table is the record replay reads.
+/// that batch — the table is the record replay reads. An HTTP prediction's row is also its outbox entry for
+/// <c>predictions.v1</c>: written pending, it is published by <see cref="PredictionOutboxRelay"/>, nudged after each insert.
 /// </summary>
 public sealed class PredictionLogWriter(
-    PredictionLog log, PredictionLogDatabase database, IEventProducer producer, IOptions<PredictionLogOptions> options, ILogger<PredictionLogWriter> logger)
+    PredictionLog log, PredictionLogDatabase database, IEventProducer producer, PredictionOutboxRelay relay, IOptions<PredictionLogOptions> options,
+    ILogger<PredictionLogWriter> logger)
     : BackgroundService
 {
     const string InsertSql = """
         INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, artifact_sha256, feature_set_version, features,
             feature_event_time, feature_computed_at, known_at, observation_ids, triggering_observation_id, probability, uncertainty, fallback,
-            source, trace_id, predicted_at)
+            source, trace_id, predicted_at, publish_pending)
         SELECT p.id, p.entity, p.model, p.version, p.variant, p.sha, p.fsv, p.features::jsonb, p.fet, p.fca, p.known,
                CASE WHEN p.obs IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(p.obs::jsonb)) END,
-               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at
+               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at, p.src = $20
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
                     $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::float8[], $15::float8[], $16::bool[], $17::text[],
                     $18::text[], $19::timestamptz[])
@@ -119,7 +121,10 @@ public sealed class PredictionLogWriter(
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.Source));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.TraceId));
         Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.PredictedAt));
+        // HTTP predictions wait in the row for the relay; streaming ones were published on predictions.v1 by their handler.
+        command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Http });
         await command.ExecuteNonQueryAsync(cancellationToken);
+        relay.Nudge();
         InferenceTelemetry.PredictionLogWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

@@ -16,6 +16,7 @@ public sealed class AlertOutboxPublisher(IBus bus, TimeProvider clock, ILogger<A
     {
         [nameof(PerformanceDegraded)] = typeof(PerformanceDegraded),
         [nameof(SloBreached)] = typeof(SloBreached),
+        [nameof(SloCleared)] = typeof(SloCleared),
     };
 
     public async Task PublishPendingAsync(NpgsqlConnection connection, CancellationToken ct)

@@ -11,7 +11,7 @@ public static class WebhooksApi
     public sealed record WebhookRequest(string? Url, string? Secret, string[]? EventTypes);
 
     /// <summary>The alert types a webhook can subscribe to.</summary>
-    public static readonly string[] EventTypes = ["DriftDetected", "PerformanceDegraded", "SloBreached"];
+    public static readonly string[] EventTypes = ["DriftDetected", "PerformanceDegraded", "SloBreached", "SloCleared"];
 
     const int MaxUrlLength = 2048;
     const int MaxSecretLength = 1024;

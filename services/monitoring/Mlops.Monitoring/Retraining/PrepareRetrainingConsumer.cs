@@ -1,15 +1,18 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Settings;
 
 namespace Mlops.Monitoring.Retraining;
 
 /// <summary>
 /// Reads the champion (registry) and the run it came from (training) to reuse its recipe — algorithm, fixed
-/// hyperparameters, label, features, seed — and takes a fresh dataset snapshot (ingestion).
+/// hyperparameters, label, features, seed — takes a fresh dataset snapshot (ingestion) and, when the model's settings
+/// name a <see cref="RetrainingModelOptions.TrainingWindow"/>, the start of the recent window to train on.
 /// </summary>
 public sealed class PrepareRetrainingConsumer(
-    RegistryClient registry, TrainingRunClient training, DatasetClient datasets, IOptions<RetrainingOptions> options, ILogger<PrepareRetrainingConsumer> logger)
+    RegistryClient registry, TrainingRunClient training, DatasetClient datasets, ModelSettingsStore settings, IOptions<RetrainingOptions> options,
+    TimeProvider clock, ILogger<PrepareRetrainingConsumer> logger)
     : IConsumer<PrepareRetraining>
 {
     public async Task Consume(ConsumeContext<PrepareRetraining> context)
@@ -41,10 +44,13 @@ public sealed class PrepareRetrainingConsumer(
         var features = recipe["features"]?.AsArray().Select(f => f!.GetValue<string>()).ToList() ?? [];
         var seed = recipe["seed"]?.GetValue<int>() ?? 0;
         var dataset = await datasets.SnapshotAsync(command.RetrainingId, command.ModelName, ct);
+        // The window is fixed here, once: a retried or resumed training run asks for the same labels.
+        var window = (await settings.RetrainingAsync(command.ModelName, ct))?.TrainingWindow;
         return new RetrainingPrepared
         {
             RetrainingId = command.RetrainingId, ChampionVersion = champion.Version, ChampionRunId = champion.TrainingRunId, DatasetVersion = dataset,
             FeatureSetVersion = champion.FeatureSetVersion, LabelName = label, Algorithm = algorithm, Hyperparameters = hyperparameters, Features = features, Seed = seed,
+            LabelsFrom = window is { } recent ? clock.GetUtcNow() - recent : null,
         };
     }
 }

@@ -18,7 +18,14 @@ public sealed class RetrainingModelOptions
     /// <summary>The canary rollout of this model's candidates; null uses <see cref="RetrainingOptions.Rollout"/>.</summary>
     public RetrainingRolloutOptions? Rollout { get; set; }
 
+    /// <summary>
+    /// Retrain over a recent window: only labels whose event time lies within this much before the retraining starts
+    /// (<c>StartTrainingRun.LabelsFrom</c>); null: every label of the fresh snapshot.
+    /// </summary>
+    public TimeSpan? TrainingWindow { get; set; }
+
     public bool IsValid() =>
+        TrainingWindow is null or { Ticks: > 0 } &&
         (Schedule is null || Quartz.CronExpression.TryParse(Schedule, out _))
         && (string.IsNullOrWhiteSpace(TimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
         && Rollout?.IsValid() != false;

@@ -69,6 +69,7 @@ public sealed class RetrainingStateMachine : MassTransitStateMachine<RetrainingS
                         ["datasetVersion"] = c.Message.DatasetVersion, ["featureSetVersion"] = c.Message.FeatureSetVersion,
                         ["algorithm"] = c.Message.Algorithm, ["labelName"] = c.Message.LabelName,
                         ["features"] = c.Message.Features.Count == 0 ? "all" : string.Join(",", c.Message.Features),
+                        ["labelsFrom"] = c.Message.LabelsFrom?.ToString("O", CultureInfo.InvariantCulture) ?? "all",
                     });
                     Begin(c.Saga, StepTrain, _options.TrainingTimeout);
                     c.Saga.Steps[^1].Evidence["runId"] = c.Saga.CorrelationId.ToString();
@@ -269,7 +270,7 @@ public sealed class RetrainingStateMachine : MassTransitStateMachine<RetrainingS
     {
         RunId = saga.CorrelationId, ModelName = saga.Request!.ModelName, FeatureSetVersion = saga.Plan!.FeatureSetVersion, DatasetVersion = saga.Plan.DatasetVersion,
         LabelName = saga.Plan.LabelName, Algorithm = saga.Plan.Algorithm, Hyperparameters = saga.Plan.Hyperparameters, Features = saga.Plan.Features,
-        Seed = saga.Plan.Seed, RequestedBy = Actor, CompareWithVersion = saga.Plan.ChampionVersion,
+        Seed = saga.Plan.Seed, RequestedBy = Actor, CompareWithVersion = saga.Plan.ChampionVersion, LabelsFrom = saga.Plan.LabelsFrom,
     };
 
     static RetrainingCompleted CompletedEvent(RetrainingState saga) => new()

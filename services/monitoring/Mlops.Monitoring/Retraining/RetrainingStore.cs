@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Storage;
 using Mlops.ServiceDefaults;
 using Npgsql;
 using NpgsqlTypes;
@@ -34,7 +35,7 @@ public sealed class RetrainingStore(NpgsqlDataSource dataSource, TimeProvider cl
         CREATE INDEX IF NOT EXISTS ix_retraining_requests_model ON retraining_requests (model_name, received_at DESC);
         """;
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274302);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.RetrainingSchema);
 
     public const string Accepted = "accepted";
     public const string Debounced = "debounced";

@@ -1,3 +1,4 @@
+using Mlops.Monitoring.Storage;
 using Npgsql;
 
 namespace Mlops.Monitoring.Scheduling;
@@ -8,9 +9,9 @@ namespace Mlops.Monitoring.Scheduling;
 /// </summary>
 public static class RoundLock
 {
-    public const long DriftWindows = 727274302;
-    public const long Performance = 727274303;
-    public const long Slo = 727274304;
+    public const long DriftWindows = AdvisoryLockKeys.DriftWindowsRound;
+    public const long Performance = AdvisoryLockKeys.PerformanceRound;
+    public const long Slo = AdvisoryLockKeys.SloRound;
 
     /// <summary>True when this connection now holds the round's lock; false when another replica has it.</summary>
     public static Task<bool> TryTakeAsync(NpgsqlConnection connection, long key, CancellationToken ct) =>

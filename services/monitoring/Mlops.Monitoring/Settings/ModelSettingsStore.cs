@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Retraining;
+using Mlops.Monitoring.Slo;
+using Mlops.Monitoring.Storage;
 using Mlops.ServiceDefaults;
 using Npgsql;
 using NpgsqlTypes;
@@ -13,7 +15,8 @@ namespace Mlops.Monitoring.Settings;
 /// do not name (every team's own model) gets its label, windows and retraining triggers without a redeploy. Every
 /// replica reads the table, so a setting made through one holds for all.
 /// </summary>
-public sealed class ModelSettingsStore(NpgsqlDataSource dataSource, IOptionsMonitor<PerformanceOptions> performance, IOptionsMonitor<RetrainingOptions> retraining)
+public sealed class ModelSettingsStore(
+    NpgsqlDataSource dataSource, IOptionsMonitor<PerformanceOptions> performance, IOptionsMonitor<RetrainingOptions> retraining, IOptionsMonitor<SloOptions> slo)
 {
     const string Ddl = """
         CREATE TABLE IF NOT EXISTS model_settings (
@@ -24,7 +27,7 @@ public sealed class ModelSettingsStore(NpgsqlDataSource dataSource, IOptionsMoni
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274310);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.ModelSettingsSchema);
 
     /// <summary>Stores (replaces) one model's settings.</summary>
     public async Task SaveAsync(string model, ModelSettings settings, CancellationToken ct)
@@ -55,6 +58,25 @@ public sealed class ModelSettingsStore(NpgsqlDataSource dataSource, IOptionsMoni
         foreach (var (name, settings) in await ListAsync(ct))
         {
             if (settings.Performance is { } stored)
+            {
+                models[name] = options.Resolve(stored);
+            }
+        }
+
+        return models;
+    }
+
+    /// <summary>
+    /// The SLO objectives of every model configured or stored, each resolved to concrete values (a stored part replaces
+    /// the configured one; a value it leaves out is the service-wide one). Models in neither get the service-wide ones.
+    /// </summary>
+    public async Task<Dictionary<string, SloObjectives>> SloObjectivesAsync(CancellationToken ct)
+    {
+        var options = slo.CurrentValue;
+        var models = options.Models.ToDictionary(m => m.Key, m => options.Resolve(m.Value), StringComparer.Ordinal);
+        foreach (var (name, settings) in await ListAsync(ct))
+        {
+            if (settings.Slo is { } stored)
             {
                 models[name] = options.Resolve(stored);
             }

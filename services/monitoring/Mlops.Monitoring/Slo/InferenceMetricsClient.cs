@@ -27,6 +27,8 @@ public sealed class InferenceMetricsClient(IHttpClientFactory clients, IOptions<
         {
             var counters = VersionCounters.From(samples, v.Model, v.Version);
             var fast = counters.AtOrBelow(latencyThresholdMs);
-            return new SloReading(instance, v.Model, v.Version, new(counters.Successes, counters.Errors, fast?.Count ?? counters.Successes), fast?.Bound);
+            var finite = counters.Buckets.Where(b => double.IsFinite(b.UpperBound)).ToList();
+            return new SloReading(instance, v.Model, v.Version, new(counters.Successes, counters.Errors, fast?.Count ?? counters.Successes), fast?.Bound,
+                finite.Count > 0 ? new LatencyBuckets([.. finite.Select(b => b.UpperBound)], [.. finite.Select(b => b.Count)]) : null);
         }).ToList();
 }

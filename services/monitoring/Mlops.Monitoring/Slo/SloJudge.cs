@@ -18,16 +18,49 @@ public static class SloJudge
     /// <paramref name="raw"/> since; the three counters of a series restart together, so a drop in any one of them
     /// restarts all three (one counter alone can miss a restart it has already outgrown).
     /// </summary>
-    public static SloCounters Accumulate(SloCounters? previousRaw, SloCounters previousTotal, SloCounters raw)
+    public static SloCounters Accumulate(SloCounters? previousRaw, SloCounters previousTotal, SloCounters raw, bool restarted = false)
     {
         if (previousRaw is not { } before)
         {
             return raw;
         }
 
-        var reset = raw.Successes < before.Successes || raw.Errors < before.Errors || raw.Fast < before.Fast;
+        // A restart only the histogram's buckets show (restarted) resets the counters with them.
+        var reset = restarted || raw.Successes < before.Successes || raw.Errors < before.Errors || raw.Fast < before.Fast;
         return previousTotal + (reset ? raw : raw - before);
     }
+
+    /// <summary>Whether the pod restarted between two raw readings of a series: any counter or bucket went down.</summary>
+    public static bool Restarted(SloCounters before, SloCounters raw, LatencyBuckets? bucketsBefore, LatencyBuckets? buckets) =>
+        raw.Successes < before.Successes || raw.Errors < before.Errors || raw.Fast < before.Fast
+        || (bucketsBefore is not null && buckets is not null && bucketsBefore.SameBounds(buckets)
+            && buckets.Counts.Where((count, i) => count < bucketsBefore.Counts[i]).Any());
+
+    /// <summary>
+    /// The histogram's running totals after <paramref name="raw"/>, folded like <see cref="Accumulate"/>: a series seen
+    /// for the first time, or whose bounds changed, starts at the raw counts.
+    /// </summary>
+    public static LatencyBuckets AccumulateBuckets(LatencyBuckets? previousRaw, LatencyBuckets? previousTotal, LatencyBuckets raw, bool restarted)
+    {
+        if (previousRaw is null || previousTotal is null || !previousRaw.SameBounds(raw) || !previousTotal.SameBounds(raw))
+        {
+            return raw;
+        }
+
+        var totals = new double[raw.Counts.Length];
+        for (var i = 0; i < totals.Length; i++)
+        {
+            totals[i] = previousTotal.Counts[i] + (restarted ? raw.Counts[i] : raw.Counts[i] - previousRaw.Counts[i]);
+        }
+
+        return new LatencyBuckets(raw.Bounds, totals);
+    }
+
+    /// <summary>What one histogram counted between two running totals; null when the bounds differ (the stored fast count is used then).</summary>
+    public static LatencyBuckets? IncreaseBuckets(LatencyBuckets? start, LatencyBuckets? end) =>
+        start is null || end is null || !start.SameBounds(end)
+            ? null
+            : new LatencyBuckets(end.Bounds, [.. end.Counts.Select((count, i) => Math.Max(0, count - start.Counts[i]))]);
 
     /// <summary>What one series counted between two running totals (a window's start and end reading).</summary>
     public static SloCounters Increase(SloCounters start, SloCounters end) =>
@@ -63,13 +96,14 @@ public static class SloJudge
 
     /// <summary>
     /// Every rule of one SLO kind for one version, from what it counted over each window length (summed over its
-    /// series); a window length absent from <paramref name="windows"/> counts nothing.
+    /// series); a window length absent from <paramref name="windows"/> counts nothing. The objective is the model's
+    /// own (<paramref name="objectives"/>), else the service-wide one.
     /// </summary>
     public static SloStatus Evaluate(
         string model, string version, string kind, IReadOnlyDictionary<TimeSpan, SloCounters> windows, double? latencyBoundMs,
-        SloOptions options, DateTimeOffset now)
+        SloOptions options, DateTimeOffset now, SloObjectives? objectives = null)
     {
-        var objective = kind == Latency ? options.LatencyObjective : options.AvailabilityObjective;
+        var objective = (objectives ?? options.Resolve(null)).Of(kind);
         WindowBurn BurnOver(TimeSpan duration) => Burn(kind, duration, windows.GetValueOrDefault(duration), objective);
         var rules = options.EffectiveRules.Select(rule =>
         {

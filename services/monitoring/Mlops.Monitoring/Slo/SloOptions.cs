@@ -27,6 +27,9 @@ public sealed class SloOptions
     /// <summary>A version, kind and severity already alerted on is not alerted on again within this period.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Objectives of particular models over the service-wide ones; settings stored over the API override these.</summary>
+    public Dictionary<string, ModelSloOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The alert rules. Empty means <see cref="WorkbookRules"/>; a configured list replaces them entirely (the
     /// configuration binder appends to a list that already has items, so the defaults cannot live here).
@@ -51,6 +54,31 @@ public sealed class SloOptions
     /// <summary>Readings are kept as long as the longest window needs them, plus one scrape interval.</summary>
     public TimeSpan Retention => EffectiveRules.Max(r => r.LongWindow) + ScrapeInterval;
 
+    /// <summary>A model's objectives: each value it sets, else the service-wide one.</summary>
+    public SloObjectives Resolve(ModelSloOptions? model) => new(
+        model?.LatencyThresholdMs ?? LatencyThresholdMs, model?.LatencyObjective ?? LatencyObjective, model?.AvailabilityObjective ?? AvailabilityObjective);
+
+    /// <summary>What is wrong with one model's objectives (as configured or sent over the API), or null.</summary>
+    public static string? ModelProblem(ModelSloOptions model)
+    {
+        if (model.AvailabilityObjective is { } availability && availability is not (> 0 and < 1))
+        {
+            return "availabilityObjective must lie strictly between 0 and 1 (0.999 allows an error rate of 0.1 %)";
+        }
+
+        if (model.LatencyObjective is { } latency && latency is not (> 0 and < 1))
+        {
+            return "latencyObjective must lie strictly between 0 and 1 (0.99 makes latencyThresholdMs a p99 objective)";
+        }
+
+        if (model.LatencyThresholdMs is { } threshold && (!(threshold > 0) || !double.IsFinite(threshold)))
+        {
+            return "latencyThresholdMs must be a positive number of milliseconds";
+        }
+
+        return null;
+    }
+
     /// <summary>Problems with the settings, for <c>Validate</c>.</summary>
     public bool IsValid(out string? problem)
     {
@@ -66,6 +94,10 @@ public sealed class SloOptions
         else if (ScrapeInterval <= TimeSpan.Zero || ScrapeTimeout <= TimeSpan.Zero || Debounce < TimeSpan.Zero)
         {
             problem = "Monitoring:Slo:ScrapeInterval and ScrapeTimeout must be positive, Debounce not negative";
+        }
+        else if (Models.Select(m => (m.Key, Problem: ModelProblem(m.Value))).FirstOrDefault(m => m.Problem is not null) is { Problem: { } modelProblem } model)
+        {
+            problem = $"Monitoring:Slo:Models:{model.Key}: {modelProblem}";
         }
         else if (EffectiveRules.FirstOrDefault(r => r.Severity is not (SloJudge.Page or SloJudge.Ticket)) is { } severity)
         {

@@ -9,8 +9,8 @@ namespace Mlops.Monitoring.Storage;
 /// results, and the drift alerts with their publication state;
 /// the outcomes (labels) joined to predictions, each version's evaluation baseline, the scored performance windows and
 /// the other alerts (<c>monitoring_alerts</c>, an outbox like <c>drift_alerts</c>); inference's request counters per pod
-/// and model version as scraped (<c>slo_readings</c>, with running totals that fold counter resets in) and the SLO
-/// alerts' debounce.
+/// and model version as scraped (<c>slo_readings</c>, with running totals that fold counter resets in, latency
+/// histogram included), the SLO alerts' debounce and the breaches raised and not yet cleared.
 /// </summary>
 public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
 {
@@ -99,6 +99,16 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
         ALTER TABLE prediction_samples ADD COLUMN IF NOT EXISTS label_joined_at timestamptz NULL;
         CREATE INDEX IF NOT EXISTS ix_prediction_samples_prediction_id ON prediction_samples (prediction_id) WHERE prediction_id IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_prediction_samples_entity ON prediction_samples (entity_id, predicted_at);
+        DO $$
+        BEGIN
+            -- Predictions arrive at least once (a redelivered stream prediction gets a new event id, a relayed HTTP one
+            -- may be re-sent after a crash): one sample per prediction id. Copies stored before the index existed are
+            -- removed once, keeping the first.
+            IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'ux_prediction_samples_prediction_id') THEN
+                DELETE FROM prediction_samples a USING prediction_samples b WHERE a.prediction_id = b.prediction_id AND a.seq > b.seq;
+                CREATE UNIQUE INDEX ux_prediction_samples_prediction_id ON prediction_samples (prediction_id) WHERE prediction_id IS NOT NULL;
+            END IF;
+        END $$;
         CREATE TABLE IF NOT EXISTS outcome_labels (
             label_id text PRIMARY KEY,
             entity_id text NOT NULL,
@@ -201,9 +211,20 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
             severity text NOT NULL,
             last_reported_at timestamptz NOT NULL,
             PRIMARY KEY (model_name, model_version, kind, severity));
+        ALTER TABLE slo_readings ADD COLUMN IF NOT EXISTS bucket_bounds double precision[] NULL;
+        ALTER TABLE slo_readings ADD COLUMN IF NOT EXISTS buckets double precision[] NULL;
+        ALTER TABLE slo_readings ADD COLUMN IF NOT EXISTS bucket_totals double precision[] NULL;
+        CREATE TABLE IF NOT EXISTS slo_open_breaches (
+            model_name text NOT NULL,
+            model_version text NOT NULL,
+            kind text NOT NULL,
+            severity text NOT NULL,
+            alert_id uuid NOT NULL,
+            breached_at timestamptz NOT NULL,
+            PRIMARY KEY (model_name, model_version, kind, severity));
         """;
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274301);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.MonitoringSchema);
 
     /// <summary>Opens a connection, creating the tables first if this process has not yet.</summary>
     public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);

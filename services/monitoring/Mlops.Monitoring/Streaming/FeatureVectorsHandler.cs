@@ -59,7 +59,7 @@ public sealed class FeatureVectorsHandler(KafkaInbox inbox) : SingleStatementBat
     }
 
     // Missing values stay out of drift (as Evidently drops NaN); keeping only finite numbers makes the JSON valid too.
-    static string FiniteValuesJson(IReadOnlyDictionary<string, double?> values)
+    internal static string FiniteValuesJson(IReadOnlyDictionary<string, double?> values)
     {
         var finite = new Dictionary<string, double>(values.Count, StringComparer.Ordinal);
         foreach (var (name, value) in values)

@@ -9,19 +9,22 @@ namespace Mlops.Monitoring.Streaming;
 
 /// <summary>
 /// Records every model prediction (<c>predictions.v1</c>) with the feature vector it scored when that vector has already
-/// arrived; the fallback rule's answers are left out (no model version to compare).
+/// arrived (or with the inputs an HTTP prediction carries); the fallback rule's answers are left out (no model version to compare). Deduplicated by event id (the inbox)
+/// and by prediction id (a unique index): a stream prediction redelivered under a new event id, or an HTTP prediction
+/// the inference relay published twice, is stored once.
 /// </summary>
 public sealed class PredictionsHandler(KafkaInbox inbox) : SingleStatementBatchEventHandler<PredictionMade>(inbox)
 {
     static readonly string Sql = KafkaInbox.WithMarks("""
         stored AS (
             INSERT INTO prediction_samples (event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at, feature_values)
-            SELECT p.event_id, p.prediction_id, p.model_name, p.model_version, p.variant, p.entity_id, p.feature_event_id, p.probability, p.predicted_at, v.feature_values
-            FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::double precision[], $12::timestamptz[])
-                AS p(event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at)
+            SELECT p.event_id, p.prediction_id, p.model_name, p.model_version, p.variant, p.entity_id, p.feature_event_id, p.probability, p.predicted_at,
+                   coalesce(v.feature_values, p.inputs::jsonb)
+            FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::double precision[], $12::timestamptz[], $13::text[])
+                AS p(event_id, prediction_id, model_name, model_version, variant, entity_id, feature_event_id, probability, predicted_at, inputs)
             LEFT JOIN feature_vectors v ON v.event_id = p.feature_event_id
             WHERE p.event_id IN (SELECT event_id FROM fresh)
-            ON CONFLICT (event_id) DO NOTHING)
+            ON CONFLICT DO NOTHING)
         """);
 
     protected override string Statement => Sql;
@@ -39,6 +42,8 @@ public sealed class PredictionsHandler(KafkaInbox inbox) : SingleStatementBatchE
         parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.FeatureEventId).ToArray() });
         parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Probability).ToArray() });
         parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.PredictedAt.UtcDateTime).ToArray() });
+        // An HTTP prediction carries its inputs (no vector on features.v1 to join): they are its sample's features.
+        parameters.Add(new() { Value = scored.Select(r => r.Envelope.Data.Features is { } inputs ? FeatureVectorsHandler.FiniteValuesJson(inputs) : null).ToArray() });
     }
 
     protected override Activity? StartActivity(IReadOnlyList<KafkaRecord<PredictionMade>> records)

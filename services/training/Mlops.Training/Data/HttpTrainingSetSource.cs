@@ -26,6 +26,11 @@ internal sealed class HttpTrainingSetSource(HttpClient http) : ITrainingSetSourc
             body["datasetVersion"] = dataset;
         }
 
+        if (query.LabelsFrom is { } from)
+        {
+            body["labelsFrom"] = from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/features/training-sets") { Content = JsonContent.Create(body, options: Json) };
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         try
@@ -47,6 +52,13 @@ internal sealed class HttpTrainingSetSource(HttpClient http) : ITrainingSetSourc
                     $"the features service answered from {origin.Source} {origin.DatasetVersion}, not from dataset version {query.DatasetVersion}");
             }
 
+            if (query.LabelsFrom is { } window && !(DateTimeOffset.TryParse(Header(response, "X-Labels-From"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var applied)
+                && applied == window))
+            {
+                // A features service that ignored the window would train on all history unnoticed.
+                throw new TrainingStepException($"the features service did not apply the window of labels from {window:O}");
+            }
+
             return new TrainingSetStream(origin, ReadRowsAsync(response, cancellationToken), response);
         }
         catch
@@ -56,15 +68,13 @@ internal sealed class HttpTrainingSetSource(HttpClient http) : ITrainingSetSourc
         }
     }
 
-    static TrainingSetOrigin OriginOf(HttpResponseMessage response)
-    {
-        string? Header(string name) => response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-        return new TrainingSetOrigin(
-            Header("X-Training-Set-Source") ?? "store",
-            Header("X-Dataset-Version"),
-            long.TryParse(Header("X-Dataset-Observations"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count : null,
-            DateTimeOffset.TryParse(Header("X-Labels-Recorded-By"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var by) ? by : null);
-    }
+    static string? Header(HttpResponseMessage response, string name) => response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    static TrainingSetOrigin OriginOf(HttpResponseMessage response) => new(
+        Header(response, "X-Training-Set-Source") ?? "store",
+        Header(response, "X-Dataset-Version"),
+        long.TryParse(Header(response, "X-Dataset-Observations"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count : null,
+        DateTimeOffset.TryParse(Header(response, "X-Labels-Recorded-By"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var by) ? by : null);
 
     static async IAsyncEnumerable<TrainingSetRow> ReadRowsAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

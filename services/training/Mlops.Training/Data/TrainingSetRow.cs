@@ -8,7 +8,8 @@ public sealed record TrainingSetRow(
 /// <param name="LabelName">The labels rows are built for.</param>
 /// <param name="FeatureSetVersion">The feature set to compute with; null: the features service's shipped set.</param>
 /// <param name="DatasetVersion">The ingestion dataset version whose observations (and labels recorded by its time) the rows come from; null: the live store.</param>
-public sealed record TrainingSetQuery(string LabelName, string? FeatureSetVersion, string? DatasetVersion);
+/// <param name="LabelsFrom">Only labels at or after this instant (a recent window); null: every label.</param>
+public sealed record TrainingSetQuery(string LabelName, string? FeatureSetVersion, string? DatasetVersion, DateTimeOffset? LabelsFrom = null);
 
 /// <summary>Where training sets come from: the features service in production, an in-test source in tests.</summary>
 public interface ITrainingSetSource

@@ -70,7 +70,8 @@ public sealed class TrainingPipeline(
         var query = new TrainingSetQuery(
             request.LabelName,
             string.IsNullOrWhiteSpace(request.FeatureSetVersion) ? null : request.FeatureSetVersion,
-            string.IsNullOrWhiteSpace(request.DatasetVersion) ? null : request.DatasetVersion);
+            string.IsNullOrWhiteSpace(request.DatasetVersion) ? null : request.DatasetVersion,
+            request.LabelsFrom);
         TrainingSetOrigin origin;
         using (var set = await source.OpenAsync(query, ct))
         {
