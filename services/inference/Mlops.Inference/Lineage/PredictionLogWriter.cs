@@ -28,7 +28,7 @@ public sealed class PredictionLogWriter(
             source, trace_id, predicted_at, publish_pending)
         SELECT p.id, p.entity, p.model, p.version, p.variant, p.sha, p.fsv, p.features::jsonb, p.fet, p.fca, p.known,
                CASE WHEN p.obs IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(p.obs::jsonb)) END,
-               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at, p.src = $20
+               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at, p.src <> $20
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
                     $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::float8[], $15::float8[], $16::bool[], $17::text[],
                     $18::text[], $19::timestamptz[])
@@ -121,8 +121,9 @@ public sealed class PredictionLogWriter(
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.Source));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.TraceId));
         Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.PredictedAt));
-        // HTTP predictions wait in the row for the relay; streaming ones were published on predictions.v1 by their handler.
-        command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Http });
+        // Request predictions (REST and gRPC) wait in the row for the relay; streaming ones were published on
+        // predictions.v1 by their handler.
+        command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Stream });
         await command.ExecuteNonQueryAsync(cancellationToken);
         relay.Nudge();
         InferenceTelemetry.PredictionLogWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
