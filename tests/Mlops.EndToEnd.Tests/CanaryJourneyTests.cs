@@ -220,7 +220,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                 // Enough to judge, and soon: the rollout's next analysis needs the HTTP traffic of the next step.
                 while (DateTime.UtcNow < deadline && streamed.Count < 10 && !(streamed.Values.Any(p => p.Variant == "challenger") && streamed.Values.Any(p => p.Variant == "champion")))
                 {
-                    if (stream.Next(TimeSpan.FromSeconds(2)) is { } p && p.ModelName == model && live.TryGetValue(p.EntityId, out var observationId)
+                    if (stream.Next(TimeSpan.FromSeconds(2)) is { Streamed: true } p && p.ModelName == model && live.TryGetValue(p.EntityId, out var observationId)
                         && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
                     {
                         streamed[p.EntityId] = p;

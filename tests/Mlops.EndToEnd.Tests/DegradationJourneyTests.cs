@@ -189,7 +189,7 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
                     int Scored() => made.Values.GroupBy(p => p.EntityId).Count(g => g.Count() >= round);
                     while (DateTime.UtcNow < deadline && Scored() < Entities && !(Scored() >= Entities * 9 / 10 && DateTime.UtcNow - quietSince > TimeSpan.FromSeconds(5)))
                     {
-                        if (stream.Next(TimeSpan.FromSeconds(1)) is { } p && p.ModelName == model && mine.Contains(p.EntityId) && p.PredictionId is { } id)
+                        if (stream.Next(TimeSpan.FromSeconds(1)) is { Streamed: true } p && p.ModelName == model && mine.Contains(p.EntityId) && p.PredictionId is { } id)
                         {
                             made[id] = p;
                             quietSince = DateTime.UtcNow;

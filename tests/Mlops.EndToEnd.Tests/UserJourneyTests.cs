@@ -192,7 +192,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             while (found is null && DateTime.UtcNow < deadline)
             {
                 // Every served model of the platform scores the patient's new vectors; this journey is about its own.
-                if (stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == probe && p.ModelName == ModelName
+                if (stream.Next(TimeSpan.FromSeconds(5)) is { Streamed: true } p && p.EntityId == probe && p.ModelName == ModelName
                     && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId))
                 {
                     found = p;
@@ -251,7 +251,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             while (found is null && DateTime.UtcNow < deadline)
             {
-                found = stream.Next(TimeSpan.FromSeconds(5)) is { } p && p.EntityId == patient.EntityId
+                found = stream.Next(TimeSpan.FromSeconds(5)) is { Streamed: true } p && p.EntityId == patient.EntityId
                     && (p.TriggeringObservationId is null || p.TriggeringObservationId == observationId) ? p : null;
             }
 

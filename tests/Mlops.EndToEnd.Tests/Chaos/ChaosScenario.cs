@@ -160,7 +160,7 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
         {
             while (!_stop.IsCancellationRequested)
             {
-                if (_stream.Next(TimeSpan.FromMilliseconds(500)) is { } p && p.EntityId.StartsWith(prefix, StringComparison.Ordinal))
+                if (_stream.Next(TimeSpan.FromMilliseconds(500)) is { Streamed: true } p && p.EntityId.StartsWith(prefix, StringComparison.Ordinal))
                 {
                     _arrivals.Enqueue((DateTimeOffset.UtcNow, p.TriggeringObservationId));
                 }

@@ -18,8 +18,12 @@ public sealed record PredictionEvent(
     double Uncertainty,
     bool Fallback,
     string? TriggeringObservationId,
-    DateTimeOffset? PredictedAt)
+    DateTimeOffset? PredictedAt,
+    string? FeatureEventId = null)
 {
+    /// <summary>Scored from a feature event on the stream; a request's prediction (REST, gRPC) names none.</summary>
+    public bool Streamed => FeatureEventId is not null;
+
     /// <summary>The trace id of <see cref="TraceParent"/> (<c>00-{trace}-{span}-{flags}</c>), if any.</summary>
     public string? TraceId => TraceParent?.Split('-') is { Length: 4 } parts ? parts[1] : null;
 
@@ -47,7 +51,8 @@ public sealed record PredictionEvent(
                 Number(data, "uncertainty"),
                 data.TryGetProperty("fallback", out var f) && f.ValueKind == JsonValueKind.True,
                 String(data, "triggeringObservationId"),
-                data.TryGetProperty("predictedAt", out var at) && at.TryGetDateTimeOffset(out var when) ? when : null);
+                data.TryGetProperty("predictedAt", out var at) && at.TryGetDateTimeOffset(out var when) ? when : null,
+                String(data, "featureEventId"));
         }
         catch (JsonException)
         {
