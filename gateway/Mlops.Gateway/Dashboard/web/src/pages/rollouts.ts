@@ -2,6 +2,7 @@ import { get, post, tryGet, Identity, ApiError } from "../api";
 import { h, table, card, section, pill, fmt, errorBox, kv } from "../ui";
 import { lineChart, seconds } from "../charts";
 import * as live from "../live";
+import type { Rollout, RolloutStep, Analysis, Measurement, ShadowPair, ExperimentStatus, ArmStatus } from "../types";
 
 /** p-values seen during this browser session, per experiment and arm (the API keeps only the running minimum). */
 const pHistory = new Map<string, { t: number; p: number | null }[]>();
@@ -15,7 +16,7 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
   main.replaceChildren(section("Rollouts", card(null, list), detail));
 
   const load = async () => {
-    const all = await get<any[]>("/api/registry/rollouts");
+    const all = await get<Rollout[]>("/api/registry/rollouts");
     list.replaceChildren(table(all, [
       ["model", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.modelName)],
       ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)],
@@ -23,16 +24,16 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
       ["started", r => r.startedAt], ["reason", r => r.reason ?? ""],
     ], { "data-testid": "rollouts-table" }));
     const chosen = all.find(r => r.rolloutId === id) ?? all.find(r => ["Progressing", "Analysing", "Paused"].includes(r.state)) ?? all[0];
-    if (chosen) await renderRollout(detail, me, await get(`/api/registry/rollouts/${chosen.rolloutId}`));
+    if (chosen) await renderRollout(detail, me, await get<Rollout>(`/api/registry/rollouts/${chosen.rolloutId}`));
     else detail.replaceChildren(card(null, h("p", { class: "muted" }, "No rollout yet: start one with POST /api/registry/rollouts (docs/rollouts.md).")));
   };
   await load();
   live.onTopic("rollouts", load);
 }
 
-const weightOf = (r: any) => ["Progressing", "Analysing", "Paused", "Promoting"].includes(r.state) ? r.steps[r.currentStep] ?? 100 : r.state === "Promoted" ? 100 : 0;
+const weightOf = (r: Rollout) => ["Progressing", "Analysing", "Paused", "Promoting"].includes(r.state) ? r.steps[r.currentStep] ?? 100 : r.state === "Promoted" ? 100 : 0;
 
-async function renderRollout(el: HTMLElement, me: Identity, r: any) {
+async function renderRollout(el: HTMLElement, me: Identity, r: Rollout) {
   const active = ["Progressing", "Analysing", "Paused"].includes(r.state);
   // Once finished the candidate holds all traffic (promoted) or none (rolled back, aborted).
   const weight = weightOf(r);
@@ -67,7 +68,7 @@ async function renderRollout(el: HTMLElement, me: Identity, r: any) {
   }
   const charts = [...byMetric].map(([metric, points]) => lineChart(metric, points.map(p => p.t),
     [{ label: "measured", values: points.map(p => p.v) }, { label: "threshold", values: points.map(p => p.th), color: "#c0392b", dash: true }]));
-  const measurements = (r.stepHistory ?? []).flatMap((s: any) => (s.analyses ?? []).flatMap((a: any) => (a.measurements ?? []).map((m: any) => ({ step: s.index, traffic: s.trafficPercent, a, m }))));
+  const measurements = (r.stepHistory ?? []).flatMap((s: RolloutStep) => (s.analyses ?? []).flatMap((a: Analysis) => (a.measurements ?? []).map((m: Measurement) => ({ step: s.index, traffic: s.trafficPercent, a, m }))));
 
   el.replaceChildren(
     card(`${r.modelName}: candidate ${r.candidateVersion}`,
@@ -86,14 +87,14 @@ async function renderRollout(el: HTMLElement, me: Identity, r: any) {
 }
 
 async function shadow(model: string) {
-  const { data, error } = await tryGet(`/api/gateway/shadow/${encodeURIComponent(model)}`);
+  const { data, error } = await tryGet<{ pairs: ShadowPair[] | null }>(`/api/gateway/shadow/${encodeURIComponent(model)}`);
   if (error) return h("p", { class: "muted" }, error.status === 404 ? "No shadow comparison for this model on this gateway replica." : error.message);
-  return h("div", {}, table(data.pairs ?? [], [["serving", p => `${p.primaryVariant} ${p.primaryVersion}`], ["shadow", p => p.shadowVersion],
+  return h("div", {}, table(data?.pairs ?? [], [["serving", p => `${p.primaryVariant} ${p.primaryVersion}`], ["shadow", p => p.shadowVersion],
     ["pairs", p => p.predictions], ["agreement", p => p.agreement], ["mean |Δp|", p => p.meanAbsoluteDifference], ["p99 |Δp|", p => p.p99AbsoluteDifference]], { "data-testid": "shadow" }));
 }
 
 async function experiments(model: string) {
-  const { data, error } = await tryGet<any[]>("/api/gateway/experiments");
+  const { data, error } = await tryGet<ExperimentStatus[]>("/api/gateway/experiments");
   if (error) return errorBox(error);
   const mine = (data ?? []).filter(e => e.modelName === model);
   if (!mine.length) return h("p", { class: "muted" }, "No A/B experiment on this model.");

@@ -2,6 +2,7 @@ import { get, tryGet, Identity } from "../api";
 import { h, table, card, section, pill, fmt, errorBox, kv } from "../ui";
 import { lineChart, seconds } from "../charts";
 import * as live from "../live";
+import type { RunView } from "../types";
 
 export async function runs(main: HTMLElement, me: Identity, id?: string) {
   const all = await get<any[]>("/api/training/runs?limit=100");
@@ -33,8 +34,8 @@ export async function runs(main: HTMLElement, me: Identity, id?: string) {
 }
 
 async function run(el: HTMLElement, id: string) {
-  const { data, error } = await tryGet(`/api/training/runs/${id}`);
-  if (error) return el.replaceChildren(errorBox(error));
+  const { data, error } = await tryGet<RunView>(`/api/training/runs/${id}`);
+  if (error || !data) return el.replaceChildren(errorBox(error));
   const r = data.run;
   const children = (r.childRunIds ?? []) as string[];
   const start = seconds(r.startedAt);
