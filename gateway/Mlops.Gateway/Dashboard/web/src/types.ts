@@ -55,5 +55,7 @@ export interface RocPoint { falsePositiveRate: number; truePositiveRate: number;
 export interface ReliabilityBin { lower: number; upper: number; count: number; meanPredicted: number | string; observedRate: number | string }
 export interface Evaluation { count: number; positives: number; auroc: number | string; roc: RocPoint[]; reliability: ReliabilityBin[] }
 
-/** The ingestion service's dead letters (GET /api/ingestion/deadletters). */
-export type DeadLetter = Record<string, any>;
+/** The ingestion service's dead letters (Mlops.Kafka DeadLetterEntry.cs, Mlops.Contracts DeadLetterRecord.cs). */
+export interface DeadLetterRecord { originalTopic: string; originalPartition: number; originalOffset: number; originalKey: string | null; consumerGroup: string; failureKind: string; reason: string }
+export interface DeadLetterReplay { deadLetterId: string; replayedBy: string; reason: string; targetTopic: string; publishedOffset: number | null; requestedAt: string }
+export interface DeadLetterEntry { id: string; deadLetteredAt: string; record: DeadLetterRecord; replays: DeadLetterReplay[] }
