@@ -82,6 +82,121 @@ public sealed class BinaryMetricsTests
         Assert.Equal(2, groups["m"].Confusion.FalsePositives);
     }
 
+    private const string CurveScript = """
+        import json, sys
+        import numpy as np
+        from sklearn.metrics import roc_curve
+        from sklearn.calibration import calibration_curve
+        d = json.loads(open(sys.argv[1]).read()); y = np.array(d["y"]); p = np.array(d["p"])
+        fpr, tpr, thr = roc_curve(y, p, drop_intermediate=True)
+        ffpr, ftpr, _ = roc_curve(y, p, drop_intermediate=False)
+        prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="uniform")
+        print(json.dumps({"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thr": thr[1:].tolist(),
+                          "full": [[a, b] for a, b in zip(ffpr.tolist(), ftpr.tolist())],
+                          "true": prob_true.tolist(), "pred": prob_pred.tolist()}))
+        """;
+
+    private static (float[] Y, double[] P) Sample(int n, int seed, int? roundTo)
+    {
+        var rng = new Random(seed);
+        var y = new float[n];
+        var p = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            y[i] = rng.NextDouble() < 0.3 ? 1 : 0;
+            // The classes overlap (AUROC about 0.75), so the curve bends at many scores.
+            var v = Math.Clamp(0.3 + 0.25 * (y[i] - 0.3) + 0.8 * (rng.NextDouble() - 0.5), 0.001, 0.999);
+            p[i] = roundTo is { } digits ? Math.Round(v, digits) : v;
+        }
+
+        return (y, p);
+    }
+
+    private static JsonElement Reference(float[] y, double[] p)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, JsonSerializer.Serialize(new { y, p }));
+        try
+        {
+            return ReferencePython.Run(CurveScript, file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void RocCurve_TiedScoresUnderTheBound_IsScikitLearnsCurvePointForPoint()
+    {
+        // Scores rounded to 0.01: about 60 distinct values, many ties, fewer points than the bound.
+        var (y, p) = Sample(3000, 11, roundTo: 2);
+        var reference = Reference(y, p);
+
+        var roc = BinaryMetrics.RocCurve(y, p);
+
+        var fpr = reference.GetProperty("fpr").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var tpr = reference.GetProperty("tpr").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var thresholds = reference.GetProperty("thr").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.InRange(fpr.Length, 10, BinaryMetrics.MaxRocPoints);
+        Assert.Equal(fpr.Length, roc.Count);
+        for (var i = 0; i < roc.Count; i++)
+        {
+            Assert.Equal(fpr[i], roc[i].FalsePositiveRate, 12);
+            Assert.Equal(tpr[i], roc[i].TruePositiveRate, 12);
+        }
+
+        Assert.Equal(double.PositiveInfinity, roc[0].Threshold);
+        Assert.Equal(thresholds, roc.Skip(1).Select(r => r.Threshold).ToArray());
+    }
+
+    [Fact]
+    public void RocCurve_MoreDistinctScoresThanTheBound_KeepsAtMostTheBoundOfExactPointsFromOriginToCorner()
+    {
+        var (y, p) = Sample(3000, 12, roundTo: null);
+        var reference = Reference(y, p);
+        var exact = reference.GetProperty("full").EnumerateArray()
+            .Select(pt => (Math.Round(pt[0].GetDouble(), 12), Math.Round(pt[1].GetDouble(), 12))).ToHashSet();
+
+        var roc = BinaryMetrics.RocCurve(y, p);
+
+        Assert.True(reference.GetProperty("fpr").GetArrayLength() > BinaryMetrics.MaxRocPoints, "the sample must need thinning");
+        Assert.Equal(BinaryMetrics.MaxRocPoints, roc.Count);
+        Assert.Equal((0.0, 0.0), (roc[0].FalsePositiveRate, roc[0].TruePositiveRate));
+        Assert.Equal((1.0, 1.0), (roc[^1].FalsePositiveRate, roc[^1].TruePositiveRate));
+        Assert.All(roc, r => Assert.Contains((Math.Round(r.FalsePositiveRate, 12), Math.Round(r.TruePositiveRate, 12)), exact));
+        Assert.True(roc.Zip(roc.Skip(1)).All(pair => pair.Second.FalsePositiveRate >= pair.First.FalsePositiveRate
+            && pair.Second.TruePositiveRate >= pair.First.TruePositiveRate && pair.Second.Threshold < pair.First.Threshold));
+    }
+
+    [Fact]
+    public void Evaluate_ReliabilityTable_MatchesScikitLearnsCalibrationCurve()
+    {
+        // Unrounded scores: none falls on a bin edge, where numpy's searchsorted and our floor(p·10) assign differently.
+        var (y, p) = Sample(3000, 13, roundTo: null);
+        var reference = Reference(y, p);
+
+        var report = BinaryMetrics.Evaluate(y, p);
+
+        var filled = report.Reliability.Where(b => b.Count > 0).ToArray();
+        Assert.Equal(reference.GetProperty("true").EnumerateArray().Select(v => v.GetDouble()).ToArray(), filled.Select(b => b.ObservedRate).ToArray(), new Tolerance(1e-12));
+        Assert.Equal(reference.GetProperty("pred").EnumerateArray().Select(v => v.GetDouble()).ToArray(), filled.Select(b => b.MeanPredicted).ToArray(), new Tolerance(1e-12));
+        Assert.Equal(report.Roc, BinaryMetrics.RocCurve(y, p));
+    }
+
+    private sealed class Tolerance(double epsilon) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= epsilon;
+
+        public int GetHashCode(double value) => 0;
+    }
+
+    [Fact]
+    public void RocCurve_SingleClass_IsEmpty()
+    {
+        Assert.Empty(BinaryMetrics.RocCurve([1f, 1f], [0.2, 0.9]));
+    }
+
     [Fact]
     public void Auroc_SingleClass_IsNaNNotAMisleadingNumber()
     {

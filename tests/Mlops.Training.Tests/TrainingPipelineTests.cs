@@ -86,6 +86,30 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         var sha = Convert.ToHexStringLower(SHA256.HashData(model));
         Assert.Equal(artifacts["model.onnx"], sha);
 
+        // The step timeline: every step once, in pipeline order, each ended before the run did.
+        var steps = run.GetProperty("steps").EnumerateArray().ToArray();
+        Assert.Equal(TrainingSteps.All, steps.Select(x => x.GetProperty("step").GetString()!).ToArray());
+        Assert.All(steps, x => Assert.Equal("Completed", x.GetProperty("status").GetString()));
+        Assert.All(steps, x => Assert.True(x.GetProperty("durationMs").GetDouble() >= 0));
+        Assert.All(steps.Zip(steps.Skip(1)), pair =>
+            Assert.True(pair.First.GetProperty("finishedAt").GetDateTimeOffset() <= pair.Second.GetProperty("startedAt").GetDateTimeOffset()));
+        Assert.True(steps[^1].GetProperty("finishedAt").GetDateTimeOffset() <= run.GetProperty("finishedAt").GetDateTimeOffset());
+
+        // The held-out evaluation with its curves: 600 test rows in 10 reliability bins, the ROC from origin to corner.
+        var evaluation = await http.GetFromJsonAsync<JsonElement>($"/api/training/runs/{command.RunId}/evaluation", Json);
+        Assert.Equal(600, evaluation.GetProperty("count").GetInt32());
+        Assert.Equal(metrics.GetProperty("auroc").GetDouble(), evaluation.GetProperty("auroc").GetDouble(), 12);
+        Assert.Equal(600, evaluation.GetProperty("reliability").EnumerateArray().Sum(b => b.GetProperty("count").GetInt32()));
+        var roc = evaluation.GetProperty("roc").EnumerateArray().ToArray();
+        Assert.InRange(roc.Length, 3, Mlops.Training.Algorithms.Evaluation.BinaryMetrics.MaxRocPoints);
+        Assert.Equal((0.0, 0.0), (roc[0].GetProperty("falsePositiveRate").GetDouble(), roc[0].GetProperty("truePositiveRate").GetDouble()));
+        Assert.Equal((1.0, 1.0), (roc[^1].GetProperty("falsePositiveRate").GetDouble(), roc[^1].GetProperty("truePositiveRate").GetDouble()));
+        var trial = run.GetProperty("childRunIds")[0].GetGuid();
+        var noEvaluation = await http.GetAsync($"/api/training/runs/{trial}/evaluation");
+        Assert.Equal(HttpStatusCode.NotFound, noEvaluation.StatusCode);
+        Assert.Contains("no held-out evaluation", await noEvaluation.Content.ReadAsStringAsync());
+        Assert.Contains("No training run", await (await http.GetAsync($"/api/training/runs/{Guid.NewGuid()}/evaluation")).Content.ReadAsStringAsync());
+
         // What drift monitoring compares production with: the 2,400 training rows per feature and the 600 test predictions.
         var profile = (await http.GetFromJsonAsync<Mlops.Contracts.Monitoring.ReferenceProfile>(
             $"/api/training/runs/{command.RunId}/artifacts/reference-profile", JsonSerializerOptions.Web))!;
@@ -149,6 +173,8 @@ public sealed class TrainingPipelineTests(TrainingAppFactory app)
         Assert.Equal("Failed", view.GetProperty("pipelineState").GetString());
         Assert.Equal(TrainingSteps.ValidateData, run.GetProperty("failedStep").GetString());
         Assert.Contains("single class", run.GetProperty("failureReason").GetString());
+        var step = Assert.Single(run.GetProperty("steps").EnumerateArray());
+        Assert.Equal((TrainingSteps.ValidateData, "Failed"), (step.GetProperty("step").GetString(), step.GetProperty("status").GetString()));
         Assert.DoesNotContain(run.GetProperty("artifacts").EnumerateArray(), a => a.GetProperty("name").GetString() == "model.onnx");
     }
 

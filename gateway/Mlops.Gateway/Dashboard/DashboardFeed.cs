@@ -7,7 +7,8 @@ namespace Mlops.Gateway.Dashboard;
 
 /// <summary>
 /// Polls the services while a browser listens (and once for a single request): each cluster's <c>/health/ready</c> and
-/// <c>/metrics</c>, and the lists the dashboard shows live (rollouts, alerts, runs, models, retraining; not dead letters, whose listing reads a Kafka topic)
+/// <c>/metrics</c>, and the lists the dashboard shows live (rollouts, alerts, runs, models, retraining; dead letters through the
+/// dead-letter topic's end offsets, since listing them reads the whole topic)
 /// through the same read APIs the gateway routes. A list whose content changed moves its topic's version, which
 /// <see cref="DashboardApi"/> pushes as an event so the page reloads just that part.
 /// </summary>
@@ -25,6 +26,7 @@ public sealed class DashboardFeed(
         ["runs"] = ("training", "api/training/runs?limit=50"),
         ["alerts"] = ("monitoring", "api/monitoring/alerts"),
         ["retraining"] = ("monitoring", "api/monitoring/retraining"),
+        ["deadletters"] = ("ingestion", "api/ingestion/deadletters/watermark"),
     };
 
     readonly object _gate = new();

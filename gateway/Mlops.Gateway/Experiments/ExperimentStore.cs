@@ -28,6 +28,17 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             PRIMARY KEY (experiment_id, name));
         ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS outcome_success text NULL;
         ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS outcome_threshold double precision NULL;
+        CREATE TABLE IF NOT EXISTS gateway_experiment_looks (
+            experiment_id uuid NOT NULL REFERENCES gateway_experiments (id) ON DELETE CASCADE,
+            look bigint NOT NULL,
+            position integer NOT NULL,
+            arm text NOT NULL,
+            looked_at timestamptz NOT NULL,
+            trials bigint NOT NULL,
+            successes bigint NOT NULL,
+            p_value double precision NULL,
+            min_p_value double precision NULL,
+            PRIMARY KEY (experiment_id, look, position));
         """;
 
     /// <summary>Creates the tables once per process (idempotent; an advisory lock orders concurrent start-ups).</summary>
@@ -197,6 +208,12 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         {
             Arms = counted.Arms.Select((a, i) => tests[i] is { } t ? a with { MinPValue = MixtureSprt.RunningMinimum(a.MinPValue, t.PValue) } : a).ToList(),
         };
+        // A look is when counts arrived; a poll that brought nothing new is no look and is not recorded.
+        if (looked.Arms.Zip(experiment.Arms).Any(pair => pair.First.Trials != pair.Second.Trials || pair.First.Successes != pair.Second.Successes))
+        {
+            await RecordLookAsync(connection, transaction, id, looked, tests, cancellationToken);
+        }
+
         foreach (var arm in looked.Arms)
         {
             await using var update = new NpgsqlCommand(
@@ -211,6 +228,68 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync(cancellationToken);
         return looked;
+    }
+
+    // Under the experiment's row lock (FOR UPDATE in LookAsync), so look numbers neither collide nor skip across replicas.
+    static async Task RecordLookAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Experiment looked, IReadOnlyList<SequentialResult?> tests, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO gateway_experiment_looks (experiment_id, look, position, arm, looked_at, trials, successes, p_value, min_p_value)
+            SELECT $1, COALESCE((SELECT max(look) FROM gateway_experiment_looks WHERE experiment_id = $1), 0) + 1, a.position, a.arm,
+                clock_timestamp(), a.trials, a.successes, a.p_value, a.min_p_value
+            FROM unnest($2::integer[], $3::text[], $4::bigint[], $5::bigint[], $6::double precision[], $7::double precision[])
+                AS a (position, arm, trials, successes, p_value, min_p_value)
+            """, connection, transaction);
+        var arms = looked.Arms;
+        insert.Parameters.Add(new() { Value = id });
+        insert.Parameters.Add(new() { Value = Enumerable.Range(0, arms.Count).ToArray() });
+        insert.Parameters.Add(new() { Value = arms.Select(a => a.Name).ToArray() });
+        insert.Parameters.Add(new() { Value = arms.Select(a => a.Trials).ToArray() });
+        insert.Parameters.Add(new() { Value = arms.Select(a => a.Successes).ToArray() });
+        insert.Parameters.Add(new() { Value = tests.Select(t => t is null ? (double?)null : t.PValue).ToArray() });
+        insert.Parameters.Add(new() { Value = arms.Select((a, i) => tests[i] is null ? (double?)null : a.MinPValue).ToArray() });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The newest <paramref name="limit"/> looks, oldest first; null when the experiment does not exist.</summary>
+    public async Task<IReadOnlyList<ExperimentLook>?> LooksAsync(Guid id, int limit, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM gateway_experiments WHERE id = $1", connection))
+        {
+            exists.Parameters.Add(new() { Value = id });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                return null;
+            }
+        }
+
+        await using var select = new NpgsqlCommand("""
+            SELECT look, looked_at, arm, trials, successes, p_value, min_p_value FROM gateway_experiment_looks
+            WHERE experiment_id = $1 AND look > COALESCE((SELECT max(look) FROM gateway_experiment_looks WHERE experiment_id = $1), 0) - $2
+            ORDER BY look, position
+            """, connection);
+        select.Parameters.Add(new() { Value = id });
+        select.Parameters.Add(new() { Value = (long)limit });
+        var looks = new List<ExperimentLook>();
+        var arms = new List<ExperimentLookArm>();
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var look = reader.GetInt64(0);
+            if (looks.Count == 0 || looks[^1].Look != look)
+            {
+                arms = [];
+                looks.Add(new ExperimentLook(look, reader.GetFieldValue<DateTimeOffset>(1), arms));
+            }
+
+            arms.Add(new ExperimentLookArm(reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.IsDBNull(5) ? null : reader.GetDouble(5), reader.IsDBNull(6) ? null : reader.GetDouble(6)));
+        }
+
+        return looks;
     }
 
     static async Task<Experiment?> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, bool forUpdate, CancellationToken cancellationToken)

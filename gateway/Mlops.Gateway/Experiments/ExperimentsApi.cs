@@ -20,6 +20,7 @@ public static partial class ExperimentsApi
         api.MapGet("", List);
         api.MapGet("/sample-size", PlanSampleSize);
         api.MapGet("/{id:guid}", GetStatus);
+        api.MapGet("/{id:guid}/looks", GetLooks);
         api.MapPost("/{id:guid}/observations", AddObservations).RequireAuthorization(Roles.Operate);
         return routes;
     }
@@ -53,6 +54,20 @@ public static partial class ExperimentsApi
 
     static async Task<Results<Ok<ExperimentStatus>, NotFound>> GetStatus(Guid id, ExperimentStore store, CancellationToken ct) =>
         await store.GetAsync(id, ct) is { } experiment ? TypedResults.Ok(ExperimentAnalysis.Analyse(experiment)) : TypedResults.NotFound();
+
+    /// <summary>Most looks one answer holds (the newest; older ones stay stored): a chart needs no more.</summary>
+    public const int MaxLooks = 5000;
+
+    /// <summary>The p-value history: each look's counts and p-values, oldest first, the newest <c>limit</c> (default 1000).</summary>
+    static async Task<Results<Ok<IReadOnlyList<ExperimentLook>>, NotFound, ValidationProblem>> GetLooks(Guid id, int? limit, ExperimentStore store, CancellationToken ct)
+    {
+        if (limit is not null and not (>= 1 and <= MaxLooks))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must lie between 1 and {MaxLooks}"] });
+        }
+
+        return await store.LooksAsync(id, limit ?? 1000, ct) is { } looks ? TypedResults.Ok(looks) : TypedResults.NotFound();
+    }
 
     static async Task<Results<Ok<ExperimentStatus>, NotFound, ValidationProblem, ProblemHttpResult>> AddObservations(
         Guid id, ObservationsRequest body, ExperimentStore store, CancellationToken ct)

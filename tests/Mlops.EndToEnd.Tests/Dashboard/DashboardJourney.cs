@@ -1,6 +1,11 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Mlops.Contracts.Kafka;
+using Mlops.Kafka;
 using Mlops.Cli.Core.Gateway;
 using Mlops.Testing;
 
@@ -24,6 +29,8 @@ public static class DashboardJourney
         var model = await admin.GetModelAsync(data.Model, CancellationToken.None);
         var trainingRun = model!["versions"]![data.NewVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
         var datasetVersion = model["versions"]![data.NewVersion]!["registration"]!["datasetVersion"]!.GetValue<string>();
+        var championRun = model["versions"]![data.OldVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
+        var experiment = await StartExperimentAsync(admin, data.Model, $"e2e-dashboard-ab-{run}");
 
         await using var browser = await DashboardBrowser.LaunchAsync(gateway);
         var ops = await browser.SignInAsync(operatorKey);
@@ -45,6 +52,12 @@ public static class DashboardJourney
         Assert.Contains("p99-latency-ms", measurements, StringComparison.Ordinal);
         Assert.True(await ops.Locator("[data-testid=rollout-detail] canvas").CountAsync() >= 2, "a chart per measured metric against its threshold");
         Assert.Contains(data.OldVersion, await ops.Locator("[data-testid=shadow]").InnerTextAsync(), StringComparison.Ordinal);
+        // The A/B test's always-valid p-value at each of its three looks, from the gateway's stored looks.
+        var ab = ops.Locator($"[data-experiment='{experiment}']");
+        Assert.Contains("over 3 looks", await ab.Locator("[data-testid=p-value-chart]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, await ab.Locator("[data-testid=p-value-chart] canvas").CountAsync());
+        await ab.ScrollIntoViewIfNeededAsync();
+        await ab.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "2b-rollouts-ab-p-value.png") });
         await NoErrorsAsync(ops, "rollouts");
 
         var models = await browser.ShowAsync(ops, $"models/{data.Model}", "3-models");
@@ -60,6 +73,29 @@ public static class DashboardJourney
         Assert.Contains(trainingRun, runs, StringComparison.Ordinal);
         Assert.Contains("Completed", runs, StringComparison.Ordinal);
         Assert.True(await ops.Locator("[data-testid=metric-deltas] tbody tr").CountAsync() > 0, "two runs compared metric by metric");
+        // The step timeline of the candidate's run: all eight pipeline steps, completed, each with a bar.
+        var steps = ops.Locator("[data-testid=step-timeline] tbody tr");
+        Assert.Equal(8, await steps.CountAsync());
+        Assert.Equal(8, await ops.Locator("[data-testid=step-timeline] .track .step.Completed").CountAsync());
+        Assert.Contains("Register", await ops.Locator("[data-testid=step-timeline]").InnerTextAsync(), StringComparison.Ordinal);
+        // The champion's run against the candidate's: both ROC curves and reliability tables, drawn from stored evaluations.
+        await ops.Locator("select[aria-label='run a']").SelectOptionAsync(championRun);
+        await ops.Locator("select[aria-label='run b']").SelectOptionAsync(trainingRun);
+        await ops.Locator("[data-testid=run-compare]").EvaluateAsync("el => el.replaceChildren()");
+        await ops.GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
+        await ops.Locator("[data-testid=roc-chart] canvas").WaitForAsync(new() { Timeout = 30_000 });
+        var roc = ops.Locator("[data-testid=roc-chart] .chart");
+        var reliability = ops.Locator("[data-testid=reliability-chart] .chart");
+        Assert.Equal(1, await ops.Locator("[data-testid=reliability-chart] canvas").CountAsync());
+        // Two curves of at least origin, one bend and corner each, plus the chance diagonal's two points.
+        Assert.True(int.Parse(await roc.GetAttributeAsync("data-points") ?? "0") >= 8, "ROC points of both runs");
+        Assert.True(int.Parse(await reliability.GetAttributeAsync("data-points") ?? "0") >= 4, "reliability bins of both runs");
+        var legend = await ops.Locator("[data-testid=roc-chart]").InnerTextAsync();
+        Assert.Contains($"a: {championRun[..8]}", legend, StringComparison.Ordinal);
+        Assert.Contains($"b: {trainingRun[..8]}", legend, StringComparison.Ordinal);
+        Assert.Contains("AUROC", legend, StringComparison.Ordinal);
+        await ops.Locator("[data-testid=compare-charts]").ScrollIntoViewIfNeededAsync();
+        await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "4b-runs-compare.png"), FullPage = true });
         await NoErrorsAsync(ops, "runs");
 
         await browser.ShowAsync(ops, $"monitoring/{data.Model}", "5-monitoring");
@@ -70,6 +106,16 @@ public static class DashboardJourney
         Assert.Contains(data.PromotedRollout.ToString()[..8], await ops.Locator("[data-testid=rollout-sagas]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains(trainingRun[..8], await ops.Locator("[data-testid=training-sagas]").InnerTextAsync(), StringComparison.Ordinal);
         await NoErrorsAsync(ops, "sagas");
+
+        // A dead letter made now reaches the open page through the live feed, without a reload.
+        await ops.EvaluateAsync("() => { window.__e2eSamePage = true; }");
+        var newestBefore = await NewestDeadLetterAsync(ops);
+        var deadLetter = await ProduceUnreadableLabelAsync($"e2e-dashboard-{run}");
+        await Eventually.WaitUntilAsync(async () => await NewestDeadLetterAsync(ops) is { } newest && newest != newestBefore && newest.Contains(Topics.Labels, StringComparison.Ordinal),
+            $"dead letter of {deadLetter} shown on the open sagas page", TimeSpan.FromMinutes(1));
+        Assert.True(await ops.EvaluateAsync<bool>("() => window.__e2eSamePage === true"), "the page was not reloaded");
+        Assert.Contains("invalid-envelope", await NewestDeadLetterAsync(ops) ?? "", StringComparison.Ordinal);
+        await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6b-sagas-dead-letter-live.png"), FullPage = true });
         log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
 
         // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
@@ -134,6 +180,52 @@ public static class DashboardJourney
                 // Already finished, or never started.
             }
         }
+    }
+
+    /// <summary>An A/B experiment on the model with three batches of counts posted: three looks, three p-values.</summary>
+    static async Task<string> StartExperimentAsync(GatewayClient admin, string model, string name)
+    {
+        var created = await admin.SendAsync(HttpMethod.Post, "api/gateway/experiments", new JsonObject
+        {
+            ["name"] = name,
+            ["modelName"] = model,
+            ["arms"] = new JsonArray(
+                new JsonObject { ["name"] = "control", ["variant"] = "champion" },
+                new JsonObject { ["name"] = "treatment", ["variant"] = "challenger" }),
+        }, null, CancellationToken.None);
+        var id = created!["id"]!.GetValue<string>();
+        foreach (var successes in new[] { 130, 135, 128 })
+        {
+            await admin.SendAsync(HttpMethod.Post, $"api/gateway/experiments/{id}/observations", new JsonObject
+            {
+                ["arms"] = new JsonArray(
+                    new JsonObject { ["arm"] = "control", ["trials"] = 1000, ["successes"] = 100 },
+                    new JsonObject { ["arm"] = "treatment", ["trials"] = 1000, ["successes"] = successes }),
+            }, null, CancellationToken.None);
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// What an upstream system with a bug sends: a record on labels.v1 that is no event envelope. The features service's
+    /// consumer dead-letters it at once (kind invalid-envelope). Returns the record's key.
+    /// </summary>
+    static async Task<string> ProduceUnreadableLabelAsync(string key)
+    {
+        var builder = TestHost.CreateBuilder("e2e-dashboard-deadletter");
+        builder.AddPlatformKafka();
+        using var host = builder.Build();
+        var config = host.Services.GetRequiredService<KafkaClientConfigFactory>().CreateProducerConfig("e2e-dashboard-deadletter");
+        using var producer = new ProducerBuilder<string, byte[]>(config).Build();
+        await producer.ProduceAsync(Topics.Labels, new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes($"not an event envelope ({key})") });
+        return key;
+    }
+
+    static async Task<string?> NewestDeadLetterAsync(IPage page)
+    {
+        var first = page.Locator("[data-testid=deadletters] tbody tr").First;
+        return await first.CountAsync() == 0 ? null : await first.InnerTextAsync();
     }
 
     /// <summary>What the page's fetch returned (Playwright deserialises the script's result into it).</summary>

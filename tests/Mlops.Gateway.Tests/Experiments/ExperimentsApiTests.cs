@@ -49,6 +49,54 @@ public sealed class ExperimentsApiTests(GatewayFactory gateway) : IClassFixture<
     }
 
     [Fact]
+    public async Task Looks_EachBatch_RecordsCountsAndTheRunningMinimumPValueInOrder()
+    {
+        var client = gateway.CreateClient();
+        var created = await CreateAsync(client);
+        var answers = new List<ExperimentStatus>();
+        for (var batch = 0; batch < 4; batch++)
+        {
+            var response = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/observations", new
+            {
+                // The treatment's lead shrinks in the last batch, so that look's own p-value rises above the running minimum.
+                arms = new[] { new { arm = "control", trials = 500, successes = 50 }, new { arm = "treatment", trials = 500, successes = batch < 3 ? 75 : 45 } },
+            });
+            answers.Add((await response.Content.ReadFromJsonAsync<ExperimentStatus>(Json))!);
+        }
+
+        var looks = (await client.GetFromJsonAsync<ExperimentLook[]>($"/api/gateway/experiments/{created.Id}/looks", Json))!;
+
+        Assert.Equal([1L, 2, 3, 4], looks.Select(l => l.Look).ToArray());
+        Assert.True(looks.Zip(looks.Skip(1)).All(pair => pair.First.At <= pair.Second.At));
+        Assert.Equal([500L, 1000, 1500, 2000], looks.Select(l => l.Arms[1].Trials).ToArray());
+        Assert.Equal([75L, 150, 225, 270], looks.Select(l => l.Arms[1].Successes).ToArray());
+        Assert.All(looks, l => Assert.Equal(("control", (double?)null, (double?)null), (l.Arms[0].Name, l.Arms[0].PValue, l.Arms[0].MinPValue)));
+        // What each answer said is what the history keeps: the always-valid p-value is the running minimum of the looks' values.
+        Assert.Equal(answers.Select(a => a.Arms[1].PValue).ToArray(), looks.Select(l => l.Arms[1].MinPValue).ToArray());
+        Assert.True(looks[3].Arms[1].PValue > looks[3].Arms[1].MinPValue);
+        Assert.Equal(looks.Select(l => l.Arms[1].PValue!.Value).Min(), looks[3].Arms[1].MinPValue!.Value, 12);
+
+        var newest = (await client.GetFromJsonAsync<ExperimentLook[]>($"/api/gateway/experiments/{created.Id}/looks?limit=2", Json))!;
+        Assert.Equal([3L, 4], newest.Select(l => l.Look).ToArray());
+    }
+
+    [Fact]
+    public async Task Looks_BadLimitOrUnknownExperiment_Return400NamingLimitAnd404()
+    {
+        var client = gateway.CreateClient();
+        var created = await CreateAsync(client);
+
+        var bad = await client.GetAsync($"/api/gateway/experiments/{created.Id}/looks?limit=0");
+        var unknown = await client.GetAsync($"/api/gateway/experiments/{Guid.NewGuid()}/looks");
+        var none = (await client.GetFromJsonAsync<ExperimentLook[]>($"/api/gateway/experiments/{created.Id}/looks", Json))!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("limit", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Empty(none);
+    }
+
+    [Fact]
     public async Task Observations_LopsidedArms_ReportSampleRatioMismatch()
     {
         var client = gateway.CreateClient();

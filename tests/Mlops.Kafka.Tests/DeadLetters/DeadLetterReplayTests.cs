@@ -39,6 +39,9 @@ public sealed class DeadLetterReplayTests(KafkaFixture kafka)
         await using var app = await StartServiceAsync(topic, deadLetters, fix);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.Single() + "/") };
 
+        var before = await http.GetFromJsonAsync<JsonObject>("api/deadletters/watermark");
+        Assert.Equal((deadLetters, 0L), (before!["topic"]!.GetValue<string>(), before["total"]!.GetValue<long>()));
+
         var broken = await kafka.Producer.ProduceAsync(topic, "account-1", new LedgerEntry { RunId = runId, Account = "account-1", Sequence = 1, Amount = 40 });
         await kafka.Producer.ProduceAsync(topic, "account-1", new LedgerEntry { RunId = runId, Account = "account-1", Sequence = 2, Amount = 2 });
         await Eventually.WaitUntilAsync(async () => await Scalar<int>(db, "SELECT applied FROM ledger_totals WHERE run_id = $1", runId) == 1, "the record behind the dead letter was applied");
@@ -49,6 +52,10 @@ public sealed class DeadLetterReplayTests(KafkaFixture kafka)
         Assert.Equal("handler-failed", entry["record"]!["failureKind"]!.GetValue<string>());
         Assert.Contains("amount 40 hits a bug", entry["record"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         var id = entry["id"]!.GetValue<string>();
+        // The dead letter moved the topic's end: what the dashboard's live feed watches instead of reading the topic.
+        var after = await http.GetFromJsonAsync<JsonObject>("api/deadletters/watermark");
+        Assert.Equal(1L, after!["total"]!.GetValue<long>());
+        Assert.Equal(1L, after["ends"]![id.Split('-')[0]]!.GetValue<long>() - long.Parse(id.Split('-')[1]));
 
         var shown = await http.GetFromJsonAsync<JsonObject>($"api/deadletters/{id}");
         Assert.Equal(topic, shown!["record"]!["originalTopic"]!.GetValue<string>());

@@ -23,6 +23,7 @@ public static class DeadLetterApi
         var api = routes.MapGroup(prefix).WithTags("Dead letters");
         api.MapGet("/", ListDeadLetters);
         api.MapGet("/replays", ListReplays);
+        api.MapGet("/watermark", GetWatermark);
         api.MapGet("/{id}", GetDeadLetter);
         api.MapPost("/{id}/replay", ReplayDeadLetter);
         return routes;
@@ -55,6 +56,12 @@ public static class DeadLetterApi
         limit is < 1 or > MaxLimit
             ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {MaxLimit}"] }, title: "The query is invalid")
             : TypedResults.Ok(await log.ListAsync(replayer.Topic, null, limit ?? 100, cancellationToken));
+
+    static async Task<Ok<DeadLetterWatermark>> GetWatermark(DeadLetterReader reader, CancellationToken cancellationToken)
+    {
+        var ends = await reader.EndsAsync(cancellationToken);
+        return TypedResults.Ok(new DeadLetterWatermark(reader.Topic, ends.Values.Sum(), ends));
+    }
 
     static async Task<Results<Ok<DeadLetterEntry>, ProblemHttpResult, ValidationProblem>> GetDeadLetter(
         string id, DeadLetterReplayer replayer, CancellationToken cancellationToken)

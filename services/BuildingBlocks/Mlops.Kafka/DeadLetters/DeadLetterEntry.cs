@@ -36,3 +36,9 @@ public readonly record struct DeadLetterId(int Partition, long Offset)
     /// <inheritdoc />
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Partition}-{Offset}");
 }
+
+/// <summary>
+/// How far the dead-letter topic goes: its end offset per partition and their sum (dead letters ever appended, those
+/// past retention included). Cheap to ask often; it changes exactly when a dead letter arrives.
+/// </summary>
+public sealed record DeadLetterWatermark(string Topic, long Total, IReadOnlyDictionary<int, long> Ends);

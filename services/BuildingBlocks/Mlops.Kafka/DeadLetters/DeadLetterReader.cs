@@ -23,6 +23,28 @@ public sealed class DeadLetterReader(KafkaClientConfigFactory configFactory, ILo
     public async Task<EventEnvelope<DeadLetterRecord>?> ReadAsync(DeadLetterId id, CancellationToken cancellationToken) =>
         (await Task.Run(() => Read(id, cancellationToken), cancellationToken)).FirstOrDefault(r => r.Id == id).Envelope;
 
+    /// <summary>
+    /// The topic's end offset per partition, without reading a record: it moves exactly when a dead letter is appended,
+    /// so a watcher (the dashboard's live feed) learns of new dead letters without reading the topic every few seconds.
+    /// Empty while the topic does not exist.
+    /// </summary>
+    public Task<IReadOnlyDictionary<int, long>> EndsAsync(CancellationToken cancellationToken) => Task.Run<IReadOnlyDictionary<int, long>>(() =>
+    {
+        using var consumer = new ConsumerBuilder<string?, byte[]>(configFactory.CreateConsumerConfig("deadletter-reader", "deadletter-reader"))
+            .SetLogHandler((_, m) => logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
+            .Build();
+        using var admin = new AdminClientBuilder(configFactory.CreateAdminConfig("deadletter-reader")).SetLogHandler((_, _) => { }).Build();
+        var metadata = admin.GetMetadata(Topic, BrokerTimeout).Topics.SingleOrDefault(t => t.Topic == Topic);
+        if (metadata is null || metadata.Error.Code != ErrorCode.NoError)
+        {
+            return new Dictionary<int, long>();
+        }
+
+        return metadata.Partitions.OrderBy(p => p.PartitionId).ToDictionary(
+            p => p.PartitionId,
+            p => consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p.PartitionId), BrokerTimeout).High.Value);
+    }, cancellationToken);
+
     IReadOnlyList<(DeadLetterId Id, EventEnvelope<DeadLetterRecord> Envelope)> Read(DeadLetterId? only, CancellationToken cancellationToken)
     {
         var config = configFactory.CreateConsumerConfig("deadletter-reader", "deadletter-reader");

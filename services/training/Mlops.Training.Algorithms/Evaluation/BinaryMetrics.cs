@@ -15,6 +15,9 @@ public sealed record ConfusionMatrix(double Threshold, int TruePositives, int Fa
 /// <summary>One row of the reliability table: predictions in [Lower, Upper) and how often they came true.</summary>
 public sealed record ReliabilityBin(double Lower, double Upper, int Count, double MeanPredicted, double ObservedRate);
 
+/// <summary>One point of the ROC curve: the rates when predicting positive at p ≥ <see cref="Threshold"/> (+∞ for the origin).</summary>
+public sealed record RocPoint(double FalsePositiveRate, double TruePositiveRate, double Threshold);
+
 /// <summary>The standard binary-classification report.</summary>
 public sealed record EvaluationReport
 {
@@ -35,6 +38,12 @@ public sealed record EvaluationReport
     public required IReadOnlyList<ReliabilityBin> Reliability { get; init; }
 
     public required ConfusionMatrix Confusion { get; init; }
+
+    /// <summary>
+    /// The ROC curve, at most <see cref="BinaryMetrics.MaxRocPoints"/> points of the exact curve (empty in reports
+    /// stored before it was recorded, and when only one class is present).
+    /// </summary>
+    public IReadOnlyList<RocPoint> Roc { get; init; } = [];
 }
 
 /// <summary>Metric definitions as scikit-learn computes them (ties, average precision, clipping), so numbers compare.</summary>
@@ -61,7 +70,69 @@ public static class BinaryMetrics
             ExpectedCalibrationError = ece,
             Reliability = table,
             Confusion = Confusion(labels, probabilities, threshold),
+            Roc = RocCurve(labels, probabilities),
         };
+    }
+
+    /// <summary>Most points a stored ROC curve keeps: enough to draw it, few enough to send with every run (about 10 kB).</summary>
+    public const int MaxRocPoints = 200;
+
+    /// <summary>
+    /// The ROC curve as scikit-learn's <c>roc_curve(drop_intermediate=True)</c>: one point per distinct score (ties move
+    /// both rates at once), points on a straight segment between their neighbours dropped, the origin first at threshold
+    /// +∞. A curve still longer than <paramref name="maxPoints"/> keeps evenly spaced points of it and both ends, so every
+    /// stored point is exact; only the segments between them are straightened. Empty when only one class is present.
+    /// </summary>
+    public static IReadOnlyList<RocPoint> RocCurve(IReadOnlyList<float> labels, IReadOnlyList<double> scores, int maxPoints = MaxRocPoints)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 2);
+        var positives = labels.Count(y => y > 0.5f);
+        var negatives = labels.Count - positives;
+        if (positives == 0 || negatives == 0)
+        {
+            return [];
+        }
+
+        var order = SortDescending(scores);
+        var fps = new List<double>();
+        var tps = new List<double>();
+        var thresholds = new List<double>();
+        double tp = 0, fp = 0;
+        var i = 0;
+        while (i < order.Length)
+        {
+            var s = scores[order[i]];
+            while (i < order.Length && scores[order[i]] == s)
+            {
+                if (labels[order[i]] > 0.5f) tp++; else fp++;
+                i++;
+            }
+
+            fps.Add(fp);
+            tps.Add(tp);
+            thresholds.Add(s);
+        }
+
+        // scikit-learn keeps the ends and every point where the curve bends (a non-zero second difference).
+        var kept = new List<int>();
+        for (var k = 0; k < fps.Count; k++)
+        {
+            if (k == 0 || k == fps.Count - 1
+                || fps[k + 1] - 2 * fps[k] + fps[k - 1] != 0 || tps[k + 1] - 2 * tps[k] + tps[k - 1] != 0)
+            {
+                kept.Add(k);
+            }
+        }
+
+        var curve = new List<RocPoint>(kept.Count + 1) { new(0, 0, double.PositiveInfinity) };
+        curve.AddRange(kept.Select(k => new RocPoint(fps[k] / negatives, tps[k] / positives, thresholds[k])));
+        if (curve.Count <= maxPoints)
+        {
+            return curve;
+        }
+
+        var step = (curve.Count - 1) / (double)(maxPoints - 1);
+        return Enumerable.Range(0, maxPoints).Select(j => curve[(int)Math.Round(j * step)]).ToList();
     }
 
     /// <summary>Area under the ROC curve (tied scores count one half); NaN when only one class is present.</summary>

@@ -34,6 +34,7 @@ public static class TrainingApi
         api.MapGet("/{id:guid}", GetRun);
         api.MapGet("/{id:guid}/artifacts/model", GetModel);
         api.MapGet("/{id:guid}/artifacts/reference-profile", GetReferenceProfile);
+        api.MapGet("/{id:guid}/evaluation", GetEvaluation);
         api.MapPost("/{id:guid}/cancel", Cancel);
         return routes;
     }
@@ -227,6 +228,24 @@ public static class TrainingApi
         await runs.GetArtifactAsync(id, TrainingPipeline.ReferenceProfileArtifact, ct) is { } artifact
             ? TypedResults.File(artifact.Content, "application/json")
             : TypedResults.NotFound();
+
+    /// <summary>
+    /// The held-out evaluation (evaluation.json): metrics, the reliability table (10 equal-width bins) and the ROC curve
+    /// (at most <see cref="Algorithms.Evaluation.BinaryMetrics.MaxRocPoints"/> points). 404 naming why when the run is
+    /// unknown or has not been evaluated (yet, or ever: search trials and runs that failed earlier).
+    /// </summary>
+    static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetEvaluation(Guid id, RunStore runs, CancellationToken ct)
+    {
+        if (await runs.GetArtifactAsync(id, "evaluation.json", ct) is { } artifact)
+        {
+            return TypedResults.File(artifact.Content, "application/json");
+        }
+
+        return await runs.GetAsync(id, ct) is null
+            ? TypedResults.Problem($"No training run {id}.", statusCode: StatusCodes.Status404NotFound, title: "Run not found")
+            : TypedResults.Problem($"Run {id} has no held-out evaluation (it has not reached or did not pass the Evaluate step).",
+                statusCode: StatusCodes.Status404NotFound, title: "No evaluation");
+    }
 
     static async Task<Results<Accepted, NotFound>> Cancel(Guid id, CancelRequest? body, RunStore runs, IPublishEndpoint bus, CancellationToken ct)
     {

@@ -48,6 +48,7 @@ public sealed class TrainingStepConsumer(
         catch (OperationCanceledException) when (work.Cancellation.IsCancellationRequested)
         {
             logger.LogInformation("Run {RunId} cancelled during {Step}", runId, step);
+            await runs.EndStepAsync(runId, step, RunStatus.Cancelled, CancellationToken.None);
             workspace.Release(runId);
             await runner.ForgetAsync(runId, CancellationToken.None);
             return;
@@ -57,6 +58,7 @@ public sealed class TrainingStepConsumer(
             // Data and model problems do not heal on retry: the run fails at this step with the reason.
             logger.LogWarning(e, "Run {RunId} failed at {Step}", runId, step);
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            await runs.EndStepAsync(runId, step, RunStatus.Failed, CancellationToken.None);
             workspace.Release(runId);
             await runner.ForgetAsync(runId, CancellationToken.None);
             var reason = e is TrainingStepException ? e.Message : $"{e.GetType().Name}: {e.Message}";
@@ -74,6 +76,7 @@ public sealed class TrainingStepConsumer(
             workspace.Release(runId);
         }
 
+        await runs.EndStepAsync(runId, step, RunStatus.Completed, CancellationToken.None);
         await context.Publish(new TrainingStepCompleted { RunId = runId, Step = step, ArtifactSha256 = artifactSha });
     }
 

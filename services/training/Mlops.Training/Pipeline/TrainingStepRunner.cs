@@ -27,6 +27,7 @@ public sealed class TrainingStepRunner(TrainingPipeline pipeline, RunStore runs,
         }
 
         await runs.SetStepAsync(request.RunId, step, ct);
+        await runs.StartStepAsync(request.RunId, step, ct);
         await RestoreAsync(request.RunId, step, work, ct);
     }
 

@@ -28,7 +28,16 @@ public sealed record RunRecord
     public string? FailureReason { get; init; }
     public IReadOnlyList<ArtifactInfo> Artifacts { get; init; } = [];
     public IReadOnlyList<Guid> ChildRunIds { get; init; } = [];
+
+    /// <summary>The pipeline steps in the order they started (empty for search trials, which run inside Train).</summary>
+    public IReadOnlyList<RunStep> Steps { get; init; } = [];
 }
+
+/// <summary>
+/// One pipeline step of a run: its latest attempt's start and end (a redelivered or retried step starts again, counted in
+/// <see cref="Attempts"/>) and how it ended: Running, Completed, Failed or Cancelled.
+/// </summary>
+public sealed record RunStep(string Step, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, double? DurationMs);
 
 /// <summary>An artifact's address and size (the bytes are fetched separately).</summary>
 public sealed record ArtifactInfo(string Name, string ContentType, string Sha256, long Size);

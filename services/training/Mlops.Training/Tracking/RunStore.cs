@@ -50,6 +50,14 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             content bytea NOT NULL,
             created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
             PRIMARY KEY (run_id, name));
+        CREATE TABLE IF NOT EXISTS training_run_steps (
+            run_id uuid NOT NULL REFERENCES training_runs (run_id),
+            step text NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL DEFAULT 1,
+            started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            finished_at timestamptz NULL,
+            PRIMARY KEY (run_id, step));
         """;
 
     const string Columns = """
@@ -112,6 +120,34 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Records that a step (again) started, unless the run already ended; a redelivered step restarts its timing and
+    /// counts one more attempt, so the timeline shows the attempt that produced the step's outputs.
+    /// </summary>
+    public async Task StartStepAsync(Guid runId, string step, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO training_run_steps (run_id, step, status)
+            SELECT run_id, @step, 'Running' FROM training_runs WHERE run_id = @id AND status IN ('Pending', 'Running')
+            ON CONFLICT (run_id, step) DO UPDATE SET status = 'Running', attempts = training_run_steps.attempts + 1,
+                started_at = clock_timestamp(), finished_at = NULL
+            """);
+        command.Parameters.AddWithValue("id", runId);
+        command.Parameters.AddWithValue("step", step);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Ends a step's running attempt with <paramref name="status"/> (a step already ended keeps its end).</summary>
+    public async Task EndStepAsync(Guid runId, string step, string status, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE training_run_steps SET status = @status, finished_at = clock_timestamp() WHERE run_id = @id AND step = @step AND finished_at IS NULL");
+        command.Parameters.AddWithValue("id", runId);
+        command.Parameters.AddWithValue("step", step);
+        command.Parameters.AddWithValue("status", status);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Merges metrics into the run's (same name: the newer value wins); undefined (non-finite) values are not recorded.</summary>
     public async Task AddMetricsAsync(Guid runId, IReadOnlyDictionary<string, double> metrics, CancellationToken cancellationToken)
     {
@@ -130,13 +166,20 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Ends a run once (the first outcome wins) and records its duration.</summary>
+    /// <summary>
+    /// Ends a run once (the first outcome wins) and records its duration. A step still open ends with the run (a run
+    /// cancelled or timed out while a step ran, a registration the registry answered after the step was sent).
+    /// </summary>
     public async Task FinishAsync(Guid runId, string status, string? failedStep, string? reason, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            UPDATE training_runs SET status = @status, failed_step = @step, failure_reason = @reason, finished_at = clock_timestamp(),
-                duration_ms = EXTRACT(EPOCH FROM (clock_timestamp() - started_at)) * 1000
-            WHERE run_id = @id AND status IN ('Pending', 'Running')
+            WITH ended AS (
+                UPDATE training_runs SET status = @status, failed_step = @step, failure_reason = @reason, finished_at = clock_timestamp(),
+                    duration_ms = EXTRACT(EPOCH FROM (clock_timestamp() - started_at)) * 1000
+                WHERE run_id = @id AND status IN ('Pending', 'Running')
+                RETURNING run_id)
+            UPDATE training_run_steps SET status = @status, finished_at = clock_timestamp()
+            WHERE run_id IN (SELECT run_id FROM ended) AND finished_at IS NULL
             """);
         command.Parameters.AddWithValue("id", runId);
         command.Parameters.AddWithValue("status", status);
@@ -220,7 +263,22 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             }
         }
 
-        return run with { Artifacts = artifacts, ChildRunIds = children };
+        var steps = new List<RunStep>();
+        await using (var s = dataSource.CreateCommand("""
+            SELECT step, status, attempts, started_at, finished_at, EXTRACT(EPOCH FROM (finished_at - started_at)) * 1000
+            FROM training_run_steps WHERE run_id = @id ORDER BY started_at, step
+            """))
+        {
+            s.Parameters.AddWithValue("id", runId);
+            await using var reader = await s.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                steps.Add(new RunStep(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3),
+                    reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetDouble(5)));
+            }
+        }
+
+        return run with { Artifacts = artifacts, ChildRunIds = children, Steps = steps };
     }
 
     /// <summary>The newest top-level runs (optionally of one model), newest first.</summary>

@@ -27,4 +27,38 @@ export function lineChart(title: string, x: number[], series: Series[], opts: { 
   return el;
 }
 
+export interface XySeries { label: string; points: [number, number][]; color?: string; dash?: boolean; dots?: boolean }
+
+/**
+ * A chart of (x, y) curves on the unit square whose series have points at different x (two runs' ROC curves, their
+ * reliability tables). uPlot wants one x column: every point gets a row of its own, the other series are null there and
+ * drawn across the gap. Rows keep each series' own order among equal x, so a curve's vertical steps stay in order.
+ */
+export function xyChart(title: string, series: XySeries[], opts: { xLabel: string; yLabel: string; width?: number; height?: number }): HTMLElement {
+  const el = document.createElement("div");
+  el.className = "chart";
+  el.dataset.chart = title;
+  const rows = series.flatMap((s, si) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y], i) => ({ x, y, si, i })));
+  if (!rows.length) {
+    el.textContent = `${title}: no data`;
+    el.classList.add("muted");
+    return el;
+  }
+  rows.sort((a, b) => a.x - b.x || a.si - b.si || a.i - b.i);
+  const data = [rows.map(r => r.x), ...series.map((_, si) => rows.map(r => r.si === si ? r.y : null))];
+  el.dataset.points = String(rows.length);
+  new uPlot({
+    title,
+    width: opts.width ?? 420,
+    height: opts.height ?? 360,
+    scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
+    axes: [{ label: opts.xLabel }, { label: opts.yLabel }],
+    series: [{ label: opts.xLabel }, ...series.map((s, i) => ({
+      label: s.label, stroke: s.color ?? palette[i % palette.length], width: s.dash ? 1 : 2, dash: s.dash ? [6, 4] : undefined,
+      spanGaps: true, points: { show: s.dots ?? false, size: 6 },
+    }))],
+  }, data as uPlot.AlignedData, el);
+  return el;
+}
+
 export const seconds = (iso: string) => Math.floor(new Date(iso).getTime() / 1000);

@@ -1,6 +1,7 @@
 import { get, tryGet, Identity } from "../api";
 import { h, table, card, section, pill, fmt, errorBox } from "../ui";
 import * as live from "../live";
+import type { FeedSnapshot } from "../types";
 
 export async function overview(main: HTMLElement, _me: Identity) {
   const services = h("div", { "data-testid": "services" });
@@ -8,7 +9,7 @@ export async function overview(main: HTMLElement, _me: Identity) {
   const rollouts = h("div");
   main.replaceChildren(section("Overview", card("Services", services), card("Active rollouts", rollouts), card("Open alerts (last 24 h)", alerts)));
 
-  const renderServices = (snapshot: any) => services.replaceChildren(
+  const renderServices = (snapshot: FeedSnapshot) => services.replaceChildren(
     table(snapshot.services ?? [], [
       ["service", s => s.service],
       ["health", s => pill(s.health)],

@@ -2,9 +2,7 @@ import { get, post, tryGet, Identity, ApiError } from "../api";
 import { h, table, card, section, pill, fmt, errorBox, kv } from "../ui";
 import { lineChart, seconds } from "../charts";
 import * as live from "../live";
-
-/** p-values seen during this browser session, per experiment and arm (the API keeps only the running minimum). */
-const pHistory = new Map<string, { t: number; p: number | null }[]>();
+import type { Rollout, RolloutStep, Analysis, Measurement, ShadowPair, ExperimentStatus, ExperimentLook } from "../types";
 
 /** The answer to the last action per rollout: kept across the re-renders the live feed causes. */
 const answers = new Map<string, { cls: string; text: string }>();
@@ -15,7 +13,7 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
   main.replaceChildren(section("Rollouts", card(null, list), detail));
 
   const load = async () => {
-    const all = await get<any[]>("/api/registry/rollouts");
+    const all = await get<Rollout[]>("/api/registry/rollouts");
     list.replaceChildren(table(all, [
       ["model", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.modelName)],
       ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)],
@@ -23,16 +21,16 @@ export async function rollouts(main: HTMLElement, me: Identity, id?: string) {
       ["started", r => r.startedAt], ["reason", r => r.reason ?? ""],
     ], { "data-testid": "rollouts-table" }));
     const chosen = all.find(r => r.rolloutId === id) ?? all.find(r => ["Progressing", "Analysing", "Paused"].includes(r.state)) ?? all[0];
-    if (chosen) await renderRollout(detail, me, await get(`/api/registry/rollouts/${chosen.rolloutId}`));
+    if (chosen) await renderRollout(detail, me, await get<Rollout>(`/api/registry/rollouts/${chosen.rolloutId}`));
     else detail.replaceChildren(card(null, h("p", { class: "muted" }, "No rollout yet: start one with POST /api/registry/rollouts (docs/rollouts.md).")));
   };
   await load();
   live.onTopic("rollouts", load);
 }
 
-const weightOf = (r: any) => ["Progressing", "Analysing", "Paused", "Promoting"].includes(r.state) ? r.steps[r.currentStep] ?? 100 : r.state === "Promoted" ? 100 : 0;
+const weightOf = (r: Rollout) => ["Progressing", "Analysing", "Paused", "Promoting"].includes(r.state) ? r.steps[r.currentStep] ?? 100 : r.state === "Promoted" ? 100 : 0;
 
-async function renderRollout(el: HTMLElement, me: Identity, r: any) {
+async function renderRollout(el: HTMLElement, me: Identity, r: Rollout) {
   const active = ["Progressing", "Analysing", "Paused"].includes(r.state);
   // Once finished the candidate holds all traffic (promoted) or none (rolled back, aborted).
   const weight = weightOf(r);
@@ -67,7 +65,7 @@ async function renderRollout(el: HTMLElement, me: Identity, r: any) {
   }
   const charts = [...byMetric].map(([metric, points]) => lineChart(metric, points.map(p => p.t),
     [{ label: "measured", values: points.map(p => p.v) }, { label: "threshold", values: points.map(p => p.th), color: "#c0392b", dash: true }]));
-  const measurements = (r.stepHistory ?? []).flatMap((s: any) => (s.analyses ?? []).flatMap((a: any) => (a.measurements ?? []).map((m: any) => ({ step: s.index, traffic: s.trafficPercent, a, m }))));
+  const measurements = (r.stepHistory ?? []).flatMap((s: RolloutStep) => (s.analyses ?? []).flatMap((a: Analysis) => (a.measurements ?? []).map((m: Measurement) => ({ step: s.index, traffic: s.trafficPercent, a, m }))));
 
   el.replaceChildren(
     card(`${r.modelName}: candidate ${r.candidateVersion}`,
@@ -86,33 +84,41 @@ async function renderRollout(el: HTMLElement, me: Identity, r: any) {
 }
 
 async function shadow(model: string) {
-  const { data, error } = await tryGet(`/api/gateway/shadow/${encodeURIComponent(model)}`);
+  const { data, error } = await tryGet<{ pairs: ShadowPair[] | null }>(`/api/gateway/shadow/${encodeURIComponent(model)}`);
   if (error) return h("p", { class: "muted" }, error.status === 404 ? "No shadow comparison for this model on this gateway replica." : error.message);
-  return h("div", {}, table(data.pairs ?? [], [["serving", p => `${p.primaryVariant} ${p.primaryVersion}`], ["shadow", p => p.shadowVersion],
+  return h("div", {}, table(data?.pairs ?? [], [["serving", p => `${p.primaryVariant} ${p.primaryVersion}`], ["shadow", p => p.shadowVersion],
     ["pairs", p => p.predictions], ["agreement", p => p.agreement], ["mean |Δp|", p => p.meanAbsoluteDifference], ["p99 |Δp|", p => p.p99AbsoluteDifference]], { "data-testid": "shadow" }));
 }
 
 async function experiments(model: string) {
-  const { data, error } = await tryGet<any[]>("/api/gateway/experiments");
+  const { data, error } = await tryGet<ExperimentStatus[]>("/api/gateway/experiments");
   if (error) return errorBox(error);
   const mine = (data ?? []).filter(e => e.modelName === model);
   if (!mine.length) return h("p", { class: "muted" }, "No A/B experiment on this model.");
-  const now = Math.floor(Date.now() / 1000);
-  return h("div", {}, ...mine.map(e => {
-    const arms = e.arms.slice(1);
-    for (const a of arms) {
-      const k = `${e.id}/${a.name}`;
-      if (!pHistory.has(k)) pHistory.set(k, []);
-      pHistory.get(k)!.push({ t: now, p: a.pValue });
-    }
-    const first = pHistory.get(`${e.id}/${arms[0]?.name}`) ?? [];
-    return h("div", {}, h("p", {}, `${e.name}: ${e.decision} — ${e.reason}`),
+  return h("div", {}, ...await Promise.all(mine.map(async e => {
+    const looks = await tryGet<ExperimentLook[]>(`/api/gateway/experiments/${e.id}/looks`);
+    return h("div", { "data-testid": "experiment", "data-experiment": e.name }, h("p", {}, `${e.name}: ${e.decision} — ${e.reason}`),
       table(e.arms, [["arm", a => a.name], ["variant", a => a.variant], ["n", a => a.n], ["successes", a => a.successes], ["rate", a => a.rate],
         ["difference", a => a.difference], ["always-valid p", a => a.pValue], ["CI", a => a.confidenceLower === null ? "—" : `${fmt(a.confidenceLower)} … ${fmt(a.confidenceUpper)}`]]),
-      lineChart("always-valid p-value (this session)", first.map(p => p.t), [
-        ...arms.map((a: any) => ({ label: a.name, values: (pHistory.get(`${e.id}/${a.name}`) ?? []).map(p => p.p) })),
-        { label: "alpha", values: first.map(() => e.alpha), color: "#c0392b", dash: true }]));
-  }));
+      looks.error ? errorBox(looks.error) : pValueChart(e, looks.data ?? []));
+  })));
+}
+
+/**
+ * Each treatment arm's always-valid p-value (the running minimum, what the decision uses) at every look, with that
+ * look's own mSPRT value dashed and α: the experiment may stop the first time the solid line crosses α.
+ */
+function pValueChart(e: ExperimentStatus, looks: ExperimentLook[]) {
+  // Fractional seconds: looks a moment apart stay in order on the time axis.
+  const x = looks.map(l => new Date(l.at).getTime() / 1000);
+  const treatments = e.arms.slice(1).map(a => a.name);
+  const arm = (l: ExperimentLook, name: string) => l.arms.find(a => a.name === name);
+  return h("div", { "data-testid": "p-value-chart" },
+    lineChart(`always-valid p-value over ${looks.length} looks`, x, [
+      ...treatments.map(name => ({ label: `${name} (always-valid)`, values: looks.map(l => arm(l, name)?.minPValue ?? null) })),
+      ...treatments.map(name => ({ label: `${name} (this look)`, values: looks.map(l => arm(l, name)?.pValue ?? null), dash: true })),
+      { label: `α = ${e.alpha}`, values: looks.map(() => e.alpha), color: "#c0392b", dash: true }], { yLabel: "p" }),
+    h("p", { class: "muted" }, looks.length ? `looks ${looks[0].look}–${looks[looks.length - 1].look}; last: ${treatments.map(n => `${n} n=${arm(looks[looks.length - 1], n)?.trials ?? 0}`).join(", ")}` : "No look yet: no outcome counted."));
 }
 
 export { kv };
