@@ -129,8 +129,10 @@ public sealed class BatchDatasetFixture : IAsyncLifetime
         FeaturesClient = new HttpClient { BaseAddress = Features.BaseAddress };
     }
 
+    // History loaded today: the source says each value was available when measured, or nothing would be known
+    // "by" yesterday's times (the point-in-time rule counts the platform's recorded time otherwise).
     static object Observation(string id, string entity, string code, double value, string unit, DateTimeOffset eventTime) =>
-        new { observationId = id, entityId = entity, code, value, unit, eventTime, sourceSystem = "ward" };
+        new { observationId = id, entityId = entity, code, value, unit, eventTime, availableTime = eventTime, sourceSystem = "ward" };
 
     /// <summary>Creates topics with the platform's admin (0.9 brokers create them on first metadata request).</summary>
     public static async Task EnsureTopicsAsync(IEnumerable<string> topics, int partitions)

@@ -35,7 +35,7 @@ public sealed class BatchJobTests(BatchDatasetFixture fixture)
         Assert.Equal(BatchDatasetFixture.Patients * times.Length, rows.Count);
         Assert.Equal(rows.Count, rows.Select(r => (r.EntityId, r.Time)).Distinct().Count());
         Assert.Equal(fixture.Entities.Order(StringComparer.Ordinal), rows.Select(r => r.EntityId).Distinct());
-        Assert.All(rows, r => Assert.True(r.Probability is not null, $"{r.EntityId} at {r.Time:O} unscored: {r.Error}"));
+        Assert.All(rows, r => Assert.True(r.Probability is not null, $"{r.EntityId} at {r.Time:O} unscored: {r.Error}; features {JsonSerializer.Serialize(r.Features)}"));
 
         // The online path: the features service's own store (fed over Kafka) point in time, scored by the served model.
         foreach (var entity in fixture.Entities.Where((_, i) => i % 50 == 0 || i == BatchDatasetFixture.Patients - 1))
