@@ -171,6 +171,24 @@ public sealed class BatchDatasetFixture : IAsyncLifetime
     /// <summary>A client of the features service.</summary>
     public HttpClient FeaturesClient { get; private set; } = null!;
 
+    /// <summary>
+    /// The environment of an inference pod started as a process: <see cref="InferenceSettings"/> plus the v1 test
+    /// ensemble as its local model, a stand-in <paramref name="registry"/>, and streaming topics of its own.
+    /// </summary>
+    public Dictionary<string, string> InferenceProcessEnvironment(string chunkTopic, string chunkGroup, Uri registry)
+    {
+        var environment = InferenceSettings(chunkTopic, chunkGroup).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        environment["Inference__LocalModels__0__Name"] = "deterioration";
+        environment["Inference__LocalModels__0__Version"] = "1";
+        environment["Inference__LocalModels__0__Path"] = Models.PathOf(Models.V1);
+        environment["Inference__LocalModels__0__Sha256"] = Models.Sha256Of(Models.V1);
+        environment["Inference__RegistryBaseAddress"] = registry.ToString();
+        environment["Inference__Streaming__FeaturesTopic"] = PlatformInfrastructure.UniqueName("features-test");
+        environment["Inference__Streaming__PredictionsTopic"] = PlatformInfrastructure.UniqueName("predictions-test");
+        environment["Inference__Streaming__ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-test");
+        return environment;
+    }
+
     public async Task DisposeAsync()
     {
         FeaturesClient?.Dispose();

@@ -25,15 +25,7 @@ public sealed class BatchWorkerCrashTests(BatchDatasetFixture fixture)
         // The surviving replica: built now (its stand-in registry is up), started only after the kill.
         await using var survivor = new InferenceAppFactory(settings: settings);
 
-        var environment = settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
-        environment["Inference__LocalModels__0__Name"] = "deterioration";
-        environment["Inference__LocalModels__0__Version"] = "1";
-        environment["Inference__LocalModels__0__Path"] = Models.PathOf(Models.V1);
-        environment["Inference__LocalModels__0__Sha256"] = Models.Sha256Of(Models.V1);
-        environment["Inference__RegistryBaseAddress"] = survivor.Upstream.BaseAddress.ToString();
-        environment["Inference__Streaming__FeaturesTopic"] = PlatformInfrastructure.UniqueName("features-test");
-        environment["Inference__Streaming__PredictionsTopic"] = PlatformInfrastructure.UniqueName("predictions-test");
-        environment["Inference__Streaming__ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-test");
+        var environment = fixture.InferenceProcessEnvironment(chunkTopic, group, survivor.Upstream.BaseAddress);
         await using var doomed = ServiceProcess.Start("services/inference/Mlops.Inference", environment);
         await doomed.WaitUntilReadyAsync();
         using var doomedClient = new HttpClient { BaseAddress = doomed.BaseAddress };
