@@ -19,8 +19,10 @@ public static class DatasetVectorsApi
     /// <param name="LabelName">Score at every time a label of this name (recorded by the snapshot) names.</param>
     /// <param name="FeatureSet">Definition set by name; none = the shipped set.</param>
     /// <param name="FeatureSetVersion">Definition set by exact version (the one a model was trained on).</param>
+    /// <param name="FeatureNames">Only these features in each row (a model's inputs); none = every feature of the set.</param>
     public sealed record DatasetVectorsRequest(
-        IReadOnlyList<string>? EntityIds, IReadOnlyList<DateTimeOffset>? Times, string? LabelName, string? FeatureSet = null, string? FeatureSetVersion = null);
+        IReadOnlyList<string>? EntityIds, IReadOnlyList<DateTimeOffset>? Times, string? LabelName, string? FeatureSet = null, string? FeatureSetVersion = null,
+        IReadOnlyList<string>? FeatureNames = null);
 
     /// <summary>Most evaluation times per request.</summary>
     public const int MaxTimes = 1000;
@@ -104,6 +106,13 @@ public static class DatasetVectorsApi
             return;
         }
 
+        if (selection.Set is { } chosen && request?.FeatureNames?.FirstOrDefault(f => !chosen.FeatureNames.Contains(f)) is { } unknown)
+        {
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["featureNames"] = [$"set {chosen.Version} has no feature '{unknown}'"] },
+                title: "The request is invalid").ExecuteAsync(context);
+            return;
+        }
+
         if (selection.Set is not { } set)
         {
             await TypedResults.Problem(title: "Unknown feature set", detail: selection.NotFound, statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
@@ -121,8 +130,11 @@ public static class DatasetVectorsApi
         activity?.SetTag("mlops.entities", entityIds.Count);
         context.Response.ContentType = "application/x-ndjson";
         context.Response.Headers[TrainingSetHeaders.DatasetVersion] = dataset.Version;
-        await foreach (var row in vectors.ComputeAsync(dataset, set, entityIds, times, request!.LabelName, cancellationToken))
+        var only = request!.FeatureNames is { Count: > 0 } names ? names.ToHashSet(StringComparer.Ordinal) : null;
+        await foreach (var computed in vectors.ComputeAsync(dataset, set, entityIds, times, request.LabelName, cancellationToken))
         {
+            // A model's inputs only, when asked: a batch row carries a few features, not the whole set.
+            var row = only is null ? computed : computed with { Features = computed.Features.Where(f => only.Contains(f.Key)).ToDictionary(StringComparer.Ordinal) };
             await JsonSerializer.SerializeAsync(context.Response.Body, row, FeatureStore.Json, cancellationToken);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
         }

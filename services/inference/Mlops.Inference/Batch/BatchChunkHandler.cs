@@ -68,7 +68,7 @@ public sealed class BatchChunkHandler(
             var size = options.Value.ScoreBatchSize;
             var pending = new List<DatasetVector>(size);
             var rows = 0;
-            await foreach (var vector in features.VectorsAsync(job.DatasetVersion, job.FeatureSetVersion, chunk.EntityIds, job.Times, job.LabelName, cancellationToken))
+            await foreach (var vector in features.VectorsAsync(job.DatasetVersion, job.FeatureSetVersion, chunk.EntityIds, job.Times, job.LabelName, job.Features, cancellationToken))
             {
                 pending.Add(vector);
                 if (pending.Count == size)

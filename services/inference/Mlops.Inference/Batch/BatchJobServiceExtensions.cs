@@ -33,6 +33,7 @@ internal static class BatchJobServiceExtensions
         var settings = builder.Configuration.GetSection(BatchJobOptions.Section).Get<BatchJobOptions>() ?? new BatchJobOptions();
         if (settings.Enabled)
         {
+            builder.Services.AddHostedService<BatchTopicInitializer>();
             // Every replica in one group: each chunk goes to the replica owning its partition.
             builder.AddKafkaConsumer<BatchChunkRequested, BatchChunkHandler>(settings.ConsumerGroup, [settings.Topic]);
         }

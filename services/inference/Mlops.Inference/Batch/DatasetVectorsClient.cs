@@ -42,14 +42,17 @@ public sealed class DatasetVectorsClient(HttpClient http)
         }
     }
 
-    /// <summary>The vectors of <paramref name="entityIds"/> at <paramref name="times"/>, or at the times of labels named <paramref name="labelName"/>.</summary>
+    /// <summary>
+    /// The vectors of <paramref name="entityIds"/> at <paramref name="times"/>, or at the times of labels named
+    /// <paramref name="labelName"/>, holding only <paramref name="featureNames"/> (the model's inputs).
+    /// </summary>
     public async IAsyncEnumerable<DatasetVector> VectorsAsync(
         string datasetVersion, string? featureSetVersion, IReadOnlyList<string> entityIds, IReadOnlyList<DateTimeOffset>? times, string? labelName,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        IReadOnlyList<string> featureNames, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"api/features/datasets/{Uri.EscapeDataString(datasetVersion)}/vectors", UriKind.Relative))
         {
-            Content = JsonContent.Create(new { entityIds, times, labelName, featureSetVersion }, options: Json),
+            Content = JsonContent.Create(new { entityIds, times, labelName, featureSetVersion, featureNames }, options: Json),
         };
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await ThrowIfRefusedAsync(response, cancellationToken);
