@@ -67,6 +67,7 @@ internal static class BatchBenchmark
         var inferenceEnvironment = new Dictionary<string, string>
         {
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Mlops.Inference.Batch"] = "Information",
             ["Inference__Streaming__Enabled"] = "false",
             ["Inference__PredictionLog__Topic"] = PlatformInfrastructure.UniqueName("bench-batch-log"),
             ["Inference__RegistryBaseAddress"] = registry.Address.ToString(),
