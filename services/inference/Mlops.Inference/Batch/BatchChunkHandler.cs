@@ -35,7 +35,7 @@ public sealed class BatchChunkHandler(
         activity?.SetTag("mlops.batch.chunk", request.Chunk);
         var chunk = await store.StartChunkAsync(request.JobId, request.Chunk, pod.Id, cancellationToken)
             ?? throw new RejectEventException($"no chunk {request.Chunk} of batch job '{request.JobId}'");
-        var job = await store.FindAsync(request.JobId, cancellationToken)
+        var job = await store.FindAsync(request.JobId, cancellationToken, countRows: false)
             ?? throw new RejectEventException($"no batch job '{request.JobId}'");
         if (chunk.State == "done" || job.State == BatchJobStates.Failed)
         {

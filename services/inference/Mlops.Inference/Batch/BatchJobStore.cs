@@ -27,6 +27,9 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
     // Rows are counted live from the results, so progress shows rows of chunks still being scored too.
     const string SelectJobSql = "SELECT " + JobColumns + ", (SELECT count(*) FROM batch_results r WHERE r.job_id = j.job_id) FROM batch_jobs j WHERE j.job_id = $1";
 
+    // For a worker: the job without its row count, which would cost a scan of the results per chunk.
+    const string SelectJobForWorkSql = "SELECT " + JobColumns + ", 0::bigint FROM batch_jobs j WHERE j.job_id = $1";
+
     const string ListJobsSql = "SELECT " + JobColumns + ", (SELECT count(*) FROM batch_results r WHERE r.job_id = j.job_id) FROM batch_jobs j ORDER BY j.created_at DESC LIMIT $1";
 
     const string SetRunningSql = """
@@ -119,11 +122,11 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The job with its live row count; null when there is none.</summary>
-    public async Task<BatchJob?> FindAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>The job with its live row count (0 without <paramref name="countRows"/>); null when there is none.</summary>
+    public async Task<BatchJob?> FindAsync(string jobId, CancellationToken cancellationToken, bool countRows = true)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(SelectJobSql, connection);
+        await using var command = new NpgsqlCommand(countRows ? SelectJobSql : SelectJobForWorkSql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = jobId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadJob(reader) : null;
