@@ -27,6 +27,9 @@ public sealed class InferenceAppFactory : WebApplicationFactory<Program>
             ["Inference:Streaming:FeaturesTopic"] = FeaturesTopic,
             ["Inference:Streaming:PredictionsTopic"] = PredictionsTopic,
             ["Inference:Streaming:ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-test"),
+            // Batch chunks on topics of its own too: a test host must never take a chunk of another host's job.
+            ["Inference:BatchJobs:Topic"] = PlatformInfrastructure.UniqueName("batch-chunks-test"),
+            ["Inference:BatchJobs:ConsumerGroup"] = PlatformInfrastructure.UniqueName("inference-batch-test"),
             ["Inference:Batching:Enabled"] = batching.ToString(),
             ["Inference:Batching:MaxBatchSize"] = "64",
             ["Inference:Batching:MaxQueueDelay"] = (maxQueueDelay ?? TimeSpan.FromMilliseconds(5)).ToString(),

@@ -10,11 +10,11 @@ public sealed class ServiceDocumentTests
     /// <summary>Each service with routes its document must list (monitoring has no HTTP API of its own yet).</summary>
     public static TheoryData<string, string[]> Services => new()
     {
-        { "services/ingestion/Mlops.Ingestion", ["/api/ingestion/observations", "/api/ingestion/observations/batch", "/api/ingestion/schemas", "/api/ingestion/datasets/{version}"] },
-        { "services/features/Mlops.Features", ["/api/features/online/{entityId}", "/api/features/labels", "/api/features/training-sets", "/api/features/point-in-time/{entityId}"] },
+        { "services/ingestion/Mlops.Ingestion", ["/api/ingestion/observations", "/api/ingestion/observations/batch", "/api/ingestion/schemas", "/api/ingestion/datasets/{version}", "/api/ingestion/datasets/{version}/entities"] },
+        { "services/features/Mlops.Features", ["/api/features/online/{entityId}", "/api/features/labels", "/api/features/training-sets", "/api/features/point-in-time/{entityId}", "/api/features/datasets/{datasetVersion}/vectors"] },
         { "services/training/Mlops.Training", ["/api/training/runs", "/api/training/runs/{id}", "/api/training/runs/compare"] },
         { "services/registry/Mlops.Registry", ["/api/registry/models", "/api/registry/models/{name}", "/api/registry/artifacts", "/api/registry/datasets/{datasetVersion}/models"] },
-        { "services/inference/Mlops.Inference", ["/api/inference/predict", "/api/inference/predict/batch", "/api/inference/model", "/api/lineage/predictions/{predictionId}", "/api/lineage/observations/{observationId}/predictions"] },
+        { "services/inference/Mlops.Inference", ["/api/inference/predict", "/api/inference/predict/batch", "/api/inference/model", "/api/lineage/predictions/{predictionId}", "/api/lineage/observations/{observationId}/predictions", "/api/inference/batch-jobs", "/api/inference/batch-jobs/{id}/results"] },
         { "services/monitoring/Mlops.Monitoring", [] },
     };
 

@@ -24,6 +24,12 @@ public static class Topics
     /// <summary>Every prediction made (HTTP and streaming, every variant) with the inputs and lineage behind it.</summary>
     public const string PredictionLog = "predictions.log.v1";
 
+    /// <summary>
+    /// Chunks of batch-inference jobs (a few entities of a dataset version each), consumed by every inference replica
+    /// in one group so the partitions spread a job's work over the replicas.
+    /// </summary>
+    public const string BatchChunks = "inference.batch-chunks.v1";
+
     /// <summary>Default dead-letter topic for records a consumer gave up on.</summary>
     public const string DeadLetter = "platform.deadletter.v1";
 }

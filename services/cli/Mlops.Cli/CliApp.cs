@@ -23,6 +23,7 @@ public static class CliApp
         root.Subcommands.Add(PromoteCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(BatchPredictCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

@@ -45,6 +45,7 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddTransient<PointInTimeTrainingSet>();
         builder.Services.TryAddTransient<Backfill>();
         builder.Services.TryAddTransient<PointInTimeVector>();
+        builder.Services.TryAddTransient<DatasetVectors>();
         builder.Services.AddHttpClient<IngestionDatasetClient>(http =>
         {
             http.BaseAddress = new Uri(builder.Configuration["Features:IngestionBaseAddress"] ?? "http://127.0.0.1:58081/");

@@ -12,4 +12,5 @@ app.MapFeaturesApi();
 app.MapOnlineSnapshotApi();
 app.MapDefinitionSetsApi();
 app.MapPointInTimeApi();
+app.MapDatasetVectorsApi();
 app.Run();

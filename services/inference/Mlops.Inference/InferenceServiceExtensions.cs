@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Registry;
+using Mlops.Inference.Batch;
 using Mlops.Inference.Batching;
 using Mlops.Inference.Deployments;
 using Mlops.Inference.Lineage;
@@ -60,6 +61,7 @@ internal static class InferenceServiceExtensions
         });
         builder.AddPredictionLineage();
         builder.AddOpenInferenceGrpc();
+        builder.AddBatchJobs();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DynamicBatcher>());
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHostedService<FeatureCacheWarmer>();

@@ -1,5 +1,6 @@
 using Mlops.Inference;
 using Mlops.Inference.Api;
+using Mlops.Inference.Batch;
 using Mlops.Inference.Lineage;
 using Mlops.ServiceDefaults;
 
@@ -11,6 +12,7 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapInferenceApi();
 app.MapLineageApi();
+app.MapBatchJobsApi();
 app.Run();
 
 /// <summary>Entry point, visible to in-process test hosts.</summary>

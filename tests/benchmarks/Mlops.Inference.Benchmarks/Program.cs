@@ -7,6 +7,8 @@ using Mlops.Inference.Benchmarks;
 //    or: stream [vectors, default 20000] [models served, default 3] — streaming scoring of features.v1 (StreamingBenchmark)
 //    or: log [seconds per scenario, default 5] — HTTP predictions with the prediction log on vs off (PredictionLogBenchmark)
 //    or: protocols [seconds per scenario, default 5] — the Open Inference Protocol over REST vs gRPC (ProtocolBenchmark)
+//    or: batch [patients, default 1000] [times, default 10] [online rows, default 2000] — batch job over a dataset version
+//        vs the online path (point-in-time vector + predict) on the same rows (BatchBenchmark)
 if (args.Length > 0 && args[0] == "stream")
 {
     return await StreamingBenchmark.RunAsync(
@@ -24,6 +26,15 @@ if (args.Length > 0 && args[0] == "log")
 if (args.Length > 0 && args[0] == "protocols")
 {
     return await ProtocolBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5,
+        Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
+}
+
+if (args.Length > 0 && args[0] == "batch")
+{
+    return await BatchBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2000,
         Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"));
 }
 

@@ -134,6 +134,26 @@ public sealed class GatewayClient : IDisposable
     public Task<JsonNode?> ExplainAsync(string predictionId, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, $"api/lineage/predictions/{Uri.EscapeDataString(predictionId)}", null, null, ct);
 
+    /// <summary>Starts a batch-inference job over a dataset version (<c>POST /api/inference/batch-jobs</c>); the job as accepted.</summary>
+    public Task<JsonNode?> StartBatchJobAsync(JsonObject request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "api/inference/batch-jobs", request, null, ct);
+
+    /// <summary>A batch job's progress (<c>GET /api/inference/batch-jobs/{id}</c>).</summary>
+    public Task<JsonNode?> GetBatchJobAsync(string id, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"api/inference/batch-jobs/{Uri.EscapeDataString(id)}", null, null, ct);
+
+    /// <summary>Streams a batch job's results (<c>ndjson</c> or <c>parquet</c>) into <paramref name="destination"/>; returns the bytes written.</summary>
+    public async Task<long> DownloadBatchResultsAsync(string id, string format, Stream destination, CancellationToken ct)
+    {
+        var path = $"api/inference/batch-jobs/{Uri.EscapeDataString(id)}/results?format={Uri.EscapeDataString(format)}";
+        using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
+        await ThrowIfFailedAsync($"GET /{path}", response, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var start = destination.CanSeek ? destination.Position : 0;
+        await body.CopyToAsync(destination, ct);
+        return destination.CanSeek ? destination.Position - start : -1;
+    }
+
     /// <summary>Any call; the answer as JSON (null when empty).</summary>
     public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, string? traceparent, CancellationToken ct)
     {

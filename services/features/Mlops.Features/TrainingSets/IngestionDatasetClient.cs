@@ -48,6 +48,29 @@ public sealed class IngestionDatasetClient(HttpClient http)
             ?? throw new JsonException($"ingestion described dataset version '{version}' as JSON null");
     }
 
+    /// <summary>The version's distinct entity ids in byte order, streamed.</summary>
+    public async IAsyncEnumerable<string> ReadEntityIdsAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(
+            new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/entities", UriKind.Relative),
+            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new DatasetVersionNotFoundException(version);
+        }
+
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length > 0)
+            {
+                yield return JsonSerializer.Deserialize<string>(line, FeatureStore.Json)!;
+            }
+        }
+    }
+
     /// <summary>Rows ordered by entity id (ordinal) and event time.</summary>
     public async IAsyncEnumerable<DatasetObservation> ReadByEntityAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

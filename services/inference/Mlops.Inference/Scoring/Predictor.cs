@@ -78,7 +78,7 @@ public sealed class Predictor(ModelCatalog catalog, DynamicBatcher batcher)
     /// (the feature set could not compute it, e.g. a slope over one point) becomes NaN for a model that accepts
     /// missing values, as it was in that model's training rows; an absent feature is always refused.
     /// </summary>
-    static float[] Validate(IReadOnlyDictionary<string, double?> features, IReadOnlyList<string> names, bool acceptsMissing)
+    internal static float[] Validate(IReadOnlyDictionary<string, double?> features, IReadOnlyList<string> names, bool acceptsMissing)
     {
         var row = new float[names.Count];
         List<string>? missing = null;

@@ -85,4 +85,10 @@ public static class InferenceTelemetry
     public static readonly Counter<long> PredictionLogPurged = Meter.CreateCounter<long>("mlops.inference.prediction_log.purged", "{prediction}", "Predictions deleted past the retention");
 
     public static readonly Counter<long> Replays = Meter.CreateCounter<long>("mlops.inference.replays", "{replay}", "Predictions replayed, by whether the re-score matched");
+
+    public static readonly Counter<long> BatchJobs = Meter.CreateCounter<long>("mlops.inference.batch_jobs", "{job}", "Batch inference jobs planned");
+
+    public static readonly Counter<long> BatchRows = Meter.CreateCounter<long>("mlops.inference.batch_jobs.rows", "{row}", "Rows scored by batch jobs");
+
+    public static readonly Counter<long> BatchChunks = Meter.CreateCounter<long>("mlops.inference.batch_jobs.chunks", "{chunk}", "Batch chunks handled, by outcome");
 }

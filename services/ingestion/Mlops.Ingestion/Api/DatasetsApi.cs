@@ -27,6 +27,7 @@ public static class DatasetsApi
         api.MapGet("/", async (DatasetStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)));
         api.MapGet("/{version}", Get);
         api.MapGet("/{version}/observations", StreamRows);
+        api.MapGet("/{version}/entities", StreamEntities);
         // A read with a body (the entity list is too long for a URL); the gateway gives it the ingest role of POSTs.
         api.MapPost("/{version}/observations/query", StreamEntityRows);
         return routes;
@@ -98,6 +99,30 @@ public static class DatasetsApi
         await foreach (var row in store.ReadAsync(version, order == "entity", cancellationToken))
         {
             await JsonSerializer.SerializeAsync(context.Response.Body, row, EnvelopeSerializer.Options, cancellationToken);
+            await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+        }
+    }
+
+    /// <summary>The version's distinct entity ids as NDJSON strings, byte order: the population a batch job scores.</summary>
+    static async Task StreamEntities(string version, DatasetStore store, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (InputText.IdentifierProblem("version", version) is { } versionProblem)
+        {
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [versionProblem] }, title: "The request is invalid").ExecuteAsync(context);
+            return;
+        }
+
+        if (await store.GetAsync(version, cancellationToken) is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsJsonAsync(new ProblemDetailsBody("Dataset version not found", $"no dataset version '{version}'"), cancellationToken);
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        await foreach (var entityId in store.ReadEntityIdsAsync(version, cancellationToken))
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, entityId, EnvelopeSerializer.Options, cancellationToken);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), cancellationToken);
         }
     }

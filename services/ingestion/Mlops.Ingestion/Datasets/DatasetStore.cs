@@ -42,6 +42,15 @@ public sealed class DatasetStore(IngestionDatabase database)
         ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
         """;
 
+    // The version's distinct entities in byte order: what a batch job over the version splits into chunks.
+    const string VersionEntitiesSql = """
+        SELECT DISTINCT o.entity_id COLLATE "C"
+         FROM dataset_versions d JOIN observations o
+           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+        WHERE d.version = $1
+        ORDER BY 1
+        """;
+
     const string InsertVersionSql = """
         INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description)
         VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6)
@@ -150,6 +159,19 @@ public sealed class DatasetStore(IngestionDatabase database)
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return ReadRow(reader);
+        }
+    }
+
+    /// <summary>Streams the version's distinct entity ids in byte order (never held in memory).</summary>
+    public async IAsyncEnumerable<string> ReadEntityIdsAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(VersionEntitiesSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = version });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return reader.GetString(0);
         }
     }
 
