@@ -113,6 +113,7 @@ public sealed class BatchJobTests(BatchDatasetFixture fixture)
     [InlineData("""{"model":"deterioration","datasetVersion":"x","times":["yesterday"]}""", 400, "times[0]")]
     [InlineData("""{"model":"deterioration","datasetVersion":"x","labelName":"l","times":["2026-01-01T00:00:00Z"]}""", 400, "labelName")]
     [InlineData("""{"model":"deterioration","datasetVersion":"x","outputTopic":"no spaces","times":["2026-01-01T00:00:00Z"]}""", 400, "outputTopic")]
+    [InlineData("""{"model":"deterioration","datasetVersion":"x","outputTopic":"observations.v1","times":["2026-01-01T00:00:00Z"]}""", 400, "outputTopic")]
     [InlineData("""{"model":"no-such-model","datasetVersion":"DATASET","times":["2026-01-01T00:00:00Z"]}""", 404, "model")]
     [InlineData("""{"model":"deterioration","version":"99","datasetVersion":"DATASET","times":["2026-01-01T00:00:00Z"]}""", 404, "version")]
     [InlineData("""{"model":"deterioration","datasetVersion":"no-such-dataset","times":["2026-01-01T00:00:00Z"]}""", 404, "datasetVersion")]

@@ -49,33 +49,18 @@ public sealed class IngestionDatasetClient(HttpClient http)
     }
 
     /// <summary>The version's distinct entity ids in byte order, streamed.</summary>
-    public async IAsyncEnumerable<string> ReadEntityIdsAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(
-            new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/entities", UriKind.Relative),
-            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new DatasetVersionNotFoundException(version);
-        }
-
-        response.EnsureSuccessStatusCode();
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var reader = new StreamReader(stream);
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
-        {
-            if (line.Length > 0)
-            {
-                yield return JsonSerializer.Deserialize<string>(line, FeatureStore.Json)!;
-            }
-        }
-    }
+    public IAsyncEnumerable<string> ReadEntityIdsAsync(string version, CancellationToken cancellationToken) =>
+        ReadLinesAsync<string>(version, "entities", cancellationToken);
 
     /// <summary>Rows ordered by entity id (ordinal) and event time.</summary>
-    public async IAsyncEnumerable<DatasetObservation> ReadByEntityAsync(string version, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<DatasetObservation> ReadByEntityAsync(string version, CancellationToken cancellationToken) =>
+        ReadLinesAsync<DatasetObservation>(version, "observations?order=entity", cancellationToken);
+
+    /// <summary>One JSON value per line of a dataset version's resource, streamed as it arrives.</summary>
+    async IAsyncEnumerable<T> ReadLinesAsync<T>(string version, string resource, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(
-            new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/observations?order=entity", UriKind.Relative),
+            new Uri($"api/ingestion/datasets/{Uri.EscapeDataString(version)}/{resource}", UriKind.Relative),
             HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -89,7 +74,7 @@ public sealed class IngestionDatasetClient(HttpClient http)
         {
             if (line.Length > 0)
             {
-                yield return JsonSerializer.Deserialize<DatasetObservation>(line, FeatureStore.Json)!;
+                yield return JsonSerializer.Deserialize<T>(line, FeatureStore.Json)!;
             }
         }
     }

@@ -28,6 +28,12 @@ public sealed class BatchJobOptions
     /// <summary>Most times one job may score each entity at.</summary>
     public int MaxTimes { get; set; } = 1000;
 
+    /// <summary>
+    /// Every output topic a job may name starts with this, so a job's rows can never be written into the platform's own
+    /// topics (observations, features, predictions) by whoever may start a job.
+    /// </summary>
+    public string OutputTopicPrefix { get; set; } = "batch-predictions.";
+
     /// <summary>The label whose times a job with <c>labelTimes: true</c> scores at, when the request names none.</summary>
     public string LabelName { get; set; } = "deterioration_24h";
 }

@@ -19,6 +19,7 @@ internal static class BatchJobServiceExtensions
             .Validate(o => o.ScoreBatchSize is >= 1 and <= 1024, "Inference:BatchJobs:ScoreBatchSize must be 1 to 1024")
             .Validate(o => o.MaxTimes is >= 1 and <= 1000, "Inference:BatchJobs:MaxTimes must be 1 to 1000 (what the features service answers per request)")
             .Validate(o => !string.IsNullOrWhiteSpace(o.LabelName), "Inference:BatchJobs:LabelName is required")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.OutputTopicPrefix), "Inference:BatchJobs:OutputTopicPrefix is required (an empty prefix would let a job write into any topic)")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<BatchJobDatabase>();
         builder.Services.TryAddSingleton<BatchJobStore>();

@@ -86,6 +86,10 @@ public static partial class BatchJobsApi
         {
             errors["outputTopic"] = ["outputTopic must be a Kafka topic name: 1-249 letters, digits, '.', '_' or '-'"];
         }
+        else if (request?.OutputTopic is { } named && !named.StartsWith(settings.OutputTopicPrefix, StringComparison.Ordinal))
+        {
+            errors["outputTopic"] = [$"outputTopic must start with '{settings.OutputTopicPrefix}' (Inference:BatchJobs:OutputTopicPrefix): a job never writes into another topic"];
+        }
 
         if (errors.Count > 0 || request is null)
         {
