@@ -6,6 +6,7 @@ using Mlops.Inference.Models;
 using Mlops.Inference.Telemetry;
 using Mlops.Kafka;
 using Mlops.Kafka.Producing;
+using Mlops.ServiceDefaults.Background;
 using Npgsql;
 
 namespace Mlops.Inference.Lineage;
@@ -40,23 +41,10 @@ public sealed class PredictionOutboxRelay(
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    readonly SemaphoreSlim _nudge = new(0, 1);
+    readonly WakeSignal _nudge = new();
 
     /// <summary>Wakes the relay: the writer has just inserted rows (at most one wake-up is kept).</summary>
-    public void Nudge()
-    {
-        if (_nudge.CurrentCount == 0)
-        {
-            try
-            {
-                _nudge.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Another nudge won the race; one pending wake-up is enough.
-            }
-        }
-    }
+    public void Nudge() => _nudge.Notify();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -175,11 +163,5 @@ public sealed class PredictionOutboxRelay(
         }
 
         return inputs;
-    }
-
-    public override void Dispose()
-    {
-        _nudge.Dispose();
-        base.Dispose();
     }
 }
