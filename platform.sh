@@ -139,6 +139,54 @@ validate_manifests() {
   log "manifests validated in $((SECONDS - started)) s"
 }
 
+# Stage 2: every test project except the journeys, the two-replicas test and the chaos tests, which start the seven
+# services with their shipped queue names and consumer groups and must not share the brokers with other tests' hosts.
+# The projects' tests mostly wait on the brokers and the database, so more of them run at once than there are cores,
+# the longest first (a long project started last is the whole stage's tail). Each project's output is printed in one
+# piece when it ends. MLOPS_TEST_PARALLEL sets how many run at once.
+SUITE_PROJECTS=(
+  Mlops.Monitoring.Tests Mlops.Inference.Tests Mlops.Training.Tests Mlops.Registry.Tests Mlops.Platform.Tests
+  Mlops.Ingestion.Tests Mlops.Features.Tests Mlops.Kafka.Tests Mlops.Messaging.Tests Mlops.Training.Algorithms.Tests
+  Mlops.Gateway.Tests Mlops.EndToEnd.Tests Mlops.Testing.Tests Mlops.Onnx.Tests
+)
+SUITE_FILTER="FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.CanaryJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.DegradationJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.Replicas&FullyQualifiedName!~Mlops.EndToEnd.Tests.Chaos"
+
+run_suite() {
+  local parallel=${MLOPS_TEST_PARALLEL:-3} logs="$RESULTS_DIR/suite/logs" status=0 project finished code
+  local -A names=() began=()
+  # Every test project of the solution must be in the list: a new one left out would silently never run.
+  local listed
+  listed=$(dotnet sln "$ROOT/Microservices.sln" list | sed -n 's#.*/\([^/]*\.Tests\)\.csproj$#\1#p' | sort)
+  [[ $listed == "$(printf '%s\n' "${SUITE_PROJECTS[@]}" | sort)" ]] \
+    || die "SUITE_PROJECTS in platform.sh differs from the solution's test projects: $(echo "$listed" | tr '\n' ' ')"
+  mkdir -p "$logs"
+  for project in "${SUITE_PROJECTS[@]}"; do
+    while (( ${#names[@]} >= parallel )); do
+      wait -n -p finished && code=0 || code=$?
+      suite_done "${names[$finished]}" "$code" "${began[$finished]}" || status=1
+      unset "names[$finished]"
+    done
+    MLOPS_INFRA_READY=1 dotnet test "$ROOT/tests/$project/$project.csproj" -c "$CONFIGURATION" --no-build -nologo \
+      --filter "$SUITE_FILTER" --logger "trx;LogFileName=$project.trx" --logger "console;verbosity=normal" \
+      --results-directory "$RESULTS_DIR/suite" >"$logs/$project.log" 2>&1 &
+    names[$!]=$project
+    began[$!]=$SECONDS
+  done
+  while (( ${#names[@]} > 0 )); do
+    wait -n -p finished && code=0 || code=$?
+    suite_done "${names[$finished]}" "$code" "${began[$finished]}" || status=1
+    unset "names[$finished]"
+  done
+  return $status
+}
+
+suite_done() {
+  local project=$1 code=$2 since=$3
+  cat "$RESULTS_DIR/suite/logs/$project.log"
+  log "$project: exit $code after $((SECONDS - since)) s"
+  return "$code"
+}
+
 cmd_test() {
   local started=$SECONDS
   infra_up
@@ -158,11 +206,7 @@ cmd_test() {
   # A scenario that failed half-way may have left a part stopped; the next stages expect everything up.
   bash "$INFRA" up >/dev/null || status=1
   log "running the test suite"
-  # Stage 2: every test project in parallel, except the journeys, the two-replicas test and the chaos tests, which start
-  # the seven services with their shipped queue names and consumer groups and must not share the brokers with other tests' hosts.
-  MLOPS_INFRA_READY=1 dotnet test "$ROOT/Microservices.sln" -c "$CONFIGURATION" --no-build -nologo \
-    --filter "FullyQualifiedName!~Mlops.EndToEnd.Tests.UserJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.OwnDataJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.CanaryJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.DegradationJourneyTests&FullyQualifiedName!~Mlops.EndToEnd.Tests.Replicas&FullyQualifiedName!~Mlops.EndToEnd.Tests.Chaos" \
-    --logger "trx" --logger "console;verbosity=normal" --results-directory "$RESULTS_DIR/suite" || status=$?
+  run_suite || status=$?
   # Stage 3: the journeys (user, own data, canary, degradation → retraining) and the two-replicas test, on the shipped ports.
   log "running the end-to-end journey (its own stage)"
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/tests/Mlops.EndToEnd.Tests/Mlops.EndToEnd.Tests.csproj" -c "$CONFIGURATION" --no-build -nologo \
