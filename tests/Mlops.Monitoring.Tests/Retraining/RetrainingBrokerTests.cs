@@ -164,6 +164,12 @@ public sealed class RetrainingBrokerTests(MonitoringAppFactory factory) : IClass
         try
         {
             using var http = factory.CreateClient();
+            // This model's own cooldown instead of the service's 6 h.
+            var settings = await http.PutAsJsonAsync($"/api/monitoring/models/{model}/settings", new { retraining = new { cooldown = "00:45:00" }, updatedBy = "ops-dana" });
+            Assert.True(settings.IsSuccessStatusCode, await settings.Content.ReadAsStringAsync());
+            var refused = await http.PutAsJsonAsync($"/api/monitoring/models/{model}/settings", new { retraining = new { cooldown = "-00:01:00" }, updatedBy = "ops-dana" });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await refused.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("errors").TryGetProperty("retraining.cooldown", out _));
 
             var response = await http.PostAsJsonAsync("/api/monitoring/retraining", new { modelName = model, reason = "weekly check", requestedBy = "ops-dana" });
 
@@ -184,6 +190,8 @@ public sealed class RetrainingBrokerTests(MonitoringAppFactory factory) : IClass
             // The model is free again (with its cooldown): the rejection ended the retraining.
             var status = await WaitForAsync(http, new Uri($"/api/monitoring/retraining/models/{model}", UriKind.Relative), v => Text(v, "activeRetrainingId") is null, "the model freed");
             Assert.Equal(rejected.GetProperty("id").GetGuid(), status.GetProperty("lastRetrainingId").GetGuid());
+            Assert.InRange(status.GetProperty("cooldownUntil").GetDateTimeOffset() - rejected.GetProperty("finishedAt").GetDateTimeOffset(),
+                TimeSpan.FromMinutes(45) - TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(45)); // PostgreSQL keeps microseconds
         }
         finally
         {

@@ -55,6 +55,8 @@ public sealed class TrainingRunBadInputCorpusTests(TrainingAppFactory app, ITest
         ["requestedBy"] = "corpus",
         ["subgroupFeature"] = "age_band",
         ["features"] = new JsonArray("heart_rate_*"),
+        ["compareWithVersion"] = "0.9.0",
+        ["labelsFrom"] = "2026-01-01T00:00:00Z",
     };
 
     IEnumerable<BadInput> Cases()
@@ -68,7 +70,16 @@ public sealed class TrainingRunBadInputCorpusTests(TrainingAppFactory app, ITest
             }
         }
 
-        foreach (var field in new[] { "modelVersion", "subgroupFeature" })
+        foreach (var c in json.Field("labelsFrom", FieldKind.Time, required: false))
+        {
+            yield return c;
+        }
+
+        var future = Valid();
+        future["labelsFrom"] = DateTimeOffset.UtcNow.AddDays(1).ToString("O");
+        yield return BadInput.Of("labelsFrom in the future", "labelsFrom", future.ToJsonString());
+
+        foreach (var field in new[] { "modelVersion", "subgroupFeature", "compareWithVersion" })
         {
             foreach (var c in json.Field(field, FieldKind.Identifier, required: false).Where(c => !c.Name.EndsWith(" empty", StringComparison.Ordinal) && !c.Name.EndsWith(" whitespace", StringComparison.Ordinal)))
             {

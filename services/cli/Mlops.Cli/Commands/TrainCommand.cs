@@ -23,10 +23,12 @@ public static class TrainCommand
         var featureSet = new Option<string?>("--feature-set-version") { Description = "Feature-set version; the feature service's current one when omitted" };
         var seed = new Option<int>("--seed") { Description = "Training seed", DefaultValueFactory = _ => 42 };
         var parameters = new Option<string[]>("--param") { Description = "Hyperparameter name=value (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var labelsFrom = new Option<DateTimeOffset?>("--labels-from") { Description = "Learn only from labels at or after this time (ISO 8601), e.g. a recent window" };
+        var compareWith = new Option<string?>("--compare-with") { Description = "A registered version (e.g. the champion's) scored on the run's held-out rows beside the new model" };
         var by = new Option<string>("--by") { Description = "Who asks", DefaultValueFactory = _ => Environment.UserName };
         var wait = new Option<bool>("--wait") { Description = "Follow the run's steps until it completes or fails" };
         var timeout = new Option<int>("--timeout-minutes") { Description = "How long --wait waits", DefaultValueFactory = _ => 30 };
-        var command = new Command("train", "Start a training run") { model, algorithm, members, features, label, dataset, featureSet, seed, parameters, by, wait, timeout };
+        var command = new Command("train", "Start a training run") { model, algorithm, members, features, label, dataset, featureSet, seed, parameters, labelsFrom, compareWith, by, wait, timeout };
         command.SetAction(CliContext.Action(async (context, parse, ct) =>
         {
             var hyper = new Dictionary<string, double>();
@@ -43,6 +45,16 @@ public static class TrainCommand
 
             var body = await TrainingRequest.BuildAsync(context.Client, parse.GetValue(model)!, parse.GetValue(algorithm)!, parse.GetValue(members),
                 parse.GetValue(features) ?? [], parse.GetValue(label)!, parse.GetValue(dataset), parse.GetValue(featureSet), parse.GetValue(seed), parse.GetValue(by)!, hyper, ct);
+            if (parse.GetValue(labelsFrom) is { } from)
+            {
+                body["labelsFrom"] = from.ToString("O", CultureInfo.InvariantCulture);
+            }
+
+            if (parse.GetValue(compareWith) is { Length: > 0 } version)
+            {
+                body["compareWithVersion"] = version;
+            }
+
             var runId = await context.Client.StartRunAsync(body, ct);
             AnsiConsole.MarkupLine($"run [bold]{runId}[/] started (dataset {Markup.Escape(body["datasetVersion"]!.ToString())}, features {Markup.Escape(body["featureSetVersion"]!.ToString())})");
             if (!parse.GetValue(wait))

@@ -89,6 +89,11 @@ public static class ModelSettingsApi
                 errors["retraining.trainingWindow"] = [$"'{window}' is not a positive time span (e.g. 30.00:00:00 for the last 30 days)"];
             }
 
+            if (retraining.Cooldown is { } cooldown && cooldown < TimeSpan.Zero)
+            {
+                errors["retraining.cooldown"] = [$"'{cooldown}' is negative; 00:00:00 lets the next retraining start as soon as one ends"];
+            }
+
             if (retraining.Rollout is { } rollout && !rollout.IsValid())
             {
                 errors["retraining.rollout"] = ["steps rising within 1–100, a positive analysisInterval, failureLimit ≥ 0, consecutiveSuccesses, minRequests and minLabels ≥ 1, maxAurocDrop and maxDriftShare within 0–1"];

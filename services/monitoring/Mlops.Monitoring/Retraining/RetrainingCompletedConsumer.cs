@@ -1,12 +1,17 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Monitoring;
+using Mlops.Monitoring.Settings;
 
 namespace Mlops.Monitoring.Retraining;
 
-/// <summary>Frees the model when its retraining ended and starts the cooldown.</summary>
-public sealed class RetrainingCompletedConsumer(RetrainingStore store, IOptions<RetrainingOptions> options) : IConsumer<RetrainingCompleted>
+/// <summary>Frees the model when its retraining ended and starts the cooldown (the model's own, else the service's).</summary>
+public sealed class RetrainingCompletedConsumer(RetrainingStore store, ModelSettingsStore settings, IOptions<RetrainingOptions> options) : IConsumer<RetrainingCompleted>
 {
-    public Task Consume(ConsumeContext<RetrainingCompleted> context) =>
-        store.ReleaseAsync(context.Message.ModelName, context.Message.RetrainingId, context.Message.FinishedAt, options.Value.Cooldown, context.CancellationToken);
+    public async Task Consume(ConsumeContext<RetrainingCompleted> context)
+    {
+        var message = context.Message;
+        var cooldown = (await settings.RetrainingAsync(message.ModelName, context.CancellationToken))?.Cooldown ?? options.Value.Cooldown;
+        await store.ReleaseAsync(message.ModelName, message.RetrainingId, message.FinishedAt, cooldown, context.CancellationToken);
+    }
 }

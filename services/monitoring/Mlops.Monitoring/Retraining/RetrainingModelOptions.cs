@@ -24,8 +24,14 @@ public sealed class RetrainingModelOptions
     /// </summary>
     public TimeSpan? TrainingWindow { get; set; }
 
+    /// <summary>
+    /// How long after one of this model's retrainings ends another is debounced; null uses
+    /// <see cref="RetrainingOptions.Cooldown"/>. A model whose labels arrive within hours can afford a short one.
+    /// </summary>
+    public TimeSpan? Cooldown { get; set; }
+
     public bool IsValid() =>
-        TrainingWindow is null or { Ticks: > 0 } &&
+        TrainingWindow is null or { Ticks: > 0 } && Cooldown is null or { Ticks: >= 0 } &&
         (Schedule is null || Quartz.CronExpression.TryParse(Schedule, out _))
         && (string.IsNullOrWhiteSpace(TimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
         && Rollout?.IsValid() != false;

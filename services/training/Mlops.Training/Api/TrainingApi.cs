@@ -15,7 +15,7 @@ public static class TrainingApi
     public sealed record StartRunRequest(
         string? ModelName, string? ModelVersion, string? FeatureSetVersion, string? DatasetVersion, string? LabelName, string? Algorithm,
         Dictionary<string, double>? Hyperparameters, List<SearchParameter>? SearchSpace, int? SearchTrials, int? Seed, string? RequestedBy, string? SubgroupFeature = null,
-        List<string>? Features = null);
+        List<string>? Features = null, string? CompareWithVersion = null, DateTimeOffset? LabelsFrom = null);
 
     /// <summary>Body of the cancel request.</summary>
     public sealed record CancelRequest(string? RequestedBy);
@@ -40,9 +40,9 @@ public static class TrainingApi
     }
 
     static async Task<Results<Accepted<object>, ValidationProblem>> StartRun(
-        StartRunRequest body, RunStore runs, CodeVersion codeVersion, IFeatureCatalog catalog, IPublishEndpoint bus, CancellationToken ct)
+        StartRunRequest body, RunStore runs, CodeVersion codeVersion, IFeatureCatalog catalog, IPublishEndpoint bus, TimeProvider clock, CancellationToken ct)
     {
-        var errors = Validate(body);
+        var errors = Validate(body, clock.GetUtcNow());
         if (!errors.ContainsKey("features") && body.Features is { Count: > 0 } && await catalog.FeatureNamesAsync(ct) is { } known)
         {
             var (_, unknown) = FeatureSelection.Resolve(known, body.Features);
@@ -74,6 +74,8 @@ public static class TrainingApi
             RequestedBy = body.RequestedBy!,
             SubgroupFeature = string.IsNullOrWhiteSpace(body.SubgroupFeature) ? null : body.SubgroupFeature,
             Features = body.Features?.Select(f => f.Trim()).ToArray() ?? [],
+            CompareWithVersion = string.IsNullOrWhiteSpace(body.CompareWithVersion) ? null : body.CompareWithVersion,
+            LabelsFrom = body.LabelsFrom,
         };
 
         // Recorded before it is sent, so the run is visible the moment its id is returned.
@@ -85,7 +87,10 @@ public static class TrainingApi
     /// <summary>Most random-search trials one run may ask for (each is a full training).</summary>
     public const int MaxSearchTrials = 1000;
 
-    internal static Dictionary<string, string[]> Validate(StartRunRequest body)
+    /// <summary>How far past the validator's clock a label window may start: the sender's clock may run ahead of ours.</summary>
+    static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    internal static Dictionary<string, string[]> Validate(StartRunRequest body, DateTimeOffset now)
     {
         // Every name here ends up in the run store, the saga's state, registry events and file names: the same
         // identifier rules as everywhere else (no control characters, valid Unicode, at most 200 characters).
@@ -97,6 +102,12 @@ public static class TrainingApi
         InputText.CheckIdentifier(errors, "labelName", body.LabelName);
         InputText.CheckIdentifier(errors, "requestedBy", body.RequestedBy);
         InputText.CheckIdentifier(errors, "subgroupFeature", body.SubgroupFeature, required: false);
+        InputText.CheckIdentifier(errors, "compareWithVersion", body.CompareWithVersion, required: false);
+        if (body.LabelsFrom is { } from && from > now + ClockSkew)
+        {
+            // A window that starts in the future holds no label: the run could only fail at its first step.
+            errors["labelsFrom"] = [$"labelsFrom {from:O} is in the future (now {now:O}); it is where the window of labels to learn from starts"];
+        }
         foreach (var name in body.Hyperparameters?.Keys ?? Enumerable.Empty<string>())
         {
             InputText.CheckIdentifier(errors, "hyperparameters", name);

@@ -12,7 +12,7 @@ namespace Mlops.Training.Pipeline;
 /// A command the HTTP API would refuse is refused here too, with the same reasons: it starts nothing and is answered
 /// with <see cref="TrainingRunFailed"/> at step <see cref="RequestStep"/> (retrying would not make it valid).
 /// </summary>
-public sealed class StartTrainingRunCommandConsumer(ILogger<StartTrainingRunCommandConsumer> logger) : IConsumer<StartTrainingRun>
+public sealed class StartTrainingRunCommandConsumer(ILogger<StartTrainingRunCommandConsumer> logger, TimeProvider clock) : IConsumer<StartTrainingRun>
 {
     /// <summary>The step a run refused before it started is reported at.</summary>
     public const string RequestStep = "Request";
@@ -23,7 +23,7 @@ public sealed class StartTrainingRunCommandConsumer(ILogger<StartTrainingRunComm
         var errors = TrainingApi.Validate(new TrainingApi.StartRunRequest(
             command.ModelName, command.ModelVersion, command.FeatureSetVersion, command.DatasetVersion, command.LabelName, command.Algorithm,
             command.Hyperparameters?.ToDictionary(), command.SearchSpace?.ToList(), command.SearchTrials, command.Seed, command.RequestedBy,
-            command.SubgroupFeature, command.Features?.ToList()));
+            command.SubgroupFeature, command.Features?.ToList(), command.CompareWithVersion, command.LabelsFrom), clock.GetUtcNow());
         if (command.RunId == Guid.Empty)
         {
             errors["runId"] = ["runId is required (the sender chooses it to follow the run)"];
