@@ -7,27 +7,37 @@ using Npgsql;
 
 namespace Mlops.Inference.Tests.Lineage;
 
-/// <summary>The prediction log's queue (never blocking a prediction) and its retention purge on a real database.</summary>
+/// <summary>The prediction log's queue (a bounded wait, never failing a prediction) and its retention purge on a real database.</summary>
 public sealed class PredictionLogTests
 {
     [Fact]
-    public void Record_QueueFull_DropsTheNewEntryAtOnce()
+    public async Task Record_QueueFull_DropsTheNewEntryAtOnce()
     {
-        var log = new PredictionLog(Options.Create(new PredictionLogOptions { Capacity = 2 }));
+        var log = new PredictionLog(Options.Create(new PredictionLogOptions { Capacity = 2, WriteWait = TimeSpan.Zero }));
 
-        Assert.True(log.Record(Result(), "patient-1", null, PredictionSources.Http));
-        Assert.True(log.Record(Result(), "patient-2", null, PredictionSources.Http));
-        Assert.False(log.Record(Result(), "patient-3", null, PredictionSources.Http));
+        Assert.True(await log.RecordAsync(Result(), "patient-1", null, PredictionSources.Http));
+        Assert.True(await log.RecordAsync(Result(), "patient-2", null, PredictionSources.Http));
+        Assert.False(await log.RecordAsync(Result(), "patient-3", null, PredictionSources.Http));
         Assert.Equal(2, log.Pending);
     }
 
     [Fact]
-    public void Record_Disabled_KeepsNothing()
+    public async Task Record_Disabled_KeepsNothing()
     {
         var log = new PredictionLog(Options.Create(new PredictionLogOptions { Enabled = false }));
 
-        Assert.False(log.Record(Result(), "patient-1", null, PredictionSources.Stream));
+        Assert.False(await log.RecordAsync(Result(), "patient-1", null, PredictionSources.Stream));
         Assert.Equal(0, log.Pending);
+    }
+
+    [Fact]
+    public async Task Record_NothingWritesTheQueue_AnsweredUnconfirmedAfterTheWaitAndStillQueued()
+    {
+        // No writer runs: the entry can never be confirmed, so the caller gets its answer after the wait, told so.
+        var log = new PredictionLog(Options.Create(new PredictionLogOptions { WriteWait = TimeSpan.FromMilliseconds(50) }));
+
+        Assert.False(await log.RecordAsync(Result(), "patient-1", null, PredictionSources.Http));
+        Assert.Equal(1, log.Pending);
     }
 
     [Fact]

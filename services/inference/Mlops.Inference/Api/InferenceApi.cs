@@ -109,7 +109,7 @@ public static partial class InferenceApi
         try
         {
             var result = await predictor.PredictAsync(host, vector.Values, cancellationToken, explain);
-            log.Record(result, entityId, vector, PredictionSources.Http);
+            await log.RecordAsync(result, entityId, vector, PredictionSources.Http);
             return TypedResults.Ok(Answer(response, entityId, result));
         }
         catch (FeatureValidationException ex)
@@ -152,7 +152,7 @@ public static partial class InferenceApi
             try
             {
                 var result = await predictor.PredictAsync(choice.Host!, request.Features!, cancellationToken, contributions == true);
-                log.Record(result, request.EntityId, null, PredictionSources.Http);
+                await log.RecordAsync(result, request.EntityId, null, PredictionSources.Http);
                 return TypedResults.Ok(Answer(response, request.EntityId, result));
             }
             catch (FeatureValidationException ex)
@@ -306,7 +306,7 @@ public static partial class InferenceApi
         try
         {
             var result = await predictor.PredictAsync(choice.Host!, item.Features!, cancellationToken);
-            log.Record(result, item.EntityId, null, PredictionSources.Http);
+            await log.RecordAsync(result, item.EntityId, null, PredictionSources.Http);
             return new BatchPredictionItem(ToResponse(item.EntityId, result), null);
         }
         catch (ModelNotServedException ex)

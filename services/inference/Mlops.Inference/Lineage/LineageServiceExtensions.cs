@@ -17,6 +17,8 @@ internal static class LineageServiceExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Topic), "Inference:PredictionLog:Topic is required")
             .Validate(o => o.PublishBatchSize >= 1, "Inference:PredictionLog:PublishBatchSize must be at least 1")
             .Validate(o => o.PublishPollInterval > TimeSpan.Zero, "Inference:PredictionLog:PublishPollInterval must be positive")
+            .Validate(o => o.WriteWait >= TimeSpan.Zero, "Inference:PredictionLog:WriteWait must not be negative")
+            .Validate(o => o.PublishQueue >= 1, "Inference:PredictionLog:PublishQueue must be at least 1")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<PredictionLog>();
         builder.Services.TryAddSingleton<PredictionLogDatabase>();

@@ -37,6 +37,15 @@ public sealed class PredictionLogOptions
     /// </summary>
     public TimeSpan PublishPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a prediction waits for its log entry to be in the table before it is answered anyway (unconfirmed,
+    /// counted). Zero: no wait — faster, but what is still queued when the process dies is lost.
+    /// </summary>
+    public TimeSpan WriteWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Inserted batches waiting for their copy on the log topic; the writer pauses inserting beyond it.</summary>
+    public int PublishQueue { get; set; } = 64;
+
     /// <summary>Longest pause between attempts while the database or broker does not answer.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

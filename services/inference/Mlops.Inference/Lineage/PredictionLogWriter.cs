@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Inference;
 using Mlops.Inference.Telemetry;
@@ -11,11 +12,12 @@ namespace Mlops.Inference.Lineage;
 
 /// <summary>
 /// Drains <see cref="PredictionLog"/> in batches: one multi-row insert into <c>prediction_log</c> (a repeated id is
-/// ignored), then the batch on the log topic. A database or broker that does not answer is retried with backoff,
+/// ignored), which confirms the batch to the callers waiting for it; then, in a loop of its own so the next insert never
+/// waits for the broker, the batch on the log topic. A database or broker that does not answer is retried with backoff,
 /// holding the batch (the queue absorbs what arrives meanwhile); nothing is skipped while the process lives.
-/// Published after the insert, so a crash between the two re-publishes nothing and loses only the topic copy of
-/// that batch — the table is the record replay reads. An HTTP prediction's row is also its outbox entry for
-/// <c>predictions.v1</c>: written pending, it is published by <see cref="PredictionOutboxRelay"/>, nudged after each insert.
+/// Published after the insert, so a crash between the two loses only the topic copy of that batch — the table is the
+/// record replay reads. An HTTP prediction's row is also its outbox entry for <c>predictions.v1</c>: written pending,
+/// it is published by <see cref="PredictionOutboxRelay"/>, nudged after each insert.
 /// </summary>
 public sealed class PredictionLogWriter(
     PredictionLog log, PredictionLogDatabase database, IEventProducer producer, PredictionOutboxRelay relay, IOptions<PredictionLogOptions> options,
@@ -41,7 +43,22 @@ public sealed class PredictionLogWriter(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var batch = new List<PredictionLogged>(settings.BatchSize);
+        var inserted = Channel.CreateBounded<List<PredictionLogged>>(new BoundedChannelOptions(settings.PublishQueue) { SingleReader = true, SingleWriter = true });
+        var publishing = PublishLoopAsync(inserted.Reader, settings, stoppingToken);
+        try
+        {
+            await InsertLoopAsync(inserted.Writer, settings, stoppingToken);
+        }
+        finally
+        {
+            inserted.Writer.TryComplete();
+            await publishing;
+        }
+    }
+
+    async Task InsertLoopAsync(ChannelWriter<List<PredictionLogged>> inserted, PredictionLogOptions settings, CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingLogEntry>(settings.BatchSize);
         try
         {
             while (await log.Reader.WaitToReadAsync(stoppingToken))
@@ -51,45 +68,72 @@ public sealed class PredictionLogWriter(
                     batch.Add(entry);
                 }
 
-                await WriteWithRetryAsync(batch, settings, stoppingToken);
+                var entries = batch.Select(p => p.Entry).ToList();
+                await RetryAsync("insert", entries.Count, () => InsertAsync(entries, stoppingToken), settings, stoppingToken);
+                foreach (var pending in batch)
+                {
+                    pending.Written?.TrySetResult();
+                }
+
                 batch.Clear();
+                await inserted.WriteAsync(entries, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: what is still queued is lost with the process (docs/lineage.md: the log is bounded, not durable).
-            if (log.Pending + batch.Count > 0)
+            // Stopping: what is still queued is lost with the process; its callers are told it was not written.
+            var lost = batch.Count;
+            foreach (var pending in batch)
             {
-                logger.LogWarning("Prediction log stopping with {Pending} predictions not written", log.Pending + batch.Count);
+                pending.Written?.TrySetCanceled(stoppingToken);
+            }
+
+            while (log.Reader.TryRead(out var pending))
+            {
+                pending.Written?.TrySetCanceled(stoppingToken);
+                lost++;
+            }
+
+            if (lost > 0)
+            {
+                logger.LogWarning("Prediction log stopping with {Pending} predictions not written", lost);
             }
         }
     }
 
-    async Task WriteWithRetryAsync(List<PredictionLogged> batch, PredictionLogOptions settings, CancellationToken stoppingToken)
+    async Task PublishLoopAsync(ChannelReader<List<PredictionLogged>> inserted, PredictionLogOptions settings, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var batch in inserted.ReadAllAsync(stoppingToken))
+            {
+                await RetryAsync("publish", batch.Count, () => PublishAsync(batch, settings.Topic, stoppingToken), settings, stoppingToken);
+                InferenceTelemetry.PredictionLogWritten.Add(batch.Count);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the batches are in the table; only their copies on the topic are left out.
+        }
+    }
+
+    async Task RetryAsync(string what, int count, Func<Task> attempt, PredictionLogOptions settings, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(200);
-        var inserted = false;
         while (true)
         {
             try
             {
-                using var activity = InferenceTelemetry.ActivitySource.StartActivity("prediction log write");
-                activity?.SetTag("mlops.prediction_log.batch", batch.Count);
-                if (!inserted)
-                {
-                    await InsertAsync(batch, stoppingToken);
-                    inserted = true;
-                }
-
-                await PublishAsync(batch, settings.Topic, stoppingToken);
-                InferenceTelemetry.PredictionLogWritten.Add(batch.Count);
+                using var activity = InferenceTelemetry.ActivitySource.StartActivity($"prediction log {what}");
+                activity?.SetTag("mlops.prediction_log.batch", count);
+                await attempt();
                 return;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Transient (database or broker away): the batch is held and retried; the queue keeps taking entries until full.
                 InferenceTelemetry.PredictionLogRetries.Add(1);
-                logger.LogWarning("Prediction log write of {Count} predictions failed ({Reason}); retrying in {Delay}", batch.Count, ex.Message, delay);
+                logger.LogWarning("Prediction log {What} of {Count} predictions failed ({Reason}); retrying in {Delay}", what, count, ex.Message, delay);
                 await Task.Delay(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MaxRetryDelay.Ticks));
             }

@@ -154,10 +154,7 @@ public static class OpenInferenceScoring
             return OipScored.Failed(NotServed(name));
         }
 
-        foreach (var result in results)
-        {
-            log.Record(result, null, null, source);
-        }
+        await Task.WhenAll(results.Select(result => log.RecordAsync(result, null, null, source).AsTask()));
 
         return new OipScored(null, results, wanted);
     }

@@ -154,12 +154,14 @@ public sealed class FeatureVectorScoringHandler(
         }
     }
 
-    Task PublishAsync(KafkaRecord<FeatureVectorUpdated> record, PredictionResult result, CancellationToken cancellationToken)
+    // The batch's offsets are committed after this: the log entry is awaited with the publication, so a vector whose
+    // prediction is not yet in the log is consumed again after a crash (same prediction id, written once).
+    async Task PublishAsync(KafkaRecord<FeatureVectorUpdated> record, PredictionResult result, CancellationToken cancellationToken)
     {
         var vector = record.Envelope.Data;
         var predictionId = StreamingPredictionId.For(record.Envelope.Id, result.ModelName, result.ModelVersion);
-        log.Record(result, vector.EntityId, vector, PredictionSources.Stream, predictionId);
-        return producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
+        var logged = log.RecordAsync(result, vector.EntityId, vector, PredictionSources.Stream, predictionId);
+        await producer.ProduceAsync(options.Value.Streaming.PredictionsTopic, vector.EntityId, new PredictionMade
         {
             PredictionId = predictionId,
             Variant = result.Variant,
@@ -175,6 +177,7 @@ public sealed class FeatureVectorScoringHandler(
             FeatureEventId = record.Envelope.Id,
             TriggeringObservationId = vector.TriggeringObservationId,
         }, cancellationToken);
+        await logged;
     }
 
     sealed record Scoring(KafkaRecord<FeatureVectorUpdated> Record, Activity? Activity, List<Task<PredictionResult?>> Predictions);

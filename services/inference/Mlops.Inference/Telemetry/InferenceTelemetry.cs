@@ -72,6 +72,8 @@ public static class InferenceTelemetry
 
     public static readonly Counter<long> PredictionLogDropped = Meter.CreateCounter<long>("mlops.inference.prediction_log.dropped", "{prediction}", "Predictions not logged: the log's queue was full");
 
+    public static readonly Counter<long> PredictionLogUnconfirmed = Meter.CreateCounter<long>("mlops.inference.prediction_log.unconfirmed", "{prediction}", "Predictions answered before their log entry was confirmed written (the database away longer than the wait)");
+
     public static readonly Counter<long> PredictionLogWritten = Meter.CreateCounter<long>("mlops.inference.prediction_log.written", "{prediction}", "Predictions written to the prediction log");
 
     public static readonly Counter<long> PredictionLogRetries = Meter.CreateCounter<long>("mlops.inference.prediction_log.retries", "{attempt}", "Prediction log writes retried (database or broker away)");
