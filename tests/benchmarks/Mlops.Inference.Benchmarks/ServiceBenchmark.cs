@@ -26,7 +26,7 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
     /// <summary>A client over loopback HTTP/1.1, as the benchmark's own.</summary>
     public HttpClient Http => _client;
 
-    public static async Task<ServiceBenchmark> StartAsync(string modelPath, bool batching, TimeSpan maxQueueDelay, bool predictionLog = true)
+    public static async Task<ServiceBenchmark> StartAsync(string modelPath, bool batching, TimeSpan maxQueueDelay, bool predictionLog = true, TimeSpan? logWriteWait = null)
     {
         var dll = Path.Combine(PlatformInfrastructure.RepositoryRoot, "services", "inference", "Mlops.Inference", "bin", "Release", "net10.0", "Mlops.Inference.dll");
         if (!File.Exists(dll))
@@ -49,6 +49,11 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         start.Environment["OnnxRuntime__IntraOpNumThreads"] = "1";
         // The prediction log is on as shipped; its topic is the benchmark's own, so no consumer of the real one sees these.
         start.Environment["Inference__PredictionLog__Enabled"] = predictionLog.ToString();
+        if (logWriteWait is { } wait)
+        {
+            start.Environment["Inference__PredictionLog__WriteWait"] = wait.ToString();
+        }
+
         start.Environment["Inference__PredictionLog__Topic"] = "bench-prediction-log";
 
         // The model under test is a local artifact; registry and features point where nothing listens, so no

@@ -144,7 +144,15 @@ public sealed class PredictionLogWriter(
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(InsertSql, connection);
+        // One round trip: the callers wait for this commit. It does not wait for the WAL flush — what they must survive is
+        // their own process dying (the rows are in PostgreSQL by then); a PostgreSQL crash could lose the last fraction
+        // of a second of log rows, the price of not putting a disk flush on every prediction's path.
+        await using var statements = new NpgsqlBatch(connection);
+        statements.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        statements.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+        var command = new NpgsqlBatchCommand(InsertSql);
+        statements.BatchCommands.Add(command);
+        statements.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.PredictionId));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.EntityId));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.ModelName));
@@ -168,12 +176,12 @@ public sealed class PredictionLogWriter(
         // Request predictions (REST and gRPC) wait in the row for the relay; streaming ones were published on
         // predictions.v1 by their handler.
         command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Stream });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await statements.ExecuteNonQueryAsync(cancellationToken);
         relay.Nudge();
         InferenceTelemetry.PredictionLogWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    static void Add<T>(NpgsqlCommand command, NpgsqlDbType type, IEnumerable<T> values) =>
+    static void Add<T>(NpgsqlBatchCommand command, NpgsqlDbType type, IEnumerable<T> values) =>
         command.Parameters.Add(new NpgsqlParameter { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | type });
 
     Task PublishAsync(List<PredictionLogged> batch, string topic, CancellationToken cancellationToken) =>
