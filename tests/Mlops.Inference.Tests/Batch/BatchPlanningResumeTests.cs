@@ -76,9 +76,10 @@ public sealed class BatchPlanningResumeTests(BatchDatasetFixture fixture)
     [Fact]
     public async Task PlanningLock_HeldByOneProcess_RefusedToAnotherUntilReleased()
     {
-        await using var dataSource = NpgsqlDataSource.Create(await PlatformInfrastructure.CreateDatabaseAsync("batch_lock"));
+        var database = await PlatformInfrastructure.CreateDatabaseAsync("batch_lock");
         // Two stores on two data sources: two sessions, as two replicas are.
-        await using var otherSource = NpgsqlDataSource.Create(dataSource.ConnectionString);
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        await using var otherSource = NpgsqlDataSource.Create(database);
         var first = new BatchJobStore(new BatchJobDatabase(dataSource), TimeProvider.System);
         var second = new BatchJobStore(new BatchJobDatabase(otherSource), TimeProvider.System);
 

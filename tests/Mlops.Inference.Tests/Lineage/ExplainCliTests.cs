@@ -135,8 +135,9 @@ public sealed class ExplainCliTests : IAsyncLifetime
         var recomputed = Vector(replay.GetProperty("recomputed").GetProperty("features"));
         Assert.Equal(ModelFeatures.Order(StringComparer.Ordinal), recomputed.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(scored, recomputed);
-        Assert.Equal(112, recomputed["heart_rate_last_1h"]);
-        Assert.Equal(38.1, recomputed["temperature_last_6h"]);
+        // The observations' values, as the model's single-precision inputs hold them.
+        Assert.Equal(112, recomputed["heart_rate_last_1h"]!.Value, 1e-4);
+        Assert.Equal(38.1, recomputed["temperature_last_6h"]!.Value, 1e-4);
         var replayed = replay.GetProperty("replayed");
         Assert.True(replayed.GetProperty("matchesOriginal").GetBoolean(), jsonOut);
         Assert.Equal("recomputed", replayed.GetProperty("scoredFrom").GetString());
