@@ -81,6 +81,7 @@ public static class RouteRoleMatrix
         new("POST", "/api/inference/models/deterioration/entities/patient-1/predict", "inference", [Predict]),
         new("POST", "/api/inference/model", "inference-model-load", AdminOnly),
         new("POST", "/api/inference/batch-jobs", "inference-batch-jobs", [Operate]),
+        new("POST", "/api/inference/batch-jobs/job-1/cancel", "inference-batch-job-cancel", [Operate]),
         new("GET", "/api/inference/batch-jobs", "inference-read", AnyKey),
         new("GET", "/api/inference/batch-jobs/job-1/results", "inference-read", AnyKey),
         new("GET", "/api/inference/model", "inference-read", AnyKey),

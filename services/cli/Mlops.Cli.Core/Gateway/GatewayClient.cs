@@ -142,6 +142,10 @@ public sealed class GatewayClient : IDisposable
     public Task<JsonNode?> GetBatchJobAsync(string id, CancellationToken ct) =>
         SendAsync(HttpMethod.Get, $"api/inference/batch-jobs/{Uri.EscapeDataString(id)}", null, null, ct);
 
+    /// <summary>Cancels a planning or running batch job (<c>POST /api/inference/batch-jobs/{id}/cancel</c>); a finished one is a 409.</summary>
+    public Task<JsonNode?> CancelBatchJobAsync(string id, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/inference/batch-jobs/{Uri.EscapeDataString(id)}/cancel", null, null, ct);
+
     /// <summary>Streams a batch job's results (<c>ndjson</c> or <c>parquet</c>) into <paramref name="destination"/>; returns the bytes written.</summary>
     public async Task<long> DownloadBatchResultsAsync(string id, string format, Stream destination, CancellationToken ct)
     {

@@ -9,7 +9,7 @@ namespace Mlops.Cli.Commands;
 /// <summary>
 /// <c>mlops batch-predict --model &lt;name&gt; --dataset &lt;version&gt; (--at &lt;time&gt;… | --label-times)</c>: scores every
 /// entity of a dataset version with a model version, shows the job's progress and downloads its results as NDJSON or
-/// Parquet (docs/lineage.md, "Batch inference").
+/// Parquet (docs/lineage.md, "Batch inference"); <c>mlops batch-predict cancel &lt;job id&gt;</c> stops a job.
 /// </summary>
 public static class BatchPredictCommand
 {
@@ -31,6 +31,7 @@ public static class BatchPredictCommand
         {
             model, version, dataset, at, labelTimes, label, topic, output, format, noWait, job,
         };
+        command.Subcommands.Add(Cancel());
         command.SetAction(CliContext.Action(async (context, parse, ct) =>
         {
             var id = parse.GetValue(job);
@@ -95,6 +96,20 @@ public static class BatchPredictCommand
             return 0;
         }));
         return command;
+    }
+
+    static Command Cancel()
+    {
+        var id = new Argument<string>("job") { Description = "The job's id (printed when it started; GET /api/inference/batch-jobs lists them)" };
+        var cancel = new Command("cancel", "Cancel a planning or running job: its chunks not yet scored are skipped, the rows written stay") { id };
+        cancel.SetAction(CliContext.Action(async (context, parse, ct) =>
+        {
+            var job = await context.Client.CancelBatchJobAsync(parse.GetValue(id)!, ct);
+            AnsiConsole.MarkupLine($"   job [bold]{Markup.Escape(RunsCommand.Text(job?["id"]))}[/] {Markup.Escape(RunsCommand.Text(job?["state"]))}: " +
+                $"{job?["chunks"]?["done"]?.GetValue<int>()} of {job?["chunks"]?["total"]?.GetValue<int>()} chunks done, {job?["rows"]?.GetValue<long>().ToString(CultureInfo.InvariantCulture)} rows kept");
+            return 0;
+        }));
+        return cancel;
     }
 
     /// <summary>Polls the job until it is no longer planning or running, with a progress bar over its chunks.</summary>

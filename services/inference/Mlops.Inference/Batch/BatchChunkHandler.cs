@@ -21,7 +21,8 @@ namespace Mlops.Inference.Batch;
 /// derived from (job, entity, time); the chunk is marked done last, before the consumer commits its offset. A worker
 /// killed mid-chunk leaves the record uncommitted: another (or the same, restarted) scores the chunk again and adds
 /// only the rows that are missing. A dependency that does not answer throws (the consumer pauses and retries); any
-/// other failure is deterministic and fails the job with the reason.
+/// other failure is deterministic and fails the job with the reason. A job cancelled is skipped: its chunks not yet
+/// started are committed unscored, and a chunk being scored stops after its current score batch.
 /// </summary>
 public sealed class BatchChunkHandler(
     BatchJobStore store, DatasetVectorsClient features, ReplayModels models, IEventProducer producer, PodIdentity pod,
@@ -37,7 +38,7 @@ public sealed class BatchChunkHandler(
             ?? throw new RejectEventException($"no chunk {request.Chunk} of batch job '{request.JobId}'");
         var job = await store.FindAsync(request.JobId, cancellationToken, countRows: false)
             ?? throw new RejectEventException($"no batch job '{request.JobId}'");
-        if (chunk.State == "done" || job.State == BatchJobStates.Failed)
+        if (chunk.State == "done" || job.State is BatchJobStates.Failed or BatchJobStates.Cancelled)
         {
             InferenceTelemetry.BatchChunks.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
             return;
@@ -46,6 +47,14 @@ public sealed class BatchChunkHandler(
         try
         {
             var rows = await ScoreAsync(job, chunk, cancellationToken);
+            if (rows < 0)
+            {
+                // Cancelled while this chunk was scored: the rows written stay, the chunk is left undone.
+                InferenceTelemetry.BatchChunks.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
+                logger.LogInformation("Batch job {Job} cancelled while chunk {Chunk} was scored; the chunk stops", job.JobId, chunk.Chunk);
+                return;
+            }
+
             await store.CompleteChunkAsync(job.JobId, chunk.Chunk, cancellationToken);
             InferenceTelemetry.BatchChunks.Add(1, new KeyValuePair<string, object?>("outcome", "done"));
             logger.LogInformation("Batch job {Job} chunk {Chunk}: {Rows} rows scored", job.JobId, chunk.Chunk, rows);
@@ -60,6 +69,7 @@ public sealed class BatchChunkHandler(
         }
     }
 
+    /// <summary>Scores the chunk; the rows written, or -1 when the job was cancelled part-way.</summary>
     async Task<int> ScoreAsync(BatchJob job, BatchChunk chunk, CancellationToken cancellationToken)
     {
         var model = await models.LeaseAsync(job.ModelName, job.ModelVersion, job.ArtifactSha256, job.Features, cancellationToken);
@@ -75,6 +85,12 @@ public sealed class BatchChunkHandler(
                 {
                     rows += await ScoreBatchAsync(job, model, pending, cancellationToken);
                     pending.Clear();
+
+                    // A cancel takes effect between score batches: one indexed read per batch, not per row.
+                    if (await store.StateAsync(job.JobId, cancellationToken) == BatchJobStates.Cancelled)
+                    {
+                        return -1;
+                    }
                 }
             }
 

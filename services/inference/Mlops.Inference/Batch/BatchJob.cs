@@ -14,6 +14,12 @@ public static class BatchJobStates
 
     /// <summary>A chunk failed for a reason retrying cannot clear (named in the job's error).</summary>
     public const string Failed = "failed";
+
+    /// <summary>Stopped by a user: the chunks not yet scored are skipped; the rows already written stay.</summary>
+    public const string Cancelled = "cancelled";
+
+    /// <summary>True for a state a job never leaves (only its results' retention still applies).</summary>
+    public static bool IsFinished(string state) => state is Succeeded or Failed or Cancelled;
 }
 
 /// <summary>A batch job as recorded: what it scores with (resolved once, when it was created) and how far it got.</summary>
@@ -64,6 +70,9 @@ public sealed record BatchJob
     public required DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>When the job's result rows were deleted, its retention (<see cref="BatchJobOptions.ResultRetention"/>) over.</summary>
+    public DateTimeOffset? ResultsExpiredAt { get; init; }
 }
 
 /// <summary>One result row: an entity scored at a time.</summary>

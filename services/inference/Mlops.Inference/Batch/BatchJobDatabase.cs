@@ -1,3 +1,4 @@
+using Mlops.Inference.Storage;
 using Mlops.ServiceDefaults;
 using Npgsql;
 
@@ -6,7 +7,8 @@ namespace Mlops.Inference.Batch;
 /// <summary>
 /// Batch jobs in inference's own database: the job (what it scores with, resolved once), its chunks (the unit of
 /// work and of redelivery) and its result rows, keyed by (job, entity, time) so a chunk scored again after a crash
-/// adds nothing twice (<c>ON CONFLICT DO NOTHING</c>).
+/// adds nothing twice (<c>ON CONFLICT DO NOTHING</c>). A finished job's rows are deleted after the retention; the job
+/// stays, with <c>results_expired_at</c> saying when.
 /// </summary>
 public sealed class BatchJobDatabase(NpgsqlDataSource dataSource)
 {
@@ -31,6 +33,9 @@ public sealed class BatchJobDatabase(NpgsqlDataSource dataSource)
             finished_at timestamptz NULL
         );
         CREATE INDEX IF NOT EXISTS ix_batch_jobs_created ON batch_jobs (created_at DESC);
+        ALTER TABLE batch_jobs ADD COLUMN IF NOT EXISTS results_expired_at timestamptz NULL;
+        CREATE INDEX IF NOT EXISTS ix_batch_jobs_planning ON batch_jobs (created_at) WHERE state = 'planning';
+        CREATE INDEX IF NOT EXISTS ix_batch_jobs_unexpired ON batch_jobs (finished_at) WHERE finished_at IS NOT NULL AND results_expired_at IS NULL;
         CREATE TABLE IF NOT EXISTS batch_chunks (
             job_id text NOT NULL REFERENCES batch_jobs (job_id) ON DELETE CASCADE,
             chunk integer NOT NULL,
@@ -55,7 +60,7 @@ public sealed class BatchJobDatabase(NpgsqlDataSource dataSource)
         );
         """;
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274142);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.BatchJobsSchema);
 
     /// <summary>Opens a connection, creating the tables first if this process has not yet.</summary>
     public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);

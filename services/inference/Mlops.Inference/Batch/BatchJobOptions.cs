@@ -36,4 +36,17 @@ public sealed class BatchJobOptions
 
     /// <summary>The label whose times a job with <c>labelTimes: true</c> scores at, when the request names none.</summary>
     public string LabelName { get; set; } = "deterioration_24h";
+
+    /// <summary>
+    /// How often a replica looks for jobs left in planning by a planner that died (it looks at start too); a job whose
+    /// planner is alive holds its planning lock and is left alone.
+    /// </summary>
+    public TimeSpan ResumeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a finished job's result rows are kept, counted from when it finished; then they are deleted and the job
+    /// (which stays, for its lineage) says when. Checked every <see cref="ResumeInterval"/>, or every quarter of the
+    /// retention when that is shorter, so a short retention is kept to closely too.
+    /// </summary>
+    public TimeSpan ResultRetention { get; set; } = TimeSpan.FromDays(30);
 }

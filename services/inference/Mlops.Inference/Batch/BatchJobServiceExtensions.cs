@@ -6,7 +6,8 @@ using Mlops.Kafka;
 
 namespace Mlops.Inference.Batch;
 
-/// <summary>Registers batch inference: the API's planner and store, the features client, and the chunk consumer.</summary>
+/// <summary>Registers batch inference: the API's planner and store, the features client, the chunk consumer, the resumer of
+/// plannings a dead planner left and the sweeper of expired results.</summary>
 internal static class BatchJobServiceExtensions
 {
     public static IHostApplicationBuilder AddBatchJobs(this IHostApplicationBuilder builder)
@@ -20,6 +21,8 @@ internal static class BatchJobServiceExtensions
             .Validate(o => o.MaxTimes is >= 1 and <= 1000, "Inference:BatchJobs:MaxTimes must be 1 to 1000 (what the features service answers per request)")
             .Validate(o => !string.IsNullOrWhiteSpace(o.LabelName), "Inference:BatchJobs:LabelName is required")
             .Validate(o => !string.IsNullOrWhiteSpace(o.OutputTopicPrefix), "Inference:BatchJobs:OutputTopicPrefix is required (an empty prefix would let a job write into any topic)")
+            .Validate(o => o.ResumeInterval > TimeSpan.Zero, "Inference:BatchJobs:ResumeInterval must be positive")
+            .Validate(o => o.ResultRetention > TimeSpan.Zero, "Inference:BatchJobs:ResultRetention must be positive (e.g. 30.00:00:00)")
             .ValidateOnStart();
         builder.Services.TryAddSingleton<BatchJobDatabase>();
         builder.Services.TryAddSingleton<BatchJobStore>();
@@ -35,6 +38,8 @@ internal static class BatchJobServiceExtensions
         if (settings.Enabled)
         {
             builder.Services.AddHostedService<BatchTopicInitializer>();
+            builder.Services.AddHostedService<BatchPlanningResumer>();
+            builder.Services.AddHostedService<BatchResultSweeper>();
             // Every replica in one group: each chunk goes to the replica owning its partition.
             builder.AddKafkaConsumer<BatchChunkRequested, BatchChunkHandler>(settings.ConsumerGroup, [settings.Topic]);
         }

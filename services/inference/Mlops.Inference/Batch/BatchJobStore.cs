@@ -10,7 +10,8 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
 {
     const string JobColumns = """
         j.job_id, j.model_name, j.model_version, j.artifact_sha256, j.features, j.feature_set_version, j.dataset_version, j.times,
-        j.label_name, j.output_topic, j.state, j.error, j.chunks_total, j.chunks_done, j.entities, j.created_at, j.finished_at
+        j.label_name, j.output_topic, j.state, j.error, j.chunks_total, j.chunks_done, j.entities, j.created_at, j.finished_at,
+        j.results_expired_at
         """;
 
     const string InsertJobSql = """
@@ -19,10 +20,43 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         """;
 
+    // A resumed planning records the same chunks again (same numbers, same entities): what is there already stays.
     const string InsertChunksSql = """
         INSERT INTO batch_chunks (job_id, chunk, entity_ids, state)
         SELECT $1, c.chunk, string_to_array(c.ids, E'\x1f'), 'pending' FROM unnest($2::int[], $3::text[]) AS c(chunk, ids)
+        ON CONFLICT (job_id, chunk) DO NOTHING
         """;
+
+    const string CountChunksSql = "SELECT count(*) FROM batch_chunks WHERE job_id = $1";
+
+    const string PlanningJobsSql = "SELECT job_id FROM batch_jobs WHERE state = 'planning' ORDER BY created_at LIMIT $1";
+
+    // Session-level, on a connection held for the whole planning: a planner killed mid-way drops its connection and so
+    // its lock, and only then may another replica resume the job.
+    const string LockPlanningSql = "SELECT pg_advisory_lock($1, hashtext($2))";
+
+    const string TryLockPlanningSql = "SELECT pg_try_advisory_lock($1, hashtext($2))";
+
+    const string UnlockPlanningSql = "SELECT pg_advisory_unlock($1, hashtext($2))";
+
+    const string CancelJobSql = """
+        UPDATE batch_jobs SET state = 'cancelled', finished_at = $2
+        WHERE job_id = $1 AND state IN ('planning', 'running')
+        """;
+
+    const string SelectStateSql = "SELECT state FROM batch_jobs WHERE job_id = $1";
+
+    // One job at a time, oldest first, so a long backlog is worked down in bounded transactions.
+    const string ExpireJobSql = """
+        SELECT job_id FROM batch_jobs
+        WHERE finished_at IS NOT NULL AND finished_at < $1 AND results_expired_at IS NULL
+            AND state IN ('succeeded', 'failed', 'cancelled')
+        ORDER BY finished_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        """;
+
+    const string DeleteResultsSql = "DELETE FROM batch_results WHERE job_id = $1";
+
+    const string MarkExpiredSql = "UPDATE batch_jobs SET results_expired_at = $2 WHERE job_id = $1";
 
     // Rows are counted live from the results, so progress shows rows of chunks still being scored too.
     const string SelectJobSql = "SELECT " + JobColumns + ", (SELECT count(*) FROM batch_results r WHERE r.job_id = j.job_id) FROM batch_jobs j WHERE j.job_id = $1";
@@ -59,24 +93,24 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
 
     const string CountChunkSql = """
         UPDATE batch_jobs SET chunks_done = chunks_done + 1,
-            state = CASE WHEN state = 'failed' THEN state WHEN chunks_done + 1 >= chunks_total THEN 'succeeded' ELSE 'running' END,
-            finished_at = CASE WHEN chunks_done + 1 >= chunks_total AND state <> 'failed' THEN $2 ELSE finished_at END
+            state = CASE WHEN state IN ('failed', 'cancelled') THEN state WHEN chunks_done + 1 >= chunks_total THEN 'succeeded' ELSE 'running' END,
+            finished_at = CASE WHEN chunks_done + 1 >= chunks_total AND state NOT IN ('failed', 'cancelled') THEN $2 ELSE finished_at END
         WHERE job_id = $1
         """;
 
-    const string FailJobSql = "UPDATE batch_jobs SET state = 'failed', error = $2, finished_at = $3 WHERE job_id = $1 AND state <> 'failed'";
+    // A cancelled job stays cancelled: a chunk failing after the cancel is no longer the job's outcome.
+    const string FailJobSql = "UPDATE batch_jobs SET state = 'failed', error = $2, finished_at = $3 WHERE job_id = $1 AND state NOT IN ('failed', 'cancelled')";
 
     const string SelectResultsSql = """
         SELECT entity_id, at, label_id, probability, uncertainty, error, features FROM batch_results
         WHERE job_id = $1 ORDER BY entity_id COLLATE "C", at
         """;
 
-    /// <summary>Records a job and its chunks (state <see cref="BatchJobStates.Planning"/>) in one transaction.</summary>
-    public async Task CreateAsync(BatchJob job, IReadOnlyList<IReadOnlyList<string>> chunks, CancellationToken cancellationToken)
+    /// <summary>Records a job (state <see cref="BatchJobStates.Planning"/>); its chunks follow (<see cref="AddChunksAsync"/>).</summary>
+    public async Task CreateAsync(BatchJob job, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var insert = new NpgsqlCommand(InsertJobSql, connection, transaction))
+        await using (var insert = new NpgsqlCommand(InsertJobSql, connection))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
             insert.Parameters.Add(new NpgsqlParameter { Value = job.ModelName });
@@ -93,23 +127,176 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)job.LabelName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)job.OutputTopic ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = job.State });
-            insert.Parameters.Add(new NpgsqlParameter { Value = chunks.Count });
+            insert.Parameters.Add(new NpgsqlParameter { Value = job.ChunksTotal });
             insert.Parameters.Add(new NpgsqlParameter { Value = job.Entities });
             insert.Parameters.Add(new NpgsqlParameter { Value = job.CreatedAt.ToUniversalTime() });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
+    }
 
-        if (chunks.Count > 0)
+    /// <summary>
+    /// Records the job's chunks, numbered from 0, in one transaction; chunks already recorded (by a planner that died
+    /// after recording them) stay as they are.
+    /// </summary>
+    public async Task AddChunksAsync(string jobId, IReadOnlyList<IReadOnlyList<string>> chunks, CancellationToken cancellationToken)
+    {
+        if (chunks.Count == 0)
         {
-            // Entity ids are identifiers (no control characters), so the unit separator joins them safely.
-            await using var insertChunks = new NpgsqlCommand(InsertChunksSql, connection, transaction);
-            insertChunks.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
-            insertChunks.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Range(0, chunks.Count).ToArray() });
-            insertChunks.Parameters.Add(new NpgsqlParameter { Value = chunks.Select(c => string.Join('\u001f', c)).ToArray() });
-            await insertChunks.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        // Entity ids are identifiers (no control characters), so the unit separator joins them safely.
+        await using var insertChunks = new NpgsqlCommand(InsertChunksSql, connection);
+        insertChunks.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        insertChunks.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Range(0, chunks.Count).ToArray() });
+        insertChunks.Parameters.Add(new NpgsqlParameter { Value = chunks.Select(c => string.Join('\u001f', c)).ToArray() });
+        await insertChunks.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>How many of the job's chunks are recorded.</summary>
+    public async Task<int> CountChunksAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(CountChunksSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The oldest jobs still planning (their planner busy, or dead).</summary>
+    public async Task<IReadOnlyList<string>> PlanningJobsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(PlanningJobsSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>Waits for, then holds, the job's planning lock until the returned lock is disposed.</summary>
+    public async Task<PlanningLock> LockPlanningAsync(string jobId, CancellationToken cancellationToken) =>
+        (await PlanningLock.TakeAsync(database, jobId, wait: true, cancellationToken))!;
+
+    /// <summary>The job's planning lock, or null when another process (its planner, or another resumer) holds it.</summary>
+    public Task<PlanningLock?> TryLockPlanningAsync(string jobId, CancellationToken cancellationToken) =>
+        PlanningLock.TakeAsync(database, jobId, wait: false, cancellationToken);
+
+    /// <summary>Cancels a planning or running job; false when it is finished already (or unknown).</summary>
+    public async Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(CancelJobSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>The job's state alone (null when there is no such job): what a worker checks between score batches.</summary>
+    public async Task<string?> StateAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(SelectStateSql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>
+    /// Deletes the rows of one job finished before <paramref name="finishedBefore"/> and marks it expired, in one
+    /// transaction; the job's id, or null when none is left. Replicas sweeping at once each take a different job.
+    /// </summary>
+    public async Task<string?> ExpireOneAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        string? jobId;
+        await using (var select = new NpgsqlCommand(ExpireJobSql, connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = finishedBefore.ToUniversalTime() });
+            jobId = await select.ExecuteScalarAsync(cancellationToken) as string;
+        }
+
+        if (jobId is null)
+        {
+            return null;
+        }
+
+        await using (var delete = new NpgsqlCommand(DeleteResultsSql, connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = jobId });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var mark = new NpgsqlCommand(MarkExpiredSql, connection, transaction))
+        {
+            mark.Parameters.Add(new NpgsqlParameter { Value = jobId });
+            mark.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
+            await mark.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
+        return jobId;
+    }
+
+    /// <summary>A held planning lock: a connection of its own, so the lock lives exactly as long as this process does.</summary>
+    public sealed class PlanningLock : IAsyncDisposable
+    {
+        readonly NpgsqlConnection _connection;
+        readonly string _jobId;
+
+        PlanningLock(NpgsqlConnection connection, string jobId)
+        {
+            _connection = connection;
+            _jobId = jobId;
+        }
+
+        internal static async Task<PlanningLock?> TakeAsync(BatchJobDatabase database, string jobId, bool wait, CancellationToken cancellationToken)
+        {
+            var connection = await database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                await using var command = new NpgsqlCommand(wait ? LockPlanningSql : TryLockPlanningSql, connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = Storage.AdvisoryLockKeys.BatchJobPlanning });
+                command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+                var result = await command.ExecuteScalarAsync(cancellationToken);
+                if (wait || result is true)
+                {
+                    return new PlanningLock(connection, jobId);
+                }
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+
+            await connection.DisposeAsync();
+            return null;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand(UnlockPlanningSql, _connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = Storage.AdvisoryLockKeys.BatchJobPlanning });
+                command.Parameters.Add(new NpgsqlParameter { Value = _jobId });
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // The connection is gone, and the lock with its session.
+            }
+            finally
+            {
+                await _connection.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Every chunk is on the topic: the job runs (or is done at once when it has none).</summary>
@@ -267,6 +454,7 @@ public sealed class BatchJobStore(BatchJobDatabase database, TimeProvider clock)
         Entities = reader.GetInt32(14),
         CreatedAt = reader.GetFieldValue<DateTimeOffset>(15),
         FinishedAt = reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
-        Rows = reader.GetInt64(17),
+        ResultsExpiredAt = reader.IsDBNull(17) ? null : reader.GetFieldValue<DateTimeOffset>(17),
+        Rows = reader.GetInt64(18),
     };
 }

@@ -27,7 +27,7 @@ public static partial class BatchJobsApi
     public sealed record BatchJobResponse(
         string Id, string Model, string Version, string ArtifactSha256, string? FeatureSetVersion, string DatasetVersion,
         IReadOnlyList<DateTimeOffset>? Times, string? LabelName, string? OutputTopic, string State, string? Error,
-        ChunkProgress Chunks, int Entities, long Rows, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt);
+        ChunkProgress Chunks, int Entities, long Rows, DateTimeOffset CreatedAt, DateTimeOffset? FinishedAt, DateTimeOffset? ResultsExpiredAt = null);
 
     public static IEndpointRouteBuilder MapBatchJobsApi(this IEndpointRouteBuilder routes)
     {
@@ -36,6 +36,7 @@ public static partial class BatchJobsApi
         api.MapGet("/", ListAsync);
         api.MapGet("/{id}", GetAsync);
         api.MapGet("/{id}/results", ResultsAsync);
+        api.MapPost("/{id}/cancel", CancelAsync);
         return routes;
     }
 
@@ -134,6 +135,33 @@ public static partial class BatchJobsApi
     }
 
     /// <summary>
+    /// Cancels a planning or running job: workers skip its chunks not yet scored (a chunk being scored stops after its
+    /// current batch); the rows already written stay readable. A finished job is a 409 naming its state.
+    /// </summary>
+    static async Task<Results<Ok<BatchJobResponse>, ProblemHttpResult>> CancelAsync(string id, BatchJobStore store, CancellationToken cancellationToken)
+    {
+        if (InputText.IdentifierProblem("id", id) is { } problem)
+        {
+            return TypedResults.Problem(title: "The job id is invalid", detail: problem, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var cancelled = await store.CancelAsync(id, cancellationToken);
+        if (await store.FindAsync(id, cancellationToken) is not { } job)
+        {
+            return TypedResults.Problem(title: "Unknown batch job", detail: $"no batch job '{id}'", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (!cancelled)
+        {
+            return TypedResults.Problem(title: "The batch job is finished",
+                detail: $"batch job '{id}' is {job.State} already; only a planning or running job can be cancelled", statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["state"] = job.State });
+        }
+
+        return TypedResults.Ok(Response(job));
+    }
+
+    /// <summary>
     /// The rows by entity and time, as NDJSON (streamed) or Parquet. A job still running answers the rows so far; the
     /// <c>X-Batch-Job-State</c> header says which.
     /// </summary>
@@ -159,6 +187,14 @@ public static partial class BatchJobsApi
             return;
         }
 
+        if (job.ResultsExpiredAt is { } expiredAt)
+        {
+            await TypedResults.Problem(title: "The batch job's results were deleted",
+                detail: $"the results of batch job '{id}' were deleted at {expiredAt:O}, past the retention of finished jobs' results (Inference:BatchJobs:ResultRetention); run the job again to score anew",
+                statusCode: StatusCodes.Status410Gone).ExecuteAsync(context);
+            return;
+        }
+
         context.Response.Headers["X-Batch-Job-State"] = job.State;
         if (format == "ndjson")
         {
@@ -180,7 +216,7 @@ public static partial class BatchJobsApi
 
     static BatchJobResponse Response(BatchJob job) => new(
         job.JobId, job.ModelName, job.ModelVersion, job.ArtifactSha256, job.FeatureSetVersion, job.DatasetVersion, job.Times, job.LabelName,
-        job.OutputTopic, job.State, job.Error, new ChunkProgress(job.ChunksTotal, job.ChunksDone), job.Entities, job.Rows, job.CreatedAt, job.FinishedAt);
+        job.OutputTopic, job.State, job.Error, new ChunkProgress(job.ChunksTotal, job.ChunksDone), job.Entities, job.Rows, job.CreatedAt, job.FinishedAt, job.ResultsExpiredAt);
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,249}$")]
     private static partial Regex TopicPattern();

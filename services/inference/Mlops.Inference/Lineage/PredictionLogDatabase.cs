@@ -1,3 +1,4 @@
+using Mlops.Inference.Storage;
 using Mlops.ServiceDefaults;
 using Npgsql;
 
@@ -42,7 +43,7 @@ public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
         CREATE INDEX IF NOT EXISTS ix_prediction_log_publish_pending ON prediction_log (predicted_at) WHERE publish_pending;
         """;
 
-    readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274141);
+    readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.PredictionLogSchema);
 
     /// <summary>Opens a connection, creating the table first if this process has not yet.</summary>
     public Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _schema.OpenConnectionAsync(cancellationToken);
