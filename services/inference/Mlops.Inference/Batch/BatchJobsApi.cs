@@ -43,6 +43,13 @@ public static partial class BatchJobsApi
     static async Task<Results<Accepted<BatchJobResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         BatchJobRequest? request, BatchJobPlanner planner, IOptions<BatchJobOptions> options, CancellationToken cancellationToken)
     {
+        if (request is null)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["body"] = ["the request body is missing: send a JSON object with model, datasetVersion, and times or labelTimes"] },
+                title: "The batch job request is invalid");
+        }
+
         var settings = options.Value;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         InputText.CheckIdentifier(errors, "model", request?.Model);
