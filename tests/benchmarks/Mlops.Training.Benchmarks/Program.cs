@@ -1,7 +1,8 @@
 // Training-time benchmark: the 10-member bagged boosted ensemble in C# against, in the same run and with the same
 // settings, LightGBM's native library (10 boosters on the very same bootstrap samples, through its C API) and
 // scikit-learn's HistGradientBoostingClassifier fitted 10 times (same bootstrap scheme) on the same data as CSV.
-// Usage: dotnet run -c Release --project tests/benchmarks/Mlops.Training.Benchmarks -- [rows] [features] [members]
+// Usage: dotnet run -c Release --project tests/benchmarks/Mlops.Training.Benchmarks -- [rows] [features] [members] [all|lightgbm|none]
+// ("lightgbm" leaves scikit-learn out, "none" both baselines: minutes saved when profiling the C# trainer).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,6 +16,9 @@ using Mlops.Training.Benchmarks;
 var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
 var features = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
 var members = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+var baselines = args.Length > 3 ? args[3] : "all";
+var withScikitLearn = baselines == "all";
+var withLightGbm = baselines != "none";
 var options = new GbdtOptions { Rounds = 100, LearningRate = 0.1, MaxLeaves = 31, MinSamplesLeaf = 20, L2Regularization = 0 };
 
 var all = DeteriorationScenario.Generate(rows + rows / 5, seed: 2024, features: features);
@@ -34,12 +38,17 @@ var ensemble = BaggedEnsembleTrainer.FitBoosted(train, options, new EnsembleOpti
 var csharpSeconds = sw.Elapsed.TotalSeconds;
 var csharpCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 var csharpAuroc = BinaryMetrics.Auroc(test.Labels, ensemble.PredictProbabilities(test));
+Console.WriteLine($"TEMP checksum {ensemble.PredictProbabilities(test).Sum():R}");
 
 // LightGBM: a warm-up (loads the library, starts OpenMP), then the ensemble as ours runs it — members in parallel, one
 // per core, each booster single-threaded — and as LightGBM is usually run: one booster after another on all cores.
-LightGbmBaseline.Run(train.Select(Enumerable.Range(0, 2000).ToArray()), test, options with { Rounds = 5 }, 2, seed: 1, 2, 1);
-var lightGbmParallel = LightGbmBaseline.Run(train, test, options, members, seed: 1, Environment.ProcessorCount, threadsPerMember: 1);
-var lightGbmSequential = LightGbmBaseline.Run(train, test, options, members, seed: 1, 1, threadsPerMember: Environment.ProcessorCount);
+(double Seconds, double Cpu, double Auroc) lightGbmParallel = default, lightGbmSequential = default;
+if (withLightGbm)
+{
+    LightGbmBaseline.Run(train.Select(Enumerable.Range(0, 2000).ToArray()), test, options with { Rounds = 5 }, 2, seed: 1, 2, 1);
+    lightGbmParallel = LightGbmBaseline.Run(train, test, options, members, seed: 1, Environment.ProcessorCount, threadsPerMember: 1);
+    lightGbmSequential = LightGbmBaseline.Run(train, test, options, members, seed: 1, 1, threadsPerMember: Environment.ProcessorCount);
+}
 
 const string Script = """
     import json, sys, time
@@ -62,17 +71,25 @@ var scriptPath = Path.Combine(dir, "baseline.py");
 File.WriteAllText(scriptPath, Script);
 
 // Baseline 1: one process, members one after another, OpenMP over both cores (scikit-learn's default use of the machine).
-var sequential = RunBaseline([(0, members)], ompThreads: 2);
+var sequential = withScikitLearn ? RunBaseline([(0, members)], ompThreads: 2) : default;
 // Baseline 2: like the C# trainer, members split over two single-threaded processes running at once.
-var split = RunBaseline([(0, members / 2), (members / 2, members)], ompThreads: 1);
+var split = withScikitLearn ? RunBaseline([(0, members / 2), (members / 2, members)], ompThreads: 1) : default;
 Directory.Delete(dir, recursive: true);
 
 Console.WriteLine($"{"",-58} {"wall",9} {"CPU",9}   AUROC   wall ratio  CPU ratio (C#/baseline)  AUROC C# − baseline");
 Console.WriteLine($"{"C# bagged GBDT ensemble (members in parallel, 1 thread each)",-58} {csharpSeconds,8:F2}s {csharpCpu,8:F2}s   {csharpAuroc:F4}");
-Print($"LightGBM ×{members}, members in parallel, 1 thread each", lightGbmParallel);
-Print($"LightGBM ×{members}, sequential, {Environment.ProcessorCount} threads", lightGbmSequential);
-Print($"scikit-learn HGB ×{members}, sequential, OpenMP 2 threads", sequential);
-Print($"scikit-learn HGB ×{members}, 2 processes × 1 thread", split);
+if (withLightGbm)
+{
+    Print($"LightGBM ×{members}, members in parallel, 1 thread each", lightGbmParallel);
+    Print($"LightGBM ×{members}, sequential, {Environment.ProcessorCount} threads", lightGbmSequential);
+}
+
+if (withScikitLearn)
+{
+    Print($"scikit-learn HGB ×{members}, sequential, OpenMP 2 threads", sequential);
+    Print($"scikit-learn HGB ×{members}, 2 processes × 1 thread", split);
+}
+
 Console.WriteLine("(C# and LightGBM: binning + fit, in this process; scikit-learn: fit + test prediction, CSV parsing excluded. CPU =");
 Console.WriteLine(" process CPU time, summed over processes: on a shared machine it is the steadier comparison; wall time is what a");
 Console.WriteLine(" single user would see.)");
