@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Mlops.Training.Algorithms.Gbdt;
 
@@ -151,9 +152,7 @@ internal sealed class TreeBuilder
             var c = small.Histogram.AsSpan(f * BinsPerFeature, BinsPerFeature);
             for (var b = 0; b < BinsPerFeature; b++)
             {
-                p[b].G -= c[b].G;
-                p[b].H -= c[b].H;
-                p[b].Count -= c[b].Count;
+                HistogramBin.AsVector(ref p[b]) -= HistogramBin.AsVector(ref c[b]);
             }
         }
 
@@ -208,8 +207,8 @@ internal sealed class TreeBuilder
         for (var i = 0; i < count; i++)
         {
             var row = Unsafe.Add(ref r0, i);
-            double g = Unsafe.Add(ref g0, row);
-            double h = Unsafe.Add(ref s0, row);
+            // (gradient, hessian, one row, padding): the lanes are added exactly as the scalar sums would be.
+            var row1 = Vector256.Create(Unsafe.Add(ref g0, row), Unsafe.Add(ref s0, row), 1.0, 0.0);
             ref var rowBin = ref Unsafe.Add(ref bins0, (nint)row * stride);
             if (contiguous)
             {
@@ -217,10 +216,7 @@ internal sealed class TreeBuilder
                 ref var hf = ref Unsafe.Add(ref h0, f0 * BinsPerFeature);
                 for (var j = 0; j < width; j++, hf = ref Unsafe.Add(ref hf, BinsPerFeature))
                 {
-                    ref var bin = ref Unsafe.Add(ref hf, Unsafe.Add(ref b0, j));
-                    bin.G += g;
-                    bin.H += h;
-                    bin.Count++;
+                    HistogramBin.AsVector(ref Unsafe.Add(ref hf, Unsafe.Add(ref b0, j))) += row1;
                 }
             }
             else
@@ -228,10 +224,7 @@ internal sealed class TreeBuilder
                 for (var j = 0; j < width; j++)
                 {
                     var offset = Unsafe.Add(ref o0, j);
-                    ref var bin = ref Unsafe.Add(ref h0, offset + Unsafe.Add(ref rowBin, offset / BinsPerFeature));
-                    bin.G += g;
-                    bin.H += h;
-                    bin.Count++;
+                    HistogramBin.AsVector(ref Unsafe.Add(ref h0, offset + Unsafe.Add(ref rowBin, offset / BinsPerFeature))) += row1;
                 }
             }
         }
