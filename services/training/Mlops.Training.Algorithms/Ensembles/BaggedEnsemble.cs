@@ -80,7 +80,7 @@ public static class BaggedEnsembleTrainer
         var members = new IBinaryClassifier[ensemble.Members];
         Parallel.For(0, ensemble.Members, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, m =>
         {
-            var sample = Bootstrap(train.Rows, ensemble.Seed, m);
+            var sample = BootstrapSample(train.Rows, ensemble.Seed, m);
             var sampleColumns = new byte[columns.Length][];
             for (var f = 0; f < columns.Length; f++)
             {
@@ -108,7 +108,7 @@ public static class BaggedEnsembleTrainer
         var members = new IBinaryClassifier[ensemble.Members];
         for (var m = 0; m < ensemble.Members; m++)
         {
-            members[m] = LogisticRegressionTrainer.Fit(train.Select(Bootstrap(train.Rows, ensemble.Seed, m)), member);
+            members[m] = LogisticRegressionTrainer.Fit(train.Select(BootstrapSample(train.Rows, ensemble.Seed, m)), member);
         }
 
         return new BaggedEnsemble(members);
@@ -116,8 +116,13 @@ public static class BaggedEnsembleTrainer
 
     private static int MemberSeed(int seed, int member) => unchecked((seed * 7919) + member + 1);
 
-    private static int[] Bootstrap(int rows, int seed, int member)
+    /// <summary>
+    /// The sorted row indices (drawn with replacement) member <paramref name="member"/> of an ensemble seeded with
+    /// <paramref name="seed"/> is fitted on; public so a baseline can be fitted on exactly the same samples.
+    /// </summary>
+    public static int[] BootstrapSample(int rows, int seed, int member)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         var rng = new Random(MemberSeed(seed, member));
         var sample = new int[rows];
         for (var i = 0; i < rows; i++)

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Mlops.Training.Algorithms.Data;
 
 namespace Mlops.Training.Algorithms.Gbdt;
@@ -170,10 +173,22 @@ public static class GbdtTrainer
     }
 }
 
+/// <summary>
+/// One histogram bin as four doubles (the count is a double, exact far beyond any row count, and the fourth lane is
+/// padding), so adding a row or subtracting a sibling is one 256-bit load, add and store instead of three of each.
+/// </summary>
 [DebuggerDisplay("G={G} H={H} C={Count}")]
+[StructLayout(LayoutKind.Sequential)]
 internal struct HistogramBin
 {
     public double G;
     public double H;
-    public int Count;
+    public double N;
+#pragma warning disable CS0169 // Padding to 32 bytes: never read, always zero.
+    private readonly double padding;
+#pragma warning restore CS0169
+
+    public readonly int Count => (int)N;
+
+    public static ref Vector256<double> AsVector(ref HistogramBin bin) => ref Unsafe.As<HistogramBin, Vector256<double>>(ref bin);
 }

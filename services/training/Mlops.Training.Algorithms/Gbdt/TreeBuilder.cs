@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Mlops.Training.Algorithms.Gbdt;
 
@@ -16,8 +17,10 @@ internal sealed class TreeBuilder
     private readonly GbdtOptions options;
     private readonly Stack<HistogramBin[]> pool = new();
     private readonly int[] buffer;
-    private readonly float[] orderedGrad;
-    private readonly float[] orderedHess;
+    // The bins again, row-major (row r's bins at r * features): a histogram pass reads one row's bins from one or
+    // two cache lines instead of one byte in each of the feature columns.
+    private readonly byte[] rowBins;
+    private readonly int stride;
     private readonly ParallelOptions parallelOptions;
 
     public TreeBuilder(BinMapper mapper, byte[][] columns, float[] grad, float[] hess, GbdtOptions options)
@@ -28,8 +31,17 @@ internal sealed class TreeBuilder
         this.hess = hess;
         this.options = options;
         buffer = new int[grad.Length];
-        orderedGrad = new float[grad.Length];
-        orderedHess = new float[grad.Length];
+        stride = columns.Length;
+        rowBins = new byte[grad.Length * stride];
+        for (var f = 0; f < stride; f++)
+        {
+            var col = columns[f];
+            for (var r = 0; r < col.Length; r++)
+            {
+                rowBins[r * stride + f] = col[r];
+            }
+        }
+
         parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = options.Parallel ? Environment.ProcessorCount : 1 };
     }
 
@@ -140,9 +152,7 @@ internal sealed class TreeBuilder
             var c = small.Histogram.AsSpan(f * BinsPerFeature, BinsPerFeature);
             for (var b = 0; b < BinsPerFeature; b++)
             {
-                p[b].G -= c[b].G;
-                p[b].H -= c[b].H;
-                p[b].Count -= c[b].Count;
+                HistogramBin.AsVector(ref p[b]) -= HistogramBin.AsVector(ref c[b]);
             }
         }
 
@@ -153,45 +163,70 @@ internal sealed class TreeBuilder
 
     private void BuildHistogram(HistogramBin[] histogram, int[] rows, int start, int end, int[] features)
     {
-        // Gradients gathered once into node order: each feature pass then reads them sequentially and only the
-        // bin byte is a random access.
         var count = end - start;
-        for (var i = 0; i < count; i++)
+        var threads = parallelOptions.MaxDegreeOfParallelism;
+        if (options.Parallel && threads > 1 && features.Length >= threads && (long)count * features.Length >= ParallelWorkThreshold)
         {
-            var row = rows[start + i];
-            orderedGrad[i] = grad[row];
-            orderedHess[i] = hess[row];
-        }
-
-        if (options.Parallel && (long)count * features.Length >= ParallelWorkThreshold)
-        {
-            Parallel.For(0, features.Length, parallelOptions, i => BuildFeature(histogram, rows, start, count, features[i]));
+            // Threads take disjoint blocks of features, never rows: every bin still sums its rows in node order, so a
+            // parallel fit gives the same trees as a sequential one.
+            Parallel.For(0, threads, parallelOptions, t =>
+                BuildRows(histogram, rows, start, count, features, features.Length * t / threads, features.Length * (t + 1) / threads));
         }
         else
         {
-            foreach (var f in features)
-            {
-                BuildFeature(histogram, rows, start, count, f);
-            }
+            BuildRows(histogram, rows, start, count, features, 0, features.Length);
         }
     }
 
-    private void BuildFeature(HistogramBin[] histogram, int[] rows, int start, int count, int feature)
+    /// <summary>
+    /// Row-wise histogram pass over features[first..last): each row's gradient pair and bins are read once, and its
+    /// contributions go to one bin per feature. A bin receives its rows in node order, exactly as a per-feature pass
+    /// would add them, so the sums (and the trees) are the same to the last bit.
+    /// </summary>
+    private void BuildRows(HistogramBin[] histogram, int[] rows, int start, int count, int[] features, int first, int last)
     {
-        var h = histogram.AsSpan(feature * BinsPerFeature, BinsPerFeature);
-        h.Clear();
-        ref var h0 = ref MemoryMarshal.GetReference(h);
-        ref var col = ref MemoryMarshal.GetArrayDataReference(columns[feature]);
+        var width = last - first;
+        Span<int> offsets = width <= 256 ? stackalloc int[width] : new int[width];
+        for (var j = 0; j < width; j++)
+        {
+            var f = features[first + j];
+            histogram.AsSpan(f * BinsPerFeature, BinsPerFeature).Clear();
+            offsets[j] = f * BinsPerFeature;
+        }
+
+        // Bounds: rows and gradients come from checked spans, row indices are < rows, bins are bytes and every
+        // feature owns 256 histogram slots; so the unchecked reads below stay inside their arrays.
+        ref var h0 = ref MemoryMarshal.GetArrayDataReference(histogram);
+        ref var bins0 = ref MemoryMarshal.GetArrayDataReference(rowBins);
+        ref var g0 = ref MemoryMarshal.GetArrayDataReference(grad);
+        ref var s0 = ref MemoryMarshal.GetArrayDataReference(hess);
         ref var r0 = ref MemoryMarshal.GetReference(rows.AsSpan(start, count));
-        ref var g0 = ref MemoryMarshal.GetReference(orderedGrad.AsSpan(0, count));
-        ref var s0 = ref MemoryMarshal.GetReference(orderedHess.AsSpan(0, count));
+        ref var o0 = ref MemoryMarshal.GetReference(offsets);
+        var f0 = features[first];
+        var contiguous = features[first + width - 1] - f0 == width - 1;
         for (var i = 0; i < count; i++)
         {
-            // Bounds were checked by the spans above; bins are bytes and the histogram has 256 slots per feature.
-            ref var bin = ref Unsafe.Add(ref h0, Unsafe.Add(ref col, Unsafe.Add(ref r0, i)));
-            bin.G += Unsafe.Add(ref g0, i);
-            bin.H += Unsafe.Add(ref s0, i);
-            bin.Count++;
+            var row = Unsafe.Add(ref r0, i);
+            // (gradient, hessian, one row, padding): the lanes are added exactly as the scalar sums would be.
+            var row1 = Vector256.Create(Unsafe.Add(ref g0, row), Unsafe.Add(ref s0, row), 1.0, 0.0);
+            ref var rowBin = ref Unsafe.Add(ref bins0, (nint)row * stride);
+            if (contiguous)
+            {
+                ref var b0 = ref Unsafe.Add(ref rowBin, f0);
+                ref var hf = ref Unsafe.Add(ref h0, f0 * BinsPerFeature);
+                for (var j = 0; j < width; j++, hf = ref Unsafe.Add(ref hf, BinsPerFeature))
+                {
+                    HistogramBin.AsVector(ref Unsafe.Add(ref hf, Unsafe.Add(ref b0, j))) += row1;
+                }
+            }
+            else
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    var offset = Unsafe.Add(ref o0, j);
+                    HistogramBin.AsVector(ref Unsafe.Add(ref h0, offset + Unsafe.Add(ref rowBin, offset / BinsPerFeature))) += row1;
+                }
+            }
         }
     }
 
