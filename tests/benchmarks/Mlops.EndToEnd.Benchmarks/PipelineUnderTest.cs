@@ -24,6 +24,9 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 
     public required string PredictionsTopic { get; init; }
 
+    /// <summary>The three services' databases, for the PostgreSQL CPU they cost.</summary>
+    public List<string> Databases { get; } = [];
+
     public ServiceProcess Ingestion { get; private set; } = null!;
 
     public ServiceProcess Features { get; private set; } = null!;
@@ -46,7 +49,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         pipeline._vhost = await RabbitMqVirtualHost.CreateAsync("bench-e2e");
         pipeline.Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_e2e_ingestion"),
+            ["ConnectionStrings__ingestion"] = await pipeline.CreateDatabaseAsync("bench_e2e_ingestion"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
             ["Ingestion__RawTopic"] = raw,
             ["Ingestion__AcceptedTopic"] = pipeline.AcceptedTopic,
@@ -56,7 +59,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         });
         pipeline.Features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
         {
-            ["ConnectionStrings__features"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_e2e_features"),
+            ["ConnectionStrings__features"] = await pipeline.CreateDatabaseAsync("bench_e2e_features"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
             ["Features__Topics__Observations"] = pipeline.AcceptedTopic,
             ["Features__Topics__Features"] = pipeline.FeaturesTopic,
@@ -69,7 +72,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         var model = Path.Combine(PlatformInfrastructure.RepositoryRoot, "tests", "models", "deterioration_ensemble_v1.onnx");
         var inference = new Dictionary<string, string>
         {
-            ["ConnectionStrings__inference"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_e2e_inference"),
+            ["ConnectionStrings__inference"] = await pipeline.CreateDatabaseAsync("bench_e2e_inference"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
             ["Inference__RegistryBaseAddress"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}/",
             ["Inference__FeaturesBaseAddress"] = pipeline.Features.BaseAddress.ToString(),
@@ -99,6 +102,13 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         }
 
         return pipeline;
+    }
+
+    async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var connectionString = await PlatformInfrastructure.CreateDatabaseAsync(prefix);
+        Databases.Add(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!);
+        return connectionString;
     }
 
     public async ValueTask DisposeAsync()
