@@ -13,11 +13,11 @@ internal static class PostgresCpu
     // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux the platform runs on.
     const double TicksPerSecond = 100;
 
-    public static async Task<Dictionary<int, double>> SnapshotAsync(IEnumerable<string> databases)
+    public static async Task<Dictionary<int, (string Database, double Milliseconds)>> SnapshotAsync(IEnumerable<string> databases)
     {
-        var cpu = new Dictionary<int, double>();
+        var cpu = new Dictionary<int, (string, double)>();
         await using var server = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("postgres"));
-        await using var command = server.CreateCommand("SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)");
+        await using var command = server.CreateCommand("SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)");
         command.Parameters.Add(new NpgsqlParameter { Value = databases.ToArray() });
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -28,7 +28,7 @@ internal static class PostgresCpu
                 // Fields after the command name in parentheses: state is the 3rd field, utime the 14th, stime the 15th.
                 var stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                cpu[pid] = (long.Parse(fields[11]) + long.Parse(fields[12])) * 1000 / TicksPerSecond;
+                cpu[pid] = (reader.GetString(1), (long.Parse(fields[11]) + long.Parse(fields[12])) * 1000 / TicksPerSecond);
             }
             catch (IOException)
             {
@@ -39,7 +39,7 @@ internal static class PostgresCpu
         return cpu;
     }
 
-    /// <summary>CPU milliseconds used between two snapshots by the backends in <paramref name="after"/>.</summary>
-    public static double Between(Dictionary<int, double> before, Dictionary<int, double> after) =>
-        after.Sum(a => a.Value - before.GetValueOrDefault(a.Key));
+    /// <summary>CPU milliseconds used between two snapshots by the backends in <paramref name="after"/> of <paramref name="database"/>.</summary>
+    public static double Between(Dictionary<int, (string Database, double Milliseconds)> before, Dictionary<int, (string Database, double Milliseconds)> after, string database) =>
+        after.Where(a => a.Value.Database == database).Sum(a => a.Value.Milliseconds - (before.TryGetValue(a.Key, out var b) && b.Database == database ? b.Milliseconds : 0));
 }
