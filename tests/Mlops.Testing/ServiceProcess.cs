@@ -33,6 +33,26 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// </summary>
     public string LogPath { get; }
 
+    /// <summary>The most memory the process has held resident so far (Linux VmHWM), for benchmarks that report peak RSS.</summary>
+    public long PeakResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.PeakWorkingSet64;
+        }
+    }
+
+    /// <summary>CPU time the process has used so far (user + system), for benchmarks that report CPU cost per item.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Whether the process ended.</summary>
     public bool HasExited => _process.HasExited;
 
