@@ -56,16 +56,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Whether the process ended.</summary>
     public bool HasExited => _process.HasExited;
 
-    /// <summary>CPU time the process has used so far — for benchmarks on a shared machine, where wall time depends on the neighbours.</summary>
-    public TimeSpan TotalProcessorTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
-
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string RecentOutput => string.Join(Environment.NewLine, _output.TakeLast(30));
 

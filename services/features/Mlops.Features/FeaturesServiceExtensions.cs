@@ -39,7 +39,6 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
-        builder.Services.TryAddSingleton<EntityWindowCache>();
         builder.Services.AddHostedService<OnlineVectorListener>();
         builder.Services.TryAddSingleton<RegisteredFeatureSetStore>();
         builder.Services.TryAddSingleton<FeatureSetCatalog>();

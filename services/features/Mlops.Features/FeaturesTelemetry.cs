@@ -29,9 +29,6 @@ public static class FeaturesTelemetry
     /// <summary>Notifications of committed online vectors (from any replica) that made a cached vector stale.</summary>
     public static readonly Counter<long> OnlineCacheInvalidations = Meter.CreateCounter<long>("mlops.features.online_cache.invalidations", "{notification}");
 
-    /// <summary>Entity windows a streaming batch took from its window cache (tag <c>hit</c>) or read from PostgreSQL.</summary>
-    public static readonly Counter<long> WindowCacheLookups = Meter.CreateCounter<long>("mlops.features.window_cache.lookups", "{entity}");
-
     /// <summary>Training rows produced.</summary>
     public static readonly Counter<long> TrainingRows = Meter.CreateCounter<long>("mlops.features.training_rows", "{row}");
 

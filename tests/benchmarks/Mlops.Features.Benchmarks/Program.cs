@@ -10,8 +10,7 @@ using Mlops.Kafka.Producing;
 using Mlops.Testing;
 
 // Observations per second through ingestion → features → features.v1, side by side with the raw broker (a plain
-// produce/consume loop on a topic with the same settings); the features service alone on a topic filled beforehand
-// (so ingestion's HTTP accept does not bound it); and online-store read latency.
+// produce/consume loop on a topic with the same settings), and online-store read latency.
 //   dotnet run -c Release --project tests/benchmarks/Mlops.Features.Benchmarks -- [observations] [raw-messages]
 var observations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
 var rawMessages = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
@@ -41,65 +40,7 @@ raw.Stop();
 var rawRate = rawConsumed / raw.Elapsed.TotalSeconds;
 Console.WriteLine($"raw broker produce+consume: {rawConsumed} records in {raw.Elapsed.TotalSeconds:F1} s = {rawRate:F0} records/s");
 
-// 2. Features alone: the same observations already on observations.v1, consumed by a features process started after,
-// timed from its readiness until every observation is in its store (vectors published in the same transactions).
-var codes = new[] { ("heart_rate", "/min", 60.0, 60.0), ("respiratory_rate", "/min", 10.0, 20.0), ("spo2", "%", 88.0, 12.0), ("systolic_bp", "mm[Hg]", 90.0, 60.0), ("temperature", "Cel", 36.0, 3.0) };
-var start = DateTimeOffset.UtcNow.AddHours(-6);
-{
-    var aloneTopics = new
-    {
-        Accepted = PlatformInfrastructure.UniqueName("bench-alone-obs"),
-        Features = PlatformInfrastructure.UniqueName("bench-alone-features"),
-        Labels = PlatformInfrastructure.UniqueName("bench-alone-labels"),
-    };
-    await admin.EnsureTopicsAsync([aloneTopics.Accepted, aloneTopics.Features, aloneTopics.Labels]);
-    var recordedAt = DateTimeOffset.UtcNow;
-    for (var offset = 0; offset < observations; offset += 1000)
-    {
-        await Task.WhenAll(Enumerable.Range(offset, Math.Min(1000, observations - offset)).Select(i =>
-        {
-            var (code, unit, low, span) = codes[i % codes.Length];
-            var entityId = $"patient-{i % 200}";
-            return producer.ProduceAsync(aloneTopics.Accepted, entityId, new Mlops.Contracts.Ingestion.ObservationAccepted
-            {
-                ObservationId = $"alone-{i}-{Guid.NewGuid():N}",
-                EntityId = entityId,
-                EntityType = "patient",
-                Code = code,
-                Value = low + span * ((i * 7919) % 100) / 100.0,
-                Unit = unit,
-                EventTime = start.AddSeconds(i),
-                RecordedAt = recordedAt,
-                SourceSystem = "benchmark",
-                Sequence = i,
-            });
-        }));
-    }
-
-    var aloneDatabase = await PlatformInfrastructure.CreateDatabaseAsync("bench_features_alone");
-    await using var alone = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
-    {
-        ["ConnectionStrings__features"] = aloneDatabase,
-        ["Features__Topics__Observations"] = aloneTopics.Accepted,
-        ["Features__Topics__Features"] = aloneTopics.Features,
-        ["Features__Topics__Labels"] = aloneTopics.Labels,
-        ["Features__Topics__ObservationGroup"] = PlatformInfrastructure.UniqueName("bench-alone-stream"),
-        ["Features__Topics__LabelGroup"] = PlatformInfrastructure.UniqueName("bench-alone-labels"),
-        ["Logging__LogLevel__Default"] = "Warning",
-    });
-    await alone.WaitUntilReadyAsync();
-    var cpuBefore = alone.TotalProcessorTime;
-    var aloneClock = Stopwatch.StartNew();
-    await WaitForObservationsAsync(aloneDatabase, observations);
-    aloneClock.Stop();
-    var cpu = alone.TotalProcessorTime - cpuBefore;
-    var featuresAloneRate = observations / aloneClock.Elapsed.TotalSeconds;
-    Console.WriteLine($"features alone, observations.v1 → features.v1: {observations} observations in {aloneClock.Elapsed.TotalSeconds:F1} s = {featuresAloneRate:F0} obs/s ({featuresAloneRate / rawRate:P1} of the raw broker)");
-    // CPU time does not depend on what else the machine runs as wall time does (a shared 2-core machine).
-    Console.WriteLine($"features alone, CPU of the features process: {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds * 1000 / observations:F0} ms per 1,000 observations");
-}
-
-// 3. The pipeline: ingestion and features as real processes with their own databases and topics.
+// 2. The pipeline: ingestion and features as real processes with their own databases and topics.
 var topics = new
 {
     Raw = PlatformInfrastructure.UniqueName("bench-obs-raw"),
@@ -133,6 +74,8 @@ await ingestion.WaitUntilReadyAsync();
 await features.WaitUntilReadyAsync();
 
 using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+var codes = new[] { ("heart_rate", "/min", 60.0, 60.0), ("respiratory_rate", "/min", 10.0, 20.0), ("spo2", "%", 88.0, 12.0), ("systolic_bp", "mm[Hg]", 90.0, 60.0), ("temperature", "Cel", 36.0, 3.0) };
+var start = DateTimeOffset.UtcNow.AddHours(-6);
 var pipeline = Stopwatch.StartNew();
 for (var offset = 0; offset < observations; offset += 1000)
 {
@@ -157,7 +100,22 @@ for (var offset = 0; offset < observations; offset += 1000)
 var ingested = pipeline.Elapsed;
 // Done when every observation is in the features store: its vector was published in the same transaction.
 // (Features publishes one vector per touched entity per transaction, so vectors are fewer than observations.)
-await WaitForObservationsAsync(featuresDatabase, observations);
+await using (var featuresDb = Npgsql.NpgsqlDataSource.Create(featuresDatabase))
+{
+    await Eventually.WaitUntilAsync(async () =>
+    {
+        await using var count = featuresDb.CreateCommand("SELECT count(*) FROM feature_observations");
+        try
+        {
+            return (long)(await count.ExecuteScalarAsync())! >= observations;
+        }
+        catch (Npgsql.PostgresException)
+        {
+            return false;
+        }
+    }, "every observation reached the feature store", TimeSpan.FromMinutes(15));
+}
+
 pipeline.Stop();
 var vectors = ConsumeCount(configs, topics.Features, int.MaxValue, TimeSpan.FromSeconds(10));
 var pipelineRate = observations / pipeline.Elapsed.TotalSeconds;
@@ -165,7 +123,7 @@ Console.WriteLine($"ingestion HTTP accept of {observations} observations: {inges
 Console.WriteLine($"pipeline ingestion → features → features.v1: {observations} observations in {pipeline.Elapsed.TotalSeconds:F1} s = {pipelineRate:F0} obs/s ({vectors} vector updates published)");
 Console.WriteLine($"ratio pipeline / raw broker: {pipelineRate / rawRate:P1}");
 
-// 4. Online store reads over HTTP on loopback, sequential and with 16 concurrent clients.
+// 3. Online store reads over HTTP on loopback, sequential and with 16 concurrent clients.
 var entities = Enumerable.Range(0, 200).Select(i => $"patient-{i}").ToArray();
 foreach (var entity in entities.Take(20))
 {
@@ -177,7 +135,7 @@ var concurrent = await MeasureReadsAsync(http, features.BaseAddress, entities, c
 Console.WriteLine($"online read, 1 client:   p50 {sequential.P50:F3} ms, p99 {sequential.P99:F3} ms, {sequential.Throughput:F0} reads/s");
 Console.WriteLine($"online read, 16 clients: p50 {concurrent.P50:F3} ms, p99 {concurrent.P99:F3} ms, {concurrent.Throughput:F0} reads/s");
 
-// 5. The first read after another replica changed the vector: a committed write (as a second replica's streaming would
+// 4. The first read after another replica changed the vector: a committed write (as a second replica's streaming would
 // make it) notifies this process, which then reads that entity through from PostgreSQL once.
 await using (var featuresDb = Npgsql.NpgsqlDataSource.Create(featuresDatabase))
 {
@@ -203,23 +161,6 @@ await using (var featuresDb = Npgsql.NpgsqlDataSource.Create(featuresDatabase))
 
 await host.StopAsync();
 return 0;
-
-static async Task WaitForObservationsAsync(string database, int observations)
-{
-    await using var featuresDb = Npgsql.NpgsqlDataSource.Create(database);
-    await Eventually.WaitUntilAsync(async () =>
-    {
-        await using var count = featuresDb.CreateCommand("SELECT count(*) FROM feature_observations");
-        try
-        {
-            return (long)(await count.ExecuteScalarAsync())! >= observations;
-        }
-        catch (Npgsql.PostgresException)
-        {
-            return false;
-        }
-    }, "every observation reached the feature store", TimeSpan.FromMinutes(15));
-}
 
 static int ConsumeCount(KafkaClientConfigFactory configs, string topic, int expected, TimeSpan timeout)
 {

@@ -10,8 +10,7 @@ namespace Mlops.Kafka.Idempotency;
 public abstract class IdempotentBatchEventHandler<T>(KafkaInbox inbox) : IKafkaBatchEventHandler<T>
 {
     /// <inheritdoc />
-    /// <remarks>Virtual so a handler can see the whole batch as polled, duplicates included (state that must know a record was applied elsewhere).</remarks>
-    public virtual async Task HandleBatchAsync(IReadOnlyList<KafkaRecord<T>> records, CancellationToken cancellationToken)
+    public async Task HandleBatchAsync(IReadOnlyList<KafkaRecord<T>> records, CancellationToken cancellationToken)
     {
         // A batch may repeat an id (the producer retried); the first occurrence is the one applied.
         var unique = records.GroupBy(r => r.Envelope.Id, StringComparer.Ordinal).Select(g => g.First()).ToList();

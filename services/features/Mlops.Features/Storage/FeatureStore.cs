@@ -24,7 +24,6 @@ public sealed class FeatureStore(FeatureDatabase database)
         INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at, available_time)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
         ON CONFLICT (observation_id) DO NOTHING
-        RETURNING entity_id, observation_id, code, value, event_time, known_at
         """;
 
     const string EntityWindowsSql = """
@@ -35,16 +34,9 @@ public sealed class FeatureStore(FeatureDatabase database)
         WHERE f.event_time > m.newest - $2
         """;
 
-    // One statement per table for a whole batch of vectors: rows come in as parallel arrays (unnest), so the cost is a
-    // round trip and two plans, not two statements per vector. A vector's observation ids travel as one JSON array each
-    // (arrays of unequal length cannot be a column of a 2-D array); the order of the ids is kept.
     const string UpsertOnlineSql = """
         INSERT INTO online_vectors (entity_id, feature_set_version, event_time, computed_at, feature_values, triggering_observation_id, known_at, observation_ids)
-        SELECT v.entity_id, v.version, v.event_time, v.computed_at, v.feature_values::jsonb, v.triggering, v.known_at,
-               CASE WHEN v.ids IS NULL THEN NULL
-                    ELSE ARRAY(SELECT e.id FROM jsonb_array_elements_text(v.ids::jsonb) WITH ORDINALITY AS e(id, n) ORDER BY e.n) END
-        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-            AS v(entity_id, version, event_time, computed_at, feature_values, triggering, known_at, ids)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (entity_id, feature_set_version) DO UPDATE
         SET event_time = EXCLUDED.event_time, computed_at = EXCLUDED.computed_at, feature_values = EXCLUDED.feature_values,
             triggering_observation_id = EXCLUDED.triggering_observation_id, known_at = EXCLUDED.known_at,
@@ -53,9 +45,7 @@ public sealed class FeatureStore(FeatureDatabase database)
 
     const string AppendHistorySql = """
         INSERT INTO vector_history (entity_id, feature_set_version, event_time, known_at, feature_values, source)
-        SELECT v.entity_id, v.version, v.event_time, v.known_at, v.feature_values::jsonb, $6
-        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) WITH ORDINALITY AS v(entity_id, version, event_time, known_at, feature_values, n)
-        ORDER BY v.n
+        VALUES ($1, $2, $3, $4, $5, $6)
         """;
 
     const string OnlineSql = """
@@ -71,12 +61,8 @@ public sealed class FeatureStore(FeatureDatabase database)
     /// <summary>JSON options of stored vectors.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>
-    /// Adds many observations in one statement (repeats are ignored); <c>known_at</c> follows from the two times. Returns
-    /// the rows really inserted, per entity, as the database stores them (times at its precision), so a caller that keeps
-    /// windows in memory holds exactly what a read of the table would give.
-    /// </summary>
-    public static async Task<Dictionary<string, List<ObservationPoint>>> AddObservationsAsync(
+    /// <summary>Adds many observations in one statement (repeats are ignored); <c>known_at</c> follows from the two times.</summary>
+    public static async Task AddObservationsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredObservation> rows, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(InsertObservationsSql, connection, transaction);
@@ -87,8 +73,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EventTime).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.RecordedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.AvailableTime).ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await ReadPointsAsync(reader, cancellationToken);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>For each entity, its observations within <paramref name="horizon"/> of its newest event time, in one query.</summary>
@@ -98,14 +83,8 @@ public sealed class FeatureStore(FeatureDatabase database)
         await using var command = new NpgsqlCommand(EntityWindowsSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = entityIds });
         command.Parameters.Add(new NpgsqlParameter { Value = horizon });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await ReadPointsAsync(reader, cancellationToken);
-    }
-
-    // Rows of (entity_id, observation_id, code, value, event_time, known_at), grouped by entity.
-    static async Task<Dictionary<string, List<ObservationPoint>>> ReadPointsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
-    {
         var windows = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var entityId = reader.GetString(0);
@@ -124,11 +103,7 @@ public sealed class FeatureStore(FeatureDatabase database)
     public static Task SaveVectorAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, StoredVector vector, string source, CancellationToken cancellationToken) =>
         SaveVectorsAsync(connection, transaction, [vector], source, cancellationToken);
 
-    /// <summary>
-    /// Saves many vectors in one round trip: one multi-row upsert of the online store and one multi-row append to the
-    /// history. A vector repeated for the same entity and set keeps the last one online (as writing them one by one
-    /// would); the history gets every one, in order.
-    /// </summary>
+    /// <summary>Saves many vectors in one round trip.</summary>
     public static async Task SaveVectorsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredVector> vectors, string source, CancellationToken cancellationToken)
     {
         if (vectors.Count == 0)
@@ -136,56 +111,43 @@ public sealed class FeatureStore(FeatureDatabase database)
             return;
         }
 
-        var values = new string[vectors.Count];
-        for (var i = 0; i < vectors.Count; i++)
-        {
-            values[i] = JsonSerializer.Serialize(vectors[i].Values, Json);
-        }
-
-        // ON CONFLICT may not touch a row twice in one statement, so only the last vector of each key goes online.
-        var last = new Dictionary<(string, string), int>();
-        for (var i = 0; i < vectors.Count; i++)
-        {
-            last[(vectors[i].EntityId, vectors[i].FeatureSetVersion)] = i;
-        }
-
-        var online = last.Values.Order().ToArray();
         await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(UpsertOnlineSql)
+        foreach (var vector in vectors)
         {
-            Parameters =
+            foreach (var command in VectorCommands(vector, source))
             {
-                TextArray(online.Select(i => vectors[i].EntityId)),
-                TextArray(online.Select(i => vectors[i].FeatureSetVersion)),
-                TimeArray(online.Select(i => (DateTimeOffset?)vectors[i].EventTime)),
-                TimeArray(online.Select(i => (DateTimeOffset?)vectors[i].ComputedAt)),
-                TextArray(online.Select(i => values[i])),
-                TextArray(online.Select(i => vectors[i].TriggeringObservationId)),
-                TimeArray(online.Select(i => vectors[i].KnownAt)),
-                TextArray(online.Select(i => vectors[i].ObservationIds is { } ids ? JsonSerializer.Serialize(ids, Json) : null)),
-            },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(AppendHistorySql)
-        {
-            Parameters =
-            {
-                TextArray(vectors.Select(v => v.EntityId)),
-                TextArray(vectors.Select(v => v.FeatureSetVersion)),
-                TimeArray(vectors.Select(v => (DateTimeOffset?)v.EventTime)),
-                // The history's known-at is when the vector was computed (what a point-in-time read of it may see).
-                TimeArray(vectors.Select(v => (DateTimeOffset?)v.ComputedAt)),
-                TextArray(values),
-                new NpgsqlParameter { Value = source, NpgsqlDbType = NpgsqlDbType.Text },
-            },
-        });
+                batch.BatchCommands.Add(command);
+            }
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static NpgsqlParameter TextArray(IEnumerable<string?> values) =>
-        new() { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
-
-    static NpgsqlParameter TimeArray(IEnumerable<DateTimeOffset?> values) =>
-        new() { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
+    static NpgsqlBatchCommand[] VectorCommands(StoredVector vector, string source)
+    {
+        var values = new NpgsqlParameter { Value = JsonSerializer.Serialize(vector.Values, Json), NpgsqlDbType = NpgsqlDbType.Jsonb };
+        return
+        [
+                new NpgsqlBatchCommand(UpsertOnlineSql)
+                {
+                    Parameters =
+                    {
+                        new() { Value = vector.EntityId }, new() { Value = vector.FeatureSetVersion }, new() { Value = vector.EventTime },
+                        new() { Value = vector.ComputedAt }, values, new() { Value = (object?)vector.TriggeringObservationId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                        new() { Value = (object?)vector.KnownAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                        new() { Value = (object?)vector.ObservationIds?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                    },
+                },
+                new NpgsqlBatchCommand(AppendHistorySql)
+                {
+                    Parameters =
+                    {
+                        new() { Value = vector.EntityId }, new() { Value = vector.FeatureSetVersion }, new() { Value = vector.EventTime },
+                        new() { Value = vector.ComputedAt }, values.Clone(), new() { Value = source },
+                    },
+                },
+        ];
+    }
 
     /// <summary>The stored online vector with its row version (see <c>online_vector_versions</c>), or null.</summary>
     public async Task<(StoredVector Vector, long Version)?> GetOnlineAsync(string entityId, string featureSetVersion, CancellationToken cancellationToken)

@@ -17,34 +17,16 @@ namespace Mlops.Features.Streaming;
 /// Streaming computation from <c>observations.v1</c>, a poll's worth of records at a time: stores the new
 /// observations, recomputes each touched entity's latest vector of every active definition set at its newest event
 /// time (so a late observation updates whatever windows it falls in), and publishes the vectors — all before the
-/// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice. An entity's window
-/// (over the longest horizon, for all sets) comes from <see cref="EntityWindowCache"/> plus the rows this batch
-/// inserted, or — for entities the cache cannot vouch for — from one query for all of them; all vectors are written in
-/// two multi-row statements in one round trip, so N sets cost N× the calculation, not N× the I/O. Online reads learn of the new vectors from the database at commit (every
+/// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice. The observations are
+/// read once for all sets (over the longest horizon) and all vectors are written in one round trip, so N sets cost
+/// N× the calculation, not N× the I/O. Online reads learn of the new vectors from the database at commit (every
 /// replica's <see cref="OnlineFeatureCache"/>), so only committed vectors are ever served.
 /// </summary>
 public sealed class ObservationFeatureHandler(
     KafkaInbox inbox, FeatureDatabase database, FeatureSetCatalog catalog, IOptions<FeatureTopics> topics,
-    IEventProducer producer, TimeProvider clock, EntityWindowCache cache)
+    IEventProducer producer, TimeProvider clock)
     : IdempotentBatchEventHandler<ObservationAccepted>(inbox)
 {
-    IReadOnlyList<KafkaRecord<ObservationAccepted>> _received = [];
-    EntityWindowCache.Batch? _windows;
-
-    /// <inheritdoc />
-    public override Task HandleBatchAsync(IReadOnlyList<KafkaRecord<ObservationAccepted>> records, CancellationToken cancellationToken)
-    {
-        // The cache must know of records the inbox drops as already applied (another consumer wrote them).
-        _received = records;
-        return base.HandleBatchAsync(records, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    protected override Task OnCommittedAsync(CancellationToken cancellationToken)
-    {
-        _windows?.Commit();
-        return Task.CompletedTask;
-    }
 
     /// <inheritdoc />
     protected override async Task ApplyAsync(
@@ -57,10 +39,10 @@ public sealed class ObservationFeatureHandler(
         var started = Stopwatch.GetTimestamp();
         var sets = catalog.Active;
         var rows = records.Select(r => ToStored(r.Envelope.Data)).ToList();
-        var inserted = await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
+        await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
 
         var horizon = sets.Max(s => s.Horizon);
-        var windows = await WindowsAsync(records, inserted, horizon, connection, transaction, cancellationToken);
+        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), horizon, cancellationToken);
         var computedAt = clock.GetUtcNow();
         var vectors = new List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)>(windows.Count * sets.Count);
         foreach (var (entityId, window) in windows)
@@ -86,54 +68,6 @@ public sealed class ObservationFeatureHandler(
 
         FeaturesTelemetry.Computed.Add(vectors.Count);
         FeaturesTelemetry.ComputeDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-    }
-
-    /// <summary>
-    /// Each touched entity's window after this batch's rows: the cached window merged with what was inserted, or for the
-    /// rest one query (after the insert, so it includes them). Either way exactly the rows a read of the table gives.
-    /// </summary>
-    async Task<Dictionary<string, List<ObservationPoint>>> WindowsAsync(
-        IReadOnlyList<KafkaRecord<ObservationAccepted>> records, Dictionary<string, List<ObservationPoint>> inserted, TimeSpan horizon,
-        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        _windows = cache.Begin(_received.Select(r => r.Context).ToList(), records.Select(r => r.Context).ToList());
-        var windows = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
-        var misses = new List<string>();
-        var contexts = new Dictionary<string, KafkaMessageContext>(StringComparer.Ordinal);
-        foreach (var record in records)
-        {
-            var entityId = record.Envelope.Data.EntityId;
-            if (!contexts.TryAdd(entityId, record.Context))
-            {
-                continue;
-            }
-
-            if (_windows.TryGet(entityId, record.Context, horizon, out var before))
-            {
-                windows[entityId] = [.. EntityWindowCache.Merge(before, inserted.GetValueOrDefault(entityId) ?? [], horizon)];
-            }
-            else
-            {
-                misses.Add(entityId);
-            }
-        }
-
-        if (misses.Count > 0)
-        {
-            foreach (var (entityId, points) in await FeatureStore.LoadEntityWindowsAsync(connection, transaction, [.. misses], horizon, cancellationToken))
-            {
-                windows[entityId] = points;
-            }
-        }
-
-        FeaturesTelemetry.WindowCacheLookups.Add(misses.Count, new KeyValuePair<string, object?>("hit", false));
-        FeaturesTelemetry.WindowCacheLookups.Add(contexts.Count - misses.Count, new KeyValuePair<string, object?>("hit", true));
-        foreach (var (entityId, points) in windows)
-        {
-            _windows.Set(entityId, contexts[entityId], horizon, [.. points]);
-        }
-
-        return windows;
     }
 
     Task PublishAsync(List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)> vectors, CancellationToken cancellationToken)
