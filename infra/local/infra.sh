@@ -9,6 +9,7 @@
 #   infra/local/infra.sh env            print the path of the env file
 #   infra/local/infra.sh stop  PART     stop one part, keep its data: postgres|rabbitmq|zookeeper|kafka
 #   infra/local/infra.sh start PART     start (and provision) one part again; kafka needs zookeeper
+#   infra/local/infra.sh prune-tests    drop what test runs leave behind: test databases and Kafka test topics
 #   infra/local/infra.sh rabbitmqctl …  run rabbitmqctl against our node (our env + cookie)
 #   infra/local/infra.sh kafka-topics … run Kafka's TopicCommand against our ZooKeeper
 #
@@ -135,7 +136,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -149,6 +150,7 @@ main() {
     env) cmd_env ;;
     stop | start) cmd_part "$cmd" "$@" ;;
     install) require_root; take_lock; cmd_install ;;
+    prune-tests) require_root; take_lock; postgres_prune_test_databases; kafka_prune_test_topics ;;
     rabbitmqctl) rabbitmqctl_ "$@" ;;
     kafka-topics) kafka_topics "$@" ;;
     *) usage ;;

@@ -304,3 +304,45 @@ kafka_env() {
   echo "Kafka__SessionTimeoutMs=30000"
   echo "ZooKeeper__Connect=127.0.0.1:$ZK_PORT"
 }
+
+# ---------------------------------------------------------------------------
+# Pruning what test runs leave behind
+# ---------------------------------------------------------------------------
+
+# Tests name their topics PlatformInfrastructure.UniqueName(prefix) = <prefix>-<12 hex digits>; platform topics have
+# dots and no such suffix. A 0.9 broker starts in time proportional to its partitions (a CI machine that kept its state
+# had enough that a restart outlasted the chaos tests' timeout), and 0.9's own topic deletion handles thousands of
+# topics badly (seconds each, and it stalls when the controller's ZooKeeper session times out). So the topics go
+# offline: broker stopped, their ZooKeeper nodes and log directories removed, broker started.
+KAFKA_TEST_TOPIC_RE='^[a-z0-9-]+-[0-9a-f]{12}$'
+
+zk_shell() {
+  kafka_tool org.apache.zookeeper.ZooKeeperMain -server "127.0.0.1:$ZK_PORT"
+}
+
+kafka_prune_test_topics() {
+  local t0 listing topics=() t
+  t0=$(now)
+  zk_running || die "zookeeper is not running; start it first: $0 up"
+  # `ls` prints the children as [a, b, c] on the line after the connection messages.
+  listing=$(printf 'ls /brokers/topics\nls /admin/delete_topics\n' | zk_shell 2>/dev/null | grep '^\[' | tr -d '[],' | tr ' ' '\n') || true
+  mapfile -t topics < <(grep -E "$KAFKA_TEST_TOPIC_RE" <<<"$listing" | sort -u)
+  # Log directories of topics ZooKeeper no longer knows (a deletion that stopped half-way) go as well.
+  while IFS= read -r t; do topics+=("$t"); done < <(
+    find "$KAFKA_STATE/data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sed -E 's/-[0-9]+$//' \
+      | grep -E "$KAFKA_TEST_TOPIC_RE" | sort -u)
+  mapfile -t topics < <(printf '%s\n' "${topics[@]}" | sed '/^$/d' | sort -u)
+  if ((${#topics[@]} == 0)); then
+    log "kafka: no test topics to prune"
+    return 0
+  fi
+  kafka_broker_down
+  for t in "${topics[@]}"; do
+    printf 'rmr /brokers/topics/%s\nrmr /config/topics/%s\nrmr /admin/delete_topics/%s\n' "$t" "$t" "$t"
+  done | zk_shell >"$KAFKA_STATE/log/prune.log" 2>&1 || true
+  for t in "${topics[@]}"; do
+    find "$KAFKA_STATE/data" -mindepth 1 -maxdepth 1 -type d -regex ".*/$t-[0-9]+" -exec rm -rf {} +
+  done
+  kafka_broker_up
+  log "kafka: pruned ${#topics[@]} test topics ($(since "$t0"))"
+}

@@ -170,3 +170,27 @@ postgres_env() {
     echo "ConnectionStrings__$key=$cs$db"
   done
 }
+
+# Tests create databases named <prefix>_<10 hex digits> (PlatformInfrastructure.CreateDatabaseAsync); a machine that
+# keeps its state collects hundreds of them (gigabytes). One in use (a test running elsewhere) is left alone.
+PG_TEST_DATABASE_RE='^[a-z0-9_]+_[0-9a-f]{10}$'
+
+postgres_prune_test_databases() {
+  local t0 names total failed
+  t0=$(now)
+  pg_running || die "postgres is not running; start it first: $0 up"
+  names=$(cd / && runuser -u postgres -- psql -X -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres \
+    -c "SELECT datname FROM pg_database WHERE NOT datistemplate" | grep -E "$PG_TEST_DATABASE_RE") || true
+  if [[ -z $names ]]; then
+    log "postgres: no test databases to prune"
+    return 0
+  fi
+  total=$(wc -l <<<"$names")
+  # One session, one statement per database (DROP DATABASE cannot share a transaction); the names matched the pattern
+  # above (letters, digits, underscores), so quoting them as identifiers is safe. A failure (in use) does not stop it.
+  # shellcheck disable=SC2001 # one statement per line of names
+  failed=$(sed 's/.*/DROP DATABASE IF EXISTS "&";/' <<<"$names" \
+    | (cd / && runuser -u postgres -- psql -X -q -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres 2>&1 >/dev/null) \
+    | grep -c '^ERROR') || true
+  log "postgres: dropped $((total - failed)) of $total test databases ($failed in use) ($(since "$t0"))"
+}
