@@ -189,14 +189,14 @@ suite_done() {
 
 cmd_test() {
   local started=$SECONDS
+  # What earlier runs left behind (test databases, test topics): on a machine that keeps its state they pile up run
+  # after run, and a Kafka 0.9 broker starts in time proportional to its partitions (the chaos stage restarts it).
+  bash "$INFRA" prune-tests
   infra_up
   lint_shell
   validate_manifests
   build
   rm -rf "$RESULTS_DIR"
-  # What earlier runs left behind (test databases, test topics): on a machine that keeps its state they pile up run
-  # after run, and a Kafka 0.9 broker restarts in time proportional to its partitions (the chaos stage restarts it).
-  bash "$INFRA" prune-tests
   local status=0
   # Stage 1: the chaos tests kill services and stop PostgreSQL, RabbitMQ and Kafka (through infra.sh stop/start), so
   # they run alone. They run first: a Kafka 0.9 broker restarts in time proportional to its partitions, and the other

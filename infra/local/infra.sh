@@ -85,6 +85,20 @@ cmd_up() {
   log "up: all components running ($(since "$t0")); env file: $ENV_FILE"
 }
 
+# Runs before `up` in the test command: on a machine whose broker holds thousands of test partitions, the broker's first
+# start would be the slow part, so ZooKeeper comes up alone, the topics go, and only then does the broker start.
+cmd_prune_tests() {
+  require_root
+  take_lock
+  cmd_install
+  mkdir -p "$STATE_DIR"
+  reserve_ports
+  postgres_up
+  postgres_prune_test_databases
+  zk_up
+  kafka_prune_test_topics
+}
+
 cmd_down() {
   local purge=() i
   case "${1:-}" in
@@ -150,7 +164,7 @@ main() {
     env) cmd_env ;;
     stop | start) cmd_part "$cmd" "$@" ;;
     install) require_root; take_lock; cmd_install ;;
-    prune-tests) require_root; take_lock; postgres_prune_test_databases; kafka_prune_test_topics ;;
+    prune-tests) cmd_prune_tests ;;
     rabbitmqctl) rabbitmqctl_ "$@" ;;
     kafka-topics) kafka_topics "$@" ;;
     *) usage ;;

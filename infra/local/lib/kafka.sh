@@ -323,7 +323,7 @@ zk_shell() {
 kafka_prune_test_topics() {
   local t0 listing topics=() t
   t0=$(now)
-  zk_running || die "zookeeper is not running; start it first: $0 up"
+  zk_running || die "zookeeper is not running"
   # `ls` prints the children as [a, b, c] on the line after the connection messages.
   listing=$(printf 'ls /brokers/topics\nls /admin/delete_topics\n' | zk_shell 2>/dev/null | grep '^\[' | tr -d '[],' | tr ' ' '\n') || true
   mapfile -t topics < <(grep -E "$KAFKA_TEST_TOPIC_RE" <<<"$listing" | sort -u)
@@ -334,6 +334,7 @@ kafka_prune_test_topics() {
   mapfile -t topics < <(printf '%s\n' "${topics[@]}" | sed '/^$/d' | sort -u)
   if ((${#topics[@]} == 0)); then
     log "kafka: no test topics to prune"
+    kafka_broker_up
     return 0
   fi
   kafka_broker_down
