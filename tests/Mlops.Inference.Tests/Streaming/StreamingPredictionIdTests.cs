@@ -26,4 +26,11 @@ public sealed class StreamingPredictionIdTests
         Assert.Equal(8, id.Version);
         Assert.Equal(0b10, id.Variant >> 2);
     }
+
+    [Fact]
+    public void For_KnownParts_SameIdAsIssuedBefore()
+    {
+        // SHA-256 of "event-1\ndeterioration\n3", computed outside .NET: ids already on predictions.v1 must not change.
+        Assert.Equal("55d634d8-5d9b-8ca9-9b0c-3380e9b46115", StreamingPredictionId.For("event-1", "deterioration", "3"));
+    }
 }

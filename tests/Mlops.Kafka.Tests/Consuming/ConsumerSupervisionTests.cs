@@ -57,6 +57,9 @@ public sealed class ConsumerSupervisionTests(KafkaFixture kafka)
                 ? throw new InvalidOperationException("simulated failure of the consumer's own machinery")
                 : inner.ProduceAsync(topic, subject, data, cancellationToken);
 
+        public Task<EventEnvelope<T>> ProduceAsync<T>(string topic, string subject, string eventId, T data, CancellationToken cancellationToken = default) =>
+            inner.ProduceAsync(topic, subject, eventId, data, cancellationToken);
+
         public Task ProduceEnvelopeAsync<T>(string topic, EventEnvelope<T> envelope, CancellationToken cancellationToken = default) =>
             inner.ProduceEnvelopeAsync(topic, envelope, cancellationToken);
 

@@ -23,13 +23,18 @@ public sealed class KafkaEventProducer : IEventProducer, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<EventEnvelope<T>> ProduceAsync<T>(string topic, string subject, T data, CancellationToken cancellationToken = default)
+    public Task<EventEnvelope<T>> ProduceAsync<T>(string topic, string subject, T data, CancellationToken cancellationToken = default) =>
+        ProduceAsync(topic, subject, Guid.CreateVersion7().ToString(), data, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<EventEnvelope<T>> ProduceAsync<T>(string topic, string subject, string eventId, T data, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
+        ArgumentException.ThrowIfNullOrWhiteSpace(eventId);
         using var activity = StartPublishActivity(topic);
         var envelope = new EventEnvelope<T>
         {
-            Id = Guid.CreateVersion7().ToString(),
+            Id = eventId,
             Source = _source,
             Type = EnvelopeSerializer.EventTypeOf(typeof(T)),
             Time = DateTimeOffset.UtcNow,

@@ -17,7 +17,8 @@ namespace Mlops.Features.Streaming;
 /// Streaming computation from <c>observations.v1</c>, a poll's worth of records at a time: stores the new
 /// observations, recomputes each touched entity's latest vector of every active definition set at its newest event
 /// time (so a late observation updates whatever windows it falls in), and publishes the vectors — all before the
-/// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice. The observations are
+/// inbox transaction commits, so a crash re-runs the whole step and nothing is counted twice (a re-run publishes the
+/// same vectors under the same ids: <see cref="FeatureEventId"/>). The observations are
 /// read once for all sets (over the longest horizon) and all vectors are written in one round trip, so N sets cost
 /// N× the calculation, not N× the I/O. Online reads learn of the new vectors from the database at commit (every
 /// replica's <see cref="OnlineFeatureCache"/>), so only committed vectors are ever served.
@@ -80,7 +81,7 @@ public sealed class ObservationFeatureHandler(
                 "compute features", ActivityKind.Internal, TraceContext.Parse(trigger.Envelope.TraceParent, trigger.Envelope.TraceState));
             activity?.SetTag("mlops.entity.id", vector.EntityId);
             activity?.SetTag("mlops.feature_set.version", vector.FeatureSetVersion);
-            deliveries.Add(producer.ProduceAsync(topics.Value.Features, vector.EntityId, new FeatureVectorUpdated
+            deliveries.Add(producer.ProduceAsync(topics.Value.Features, vector.EntityId, FeatureEventId.Of(vector), new FeatureVectorUpdated
             {
                 EntityId = vector.EntityId,
                 EntityType = entityType,

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Mlops.Kafka.Producing;
 
 namespace Mlops.Inference.Streaming;
 
@@ -12,14 +11,7 @@ namespace Mlops.Inference.Streaming;
 /// </summary>
 public static class StreamingPredictionId
 {
-    /// <summary>A GUID formed from SHA-256 of the three parts (version nibble 8: custom, RFC 9562).</summary>
-    public static string For(string featureEventId, string modelName, string modelVersion)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{featureEventId}\n{modelName}\n{modelVersion}"), hash);
-        var bytes = hash[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true).ToString();
-    }
+    /// <summary>A name-based GUID of the three parts (ids already issued stay the same: no kind prefix here).</summary>
+    public static string For(string featureEventId, string modelName, string modelVersion) =>
+        NameBasedEventId.Of(featureEventId, modelName, modelVersion);
 }
