@@ -10,6 +10,7 @@ using Mlops.Contracts.Monitoring;
 using Mlops.Contracts.Registry;
 using Mlops.Kafka.Producing;
 using Mlops.Testing;
+using Npgsql;
 
 namespace Mlops.Monitoring.Tests.Performance;
 
@@ -148,6 +149,20 @@ public sealed class PerformanceMonitoringTests(MonitoringAppFactory factory) : I
         var entry = Assert.Single(history.EnumerateArray(), a => a.GetProperty("modelVersion").GetString() == version);
         Assert.Equal(alert.AlertId, entry.GetProperty("alertId").GetGuid());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/monitoring/performance/{alert.WindowId}")).StatusCode);
+
+        // The scored windows' predictions leave the search for ready windows (a round's cost follows the open ones).
+        await using var open = factory.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("""
+            SELECT count(*) FILTER (WHERE NOT performance_window_closed), count(*) FROM prediction_samples
+            WHERE model_name = $1 AND model_version = $2 AND predicted_at >= $3 AND predicted_at < $4
+            """);
+        open.Parameters.Add(new() { Value = Model });
+        open.Parameters.Add(new() { Value = version });
+        open.Parameters.Add(new() { Value = first });
+        open.Parameters.Add(new() { Value = first.AddHours(3) });
+        await using var reader = await open.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(0L, reader.GetInt64(0));
+        Assert.True(reader.GetInt64(1) > 0);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Mlops.Contracts.Monitoring;
 using Mlops.Contracts.Registry;
 using Mlops.Kafka.Producing;
 using Mlops.Testing;
+using Npgsql;
 
 namespace Mlops.Monitoring.Tests.Windows;
 
@@ -122,6 +123,14 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         Assert.Equal(0, later.GetProperty("driftedFeatures").GetInt32());
         var count = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=count");
         Assert.Equal(0, count.GetArrayLength());
+
+        // Judged windows leave the search for ready ones, so a round's cost follows the open windows, not the history.
+        await using var open = factory.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "SELECT count(*) FILTER (WHERE NOT drift_window_closed), count(*) FROM prediction_samples WHERE model_name = $1");
+        open.Parameters.Add(new() { Value = model });
+        await using var reader = await open.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((0L, 1900L), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 
     [Fact]

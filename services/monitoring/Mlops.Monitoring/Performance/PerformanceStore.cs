@@ -98,7 +98,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
                        greatest(max(s.received_at), max(s.label_joined_at)) AS last_change
                 FROM prediction_samples s
                 LEFT JOIN unnest($3::text[], $4::interval[], $9::interval[], $10::interval[]) AS m(model_name, horizon, width, lateness) ON m.model_name = s.model_name
-                WHERE s.predicted_at >= $2 GROUP BY 1, 2, 3, 4, 5, 6, 7) b
+                WHERE NOT s.performance_window_closed AND s.predicted_at >= $2 GROUP BY 1, 2, 3, 4, 5, 6, 7) b
             WHERE b.bucket + b.width + b.horizon + b.lateness <= $7 AND b.last_change <= $8
               AND NOT EXISTS (SELECT 1 FROM performance_windows w WHERE w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
@@ -179,6 +179,20 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     {
         var now = clock.GetUtcNow();
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        // The window's predictions leave the search for ready windows (its partial index), whoever recorded the window.
+        await using (var close = new NpgsqlCommand("""
+            UPDATE prediction_samples SET performance_window_closed = true
+            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT performance_window_closed
+            """, connection, transaction))
+        {
+            close.Parameters.Add(new() { Value = group.ModelName });
+            close.Parameters.Add(new() { Value = group.ModelVersion });
+            close.Parameters.Add(new() { Value = group.Variant });
+            close.Parameters.Add(new() { Value = start });
+            close.Parameters.Add(new() { Value = start + duration });
+            await close.ExecuteNonQueryAsync(ct);
+        }
+
         long windowId;
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO performance_windows (model_name, model_version, variant, window_start, window_end, predictions, labeled, positives,
@@ -206,7 +220,7 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
             insert.Parameters.Add(new() { Value = now });
             if (await insert.ExecuteScalarAsync(ct) is not long id)
             {
-                await transaction.RollbackAsync(ct);
+                await transaction.CommitAsync(ct);
                 return false;
             }
 

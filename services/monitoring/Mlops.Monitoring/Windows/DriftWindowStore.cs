@@ -68,7 +68,7 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
             SELECT model_name, model_version, variant, bucket FROM (
                 SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
                        max(received_at) AS last_received
-                FROM prediction_samples WHERE predicted_at >= $2 GROUP BY 1, 2, 3, 4) b
+                FROM prediction_samples WHERE NOT drift_window_closed AND predicted_at >= $2 GROUP BY 1, 2, 3, 4) b
             WHERE bucket + $1 + $3 <= $4 AND last_received <= $5
               AND NOT EXISTS (SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
@@ -88,6 +88,22 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         }
 
         return windows;
+    }
+
+    /// <summary>Marks the group's predictions in [start, end) as judged, so the next rounds' search skips them.</summary>
+    public static async Task CloseTimeWindowAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE prediction_samples SET drift_window_closed = true
+            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT drift_window_closed
+            """, connection, transaction);
+        command.Parameters.Add(new() { Value = group.ModelName });
+        command.Parameters.Add(new() { Value = group.ModelVersion });
+        command.Parameters.Add(new() { Value = group.Variant });
+        command.Parameters.Add(new() { Value = start });
+        command.Parameters.Add(new() { Value = end });
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Every prediction of a group in [start, start + duration).</summary>
