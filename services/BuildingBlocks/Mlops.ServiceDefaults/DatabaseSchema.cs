@@ -69,7 +69,9 @@ public sealed class DatabaseSchema(NpgsqlDataSource dataSource, string ddl, long
             await advisory.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var create = new NpgsqlCommand(ddl, connection, transaction))
+        // An upgrade step in the DDL may touch every row of a large table: the default 30 s would cancel it, roll it
+        // back and start it again on the next use, forever.
+        await using (var create = new NpgsqlCommand(ddl, connection, transaction) { CommandTimeout = (int)TimeSpan.FromMinutes(30).TotalSeconds })
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -90,15 +90,27 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     public async Task<IReadOnlyList<(DriftWindowStore.Group Group, DateTimeOffset Start)>> WindowsReadyAsync(
         NpgsqlConnection connection, TimeSpan retention, IReadOnlyDictionary<string, ModelOutcomeOptions> resolved, CancellationToken ct)
     {
+        // Only predictions of windows that can be ready are read: made before now − horizon − lateness of their model
+        // (a model set over the API through the lateral, every other one with the defaults), and not yet in a scored
+        // window — so the predictions still waiting for their outcomes, a horizon's worth, are never scanned.
         await using var command = new NpgsqlCommand("""
-            SELECT b.model_name, b.model_version, b.variant, b.bucket FROM (
-                SELECT s.model_name, s.model_version, s.variant, coalesce(m.width, $1) AS width, coalesce(m.horizon, $5::interval) AS horizon,
-                       coalesce(m.lateness, $6::interval) AS lateness,
-                       date_bin(coalesce(m.width, $1), s.predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
-                       greatest(max(s.received_at), max(s.label_joined_at)) AS last_change
+            WITH candidates AS (
+                SELECT s.model_name, s.model_version, s.variant, m.width, m.horizon, m.lateness, s.predicted_at, s.received_at, s.label_joined_at
+                FROM unnest($3::text[], $4::interval[], $9::interval[], $10::interval[]) AS m(model_name, horizon, width, lateness)
+                JOIN LATERAL (
+                    SELECT * FROM prediction_samples p
+                    WHERE p.model_name = m.model_name AND NOT p.performance_window_closed AND p.predicted_at >= $2
+                      AND p.predicted_at < $7 - m.horizon - m.lateness) s ON true
+                UNION ALL
+                SELECT s.model_name, s.model_version, s.variant, $1::interval, $5::interval, $6::interval, s.predicted_at, s.received_at, s.label_joined_at
                 FROM prediction_samples s
-                LEFT JOIN unnest($3::text[], $4::interval[], $9::interval[], $10::interval[]) AS m(model_name, horizon, width, lateness) ON m.model_name = s.model_name
-                WHERE NOT s.performance_window_closed AND s.predicted_at >= $2 GROUP BY 1, 2, 3, 4, 5, 6, 7) b
+                WHERE NOT s.performance_window_closed AND s.predicted_at >= $2 AND s.predicted_at < $7 - $5::interval - $6::interval
+                  AND s.model_name <> ALL ($3::text[]))
+            SELECT b.model_name, b.model_version, b.variant, b.bucket FROM (
+                SELECT model_name, model_version, variant, width, horizon, lateness,
+                       date_bin(width, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+                       greatest(max(received_at), max(label_joined_at)) AS last_change
+                FROM candidates GROUP BY 1, 2, 3, 4, 5, 6, 7) b
             WHERE b.bucket + b.width + b.horizon + b.lateness <= $7 AND b.last_change <= $8
               AND NOT EXISTS (SELECT 1 FROM performance_windows w WHERE w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)

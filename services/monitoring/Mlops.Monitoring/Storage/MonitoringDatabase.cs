@@ -226,22 +226,28 @@ public sealed class MonitoringDatabase(NpgsqlDataSource dataSource)
         BEGIN
             -- Which predictions still belong to a time window not judged yet, for drift and for performance. The rounds
             -- look only at those (a partial index each), so their cost follows the open windows, not the retained
-            -- history: scanning every retained prediction took 8 s a query at 575,000 rows. Rows stored before the
-            -- columns existed are closed once where their window has been judged.
+            -- history: scanning every retained prediction took 8 s a query at 575,000 rows. On upgrade the rows
+            -- stored before start closed (a default, no rewrite of the table) and only those of windows not judged
+            -- yet within the search period are opened: rewriting every row took minutes and blocked the service.
             IF NOT EXISTS (SELECT 1 FROM information_schema.columns
                            WHERE table_schema = current_schema() AND table_name = 'prediction_samples' AND column_name = 'drift_window_closed') THEN
-                ALTER TABLE prediction_samples ADD COLUMN drift_window_closed boolean NOT NULL DEFAULT false,
-                                               ADD COLUMN performance_window_closed boolean NOT NULL DEFAULT false;
-                UPDATE prediction_samples s SET drift_window_closed = true FROM drift_windows w
-                WHERE w.kind = 'time' AND w.model_name = s.model_name AND w.model_version = s.model_version AND w.variant = s.variant
-                  AND s.predicted_at >= w.window_start AND s.predicted_at < w.window_end;
-                UPDATE prediction_samples s SET performance_window_closed = true FROM performance_windows w
-                WHERE w.model_name = s.model_name AND w.model_version = s.model_version AND w.variant = s.variant
-                  AND s.predicted_at >= w.window_start AND s.predicted_at < w.window_end;
+                ALTER TABLE prediction_samples ADD COLUMN drift_window_closed boolean NOT NULL DEFAULT true,
+                                               ADD COLUMN performance_window_closed boolean NOT NULL DEFAULT true;
+                ALTER TABLE prediction_samples ALTER COLUMN drift_window_closed SET DEFAULT false,
+                                               ALTER COLUMN performance_window_closed SET DEFAULT false;
+                UPDATE prediction_samples s SET drift_window_closed = false
+                WHERE s.predicted_at >= now() - interval '31 days' AND NOT EXISTS (
+                    SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = s.model_name AND w.model_version = s.model_version
+                      AND w.variant = s.variant AND w.window_start <= s.predicted_at AND w.window_end > s.predicted_at);
+                UPDATE prediction_samples s SET performance_window_closed = false
+                WHERE s.predicted_at >= now() - interval '31 days' AND NOT EXISTS (
+                    SELECT 1 FROM performance_windows w WHERE w.model_name = s.model_name AND w.model_version = s.model_version
+                      AND w.variant = s.variant AND w.window_start <= s.predicted_at AND w.window_end > s.predicted_at);
             END IF;
         END $$;
         CREATE INDEX IF NOT EXISTS ix_prediction_samples_drift_open ON prediction_samples (predicted_at) WHERE NOT drift_window_closed;
         CREATE INDEX IF NOT EXISTS ix_prediction_samples_performance_open ON prediction_samples (predicted_at) WHERE NOT performance_window_closed;
+        CREATE INDEX IF NOT EXISTS ix_prediction_samples_performance_open_model ON prediction_samples (model_name, predicted_at) WHERE NOT performance_window_closed;
         CREATE INDEX IF NOT EXISTS ix_prediction_samples_model_time ON prediction_samples (model_name, predicted_at);
         """;
 
