@@ -95,6 +95,7 @@ cmd_prune_tests() {
   reserve_ports
   postgres_up
   postgres_prune_test_databases
+  postgres_prune_test_experiments
   zk_up
   kafka_prune_test_topics
 }

@@ -33,18 +33,32 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>, IAsyncLifet
         client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.Header, AdminKey);
     }
 
+    /// <summary>This gateway with one setting changed (the fixture's database, virtual host and key stay).</summary>
+    public WebApplicationFactory<Program> WithSetting(string key, string value) => WithWebHostBuilder(b => b.UseSetting(key, value));
+
+    Dictionary<string, string?> Own() => new()
+    {
+        ["ConnectionStrings:gateway"] = _database,
+        [RabbitMqVirtualHost.ConfigurationKey] = _virtualHost.Name,
+        [ApiKeyOptions.BootstrapKeySetting] = AdminKey,
+    };
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Both as host settings and last in the app configuration. The gateway reads its connection string while
+        // registering services, before app-configuration callbacks apply (with only the in-memory override every
+        // gateway test ran on the shipped gateway database, whose experiments the shipped gateway then polled, run
+        // after run); options bound later see the app configuration, where the platform's env file would win.
+        foreach (var (key, value) in Own())
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureAppConfiguration(config =>
         {
             config.AddConfiguration(PlatformInfrastructure.Configuration);
-            config.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:gateway"] = _database,
-                [RabbitMqVirtualHost.ConfigurationKey] = _virtualHost.Name,
-                [ApiKeyOptions.BootstrapKeySetting] = AdminKey,
-            });
+            config.AddInMemoryCollection(Own());
         });
         builder.ConfigureServices(s => s.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));
     }

@@ -194,3 +194,21 @@ postgres_prune_test_databases() {
     | grep -c '^ERROR') || true
   log "postgres: dropped $((total - failed)) of $total test databases ($failed in use) ($(since "$t0"))"
 }
+
+# Until this commit the gateway tests ran on the shipped gateway database, and each run left A/B experiments there
+# (names below, fixed in tests/Mlops.Gateway.Tests) that the shipped gateway kept asking monitoring about for 30 days.
+postgres_prune_test_experiments() {
+  local removed
+  removed=$( (cd / && runuser -u postgres -- psql -X -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d gateway) <<'SQL' 2>/dev/null
+DO $$
+BEGIN
+  IF to_regclass('public.gateway_experiments') IS NOT NULL THEN
+    DELETE FROM gateway_experiments WHERE name IN ('alerts-at-0.3', 'posted-counts', 'threshold-0.3');
+  END IF;
+END $$;
+SELECT 'pruned';
+SQL
+  ) || true
+  [[ $removed == pruned ]] && log "postgres: removed the gateway tests' experiments from the shipped gateway database"
+  return 0
+}

@@ -26,7 +26,7 @@ public sealed class ExperimentOutcomesTests(GatewayFactory gateway) : IClassFixt
     {
         _monitoring = await MonitoringStandIn.StartAsync(ServiceProcess.FreePort());
         // Only the monitoring service's address differs from the shipped configuration: it is the stand-in's.
-        _fed = gateway.WithWebHostBuilder(b => b.UseSetting("Gateway:Experiments:MonitoringAddress", _monitoring.Address));
+        _fed = gateway.WithSetting("Gateway:Experiments:MonitoringAddress", _monitoring.Address);
     }
 
     public async Task DisposeAsync()
@@ -107,7 +107,7 @@ public sealed class ExperimentOutcomesTests(GatewayFactory gateway) : IClassFixt
         var client = Client();
         var model = $"ab-{Guid.NewGuid():N}"[..20];
         var created = await CreateAsync(client, model, new { success = ExperimentSuccess.PositiveLabel });
-        await using var unreachable = gateway.WithWebHostBuilder(b => b.UseSetting("Gateway:Experiments:MonitoringAddress", $"http://127.0.0.1:{ServiceProcess.FreePort()}/"));
+        await using var unreachable = gateway.WithSetting("Gateway:Experiments:MonitoringAddress", $"http://127.0.0.1:{ServiceProcess.FreePort()}/");
 
         await unreachable.Services.GetRequiredService<ExperimentOutcomeFeeder>().FeedAsync(CancellationToken.None);
 
