@@ -199,7 +199,7 @@ postgres_prune_test_databases() {
 # (names below, fixed in tests/Mlops.Gateway.Tests) that the shipped gateway kept asking monitoring about for 30 days.
 postgres_prune_test_experiments() {
   local removed
-  removed=$( (cd / && runuser -u postgres -- psql -X -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d gateway) <<'SQL' 2>/dev/null
+  removed=$( (cd / && runuser -u postgres -- psql -X -q -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d gateway) <<'SQL' 2>/dev/null
 DO $$
 BEGIN
   IF to_regclass('public.gateway_experiments') IS NOT NULL THEN
