@@ -191,19 +191,8 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     {
         var now = clock.GetUtcNow();
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // The window's predictions leave the search for ready windows (its partial index), whoever recorded the window.
-        await using (var close = new NpgsqlCommand("""
-            UPDATE prediction_samples SET performance_window_closed = true
-            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT performance_window_closed
-            """, connection, transaction))
-        {
-            close.Parameters.Add(new() { Value = group.ModelName });
-            close.Parameters.Add(new() { Value = group.ModelVersion });
-            close.Parameters.Add(new() { Value = group.Variant });
-            close.Parameters.Add(new() { Value = start });
-            close.Parameters.Add(new() { Value = start + duration });
-            await close.ExecuteNonQueryAsync(ct);
-        }
+        // The window's predictions leave the search for ready windows, whoever recorded the window.
+        await JudgedWindowMarks.PerformanceAsync(connection, transaction, group, start, start + duration, ct);
 
         long windowId;
         await using (var insert = new NpgsqlCommand("""

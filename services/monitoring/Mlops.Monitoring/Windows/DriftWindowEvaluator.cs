@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Profiles;
 using Mlops.Monitoring.Scheduling;
+using Mlops.Monitoring.Storage;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;
 
@@ -101,7 +102,7 @@ public sealed class DriftWindowEvaluator(
             var verdict = samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
             await using var transaction = await connection.BeginTransactionAsync(ct);
             await store.RecordAsync(connection, transaction, group, "time", start, start + duration, samples.Count, verdict, Options.Debounce, ct);
-            await DriftWindowStore.CloseTimeWindowAsync(connection, transaction, group, start, start + duration, ct);
+            await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, start + duration, ct);
             await transaction.CommitAsync(ct);
         }
     }

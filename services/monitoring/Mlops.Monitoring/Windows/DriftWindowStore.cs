@@ -93,22 +93,6 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         return windows;
     }
 
-    /// <summary>Marks the group's predictions in [start, end) as judged, so the next rounds' search skips them.</summary>
-    public static async Task CloseTimeWindowAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            UPDATE prediction_samples SET drift_window_closed = true
-            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT drift_window_closed
-            """, connection, transaction);
-        command.Parameters.Add(new() { Value = group.ModelName });
-        command.Parameters.Add(new() { Value = group.ModelVersion });
-        command.Parameters.Add(new() { Value = group.Variant });
-        command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = end });
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
     /// <summary>Every prediction of a group in [start, start + duration).</summary>
     public async Task<List<WindowSample>> TimeWindowSamplesAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
     {
