@@ -62,7 +62,7 @@ public sealed class RolloutBrokerTests
     [Fact]
     public async Task Rollout_CandidateBreachesErrorRate_RolledBackAtFirstAnalysisWithEvidenceInHistory()
     {
-        var (host, metrics, model) = await StartAsync(59181);
+        var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());
         await using var _ = host;
         await using var __ = metrics;
         metrics.ErrorShare = 0.25;
@@ -99,7 +99,7 @@ public sealed class RolloutBrokerTests
     [Fact]
     public async Task Rollout_HealthyCandidate_AdvancesEveryStepAndBecomesChampion()
     {
-        var (host, metrics, model) = await StartAsync(59182);
+        var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());
         await using var _ = host;
         await using var __ = metrics;
 
@@ -115,7 +115,7 @@ public sealed class RolloutBrokerTests
     [Fact]
     public async Task Start_UnknownCandidateAndBadSteps_ProblemsNameTheFields()
     {
-        var (host, metrics, model) = await StartAsync(59183);
+        var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());
         await using var _ = host;
         await using var __ = metrics;
 
