@@ -200,8 +200,8 @@ cmd_test() {
   local status=0
   # Stage 1: the chaos tests kill services and stop PostgreSQL, RabbitMQ and Kafka (through infra.sh stop/start), so
   # they run alone. They run first: a Kafka 0.9 broker restarts in time proportional to its partitions, and the other
-  # stages leave hundreds of test topics behind (pruned at the next run's start). Detailed verbosity puts each fault's figures (docs/reliability.md) in
-  # the CI log.
+  # stages leave hundreds of test topics behind (pruned at the next run's start). Detailed verbosity puts each fault's
+  # figures (docs/reliability.md) in the CI log.
   log "running the chaos tests (their own stage: they stop the infrastructure)"
   MLOPS_INFRA_READY=1 dotnet test "$ROOT/tests/Mlops.EndToEnd.Tests/Mlops.EndToEnd.Tests.csproj" -c "$CONFIGURATION" --no-build -nologo \
     --filter "FullyQualifiedName~Mlops.EndToEnd.Tests.Chaos" \

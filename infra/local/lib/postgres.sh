@@ -33,9 +33,12 @@ pg_log_file() { echo "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log
 
 # psql as the postgres superuser over the unix socket (peer auth); cd / so
 # psql does not complain that postgres cannot read the current directory.
-pg_superuser_psql() {
-  (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres)
+pg_psql() {
+  local db=$1
+  shift
+  (cd / && runuser -u postgres -- psql -X -q -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d "$db" "$@")
 }
+pg_superuser_psql() { pg_psql postgres -v ON_ERROR_STOP=1; }
 
 # Our settings live in a conf.d drop-in (Debian's postgresql.conf includes
 # conf.d/ last). Not pg_conftool: it writes 127.0.0.1 unquoted (it looks like
@@ -179,8 +182,7 @@ postgres_prune_test_databases() {
   local t0 names total failed
   t0=$(now)
   pg_running || die "postgres is not running; start it first: $0 up"
-  names=$(cd / && runuser -u postgres -- psql -X -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres \
-    -c "SELECT datname FROM pg_database WHERE NOT datistemplate" | grep -E "$PG_TEST_DATABASE_RE") || true
+  names=$(pg_psql postgres -At -c "SELECT datname FROM pg_database WHERE NOT datistemplate" | grep -E "$PG_TEST_DATABASE_RE") || true
   if [[ -z $names ]]; then
     log "postgres: no test databases to prune"
     return 0
@@ -190,25 +192,19 @@ postgres_prune_test_databases() {
   # above (letters, digits, underscores), so quoting them as identifiers is safe. A failure (in use) does not stop it.
   # shellcheck disable=SC2001 # one statement per line of names
   failed=$(sed 's/.*/DROP DATABASE IF EXISTS "&";/' <<<"$names" \
-    | (cd / && runuser -u postgres -- psql -X -q -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d postgres 2>&1 >/dev/null) \
+    | pg_psql postgres 2>&1 >/dev/null \
     | grep -c '^ERROR') || true
   log "postgres: dropped $((total - failed)) of $total test databases ($failed in use) ($(since "$t0"))"
 }
 
-# Until this commit the gateway tests ran on the shipped gateway database, and each run left A/B experiments there
-# (names below, fixed in tests/Mlops.Gateway.Tests) that the shipped gateway kept asking monitoring about for 30 days.
+# Before tests/Mlops.Gateway.Tests/GatewayFactory.cs passed its database as a host setting, the gateway tests ran on
+# the shipped gateway database, and each run left A/B experiments there (the names below) that the shipped gateway kept
+# asking monitoring about for 30 days.
 postgres_prune_test_experiments() {
-  local removed
-  removed=$( (cd / && runuser -u postgres -- psql -X -q -At -p "$PG_PORT" -h "$PG_SOCKET_DIR" -d gateway) <<'SQL' 2>/dev/null
-DO $$
-BEGIN
-  IF to_regclass('public.gateway_experiments') IS NOT NULL THEN
-    DELETE FROM gateway_experiments WHERE name IN ('alerts-at-0.3', 'posted-counts', 'threshold-0.3');
-  END IF;
-END $$;
-SELECT 'pruned';
-SQL
-  ) || true
-  [[ $removed == pruned ]] && log "postgres: removed the gateway tests' experiments from the shipped gateway database"
-  return 0
+  local exists removed
+  exists=$(pg_psql gateway -At -c "SELECT to_regclass('public.gateway_experiments') IS NOT NULL" 2>/dev/null) || true
+  [[ $exists == t ]] || return 0
+  removed=$(pg_psql gateway -At -c "WITH d AS (DELETE FROM gateway_experiments WHERE name IN ('alerts-at-0.3', 'posted-counts', 'threshold-0.3') RETURNING 1)
+    SELECT count(*) FROM d") || removed=0
+  ((removed == 0)) || log "postgres: removed $removed experiments the gateway tests had left in the shipped gateway database"
 }
