@@ -64,11 +64,13 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
     public async Task<IReadOnlyList<(Group Group, DateTimeOffset Start)>> TimeWindowsReadyAsync(
         NpgsqlConnection connection, TimeSpan duration, TimeSpan lateness, TimeSpan quiet, TimeSpan retention, CancellationToken ct)
     {
+        // Only predictions outside judged windows and made before now − lateness are read (a ready window ended at
+        // least that long ago): the predictions of windows still filling are never scanned.
         await using var command = new NpgsqlCommand("""
             SELECT model_name, model_version, variant, bucket FROM (
                 SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
                        max(received_at) AS last_received
-                FROM prediction_samples WHERE NOT drift_window_closed AND predicted_at >= $2 AND predicted_at < $6 GROUP BY 1, 2, 3, 4) b
+                FROM prediction_samples WHERE NOT drift_window_closed AND predicted_at >= $2 AND predicted_at < $4 - $3 GROUP BY 1, 2, 3, 4) b
             WHERE bucket + $1 + $3 <= $4 AND last_received <= $5
               AND NOT EXISTS (SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = b.model_name
                               AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
@@ -80,9 +82,6 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         command.Parameters.Add(new() { Value = lateness });
         command.Parameters.Add(new() { Value = now });
         command.Parameters.Add(new() { Value = now - quiet });
-        // A prediction of a ready window was made before its end, and the end is at least the lateness ago: the
-        // predictions of windows still filling are never read.
-        command.Parameters.Add(new() { Value = now - lateness });
         var windows = new List<(Group, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
