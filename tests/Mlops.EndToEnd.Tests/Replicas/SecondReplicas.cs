@@ -7,7 +7,7 @@ namespace Mlops.EndToEnd.Tests.Replicas;
 
 /// <summary>
 /// A second replica of some of the platform's services beside the first ones, with the same shipped configuration;
-/// only the port differs (from <see cref="PortBaseVariable"/>, default 59130 and up, or free ports when those are taken).
+/// only the port differs (from <see cref="PortBaseVariable"/> when set and free, else free ports from the tests' range).
 /// </summary>
 public sealed class SecondReplicas : IAsyncDisposable
 {
@@ -22,8 +22,8 @@ public sealed class SecondReplicas : IAsyncDisposable
     /// <summary>Starts a second replica of every service named and waits until each reports ready.</summary>
     public static async Task<SecondReplicas> StartAsync(PlatformUnderTest platform, IReadOnlyList<string> names, Action<string> log)
     {
-        var first = int.TryParse(Environment.GetEnvironmentVariable(PortBaseVariable), out var configured) ? configured : 59130;
-        var ports = Enumerable.Range(first, names.Count).All(IsFree)
+        // No fixed default: 59130 and up lie in the ephemeral range, and one was taken between the check and the bind.
+        var ports = int.TryParse(Environment.GetEnvironmentVariable(PortBaseVariable), out var first) && Enumerable.Range(first, names.Count).All(IsFree)
             ? Enumerable.Range(first, names.Count).ToList()
             : names.Select(_ => ServiceProcess.FreePort()).ToList();
         var replicas = new SecondReplicas();
