@@ -48,7 +48,10 @@ pg_write_conf() {
   local dropin="/etc/postgresql/$PG_VERSION/$PG_CLUSTER/conf.d/50-mlops.conf"
   local content="# Written by infra/local/infra.sh
 listen_addresses = '127.0.0.1'
-port = $PG_PORT"
+port = $PG_PORT
+# A statement slower than this is logged with its plan-relevant text: the way a
+# query that only turns slow once a table has grown (run after run) is found.
+log_min_duration_statement = 1000"
   [[ -f $dropin ]] && [[ "$(<"$dropin")" == "$content" ]] && return 0
   write_if_changed "$dropin" "$content"
   chown postgres:postgres "$dropin"
@@ -83,7 +86,7 @@ postgres_up() {
   if pg_running; then
     if ((changed)); then
       pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart 9>&- || die "postgres restart failed" "$(pg_log_file)"
-      log "postgres: restarted to apply listen_addresses/port"
+      log "postgres: restarted to apply its settings (conf.d/50-mlops.conf)"
     else
       log "postgres: already running on 127.0.0.1:$PG_PORT"
     fi

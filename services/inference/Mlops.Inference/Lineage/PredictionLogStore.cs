@@ -15,9 +15,12 @@ public sealed class PredictionLogStore(PredictionLogDatabase database)
 
     const string ByIdSql = $"SELECT {Columns} FROM prediction_log WHERE prediction_id = $1";
 
+    // The matches are found through the GIN index first and only then sorted: left to itself the planner walks the
+    // predicted_at index hoping to hit $2 matches early, which for an observation behind few predictions reads the
+    // whole log (6.8 s at 1.5 million rows, against 1.4 ms this way).
     const string ByObservationSql = $"""
-        SELECT {Columns} FROM prediction_log WHERE observation_ids @> ARRAY[$1]::text[]
-        ORDER BY predicted_at, prediction_id LIMIT $2
+        WITH matched AS MATERIALIZED (SELECT {Columns} FROM prediction_log WHERE observation_ids @> ARRAY[$1]::text[])
+        SELECT * FROM matched ORDER BY predicted_at, prediction_id LIMIT $2
         """;
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
