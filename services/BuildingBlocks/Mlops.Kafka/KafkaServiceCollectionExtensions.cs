@@ -26,6 +26,10 @@ public static class KafkaServiceCollectionExtensions
         builder.Services.TryAddSingleton<IEventProducer, KafkaEventProducer>();
         builder.Services.TryAddSingleton<KafkaTopicAdmin>();
         builder.Services.TryAddSingleton<KafkaInbox>();
+        builder.Services.TryAddSingleton<KafkaInboxUse>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<KafkaInboxOptions>().BindConfiguration(KafkaInboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<KafkaInboxPurger>();
         builder.Services.TryAddSingleton<KafkaConsumerStatus>();
         builder.Services.TryAddSingleton<KafkaPartitionOwnership>();
         builder.Services.AddHealthChecks()

@@ -25,5 +25,6 @@ public static class KafkaTelemetry
     internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("mlops.kafka.duplicates_skipped", "{record}", "Redelivered records whose event id was already processed.");
     internal static readonly Histogram<double> HandleDuration = Meter.CreateHistogram<double>("mlops.kafka.handle.duration", "s", "Time to handle one record, retries included.");
     internal static readonly Counter<long> ConsumerRestarts = Meter.CreateCounter<long>("mlops.kafka.consumer_restarts", "{restart}", "Consumers closed and recreated after an error their client could not recover from.");
+    internal static readonly Counter<long> InboxPurged = Meter.CreateCounter<long>("mlops.kafka.inbox.purged", "{event}", "Applied event ids forgotten past the inbox retention.");
     internal static readonly Counter<long> Commits = Meter.CreateCounter<long>("mlops.kafka.commits", "{commit}", "Offset commits.");
 }

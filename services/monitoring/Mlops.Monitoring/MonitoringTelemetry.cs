@@ -18,6 +18,9 @@ public static class MonitoringTelemetry
     /// <summary>Windows judged (tags <c>kind</c>, <c>dataset_drift</c>).</summary>
     public static readonly Counter<long> WindowsEvaluated = Meter.CreateCounter<long>("mlops.monitoring.windows_evaluated", "{window}");
 
+    /// <summary>Time windows recorded without a verdict because their version has no reference profile (tag <c>model</c>).</summary>
+    public static readonly Counter<long> WindowsWithoutProfile = Meter.CreateCounter<long>("mlops.monitoring.windows_without_profile", "{window}");
+
     /// <summary>Drifted features found (tags <c>model</c>, <c>feature</c>, <c>method</c>).</summary>
     public static readonly Counter<long> FeaturesDrifted = Meter.CreateCounter<long>("mlops.monitoring.features_drifted", "{feature}");
 

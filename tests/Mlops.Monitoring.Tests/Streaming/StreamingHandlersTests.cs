@@ -83,7 +83,7 @@ public sealed class StreamingHandlersTests(MonitoringAppFactory factory) : IClas
         var (proxy, viaProxy) = TcpProxy.ForPostgres(connectionString);
         await using var _ = proxy;
         await using var dataSource = NpgsqlDataSource.Create(viaProxy);
-        var handler = new PredictionsHandler(new Mlops.Kafka.Idempotency.KafkaInbox(dataSource));
+        var handler = new PredictionsHandler(new Mlops.Kafka.Idempotency.KafkaInbox(dataSource, new Mlops.Kafka.Idempotency.KafkaInboxUse()));
         var records = new[] { prediction }.Select(e => new KafkaRecord<PredictionMade>(e, new KafkaMessageContext
         {
             Topic = "predictions", Partition = 0, Offset = 0, Key = e.Subject, ConsumerGroup = group, Attempt = 1,

@@ -134,6 +134,38 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task VersionWithoutProfile_PastTimeWindow_RecordedWithoutAVerdictAndLeavesTheSearch()
+    {
+        // Served without a reference profile (a local model, say): no profile ever comes for it.
+        const string model = "deterioration-unprofiled";
+        const string version = "0.9.0";
+        var http = factory.CreateClient();
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-4);
+        await ProduceAsync(new Random(17), model, version, 50, hour.AddMinutes(10), heartRateShift: 0, otherShift: 0);
+
+        // Past the shipped profile wait (an hour after the window's end), so it is recorded at once.
+        var windows = new List<JsonElement>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=time");
+            windows = body.EnumerateArray().ToList();
+            return windows.Count >= 1;
+        }, "the past hour was recorded");
+
+        var window = Assert.Single(windows);
+        Assert.Equal(hour, window.GetProperty("windowStart").GetDateTimeOffset());
+        Assert.Equal(50, window.GetProperty("samples").GetInt32());
+        Assert.Equal(JsonValueKind.Null, window.GetProperty("datasetDrift").ValueKind);
+        Assert.Equal(0, window.GetProperty("evaluatedFeatures").GetInt32());
+
+        await using var open = factory.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            "SELECT count(*) FILTER (WHERE NOT drift_window_closed) FROM prediction_samples WHERE model_name = $1");
+        open.Parameters.Add(new() { Value = model });
+        Assert.Equal(0L, (long)(await open.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task DriftQuery_BadKindAndLimit_ValidationProblemNamingFields()
     {
         var response = await factory.CreateClient().GetAsync($"/api/monitoring/models/{Model}/drift?kind=weekly&limit=0");

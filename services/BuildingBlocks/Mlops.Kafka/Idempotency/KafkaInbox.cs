@@ -7,10 +7,12 @@ namespace Mlops.Kafka.Idempotency;
 /// <summary>
 /// Remembers which event ids a consumer group has applied, in the service's own database, so a redelivered
 /// record is recognised. The mark is written in the same transaction as the handler's effects: either both
-/// commit or neither does.
+/// commit or neither does. Ids are forgotten after <see cref="KafkaInboxOptions.Retention"/> (<see cref="KafkaInboxPurger"/>).
 /// </summary>
-public sealed class KafkaInbox(NpgsqlDataSource dataSource)
+public sealed class KafkaInbox(NpgsqlDataSource dataSource, KafkaInboxUse use)
 {
+    const int PurgeChunk = 10_000;
+
     readonly DatabaseSchema _schema = new(dataSource, CreateSchemaSql, 727274003);
 
     const string CreateSchemaSql = """
@@ -20,7 +22,14 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
             topic text NOT NULL,
             processed_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (consumer_group, event_id)
-        )
+        );
+        CREATE INDEX IF NOT EXISTS ix_kafka_inbox_processed_at ON kafka_inbox (processed_at)
+        """;
+
+    // In chunks, so a large backlog (the first purge after an upgrade) never holds one long transaction.
+    const string PurgeSql = """
+        DELETE FROM kafka_inbox WHERE (consumer_group, event_id) IN (
+            SELECT consumer_group, event_id FROM kafka_inbox WHERE processed_at < $1 LIMIT $2)
         """;
 
     const string MarkSql = """
@@ -44,7 +53,32 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource)
         $"WITH fresh AS ({MarkManySql}),\n{effects}\nSELECT count(*)::integer FROM fresh";
 
     /// <summary>Creates the inbox table if it does not exist (once per process).</summary>
-    public Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureAsync(cancellationToken);
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken);
+        use.Began(this);
+    }
+
+    /// <summary>Forgets every event id applied before <paramref name="cutoff"/>; returns how many.</summary>
+    public async Task<long> PurgeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        long total = 0;
+        while (true)
+        {
+            await using var command = new NpgsqlCommand(PurgeSql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
+            command.Parameters.Add(new NpgsqlParameter { Value = PurgeChunk });
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+            if (deleted < PurgeChunk)
+            {
+                KafkaTelemetry.InboxPurged.Add(total);
+                return total;
+            }
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="apply"/> inside a transaction that also records the event id, unless the id was

@@ -26,12 +26,14 @@ public sealed class FeatureStore(FeatureDatabase database)
         ON CONFLICT (observation_id) DO NOTHING
         """;
 
+    // The outer entity filter repeats what the join implies: without it the planner, misjudging how many entities the
+    // aggregate yields, hashes the join against a scan of the whole table (900 ms at 1.9 million observations, 9 ms so).
     const string EntityWindowsSql = """
         SELECT f.entity_id, f.observation_id, f.code, f.value, f.event_time, f.known_at
         FROM feature_observations f
         JOIN (SELECT entity_id, max(event_time) AS newest FROM feature_observations WHERE entity_id = ANY($1) GROUP BY entity_id) m
           ON m.entity_id = f.entity_id
-        WHERE f.event_time > m.newest - $2
+        WHERE f.entity_id = ANY($1) AND f.event_time > m.newest - $2
         """;
 
     const string UpsertOnlineSql = """

@@ -13,7 +13,7 @@ public sealed class DriftReportReader(MonitoringDatabase database)
     public sealed record FeatureResult(
         string Feature, string Method, double Statistic, double Score, double Threshold, bool Drifted, double Psi, string PsiLevel, int ReferenceCount, int CurrentCount);
 
-    /// <summary>A judged window (no verdict when it held too few predictions).</summary>
+    /// <summary>A judged window (no verdict when it held too few predictions or its version has no reference profile).</summary>
     public sealed record WindowReport(
         long WindowId, string ModelName, string ModelVersion, string Variant, string Kind, DateTimeOffset WindowStart, DateTimeOffset WindowEnd,
         int Samples, int EvaluatedFeatures, int DriftedFeatures, bool? DatasetDrift, DateTimeOffset EvaluatedAt, IReadOnlyList<FeatureResult> Features);

@@ -41,6 +41,13 @@ public sealed class DriftOptions
     [Range(0.0, 1.0)]
     public double DatasetDriftShare { get; set; } = 0.5;
 
+    /// <summary>
+    /// How long after its end a time window of a version without a reference profile waits for one (the profile comes
+    /// with the registration, so normally before any prediction). After that the window is recorded without a verdict:
+    /// otherwise its predictions would be read again every round until the retention dropped them.
+    /// </summary>
+    public TimeSpan ProfileWait { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Feature vectors and predictions are kept this long for joining and windowing.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(2);
 
@@ -54,6 +61,10 @@ public sealed class DriftOptions
         if (WindowSize == 0 && WindowDuration <= TimeSpan.Zero)
         {
             problem = "Monitoring:Drift needs WindowSize > 0 or a positive WindowDuration";
+        }
+        else if (ProfileWait < TimeSpan.Zero)
+        {
+            problem = "Monitoring:Drift:ProfileWait must not be negative";
         }
         else if (EvaluationInterval <= TimeSpan.Zero)
         {

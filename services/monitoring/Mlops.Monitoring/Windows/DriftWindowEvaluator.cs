@@ -17,7 +17,7 @@ namespace Mlops.Monitoring.Windows;
 /// </summary>
 public sealed class DriftWindowEvaluator(
     DriftWindowStore store, ReferenceProfileStore profiles, DriftAlertPublisher alerts, IOptions<DriftOptions> options,
-    ILogger<DriftWindowEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
+    TimeProvider clock, ILogger<DriftWindowEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
 {
     DriftOptions Options => options.Value;
 
@@ -92,14 +92,22 @@ public sealed class DriftWindowEvaluator(
         foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.JoinTimeout, Options.Retention, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
-            if (profile is null)
+            if (profile is null && start + duration + Options.ProfileWait > clock.GetUtcNow())
             {
                 continue;
             }
 
             var samples = await store.TimeWindowSamplesAsync(connection, group, start, duration, ct);
-            // Too few predictions to judge: the window is recorded (so it is not looked at again) without a verdict.
-            var verdict = samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
+            // Too few predictions to judge, or still no profile: the window is recorded (so it is not looked at again)
+            // without a verdict.
+            var verdict = profile is not null && samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
+            if (profile is null)
+            {
+                MonitoringTelemetry.WindowsWithoutProfile.Add(1, new KeyValuePair<string, object?>("model", group.ModelName));
+                logger.LogInformation("Drift window {Start:O} of {Model} {Version} ({Variant}) recorded without a verdict: the version has no reference profile",
+                    start, group.ModelName, group.ModelVersion, group.Variant);
+            }
+
             await using var transaction = await connection.BeginTransactionAsync(ct);
             await store.RecordAsync(connection, transaction, group, "time", start, start + duration, samples.Count, verdict, Options.Debounce, ct);
             await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, start + duration, ct);
