@@ -18,7 +18,7 @@ public static class MonitoringTelemetry
     /// <summary>Windows judged (tags <c>kind</c>, <c>dataset_drift</c>).</summary>
     public static readonly Counter<long> WindowsEvaluated = Meter.CreateCounter<long>("mlops.monitoring.windows_evaluated", "{window}");
 
-    /// <summary>Time windows recorded without a verdict because their version has no reference profile (tag <c>model</c>).</summary>
+    /// <summary>Windows recorded without a verdict because their version has no reference profile (tags <c>model</c>, <c>kind</c>).</summary>
     public static readonly Counter<long> WindowsWithoutProfile = Meter.CreateCounter<long>("mlops.monitoring.windows_without_profile", "{window}");
 
     /// <summary>Drifted features found (tags <c>model</c>, <c>feature</c>, <c>method</c>).</summary>

@@ -134,7 +134,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     }
 
     [Fact]
-    public async Task VersionWithoutProfile_PastTimeWindow_RecordedWithoutAVerdictAndLeavesTheSearch()
+    public async Task VersionWithoutProfile_PastTimeAndCountWindows_RecordedWithoutAVerdictAndLeaveTheSearch()
     {
         // Served without a reference profile (a local model, say): no profile ever comes for it.
         const string model = "deterioration-unprofiled";
@@ -142,27 +142,32 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         var http = factory.CreateClient();
         var now = DateTimeOffset.UtcNow;
         var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-4);
-        await ProduceAsync(new Random(17), model, version, 50, hour.AddMinutes(10), heartRateShift: 0, otherShift: 0);
+        await ProduceAsync(new Random(17), model, version, WindowSize, hour.AddMinutes(10), heartRateShift: 0, otherShift: 0);
 
-        // Past the shipped profile wait (an hour after the window's end), so it is recorded at once.
+        // Past the shipped profile wait (an hour after the window's end), so both are recorded at once.
         var windows = new List<JsonElement>();
         await Eventually.WaitUntilAsync(async () =>
         {
-            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=time");
+            var body = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}");
             windows = body.EnumerateArray().ToList();
-            return windows.Count >= 1;
-        }, "the past hour was recorded");
+            return windows.Count >= 2;
+        }, "the past hour and the count window were recorded");
 
-        var window = Assert.Single(windows);
-        Assert.Equal(hour, window.GetProperty("windowStart").GetDateTimeOffset());
-        Assert.Equal(50, window.GetProperty("samples").GetInt32());
-        Assert.Equal(JsonValueKind.Null, window.GetProperty("datasetDrift").ValueKind);
-        Assert.Equal(0, window.GetProperty("evaluatedFeatures").GetInt32());
+        Assert.Equal(["count", "time"], windows.Select(w => w.GetProperty("kind").GetString()!).Order());
+        foreach (var window in windows)
+        {
+            Assert.Equal(WindowSize, window.GetProperty("samples").GetInt32());
+            Assert.Equal(JsonValueKind.Null, window.GetProperty("datasetDrift").ValueKind);
+            Assert.Equal(0, window.GetProperty("evaluatedFeatures").GetInt32());
+        }
 
+        Assert.Equal(hour, windows.Single(w => w.GetProperty("kind").GetString() == "time").GetProperty("windowStart").GetDateTimeOffset());
         await using var open = factory.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
-            "SELECT count(*) FILTER (WHERE NOT drift_window_closed) FROM prediction_samples WHERE model_name = $1");
+            "SELECT count(*) FILTER (WHERE NOT drift_window_closed), count(*) FILTER (WHERE count_window_id IS NULL) FROM prediction_samples WHERE model_name = $1");
         open.Parameters.Add(new() { Value = model });
-        Assert.Equal(0L, (long)(await open.ExecuteScalarAsync())!);
+        await using var reader = await open.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((0L, 0L), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 
     [Fact]

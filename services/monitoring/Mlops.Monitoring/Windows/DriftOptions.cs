@@ -42,7 +42,7 @@ public sealed class DriftOptions
     public double DatasetDriftShare { get; set; } = 0.5;
 
     /// <summary>
-    /// How long after its end a time window of a version without a reference profile waits for one (the profile comes
+    /// How long after its end a window of a version without a reference profile waits for one (the profile comes
     /// with the registration, so normally before any prediction). After that the window is recorded without a verdict:
     /// otherwise its predictions would be read again every round until the retention dropped them.
     /// </summary>

@@ -61,23 +61,24 @@ public sealed class DriftWindowEvaluator(
         foreach (var group in await store.CountWindowsReadyAsync(connection, Options.WindowSize, Options.JoinTimeout, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
-            if (profile is null)
-            {
-                // Nothing to compare with (yet): the predictions wait, and are pruned with the rest if no profile comes.
-                continue;
-            }
-
             while (true)
             {
                 await using var transaction = await connection.BeginTransactionAsync(ct);
                 var (seqs, samples) = await store.NextCountWindowAsync(connection, transaction, group, Options.WindowSize, Options.JoinTimeout, ct);
-                if (seqs.Length < Options.WindowSize)
+                // Nothing to compare with (yet): a window waits ProfileWait past its newest prediction for a profile,
+                // then is recorded without a verdict, as a time window is.
+                if (seqs.Length < Options.WindowSize || (profile is null && samples.Max(s => s.PredictedAt) + Options.ProfileWait > clock.GetUtcNow()))
                 {
                     await transaction.RollbackAsync(ct);
                     break;
                 }
 
-                var verdict = Judge(group, "count", profile, samples);
+                var verdict = profile is null ? null : Judge(group, "count", profile, samples);
+                if (profile is null)
+                {
+                    WithoutProfile(group, "count", samples.Min(s => s.PredictedAt));
+                }
+
                 var windowId = await store.RecordAsync(
                     connection, transaction, group, "count", samples.Min(s => s.PredictedAt), samples.Max(s => s.PredictedAt), samples.Count, verdict, Options.Debounce, ct);
                 await DriftWindowStore.AssignAsync(connection, transaction, seqs, windowId!.Value, ct);
@@ -103,9 +104,7 @@ public sealed class DriftWindowEvaluator(
             var verdict = profile is not null && samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
             if (profile is null)
             {
-                MonitoringTelemetry.WindowsWithoutProfile.Add(1, new KeyValuePair<string, object?>("model", group.ModelName));
-                logger.LogInformation("Drift window {Start:O} of {Model} {Version} ({Variant}) recorded without a verdict: the version has no reference profile",
-                    start, group.ModelName, group.ModelVersion, group.Variant);
+                WithoutProfile(group, "time", start);
             }
 
             await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -113,6 +112,13 @@ public sealed class DriftWindowEvaluator(
             await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, start + duration, ct);
             await transaction.CommitAsync(ct);
         }
+    }
+
+    void WithoutProfile(DriftWindowStore.Group group, string kind, DateTimeOffset start)
+    {
+        MonitoringTelemetry.WindowsWithoutProfile.Add(1, new("model", group.ModelName), new("kind", kind));
+        logger.LogInformation("Drift {Kind} window from {Start:O} of {Model} {Version} ({Variant}) recorded without a verdict: the version has no reference profile",
+            kind, start, group.ModelName, group.ModelVersion, group.Variant);
     }
 
     WindowVerdict Judge(DriftWindowStore.Group group, string kind, Contracts.Monitoring.ReferenceProfile profile, List<WindowSample> samples)
