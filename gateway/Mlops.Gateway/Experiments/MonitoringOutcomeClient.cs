@@ -16,7 +16,8 @@ public sealed class MonitoringOutcomeClient(HttpClient http, IOptions<Experiment
     {
         var outcome = experiment.Outcome ?? throw new InvalidOperationException($"Experiment {experiment.Id} takes posted counts, not monitoring's.");
         var monitoring = options.Value.MonitoringAddress ?? throw new InvalidOperationException("Gateway:Experiments:MonitoringAddress is not configured.");
-        var query = "from=" + Uri.EscapeDataString(experiment.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        // Counts only: the arms' trials and successes are all an experiment needs, and monitoring sums them in the database.
+        var query = "metrics=counts&from=" + Uri.EscapeDataString(experiment.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         if (outcome.Threshold is { } threshold)
         {
             query += "&threshold=" + threshold.ToString("R", CultureInfo.InvariantCulture);

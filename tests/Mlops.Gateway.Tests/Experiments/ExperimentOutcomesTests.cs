@@ -63,6 +63,7 @@ public sealed class ExperimentOutcomesTests(GatewayFactory gateway) : IClassFixt
         var asked = _monitoring.Queries(model);
         Assert.NotEmpty(asked);
         Assert.All(asked, q => Assert.Equal(created.CreatedAt, DateTimeOffset.Parse(q["from"]!, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(asked, q => Assert.Equal("counts", q["metrics"]));
     }
 
     [Fact]

@@ -79,6 +79,30 @@ public sealed class VariantQualityApiTests(MonitoringAppFactory factory) : IClas
         }
 
         Assert.Equal(2, variants.Count);
+
+        // Counts only (what an A/B experiment asks for): the same counts, summed by the database, without AUROC or Brier.
+        var counts = (await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/variants?from={Uri.EscapeDataString(since.ToString("O"))}&threshold=0.3&metrics=counts"))
+            .EnumerateArray().ToList();
+        Assert.Equal(variants.Count, counts.Count);
+        foreach (var (full, counted) in variants.Zip(counts))
+        {
+            foreach (var property in new[] { "modelVersion", "variant", "predictions", "labeled", "positives", "correct" })
+            {
+                Assert.Equal(full.GetProperty(property).ToString(), counted.GetProperty(property).ToString());
+            }
+
+            Assert.Equal(JsonValueKind.Null, counted.GetProperty("auroc").ValueKind);
+            Assert.Equal(JsonValueKind.Null, counted.GetProperty("brier").ValueKind);
+        }
+    }
+
+    [Fact]
+    public async Task Variants_UnknownMetricsChoice_IsAProblemNamingMetrics()
+    {
+        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"));
+        using var response = await factory.CreateClient().GetAsync($"/api/monitoring/models/deterioration/variants?from={from}&metrics=everything");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("metrics", out _));
     }
 
     [Theory]

@@ -18,7 +18,7 @@ public static class VariantQualityApi
     }
 
     static async Task<Results<Ok<IReadOnlyList<VariantQualityReader.VariantQuality>>, ValidationProblem>> Since(
-        string model, DateTimeOffset? from, double? threshold, VariantQualityReader reader, TimeProvider clock, CancellationToken ct)
+        string model, DateTimeOffset? from, double? threshold, string? metrics, VariantQualityReader reader, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
@@ -40,8 +40,13 @@ public static class VariantQualityApi
             errors["threshold"] = ["threshold (the decision threshold for the correct count) must lie in (0, 1)"];
         }
 
+        if (metrics is not (null or "all" or "counts"))
+        {
+            errors["metrics"] = [$"'{metrics}' is not a metrics choice; use all (counts, AUROC and Brier; the default) or counts"];
+        }
+
         return errors.Count > 0
             ? TypedResults.ValidationProblem(errors, title: "The variant quality query is invalid")
-            : TypedResults.Ok(await reader.SinceAsync(model, from!.Value, threshold, ct));
+            : TypedResults.Ok(await reader.SinceAsync(model, from!.Value, threshold, countsOnly: metrics == "counts", ct));
     }
 }

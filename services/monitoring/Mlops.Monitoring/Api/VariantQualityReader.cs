@@ -24,9 +24,27 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
     public sealed record VariantQuality(
         string ModelVersion, string Variant, int Predictions, int Labeled, int Positives, int? Correct, double? Auroc, double? Brier, DriftSummary? Drift);
 
-    public async Task<IReadOnlyList<VariantQuality>> SinceAsync(string model, DateTimeOffset from, double? threshold, CancellationToken ct)
+    /// <summary>
+    /// The period's versions and variants; with <paramref name="countsOnly"/> only the counts (no AUROC or Brier), summed
+    /// by PostgreSQL instead of read row by row.
+    /// </summary>
+    public async Task<IReadOnlyList<VariantQuality>> SinceAsync(string model, DateTimeOffset from, double? threshold, bool countsOnly, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
+        var drift = await NewestDriftAsync(connection, model, from, ct);
+        if (countsOnly)
+        {
+            var counts = await CountsAsync(connection, model, from, threshold, ct);
+            return counts.Keys.Union(drift.Keys)
+                .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
+                .Select(k =>
+                {
+                    var (predictions, labeled, positives, correct) = counts.TryGetValue(k, out var c) ? c : (0, 0, 0, threshold is null ? null : 0);
+                    return new VariantQuality(k.Version, k.Variant, predictions, labeled, positives, correct, null, null, drift.GetValueOrDefault(k));
+                })
+                .ToList();
+        }
+
         var samples = new Dictionary<(string Version, string Variant), (int Predictions, List<double> Scores, List<int> Outcomes)>();
         await using (var command = new NpgsqlCommand("""
             SELECT model_version, variant, probability, outcome FROM prediction_samples WHERE model_name = $1 AND predicted_at >= $2
@@ -54,27 +72,6 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
             }
         }
 
-        var drift = new Dictionary<(string Version, string Variant), DriftSummary>();
-        await using (var command = new NpgsqlCommand("""
-            SELECT DISTINCT ON (model_version, variant) model_version, variant, window_id, kind, window_start, window_end, evaluated_features,
-                   drifted_features, dataset_drift
-            FROM drift_windows WHERE model_name = $1 AND window_end >= $2 AND dataset_drift IS NOT NULL AND evaluated_features > 0
-            ORDER BY model_version, variant, window_end DESC, window_id DESC
-            """, connection))
-        {
-            command.Parameters.Add(new() { Value = model });
-            command.Parameters.Add(new() { Value = from.UtcDateTime });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var evaluated = reader.GetInt32(6);
-                var drifted = reader.GetInt32(7);
-                drift[(reader.GetString(0), reader.GetString(1))] = new DriftSummary(
-                    reader.GetInt64(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5),
-                    evaluated, drifted, (double)drifted / evaluated, reader.GetBoolean(8));
-            }
-        }
-
         return samples.Keys.Union(drift.Keys)
             .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
             .Select(k =>
@@ -88,5 +85,56 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
                 return new VariantQuality(k.Version, k.Variant, predictions, outcomes.Count, positives, correct, auroc, brier, drift.GetValueOrDefault(k));
             })
             .ToList();
+    }
+
+    static async Task<Dictionary<(string Version, string Variant), DriftSummary>> NewestDriftAsync(
+        NpgsqlConnection connection, string model, DateTimeOffset from, CancellationToken ct)
+    {
+        var drift = new Dictionary<(string Version, string Variant), DriftSummary>();
+        await using var command = new NpgsqlCommand("""
+            SELECT DISTINCT ON (model_version, variant) model_version, variant, window_id, kind, window_start, window_end, evaluated_features,
+                   drifted_features, dataset_drift
+            FROM drift_windows WHERE model_name = $1 AND window_end >= $2 AND dataset_drift IS NOT NULL AND evaluated_features > 0
+            ORDER BY model_version, variant, window_end DESC, window_id DESC
+            """, connection);
+        command.Parameters.Add(new() { Value = model });
+        command.Parameters.Add(new() { Value = from.UtcDateTime });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var evaluated = reader.GetInt32(6);
+            var drifted = reader.GetInt32(7);
+            drift[(reader.GetString(0), reader.GetString(1))] = new DriftSummary(
+                reader.GetInt64(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5),
+                evaluated, drifted, (double)drifted / evaluated, reader.GetBoolean(8));
+        }
+
+        return drift;
+    }
+
+    // Counted in the database: an A/B experiment asks every 30 s for the whole period, which may hold many thousands of
+    // predictions, and needs only the counts — no AUROC, so no row has to leave PostgreSQL.
+    static async Task<Dictionary<(string Version, string Variant), (int Predictions, int Labeled, int Positives, int? Correct)>> CountsAsync(
+        NpgsqlConnection connection, string model, DateTimeOffset from, double? threshold, CancellationToken ct)
+    {
+        var counts = new Dictionary<(string Version, string Variant), (int, int, int, int?)>();
+        await using var command = new NpgsqlCommand("""
+            SELECT model_version, variant, count(*)::integer, count(outcome)::integer, (count(*) FILTER (WHERE outcome >= 0.5))::integer,
+                   CASE WHEN $3::double precision IS NULL THEN NULL
+                        ELSE (count(*) FILTER (WHERE outcome IS NOT NULL AND (probability >= $3) = (outcome >= 0.5)))::integer END
+            FROM prediction_samples WHERE model_name = $1 AND predicted_at >= $2
+            GROUP BY model_version, variant
+            """, connection);
+        command.Parameters.Add(new() { Value = model });
+        command.Parameters.Add(new() { Value = from.UtcDateTime });
+        command.Parameters.Add(new() { Value = (object?)threshold ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counts[(reader.GetString(0), reader.GetString(1))] =
+                (reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5));
+        }
+
+        return counts;
     }
 }
