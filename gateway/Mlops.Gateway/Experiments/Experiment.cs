@@ -21,7 +21,13 @@ public sealed record Experiment
 
     /// <summary>Outcomes counted by monitoring from delayed labels; null: counts are posted over HTTP.</summary>
     public ExperimentOutcome? Outcome { get; init; }
+
+    /// <summary>When an operator stopped it: its counts are frozen from then on (null while it runs).</summary>
+    public ExperimentStop? Stopped { get; init; }
 }
+
+/// <summary>Who stopped an experiment, when and why.</summary>
+public sealed record ExperimentStop(DateTimeOffset At, string By, string Reason);
 
 /// <summary>One arm: the variant it serves, its configured share, and its outcomes so far.</summary>
 public sealed record ExperimentArm

@@ -9,6 +9,9 @@ public sealed record ExperimentStatus(
     public ExperimentOutcome? Outcome { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Who stopped it, when and why (null while it runs); the status is then the one it was stopped at.</summary>
+    public ExperimentStop? Stopped { get; init; }
 }
 
 /// <summary>One arm at one look; the test fields compare it with the control (null for the control itself).</summary>
@@ -52,7 +55,7 @@ public static class ExperimentAnalysis
         var (decision, reason) = Decide(experiment, arms, srm);
         return new ExperimentStatus(experiment.Id, experiment.Name, experiment.ModelName, experiment.Alpha, experiment.MixingVariance, arms, srm, decision, reason)
         {
-            Outcome = experiment.Outcome, CreatedAt = experiment.CreatedAt,
+            Outcome = experiment.Outcome, CreatedAt = experiment.CreatedAt, Stopped = experiment.Stopped,
         };
     }
 

@@ -18,3 +18,6 @@ public sealed record ArmObservation(string? Arm, long? Trials, long? Successes);
 
 /// <summary>Query of <c>GET /api/gateway/experiments/sample-size</c>.</summary>
 public sealed record SampleSizeAnswer(double Baseline, double Target, double Alpha, double Power, bool TwoSided, long PerArm);
+
+/// <summary>Body of <c>POST /api/gateway/experiments/{id}/stop</c>: why it is stopped (kept with the experiment).</summary>
+public sealed record StopExperimentRequest(string? Reason);

@@ -39,6 +39,9 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             p_value double precision NULL,
             min_p_value double precision NULL,
             PRIMARY KEY (experiment_id, look, position));
+        ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS stopped_at timestamptz NULL;
+        ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS stopped_by text NULL;
+        ALTER TABLE gateway_experiments ADD COLUMN IF NOT EXISTS stop_reason text NULL;
         """;
 
     /// <summary>Creates the tables once per process (idempotent; an advisory lock orders concurrent start-ups).</summary>
@@ -132,7 +135,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         QueryAsync(ListFed, [new() { Value = createdSince }], cancellationToken);
 
     const string ListByModel = "WHERE $1::text IS NULL OR model_name = $1";
-    const string ListFed = "WHERE outcome_success IS NOT NULL AND created_at >= $1";
+    const string ListFed = "WHERE outcome_success IS NOT NULL AND stopped_at IS NULL AND created_at >= $1";
 
     // Two statements for any number of experiments (the arms of all of them in one), not one pair per experiment.
     async Task<IReadOnlyList<Experiment>> QueryAsync(string filter, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
@@ -141,7 +144,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         var experiments = new List<Experiment>();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var select = new NpgsqlCommand(
-            "SELECT id, name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold FROM gateway_experiments "
+            "SELECT id, name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold, stopped_at, stopped_by, stop_reason FROM gateway_experiments "
             + filter + " ORDER BY created_at DESC LIMIT 500", connection))
         {
             select.Parameters.AddRange(parameters);
@@ -197,6 +200,12 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
             return null;
         }
 
+        if (experiment.Stopped is not null)
+        {
+            // Stopped under this same lock by another request: its counts stay as they were stopped.
+            return experiment;
+        }
+
         var counted = experiment with
         {
             Arms = experiment.Arms.Select(a => increment(a) is var (trials, successes) && trials + successes > 0
@@ -228,6 +237,36 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync(cancellationToken);
         return looked;
+    }
+
+    /// <summary>
+    /// Stops a running experiment: from now on it takes no counts and no looks, and monitoring is no longer asked for
+    /// it. Under the row lock that counting takes, so no count lands after the stop. Null when it does not exist; an
+    /// experiment stopped before is returned as it was (the first stop stands).
+    /// </summary>
+    public async Task<Experiment?> StopAsync(Guid id, ExperimentStop stop, CancellationToken cancellationToken)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var experiment = await LoadAsync(connection, transaction, id, forUpdate: true, cancellationToken);
+        if (experiment is null || experiment.Stopped is not null)
+        {
+            return experiment;
+        }
+
+        await using (var update = new NpgsqlCommand(
+            "UPDATE gateway_experiments SET stopped_at = $2, stopped_by = $3, stop_reason = $4 WHERE id = $1", connection, transaction))
+        {
+            update.Parameters.Add(new() { Value = id });
+            update.Parameters.Add(new() { Value = stop.At });
+            update.Parameters.Add(new() { Value = stop.By });
+            update.Parameters.Add(new() { Value = stop.Reason });
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return experiment with { Stopped = stop };
     }
 
     // Under the experiment's row lock (FOR UPDATE in LookAsync), so look numbers neither collide nor skip across replicas.
@@ -296,7 +335,7 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
     {
         Experiment? experiment;
         await using (var select = new NpgsqlCommand(
-            "SELECT name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold FROM gateway_experiments WHERE id = $1"
+            "SELECT name, model_name, alpha, mixing_variance, created_at, outcome_success, outcome_threshold, stopped_at, stopped_by, stop_reason FROM gateway_experiments WHERE id = $1"
             + (forUpdate ? " FOR UPDATE" : ""), connection, transaction))
         {
             select.Parameters.Add(new() { Value = id });
@@ -332,6 +371,9 @@ public sealed class ExperimentStore(NpgsqlDataSource dataSource)
         Outcome = reader.IsDBNull(first + 5)
             ? null
             : new ExperimentOutcome { Success = reader.GetString(first + 5), Threshold = reader.IsDBNull(first + 6) ? null : reader.GetDouble(first + 6) },
+        Stopped = reader.IsDBNull(first + 7)
+            ? null
+            : new ExperimentStop(reader.GetFieldValue<DateTimeOffset>(first + 7), reader.GetString(first + 8), reader.GetString(first + 9)),
     };
 
     // Columns from `first` on: name, variant, weight, trials, successes, min_p_value.

@@ -1,10 +1,11 @@
-using Mlops.Gateway.Security;
+using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Mlops.Gateway.Security;
 
 namespace Mlops.Gateway.Experiments;
 
-/// <summary>A/B experiments over HTTP: define, add outcome counts, read the sequential status, plan a sample size.</summary>
+/// <summary>A/B experiments over HTTP: define, add outcome counts, read the sequential status, stop, plan a sample size.</summary>
 public static partial class ExperimentsApi
 {
     /// <summary>τ = 1 percentage point: the order of effect the platform's experiments look for (see docs/rollouts.md).</summary>
@@ -22,6 +23,7 @@ public static partial class ExperimentsApi
         api.MapGet("/{id:guid}", GetStatus);
         api.MapGet("/{id:guid}/looks", GetLooks);
         api.MapPost("/{id:guid}/observations", AddObservations).RequireAuthorization(Roles.Operate);
+        api.MapPost("/{id:guid}/stop", Stop).RequireAuthorization(Roles.Operate);
         return routes;
     }
 
@@ -78,6 +80,13 @@ public static partial class ExperimentsApi
         if (existing is null)
         {
             return TypedResults.NotFound();
+        }
+
+        if (existing.Stopped is { } stopped)
+        {
+            return TypedResults.Problem(
+                $"Experiment {id} was stopped at {stopped.At:O} by {stopped.By} ({stopped.Reason}); its counts are final.",
+                statusCode: StatusCodes.Status409Conflict, title: "Experiment stopped");
         }
 
         if (existing.Outcome is not null)
@@ -142,6 +151,42 @@ public static partial class ExperimentsApi
 
         activity?.SetTag("mlops.experiment.decision", status.Decision);
         return TypedResults.Ok(status);
+    }
+
+    /// <summary>Most characters of a stop reason.</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>
+    /// Ends an experiment — its decision reached, or called off: counts and looks stop, its status stays readable as it
+    /// was at the stop. Stopping a stopped experiment answers it unchanged (the first stop stands).
+    /// </summary>
+    static async Task<Results<Ok<ExperimentStatus>, NotFound, ValidationProblem>> Stop(
+        Guid id, StopExperimentRequest? body, ClaimsPrincipal user, ExperimentStore store, TimeProvider time, CancellationToken ct)
+    {
+        var reason = body?.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength || reason.Any(char.IsControl))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["reason"] = [$"reason is required: why the experiment is stopped, at most {MaxReasonLength} printable characters"],
+            }, title: "The stop is invalid");
+        }
+
+        var by = user.FindFirstValue(ClaimTypes.Name) ?? user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) ?? "unknown";
+        var now = time.GetUtcNow();
+        var stop = new ExperimentStop(now.AddTicks(-(now.Ticks % 10)), by, reason);
+        var stopped = await store.StopAsync(id, stop, ct);
+        if (stopped is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (ReferenceEquals(stopped.Stopped, stop))
+        {
+            ExperimentTelemetry.Stopped.Add(1);
+        }
+
+        return TypedResults.Ok(ExperimentAnalysis.Analyse(stopped));
     }
 
     static Results<Ok<SampleSizeAnswer>, ValidationProblem> PlanSampleSize(double? baseline, double? target, double? alpha, double? power, bool? twoSided)

@@ -67,6 +67,28 @@ public sealed class ExperimentOutcomesTests(GatewayFactory gateway) : IClassFixt
     }
 
     [Fact]
+    public async Task Feed_StoppedExperiment_IsNoLongerAskedOfMonitoringAndKeepsItsCounts()
+    {
+        var client = Client();
+        var model = $"ab-{Guid.NewGuid():N}"[..20];
+        var created = await CreateAsync(client, model, new { success = ExperimentSuccess.NegativeLabel });
+        var feeder = _fed.Services.GetRequiredService<ExperimentOutcomeFeeder>();
+        _monitoring.Answer(model, Variant("1", "champion", labeled: 100, positives: 30), Variant("2", "challenger", labeled: 100, positives: 20));
+        await feeder.FeedAsync(CancellationToken.None);
+        var asked = _monitoring.Queries(model).Count;
+
+        using var stop = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/stop", new { reason = "decision reached" });
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        _monitoring.Answer(model, Variant("1", "champion", labeled: 900, positives: 300), Variant("2", "challenger", labeled: 900, positives: 200));
+        await feeder.FeedAsync(CancellationToken.None);
+
+        Assert.Equal(asked, _monitoring.Queries(model).Count);
+        var status = await StatusAsync(client, created.Id);
+        Assert.Equal((100L, 100L), (status.Arms[0].N, status.Arms[1].N));
+        Assert.Equal("decision reached", status.Stopped!.Reason);
+    }
+
+    [Fact]
     public async Task Feed_ExperimentWithPostedCounts_IsNotAskedOfMonitoring()
     {
         var client = Client();

@@ -49,6 +49,46 @@ public sealed class ExperimentsApiTests(GatewayFactory gateway) : IClassFixture<
     }
 
     [Fact]
+    public async Task Stop_RunningExperiment_FreezesItsCountsAndRecordsWhoAndWhy()
+    {
+        var client = gateway.CreateClient();
+        var created = await CreateAsync(client);
+        var arms = new { arms = new[] { new { arm = "control", trials = 500, successes = 50 }, new { arm = "treatment", trials = 500, successes = 60 } } };
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/observations", arms)).StatusCode);
+
+        using var stop = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/stop", new { reason = "ward audit ended" });
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        var stopped = (await stop.Content.ReadFromJsonAsync<ExperimentStatus>(Json))!;
+        Assert.Equal("ward audit ended", stopped.Stopped!.Reason);
+        Assert.False(string.IsNullOrEmpty(stopped.Stopped.By));
+
+        // Counts after the stop are refused, and the stored status is the one it was stopped at.
+        using var late = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/observations", arms);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Contains("stopped", await late.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        var stored = (await client.GetFromJsonAsync<ExperimentStatus>($"/api/gateway/experiments/{created.Id}", Json))!;
+        Assert.Equal((500L, 500L), (stored.Arms[0].N, stored.Arms[1].N));
+        Assert.Equal(stopped.Stopped, stored.Stopped);
+
+        // A second stop leaves the first one standing.
+        using var again = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/stop", new { reason = "another reason" });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("ward audit ended", (await again.Content.ReadFromJsonAsync<ExperimentStatus>(Json))!.Stopped!.Reason);
+    }
+
+    [Fact]
+    public async Task Stop_NoReasonOrUnknownExperiment_Returns400NamingReasonAnd404()
+    {
+        var client = gateway.CreateClient();
+        var created = await CreateAsync(client);
+        using var noReason = await client.PostAsJsonAsync($"/api/gateway/experiments/{created.Id}/stop", new { reason = " " });
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        Assert.Contains("\"reason\"", await noReason.Content.ReadAsStringAsync());
+        using var unknown = await client.PostAsJsonAsync($"/api/gateway/experiments/{Guid.NewGuid()}/stop", new { reason = "done" });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Looks_EachBatch_RecordsCountsAndTheRunningMinimumPValueInOrder()
     {
         var client = gateway.CreateClient();
