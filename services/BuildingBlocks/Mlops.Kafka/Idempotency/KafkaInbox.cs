@@ -11,8 +11,6 @@ namespace Mlops.Kafka.Idempotency;
 /// </summary>
 public sealed class KafkaInbox(NpgsqlDataSource dataSource, KafkaInboxUse use)
 {
-    const int PurgeChunk = 10_000;
-
     readonly DatabaseSchema _schema = new(dataSource, CreateSchemaSql, 727274003);
 
     const string CreateSchemaSql = """
@@ -26,7 +24,6 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource, KafkaInboxUse use)
         CREATE INDEX IF NOT EXISTS ix_kafka_inbox_processed_at ON kafka_inbox (processed_at)
         """;
 
-    // In chunks, so a large backlog (the first purge after an upgrade) never holds one long transaction.
     const string PurgeSql = """
         DELETE FROM kafka_inbox WHERE (consumer_group, event_id) IN (
             SELECT consumer_group, event_id FROM kafka_inbox WHERE processed_at < $1 LIMIT $2)
@@ -64,20 +61,9 @@ public sealed class KafkaInbox(NpgsqlDataSource dataSource, KafkaInboxUse use)
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        long total = 0;
-        while (true)
-        {
-            await using var command = new NpgsqlCommand(PurgeSql, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
-            command.Parameters.Add(new NpgsqlParameter { Value = PurgeChunk });
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-            total += deleted;
-            if (deleted < PurgeChunk)
-            {
-                KafkaTelemetry.InboxPurged.Add(total);
-                return total;
-            }
-        }
+        var purged = await ChunkedDelete.OlderThanAsync(connection, PurgeSql, cutoff, cancellationToken);
+        KafkaTelemetry.InboxPurged.Add(purged);
+        return purged;
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mlops.Inference.Telemetry;
-using Npgsql;
+using Mlops.ServiceDefaults;
 
 namespace Mlops.Inference.Lineage;
 
@@ -12,8 +12,6 @@ namespace Mlops.Inference.Lineage;
 public sealed class PredictionLogPurger(PredictionLogDatabase database, IOptions<PredictionLogOptions> options, TimeProvider clock, ILogger<PredictionLogPurger> logger)
     : BackgroundService
 {
-    const int Chunk = 10_000;
-
     const string PurgeSql = """
         DELETE FROM prediction_log WHERE prediction_id IN (
             SELECT prediction_id FROM prediction_log WHERE predicted_at < $1 LIMIT $2)
@@ -40,22 +38,8 @@ public sealed class PredictionLogPurger(PredictionLogDatabase database, IOptions
     /// <summary>Deletes every prediction older than the retention; returns how many.</summary>
     public async Task<long> PurgeAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow() - options.Value.Retention;
-        long total = 0;
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        while (true)
-        {
-            await using var command = new NpgsqlCommand(PurgeSql, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = cutoff });
-            command.Parameters.Add(new NpgsqlParameter { Value = Chunk });
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-            total += deleted;
-            if (deleted < Chunk)
-            {
-                break;
-            }
-        }
-
+        var total = await ChunkedDelete.OlderThanAsync(connection, PurgeSql, clock.GetUtcNow() - options.Value.Retention, cancellationToken);
         InferenceTelemetry.PredictionLogPurged.Add(total);
         return total;
     }

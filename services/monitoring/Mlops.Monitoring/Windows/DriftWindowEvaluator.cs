@@ -98,17 +98,24 @@ public sealed class DriftWindowEvaluator(
                 continue;
             }
 
-            var samples = await store.TimeWindowSamplesAsync(connection, group, start, duration, ct);
             // Too few predictions to judge, or still no profile: the window is recorded (so it is not looked at again)
-            // without a verdict.
-            var verdict = profile is not null && samples.Count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
+            // without a verdict — and without a profile only its predictions are counted, not read.
+            int count;
+            WindowVerdict? verdict = null;
             if (profile is null)
             {
+                count = await DriftWindowStore.TimeWindowCountAsync(connection, group, start, duration, ct);
                 WithoutProfile(group, "time", start);
+            }
+            else
+            {
+                var samples = await store.TimeWindowSamplesAsync(connection, group, start, duration, ct);
+                count = samples.Count;
+                verdict = count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
             }
 
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await store.RecordAsync(connection, transaction, group, "time", start, start + duration, samples.Count, verdict, Options.Debounce, ct);
+            await store.RecordAsync(connection, transaction, group, "time", start, start + duration, count, verdict, Options.Debounce, ct);
             await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, start + duration, ct);
             await transaction.CommitAsync(ct);
         }

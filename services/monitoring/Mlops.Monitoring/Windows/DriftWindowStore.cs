@@ -114,6 +114,21 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         return samples;
     }
 
+    /// <summary>How many predictions of a group lie in [start, start + duration): all a window without a profile records.</summary>
+    public static async Task<int> TimeWindowCountAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT count(*)::integer FROM prediction_samples
+            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5
+            """, connection);
+        command.Parameters.Add(new() { Value = group.ModelName });
+        command.Parameters.Add(new() { Value = group.ModelVersion });
+        command.Parameters.Add(new() { Value = group.Variant });
+        command.Parameters.Add(new() { Value = start });
+        command.Parameters.Add(new() { Value = start + duration });
+        return (int)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>
     /// Records a judged window, its results and — for drifted features not reported within the debounce period — an
     /// alert waiting to be published, all in the caller's transaction. Returns the window id, or null when another
