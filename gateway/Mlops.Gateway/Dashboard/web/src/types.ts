@@ -32,7 +32,12 @@ export interface ArmStatus {
   name: string; variant: string; weight: number; n: number; successes: number; rate: number | null; difference: number | null;
   pValue: number | null; confidenceLower: number | null; confidenceUpper: number | null;
 }
-export interface ExperimentStatus { id: string; name: string; modelName: string; alpha: number; arms: ArmStatus[]; decision: string; reason: string; createdAt: string }
+/** Who stopped an experiment, when and why (POST /api/gateway/experiments/{id}/stop). */
+export interface ExperimentStop { at: string; by: string; reason: string }
+export interface ExperimentStatus {
+  id: string; name: string; modelName: string; alpha: number; arms: ArmStatus[]; decision: string; reason: string; createdAt: string;
+  stopped: ExperimentStop | null;
+}
 /** Experiments/ExperimentLook.cs: one look's counts and p-values (GET /api/gateway/experiments/{id}/looks). */
 export interface ExperimentLookArm { name: string; trials: number; successes: number; pValue: number | null; minPValue: number }
 export interface ExperimentLook { look: number; at: string; arms: ExperimentLookArm[] }

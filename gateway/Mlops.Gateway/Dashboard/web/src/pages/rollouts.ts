@@ -80,7 +80,7 @@ async function renderRollout(el: HTMLElement, me: Identity, r: Rollout) {
     card("Steps", table(r.stepHistory ?? [], [["step", s => s.index + 1], ["traffic", s => `${s.trafficPercent} %`], ["started", s => s.startedAt], ["finished", s => s.finishedAt], ["outcome", s => s.outcome ?? "running"]])),
     card("Actions taken", table(r.actions ?? [], [["action", a => a.action], ["by", a => a.by], ["reason", a => a.reason], ["at", a => a.at]])),
     card("Shadow comparison", await shadow(r.modelName)),
-    card("A/B experiments", await experiments(r.modelName)));
+    card("A/B experiments", await experiments(r.modelName, me)));
 }
 
 async function shadow(model: string) {
@@ -90,18 +90,37 @@ async function shadow(model: string) {
     ["pairs", p => p.predictions], ["agreement", p => p.agreement], ["mean |Δp|", p => p.meanAbsoluteDifference], ["p99 |Δp|", p => p.p99AbsoluteDifference]], { "data-testid": "shadow" }));
 }
 
-async function experiments(model: string) {
+async function experiments(model: string, me: Identity) {
   const { data, error } = await tryGet<ExperimentStatus[]>("/api/gateway/experiments");
   if (error) return errorBox(error);
   const mine = (data ?? []).filter(e => e.modelName === model);
   if (!mine.length) return h("p", { class: "muted" }, "No A/B experiment on this model.");
   return h("div", {}, ...await Promise.all(mine.map(async e => {
     const looks = await tryGet<ExperimentLook[]>(`/api/gateway/experiments/${e.id}/looks`);
-    return h("div", { "data-testid": "experiment", "data-experiment": e.name }, h("p", {}, `${e.name}: ${e.decision} — ${e.reason}`),
+    const state = e.stopped ? `stopped ${fmt(e.stopped.at)} by ${e.stopped.by} (${e.stopped.reason}); at the stop: ` : "";
+    return h("div", { "data-testid": "experiment", "data-experiment": e.name }, h("p", {}, `${e.name}: ${state}${e.decision} — ${e.reason}`),
+      !e.stopped && me.can.includes("operate") ? stopControl(e) : null,
       table(e.arms, [["arm", a => a.name], ["variant", a => a.variant], ["n", a => a.n], ["successes", a => a.successes], ["rate", a => a.rate],
         ["difference", a => a.difference], ["always-valid p", a => a.pValue], ["CI", a => a.confidenceLower === null ? "—" : `${fmt(a.confidenceLower)} … ${fmt(a.confidenceUpper)}`]]),
       looks.error ? errorBox(looks.error) : pValueChart(e, looks.data ?? []));
   })));
+}
+
+/** Stops an experiment (its counts freeze) with the operator's reason; the live feed re-renders the page afterwards. */
+function stopControl(e: ExperimentStatus) {
+  const reason = h("input", { value: `decision reached: ${e.decision}`, size: 40, "aria-label": "reason to stop" }) as HTMLInputElement;
+  const message = h("span", { "data-testid": "experiment-stop-message" });
+  const stop = async () => {
+    try {
+      await post(`/api/gateway/experiments/${e.id}/stop`, { reason: reason.value });
+      message.className = "ok";
+      message.textContent = "stopped: its counts are final";
+    } catch (err) {
+      message.className = "error";
+      message.textContent = `stop refused: ${(err as ApiError).status} ${(err as ApiError).message}`;
+    }
+  };
+  return h("div", { class: "row" }, h("button", { class: "danger", "data-action": "stop-experiment", onclick: stop }, "Stop experiment"), reason, message);
 }
 
 /**
