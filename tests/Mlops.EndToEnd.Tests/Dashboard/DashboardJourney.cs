@@ -58,6 +58,12 @@ public static class DashboardJourney
         Assert.Equal(1, await ab.Locator("[data-testid=p-value-chart] canvas").CountAsync());
         await ab.ScrollIntoViewIfNeededAsync();
         await ab.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "2b-rollouts-ab-p-value.png") });
+        // Its decision reached, the operator stops it from the page: the gateway records the stop with the key's name.
+        await ab.Locator("[data-action=stop-experiment]").ClickAsync();
+        await ab.GetByTestId("experiment-stop-message").Filter(new() { HasText = "stopped" }).WaitForAsync(new() { Timeout = 30_000 });
+        var experiments = await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None);
+        var stopped = experiments!.AsArray().Single(e => e!["name"]!.GetValue<string>() == experiment)!["stopped"];
+        Assert.StartsWith("decision reached", stopped!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         await NoErrorsAsync(ops, "rollouts");
 
         var models = await browser.ShowAsync(ops, $"models/{data.Model}", "3-models");
