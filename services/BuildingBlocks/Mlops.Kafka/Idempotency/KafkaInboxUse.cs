@@ -11,5 +11,12 @@ public sealed class KafkaInboxUse
     /// <summary>Completes with the inbox once its table exists.</summary>
     public Task<KafkaInbox> FirstUse => _first.Task;
 
-    internal void Began(KafkaInbox inbox) => _first.TrySetResult(inbox);
+    // Called on every use (each batch): after the first, only a read.
+    internal void Began(KafkaInbox inbox)
+    {
+        if (!_first.Task.IsCompleted)
+        {
+            _first.TrySetResult(inbox);
+        }
+    }
 }

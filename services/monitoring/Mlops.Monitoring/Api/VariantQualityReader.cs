@@ -32,19 +32,21 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var drift = await NewestDriftAsync(connection, model, from, ct);
-        if (countsOnly)
-        {
-            var counts = await CountsAsync(connection, model, from, threshold, ct);
-            return counts.Keys.Union(drift.Keys)
-                .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
-                .Select(k =>
-                {
-                    var (predictions, labeled, positives, correct) = counts.TryGetValue(k, out var c) ? c : (0, 0, 0, threshold is null ? null : 0);
-                    return new VariantQuality(k.Version, k.Variant, predictions, labeled, positives, correct, null, null, drift.GetValueOrDefault(k));
-                })
-                .ToList();
-        }
+        var quality = countsOnly
+            ? await CountsAsync(connection, model, from, threshold, ct)
+            : await ScoredAsync(connection, model, from, threshold, ct);
+        // A version and variant with a drift window but no prediction in the period shows with zero counts.
+        return quality.Keys.Union(drift.Keys)
+            .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
+            .Select(k => (quality.TryGetValue(k, out var q) ? q : new VariantQuality(k.Version, k.Variant, 0, 0, 0, threshold is null ? null : 0, null, null, null))
+                with { Drift = drift.GetValueOrDefault(k) })
+            .ToList();
+    }
 
+    // Every prediction of the period read, for AUROC and Brier over all its labelled ones.
+    static async Task<Dictionary<(string Version, string Variant), VariantQuality>> ScoredAsync(
+        NpgsqlConnection connection, string model, DateTimeOffset from, double? threshold, CancellationToken ct)
+    {
         var samples = new Dictionary<(string Version, string Variant), (int Predictions, List<double> Scores, List<int> Outcomes)>();
         await using (var command = new NpgsqlCommand("""
             SELECT model_version, variant, probability, outcome FROM prediction_samples WHERE model_name = $1 AND predicted_at >= $2
@@ -72,19 +74,16 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
             }
         }
 
-        return samples.Keys.Union(drift.Keys)
-            .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
-            .Select(k =>
-            {
-                var (predictions, scores, outcomes) = samples.TryGetValue(k, out var g) ? g : (0, [], []);
-                var positives = outcomes.Sum();
-                int? correct = threshold is { } t ? scores.Where((p, i) => (p >= t ? 1 : 0) == outcomes[i]).Count() : null;
-                // AUROC needs both classes among the labelled predictions; Brier only labels.
-                double? auroc = positives > 0 && positives < outcomes.Count ? ClassificationMetrics.Auroc(scores, outcomes) : null;
-                double? brier = outcomes.Count > 0 ? ClassificationMetrics.Brier(scores, outcomes) : null;
-                return new VariantQuality(k.Version, k.Variant, predictions, outcomes.Count, positives, correct, auroc, brier, drift.GetValueOrDefault(k));
-            })
-            .ToList();
+        return samples.ToDictionary(kv => kv.Key, kv =>
+        {
+            var (predictions, scores, outcomes) = kv.Value;
+            var positives = outcomes.Sum();
+            int? correct = threshold is { } t ? scores.Where((p, i) => (p >= t ? 1 : 0) == outcomes[i]).Count() : null;
+            // AUROC needs both classes among the labelled predictions; Brier only labels.
+            double? auroc = positives > 0 && positives < outcomes.Count ? ClassificationMetrics.Auroc(scores, outcomes) : null;
+            double? brier = outcomes.Count > 0 ? ClassificationMetrics.Brier(scores, outcomes) : null;
+            return new VariantQuality(kv.Key.Version, kv.Key.Variant, predictions, outcomes.Count, positives, correct, auroc, brier, null);
+        });
     }
 
     static async Task<Dictionary<(string Version, string Variant), DriftSummary>> NewestDriftAsync(
@@ -114,10 +113,10 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
 
     // Counted in the database: an A/B experiment asks every 30 s for the whole period, which may hold many thousands of
     // predictions, and needs only the counts — no AUROC, so no row has to leave PostgreSQL.
-    static async Task<Dictionary<(string Version, string Variant), (int Predictions, int Labeled, int Positives, int? Correct)>> CountsAsync(
+    static async Task<Dictionary<(string Version, string Variant), VariantQuality>> CountsAsync(
         NpgsqlConnection connection, string model, DateTimeOffset from, double? threshold, CancellationToken ct)
     {
-        var counts = new Dictionary<(string Version, string Variant), (int, int, int, int?)>();
+        var counts = new Dictionary<(string Version, string Variant), VariantQuality>();
         await using var command = new NpgsqlCommand("""
             SELECT model_version, variant, count(*)::integer, count(outcome)::integer, (count(*) FILTER (WHERE outcome >= 0.5))::integer,
                    CASE WHEN $3::double precision IS NULL THEN NULL
@@ -131,8 +130,9 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            counts[(reader.GetString(0), reader.GetString(1))] =
-                (reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5));
+            var (version, variant) = (reader.GetString(0), reader.GetString(1));
+            counts[(version, variant)] = new VariantQuality(
+                version, variant, reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), null, null, null);
         }
 
         return counts;

@@ -141,15 +141,11 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     /// <summary>Every prediction of a group in [start, start + duration) with its outcome, if known.</summary>
     public async Task<List<Scored>> WindowAsync(NpgsqlConnection connection, DriftWindowStore.Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT probability, outcome, extract(epoch FROM label_recorded_at - predicted_at)::double precision FROM prediction_samples
-            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5
+            WHERE {DriftWindowStore.Group.InWindow}
             """, connection);
-        command.Parameters.Add(new() { Value = group.ModelName });
-        command.Parameters.Add(new() { Value = group.ModelVersion });
-        command.Parameters.Add(new() { Value = group.Variant });
-        command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = start + duration });
+        group.AddInWindow(command.Parameters, start, start + duration);
         var rows = new List<Scored>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -15,24 +15,20 @@ public static class JudgedWindowMarks
     public static Task PerformanceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DriftWindowStore.Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct) =>
         MarkAsync(PerformanceSql, connection, transaction, group, start, end, ct);
 
-    const string DriftSql = """
+    const string DriftSql = $"""
         UPDATE prediction_samples SET drift_window_closed = true
-        WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT drift_window_closed
+        WHERE {DriftWindowStore.Group.InWindow} AND NOT drift_window_closed
         """;
 
-    const string PerformanceSql = """
+    const string PerformanceSql = $"""
         UPDATE prediction_samples SET performance_window_closed = true
-        WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5 AND NOT performance_window_closed
+        WHERE {DriftWindowStore.Group.InWindow} AND NOT performance_window_closed
         """;
 
     static async Task MarkAsync(string sql, NpgsqlConnection connection, NpgsqlTransaction transaction, DriftWindowStore.Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new() { Value = group.ModelName });
-        command.Parameters.Add(new() { Value = group.ModelVersion });
-        command.Parameters.Add(new() { Value = group.Variant });
-        command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = end });
+        group.AddInWindow(command.Parameters, start, end);
         await command.ExecuteNonQueryAsync(ct);
     }
 }

@@ -17,7 +17,7 @@ namespace Mlops.Monitoring.Windows;
 /// </summary>
 public sealed class DriftWindowEvaluator(
     DriftWindowStore store, ReferenceProfileStore profiles, DriftAlertPublisher alerts, IOptions<DriftOptions> options,
-    TimeProvider clock, ILogger<DriftWindowEvaluator> logger) : PeriodicRound(logger, TimeProvider.System)
+    TimeProvider clock, ILogger<DriftWindowEvaluator> logger) : PeriodicRound(logger, clock)
 {
     DriftOptions Options => options.Value;
 
@@ -67,20 +67,21 @@ public sealed class DriftWindowEvaluator(
                 var (seqs, samples) = await store.NextCountWindowAsync(connection, transaction, group, Options.WindowSize, Options.JoinTimeout, ct);
                 // Nothing to compare with (yet): a window waits ProfileWait past its newest prediction for a profile,
                 // then is recorded without a verdict, as a time window is.
-                if (seqs.Length < Options.WindowSize || (profile is null && samples.Max(s => s.PredictedAt) + Options.ProfileWait > clock.GetUtcNow()))
+                if (seqs.Length < Options.WindowSize || (profile is null && samples.Max(s => s.PredictedAt) + Options.ProfileWait > Clock.GetUtcNow()))
                 {
                     await transaction.RollbackAsync(ct);
                     break;
                 }
 
+                var first = samples.Min(s => s.PredictedAt);
                 var verdict = profile is null ? null : Judge(group, "count", profile, samples);
                 if (profile is null)
                 {
-                    WithoutProfile(group, "count", samples.Min(s => s.PredictedAt));
+                    WithoutProfile(group, "count", first);
                 }
 
                 var windowId = await store.RecordAsync(
-                    connection, transaction, group, "count", samples.Min(s => s.PredictedAt), samples.Max(s => s.PredictedAt), samples.Count, verdict, Options.Debounce, ct);
+                    connection, transaction, group, "count", first, samples.Max(s => s.PredictedAt), samples.Count, verdict, Options.Debounce, ct);
                 await DriftWindowStore.AssignAsync(connection, transaction, seqs, windowId!.Value, ct);
                 await transaction.CommitAsync(ct);
             }
@@ -93,7 +94,7 @@ public sealed class DriftWindowEvaluator(
         foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.JoinTimeout, Options.Retention, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
-            if (profile is null && start + duration + Options.ProfileWait > clock.GetUtcNow())
+            if (profile is null && start + duration + Options.ProfileWait > Clock.GetUtcNow())
             {
                 continue;
             }

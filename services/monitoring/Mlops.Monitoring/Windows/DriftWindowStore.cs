@@ -11,7 +11,24 @@ namespace Mlops.Monitoring.Windows;
 public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider clock)
 {
     /// <summary>A version and variant of a model.</summary>
-    public sealed record Group(string ModelName, string ModelVersion, string Variant);
+    public sealed record Group(string ModelName, string ModelVersion, string Variant)
+    {
+        /// <summary>
+        /// The predicate "this group's predictions in [$4, $5)"; <see cref="AddInWindow"/> binds its parameters. Shared by
+        /// every statement that reads or marks one window, so they all mean the same rows.
+        /// </summary>
+        public const string InWindow = "model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5";
+
+        /// <summary>Binds <c>$1</c>–<c>$5</c> of <see cref="InWindow"/>.</summary>
+        public void AddInWindow(NpgsqlParameterCollection parameters, DateTimeOffset start, DateTimeOffset end)
+        {
+            parameters.Add(new() { Value = ModelName });
+            parameters.Add(new() { Value = ModelVersion });
+            parameters.Add(new() { Value = Variant });
+            parameters.Add(new() { Value = start });
+            parameters.Add(new() { Value = end });
+        }
+    }
 
     // A prediction is ready for a count window once it has its features, never will (no feature event id), or waited long enough.
     const string Ready = "count_window_id IS NULL AND (feature_values IS NOT NULL OR feature_event_id IS NULL OR received_at < $1)";
@@ -95,15 +112,11 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
     /// <summary>Every prediction of a group in [start, start + duration).</summary>
     public async Task<List<WindowSample>> TimeWindowSamplesAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT probability, predicted_at, feature_values::text FROM prediction_samples
-            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5
+            WHERE {Group.InWindow}
             """, connection);
-        command.Parameters.Add(new() { Value = group.ModelName });
-        command.Parameters.Add(new() { Value = group.ModelVersion });
-        command.Parameters.Add(new() { Value = group.Variant });
-        command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = start + duration });
+        group.AddInWindow(command.Parameters, start, start + duration);
         var samples = new List<WindowSample>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -117,15 +130,11 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
     /// <summary>How many predictions of a group lie in [start, start + duration): all a window without a profile records.</summary>
     public static async Task<int> TimeWindowCountAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT count(*)::integer FROM prediction_samples
-            WHERE model_name = $1 AND model_version = $2 AND variant = $3 AND predicted_at >= $4 AND predicted_at < $5
+            WHERE {Group.InWindow}
             """, connection);
-        command.Parameters.Add(new() { Value = group.ModelName });
-        command.Parameters.Add(new() { Value = group.ModelVersion });
-        command.Parameters.Add(new() { Value = group.Variant });
-        command.Parameters.Add(new() { Value = start });
-        command.Parameters.Add(new() { Value = start + duration });
+        group.AddInWindow(command.Parameters, start, start + duration);
         return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
