@@ -55,6 +55,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             AssessmentSpreadHours = 6,
             EntityPrefix = $"e2e-canary-{run}-",
             LabelName = $"{WardOptions.DefaultLabelName}_canary_{run}",
+            SourceSystem = $"e2e-canary-{run}",
         });
         var entities = ward.Patients.Select(p => p.EntityId).ToList();
 
@@ -104,7 +105,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
             var (champion, candidate) = await Step("two versions trained from one snapshot and registered", async () =>
             {
                 var featureSet = (await client.GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>();
-                var dataset = (await client.CreateDatasetVersionAsync("e2e-canary", "canary journey snapshot", CancellationToken.None))?["version"]?.GetValue<string>();
+                var dataset = (await client.CreateDatasetVersionAsync("e2e-canary", "canary journey snapshot", new DatasetScope([ward.Options.SourceSystem]), CancellationToken.None))?["version"]?.GetValue<string>();
                 Assert.False(string.IsNullOrEmpty(featureSet) || string.IsNullOrEmpty(dataset), $"feature set '{featureSet}', dataset '{dataset}'");
                 var runs = new List<Guid>();
                 foreach (var seed in new[] { 7, 11 })

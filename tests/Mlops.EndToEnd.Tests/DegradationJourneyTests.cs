@@ -62,6 +62,7 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
             AssessmentSpreadHours = 6,
             EntityPrefix = $"e2e-degrade-{run}-",
             LabelName = $"{WardOptions.DefaultLabelName}_degrade_{run}",
+            SourceSystem = $"e2e-degrade-{run}",
         });
         var entities = ward.Patients.Select(p => p.EntityId).ToList();
 
@@ -107,7 +108,9 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
             var champion = await Step("champion trained, registered and served through the gateway", async () =>
             {
                 var featureSet = (await client.GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>();
-                var dataset = (await client.CreateDatasetVersionAsync("e2e-degrade", "degradation journey snapshot", CancellationToken.None))?["version"]?.GetValue<string>();
+                var dataset = (await client.CreateDatasetVersionAsync("e2e-degrade", "degradation journey snapshot",
+                    // The ward's history and its live vitals: the retraining's snapshot takes the champion's scope, and learns from both.
+                    new DatasetScope([ward.Options.SourceSystem, ward.Options.SourceSystem + "-live"]), CancellationToken.None))?["version"]?.GetValue<string>();
                 var runId = await client.StartRunAsync(new JsonObject
                 {
                     ["modelName"] = model,

@@ -44,6 +44,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             AssessmentSpreadHours = 6,
             EntityPrefix = $"e2e-{run}-",
             LabelName = $"{WardOptions.DefaultLabelName}_e2e_{run}",
+            SourceSystem = $"e2e-{run}",
         });
         Log($"ward: {ward.Patients.Count} patients, {ward.Observations.Count} observations, {ward.Outcomes.Count(o => o.Value == 1)} positives");
 
@@ -106,7 +107,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
         {
             var featureSet = (await client.GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>();
             Assert.False(string.IsNullOrEmpty(featureSet), "GET /api/features/definitions has no version");
-            var dataset = (await client.CreateDatasetVersionAsync("e2e", "journey test snapshot", CancellationToken.None))?["version"]?.GetValue<string>();
+            var dataset = (await client.CreateDatasetVersionAsync("e2e", "journey test snapshot", new DatasetScope([ward.Options.SourceSystem]), CancellationToken.None))?["version"]?.GetValue<string>();
             Assert.False(string.IsNullOrEmpty(dataset), "POST /api/ingestion/datasets returned no version");
             var id = await client.StartRunAsync(new JsonObject
             {

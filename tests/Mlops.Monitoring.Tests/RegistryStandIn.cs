@@ -27,6 +27,9 @@ public sealed class RegistryStandIn : IAsyncDisposable
     /// <summary>Dataset versions taken.</summary>
     public ConcurrentQueue<JsonObject> Datasets { get; } = new();
 
+    /// <summary>Dataset versions described with a scope (codes, sources, since), by version.</summary>
+    public ConcurrentDictionary<string, JsonObject> DatasetScopes { get; } = new();
+
     /// <summary>Rollouts the registry lists as under way; while any is, a new rollout is refused with 409 as the registry does.</summary>
     public ConcurrentBag<JsonObject> RolloutsUnderWay { get; } = new();
 
@@ -57,10 +60,14 @@ public sealed class RegistryStandIn : IAsyncDisposable
             {
                 ["version"] = $"ds-standin-{Interlocked.Increment(ref server._datasets)}", ["rowCount"] = 100,
                 ["createdBy"] = body["createdBy"]?.DeepClone(), ["description"] = body["description"]?.DeepClone(),
+                ["codes"] = body["codes"]?.DeepClone(), ["sources"] = body["sources"]?.DeepClone(), ["since"] = body["since"]?.DeepClone(),
             };
             server.Datasets.Enqueue(version);
             return Results.Created($"/api/ingestion/datasets/{version["version"]}", version);
         });
+        // A champion's dataset version as ingestion describes it: its scope when a test gave one, else the whole store.
+        app.MapGet("/api/ingestion/datasets/{version}", (string version) => Results.Json(
+            server.DatasetScopes.TryGetValue(version, out var scope) ? scope.DeepClone() : new JsonObject { ["version"] = version, ["rowCount"] = 100 }));
         app.MapGet("/api/ingestion/datasets", () => Results.Json(new JsonArray(server.Datasets.Select(d => (JsonNode?)d.DeepClone()).ToArray())));
         app.MapGet("/api/registry/rollouts", (string? model) => Results.Json(new JsonArray(server.RolloutsUnderWay.Select(r => (JsonNode?)r.DeepClone()).ToArray())));
         await app.StartAsync();

@@ -23,7 +23,7 @@ public sealed class TrainingRunSaga
     {
         var ward = await WardAsync(client);
         var featureSet = (await client.GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>();
-        var dataset = (await client.CreateDatasetVersionAsync("chaos", "chaos test snapshot", CancellationToken.None))?["version"]?.GetValue<string>();
+        var dataset = (await client.CreateDatasetVersionAsync("chaos", "chaos test snapshot", new DatasetScope([ward.Options.SourceSystem]), CancellationToken.None))?["version"]?.GetValue<string>();
         var runId = await client.StartRunAsync(new JsonObject
         {
             ["modelName"] = ModelName,
@@ -80,6 +80,7 @@ public sealed class TrainingRunSaga
                 AssessmentSpreadHours = 3,
                 EntityPrefix = $"chaos-train-{run}-",
                 LabelName = $"{WardOptions.DefaultLabelName}_chaos_{run}",
+                SourceSystem = $"chaos-train-{run}",
             });
             var history = await Uploads.ObservationsAsync(client, ward.Observations.Select((o, i) => ($"#{i}", ObservationCsv.ToJson(o))).ToList(), 2000, null, CancellationToken.None);
             Assert.True(history.Refused.Count == 0, $"{history.Refused.Count} refused");

@@ -65,6 +65,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
             AssessmentSpreadHours = 4,
             EntityPrefix = prefix,
             LabelName = $"{WardOptions.DefaultLabelName}_rep_{run}",
+            SourceSystem = $"e2e-rep-{run}",
         });
         var index = ward.Patients.Select((p, i) => (p.EntityId, i)).ToDictionary(p => p.EntityId, p => p.i, StringComparer.Ordinal);
         var middle = ward.Observations.Min(o => o.EventTime) + (ward.Observations.Max(o => o.EventTime) - ward.Observations.Min(o => o.EventTime)) / 2;
@@ -292,7 +293,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                     Uploads.OutcomesAsync(Client("features", 1), ward.Outcomes.Take(half).Select(o => (o.EntityId, OutcomeCsv.ToJson(o))).ToList(), null, CancellationToken.None),
                     Uploads.OutcomesAsync(Client("features", 2), ward.Outcomes.Skip(half).Select(o => (o.EntityId, OutcomeCsv.ToJson(o))).ToList(), null, CancellationToken.None));
                 Assert.True(labelled.All(l => l.Refused.Count == 0), "outcomes refused");
-                var dataset = (await Client("ingestion", 2).CreateDatasetVersionAsync("e2e-replicas", "two replicas test", CancellationToken.None))?["version"]?.GetValue<string>();
+                var dataset = (await Client("ingestion", 2).CreateDatasetVersionAsync("e2e-replicas", "two replicas test", new DatasetScope([ward.Options.SourceSystem]), CancellationToken.None))?["version"]?.GetValue<string>();
                 Assert.False(string.IsNullOrEmpty(dataset), "no dataset version");
                 var runs = await Task.WhenAll(new[] { 1, 2 }.Select(replica => Client("training", replica).StartRunAsync(new JsonObject
                 {

@@ -79,6 +79,55 @@ public sealed class DatasetVersionTrainingSetTests(FeaturesServiceFixture servic
     }
 
     [Fact]
+    public async Task TrainingSet_OverAScopedVersion_TakesOnlyItsEntitiesAndTheLabelsInsideItsRange()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var (inside, elsewhere) = ($"scoped-{run}-a", $"scoped-{run}-b");
+        var now = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        using var ingestion = new HttpClient { BaseAddress = service.Ingestion.BaseAddress };
+
+        async Task Observe(string entity, string source, double value, double hoursAgo) =>
+            Assert.Equal(HttpStatusCode.Accepted, (await ingestion.PostAsJsonAsync("api/ingestion/observations", new
+            {
+                // Known when it happened (availableTime), as history loaded with its source's times; a code no other test here uses.
+                observationId = $"cr-{entity}-{hoursAgo}", entityId = entity, code = "creatinine", value, unit = "umol/L", eventTime = now.AddHours(-hoursAgo),
+                availableTime = now.AddHours(-hoursAgo), sourceSystem = source,
+            })).StatusCode);
+
+        await Observe(inside, $"ward-{run}", 70, 9);  // before the range: not in the version
+        await Observe(inside, $"ward-{run}", 95, 3);
+        await Observe(elsewhere, $"lab-{run}", 120, 3); // another source: its entity is outside the version
+        var http = service.CreateClient();
+        var name = $"scoped-{run}";
+        foreach (var (id, entity, hoursAgo) in new[] { ("early", inside, 8.0), ("kept", inside, 2.0), ("other", elsewhere, 2.0), ("after", inside, 0.5) })
+        {
+            var label = new LabelRecorded { LabelId = $"{id}-{run}", EntityId = entity, Name = name, Value = 1, EventTime = now.AddHours(-hoursAgo) };
+            Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsJsonAsync("api/features/labels", label)).StatusCode);
+        }
+
+        var created = await ingestion.PostAsJsonAsync("api/ingestion/datasets", new { sources = new[] { $"ward-{run}" }, since = now.AddHours(-6), until = now.AddHours(-1) });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
+
+        var response = await http.PostAsJsonAsync("api/features/training-sets", new { labelName = name, datasetVersion = version });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rows = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize<TrainingRow>(l, FeatureStore.Json)!).ToList();
+
+        // Only the label inside [since, until) of the entity the version holds; its features from the version's rows only.
+        var row = Assert.Single(rows);
+        Assert.Equal($"kept-{run}", row.LabelId);
+        Assert.Equal(95, row.Features["creatinine_last_24h"]);
+        Assert.Null(row.Features["creatinine_slope_24h"]); // one point: the 70 before the range is not in the version
+
+        // Batch vectors at the version's label times take the same labels.
+        var vectors = await http.PostAsJsonAsync($"api/features/datasets/{Uri.EscapeDataString(version)}/vectors", new { entityIds = new[] { inside, elsewhere }, labelName = name });
+        Assert.Equal(HttpStatusCode.OK, vectors.StatusCode);
+        var vectorRows = (await vectors.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"kept-{run}", Assert.Single(vectorRows), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TrainingSet_MoreLabelledEntitiesThanOneRequestToIngestion_EveryRowHasItsOwnEntitysFeatures()
     {
         var run = Guid.NewGuid().ToString("N")[..6];

@@ -126,6 +126,92 @@ public sealed class DatasetVersionTests(IngestionServiceFixture service)
         Assert.Contains("no dataset version 'sha256:0000'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ScopedVersion_SourcesAndEventTimeRange_HoldsOnlyThoseRowsAndIsNamedByItsScope()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var (mine, other) = ($"ward-{run}", $"lab-{run}");
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(-10).ToUnixTimeSeconds());
+        foreach (var (source, hour) in new[] { (mine, 0), (mine, 2), (mine, 4), (other, 2) })
+        {
+            var observation = Observations.Valid(entity: $"scope-{run}", code: "heart_rate", value: 80 + hour, at: start.AddHours(hour));
+            observation["sourceSystem"] = source;
+            await PostAsync(observation);
+        }
+
+        var bySource = await CreateScopedAsync(new { sources = new[] { mine }, createdBy = "tests" });
+        var byRange = await CreateScopedAsync(new { sources = new[] { mine, other }, since = start.AddHours(1), until = start.AddHours(4), createdBy = "tests" });
+        var sameRange = await CreateScopedAsync(new { sources = new[] { other, mine, mine }, since = start.AddHours(1), until = start.AddHours(4) });
+
+        var sourceRows = await ReadRowsAsync(bySource.Version);
+        Assert.Equal(3, bySource.RowCount);
+        Assert.Equal([mine], bySource.Sources);
+        Assert.All(sourceRows, r => Assert.Equal(mine, r.SourceSystem));
+        Assert.Equal([80.0, 82, 84], sourceRows.Select(r => r.Value));
+
+        // [since, until): 2 h of both sources; 0 h is before it, 4 h is its exclusive end.
+        var rangeRows = await ReadRowsAsync(byRange.Version);
+        Assert.Equal(2, byRange.RowCount);
+        Assert.Equal(start.AddHours(1), byRange.Since);
+        Assert.Equal(start.AddHours(4), byRange.Until);
+        Assert.Equal(new[] { mine, other }.Order(StringComparer.Ordinal), rangeRows.Select(r => r.SourceSystem).Order(StringComparer.Ordinal));
+        Assert.All(rangeRows, r => Assert.Equal(start.AddHours(2), r.EventTime));
+        Assert.Equal(byRange.Version, sameRange.Version);
+
+        var entityRows = await _http.PostAsJsonAsync($"/api/ingestion/datasets/{Uri.EscapeDataString(byRange.Version)}/observations/query", new { entityIds = new[] { $"scope-{run}" } });
+        Assert.Equal(2, (await entityRows.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal([$"scope-{run}"], await ReadEntitiesAsync(bySource.Version));
+    }
+
+    [Fact]
+    public async Task ScopedVersion_SameRowsAsAWholeStoreVersion_HasANameOfItsOwn()
+    {
+        // A scope that happens to select everything still names a different version: the scope is part of what it is.
+        var code = "spo2";
+        await PostAsync(Observations.Valid(entity: "patient-scope-name", code: code, value: 97, unit: "%"));
+        var unscoped = await CreateScopedAsync(new { codes = new[] { code } });
+        var scoped = await CreateScopedAsync(new { codes = new[] { code }, since = DateTimeOffset.UnixEpoch });
+
+        Assert.Equal(unscoped.RowCount, scoped.RowCount);
+        Assert.NotEqual(unscoped.Version, scoped.Version);
+        Assert.Null(unscoped.Sources);
+        Assert.Null(unscoped.Since);
+        Assert.Equal(DateTimeOffset.UnixEpoch, scoped.Since);
+        Assert.Equal(await ReadRowsAsync(unscoped.Version), await ReadRowsAsync(scoped.Version));
+    }
+
+    [Fact]
+    public async Task ScopedVersion_BadScope_Is400NamingTheField()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var backwards = await _http.PostAsJsonAsync("/api/ingestion/datasets", new { since = now, until = now.AddHours(-1) });
+        var control = await _http.PostAsJsonAsync("/api/ingestion/datasets", new { sources = new[] { "ok", "bad\u0001" } });
+        var tooMany = await _http.PostAsJsonAsync("/api/ingestion/datasets", new { sources = Enumerable.Range(0, 101).Select(i => $"s{i}").ToArray() });
+        var notATime = await _http.PostAsync("/api/ingestion/datasets", new StringContent("""{"since":"yesterday"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, backwards.StatusCode);
+        Assert.Contains("must be after since", await backwards.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, control.StatusCode);
+        Assert.Contains("sources[1]", await control.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("at most 100", await tooMany.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, notATime.StatusCode);
+        Assert.Contains("since", await notATime.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    async Task<DatasetVersion> CreateScopedAsync(object request)
+    {
+        var response = await _http.PostAsJsonAsync("/api/ingestion/datasets", request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<DatasetVersion>(EnvelopeSerializer.Options))!;
+    }
+
+    async Task<List<string>> ReadEntitiesAsync(string version)
+    {
+        var text = await _http.GetStringAsync($"/api/ingestion/datasets/{Uri.EscapeDataString(version)}/entities");
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonSerializer.Deserialize<string>(line)!).ToList();
+    }
+
     async Task PostAsync(Dictionary<string, object?> observation) =>
         Assert.Equal(HttpStatusCode.Accepted, (await _http.PostAsJsonAsync("/api/ingestion/observations", observation)).StatusCode);
 

@@ -60,7 +60,7 @@ public sealed class IngestionDatabaseUpgradeTests
         Assert.Equal(StoreOutcome.Accepted, Assert.Single(stored).Outcome);
 
         var datasets = new DatasetStore(database);
-        var version = await datasets.CreateAsync(null, "tests", null, CancellationToken.None);
+        var version = await datasets.CreateAsync(new DatasetScope(), "tests", null, CancellationToken.None);
         var rows = new List<DatasetRow>();
         await foreach (var row in datasets.ReadAsync(version.Version, byEntity: false, CancellationToken.None))
         {

@@ -91,7 +91,29 @@ public sealed class GatewayClient : IDisposable
 
     /// <summary>Snapshots ingestion's raw store as a new dataset version.</summary>
     public Task<JsonNode?> CreateDatasetVersionAsync(string createdBy, string description, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, "api/ingestion/datasets/", new JsonObject { ["createdBy"] = createdBy, ["description"] = description }, null, ct);
+        CreateDatasetVersionAsync(createdBy, description, DatasetScope.All, ct);
+
+    /// <summary>Snapshots the part of ingestion's raw store in <paramref name="scope"/> as a new dataset version.</summary>
+    public Task<JsonNode?> CreateDatasetVersionAsync(string createdBy, string description, DatasetScope scope, CancellationToken ct)
+    {
+        var body = new JsonObject { ["createdBy"] = createdBy, ["description"] = description };
+        if (scope.Sources is { Count: > 0 } sources)
+        {
+            body["sources"] = new JsonArray(sources.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
+        }
+
+        if (scope.Since is { } since)
+        {
+            body["since"] = since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        if (scope.Until is { } until)
+        {
+            body["until"] = until.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        return SendAsync(HttpMethod.Post, "api/ingestion/datasets/", body, null, ct);
+    }
 
     /// <summary>Starts a training run; returns its id.</summary>
     public async Task<Guid> StartRunAsync(JsonObject request, CancellationToken ct)

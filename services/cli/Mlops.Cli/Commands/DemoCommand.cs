@@ -83,7 +83,11 @@ public static class DemoCommand
 
             Ui.Step(++step, $"Train a bagged ensemble of {parse.GetValue(members)} ({name})");
             watch.Restart();
-            var request = await TrainingRequest.BuildAsync(client, name, "bagged_gbdt", parse.GetValue(members), [], ward.Options.LabelName, null, null, parse.GetValue(seed), who, new Dictionary<string, double>(), ct);
+            // The snapshot holds this ward's history (its source, from its first observation on), however much earlier
+            // runs left in the raw store.
+            var scope = new DatasetScope([ward.Options.SourceSystem], ward.Observations.Min(o => o.EventTime));
+            var request = await TrainingRequest.BuildAsync(client, name, "bagged_gbdt", parse.GetValue(members), [], ward.Options.LabelName, null, null, parse.GetValue(seed), who,
+                new Dictionary<string, double>(), ct, scope);
             var runId = await client.StartRunAsync(request, ct);
             Ui.Info($"run {runId} (dataset {request["datasetVersion"]}, features {request["featureSetVersion"]})");
             var view = await RunFollower.FollowAsync(client, runId, TimeSpan.FromMinutes(30), ct);

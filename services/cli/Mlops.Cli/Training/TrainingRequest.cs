@@ -8,15 +8,17 @@ public static class TrainingRequest
 {
     /// <summary>
     /// The request; without a feature-set version the feature service's current one is used, without a dataset version
-    /// a new snapshot of the ingested observations is taken (so the run records exactly what it could train on).
+    /// a new snapshot of the ingested observations in <paramref name="scope"/> (all of them when null) is taken, so the run
+    /// records exactly what it could train on.
     /// </summary>
     public static async Task<JsonObject> BuildAsync(
         GatewayClient client, string model, string algorithm, int members, IReadOnlyList<string> features, string label,
-        string? datasetVersion, string? featureSetVersion, int seed, string by, IReadOnlyDictionary<string, double> parameters, CancellationToken ct)
+        string? datasetVersion, string? featureSetVersion, int seed, string by, IReadOnlyDictionary<string, double> parameters, CancellationToken ct,
+        DatasetScope? scope = null)
     {
         featureSetVersion ??= (await client.GetFeatureDefinitionsAsync(ct))?["version"]?.GetValue<string>()
             ?? throw new InvalidOperationException("the feature service did not report its feature-set version");
-        datasetVersion ??= (await client.CreateDatasetVersionAsync(by, $"snapshot for training {model}", ct))?["version"]?.GetValue<string>()
+        datasetVersion ??= (await client.CreateDatasetVersionAsync(by, $"snapshot for training {model}", scope ?? DatasetScope.All, ct))?["version"]?.GetValue<string>()
             ?? throw new InvalidOperationException("the ingestion service did not return a dataset version");
         var hyperparameters = new JsonObject();
         foreach (var (k, v) in parameters)

@@ -23,10 +23,12 @@ public sealed class DatasetVectors(FeatureDatabase database, IngestionDatasetCli
     /// <summary>Entities one request may name: what ingestion answers per rows query.</summary>
     public const int MaxEntities = 1000;
 
-    // The labels a dataset version pins (recorded by its snapshot), of these entities, in byte order of the entity.
+    // The labels a dataset version pins (recorded by its snapshot, inside its event-time range), of these entities, in
+    // byte order of the entity: the labels a training set over the version takes.
     const string LabelsSql = """
         SELECT label_id, entity_id, event_time FROM labels
         WHERE name = $1 AND recorded_at <= $2 AND entity_id = ANY($3)
+          AND ($4::timestamptz IS NULL OR event_time >= $4) AND ($5::timestamptz IS NULL OR event_time < $5)
         ORDER BY entity_id COLLATE "C", event_time, label_id
         """;
 
@@ -40,14 +42,15 @@ public sealed class DatasetVectors(FeatureDatabase database, IngestionDatasetCli
     /// <summary>
     /// Rows for every entity of <paramref name="entityIds"/> (byte order) at each of <paramref name="times"/>, or — when
     /// <paramref name="labelName"/> is given — at each time a label of that name recorded by the snapshot names.
-    /// An entity the snapshot does not hold gets rows from an empty history.
+    /// An entity the snapshot does not hold gets rows from an empty history at given times; at label times, as in a
+    /// training set, it gets none from a scoped version.
     /// </summary>
     public async IAsyncEnumerable<DatasetVectorRow> ComputeAsync(
         DatasetVersionInfo dataset, FeatureDefinitions set, IReadOnlyList<string> entityIds, IReadOnlyList<DateTimeOffset>? times, string? labelName,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var ordered = entityIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var labels = labelName is null ? null : await LabelTimesAsync(labelName, dataset.CreatedAt, ordered, cancellationToken);
+        var labels = labelName is null ? null : await LabelTimesAsync(labelName, dataset, ordered, cancellationToken);
         var sortedTimes = times?.Distinct().Order().ToArray() ?? [];
         await using var observed = datasets.ReadEntitiesAsync(dataset.Version, ordered, cancellationToken).GetAsyncEnumerator(cancellationToken);
         var hasEntity = await observed.MoveNextAsync();
@@ -58,7 +61,13 @@ public sealed class DatasetVectors(FeatureDatabase database, IngestionDatasetCli
                 hasEntity = await observed.MoveNextAsync();
             }
 
-            var observations = hasEntity && observed.Current.EntityId == entityId ? observed.Current.Points : [];
+            var held = hasEntity && observed.Current.EntityId == entityId;
+            if (!held && labels is not null && dataset.IsScoped)
+            {
+                continue;
+            }
+
+            var observations = held ? observed.Current.Points : [];
             IEnumerable<(DateTimeOffset Time, string? LabelId)> at = labels is null
                 ? sortedTimes.Select(t => (t, (string?)null))
                 : labels.GetValueOrDefault(entityId) ?? [];
@@ -71,14 +80,16 @@ public sealed class DatasetVectors(FeatureDatabase database, IngestionDatasetCli
     }
 
     async Task<Dictionary<string, List<(DateTimeOffset Time, string? LabelId)>>> LabelTimesAsync(
-        string labelName, DateTimeOffset recordedBy, string[] entityIds, CancellationToken cancellationToken)
+        string labelName, DatasetVersionInfo dataset, string[] entityIds, CancellationToken cancellationToken)
     {
         var byEntity = new Dictionary<string, List<(DateTimeOffset, string?)>>(StringComparer.Ordinal);
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(LabelsSql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = labelName });
-        command.Parameters.Add(new NpgsqlParameter { Value = recordedBy.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter { Value = dataset.CreatedAt.ToUniversalTime() });
         command.Parameters.Add(new NpgsqlParameter { Value = entityIds, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)dataset.Since?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)dataset.Until?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

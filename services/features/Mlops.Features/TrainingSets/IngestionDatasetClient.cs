@@ -17,9 +17,29 @@ public sealed record DatasetObservation(
 
 /// <summary>
 /// A dataset version as ingestion describes it: <paramref name="CreatedAt"/> is when its snapshot was taken, which also
-/// bounds the labels a training set over it may use (those the feature service had recorded by then).
+/// bounds the labels a training set over it may use (those the feature service had recorded by then). A version scoped to
+/// source systems or an event-time range [<paramref name="Since"/>, <paramref name="Until"/>) holds only those
+/// observations.
 /// </summary>
-public sealed record DatasetVersionInfo(string Version, long RowCount, DateTimeOffset CreatedAt);
+public sealed record DatasetVersionInfo(
+    string Version, long RowCount, DateTimeOffset CreatedAt, IReadOnlyList<string>? Sources = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null)
+{
+    /// <summary>
+    /// Whether the version holds only part of the raw store's observations (beyond codes): then a labelled entity it
+    /// holds nothing of is outside it, rather than an entity with no history.
+    /// </summary>
+    public bool IsScoped => Sources is { Count: > 0 } || Since is not null || Until is not null;
+
+    /// <summary>
+    /// The earliest label time a set over this version takes: its range's start, or a later one asked for. A label
+    /// before the range would see none of the observations the version left out.
+    /// </summary>
+    public DateTimeOffset? LabelsFrom(DateTimeOffset? asked) => (asked, Since) switch
+    {
+        ({ } a, { } s) => a > s ? a : s,
+        _ => asked ?? Since,
+    };
+}
 
 /// <summary>The dataset version does not exist in ingestion.</summary>
 public sealed class DatasetVersionNotFoundException(string version) : Exception($"no dataset version '{version}' in ingestion")

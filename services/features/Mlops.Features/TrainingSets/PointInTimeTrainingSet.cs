@@ -30,8 +30,10 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
         """;
 
     // The labels a dataset version pins: those recorded by the time its snapshot was taken.
+    // A scoped version's range bounds the label times too: from $3, before $4 (null: unbounded).
     const string LabelsRecordedBySql = """
-        SELECT label_id, entity_id, value, event_time FROM labels WHERE name = $1 AND recorded_at <= $2 AND ($3::timestamptz IS NULL OR event_time >= $3)
+        SELECT label_id, entity_id, value, event_time FROM labels
+        WHERE name = $1 AND recorded_at <= $2 AND ($3::timestamptz IS NULL OR event_time >= $3) AND ($4::timestamptz IS NULL OR event_time < $4)
         ORDER BY entity_id COLLATE "C", event_time, label_id
         """;
 
@@ -49,7 +51,9 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     /// computed over an ingestion dataset version: only observations in that immutable snapshot count, and only labels
     /// this service had recorded by the time the snapshot was taken, so the same request returns the same rows forever
     /// — whatever observations or labels arrive later. Nothing is read from or written to the online store. With
-    /// <paramref name="labelsFrom"/>, only labels whose event time is at or after it (a recent window).
+    /// <paramref name="labelsFrom"/>, only labels whose event time is at or after it (a recent window). Over a scoped
+    /// version (<see cref="DatasetVersionInfo.IsScoped"/>), only labels inside its event-time range and only entities it
+    /// holds observations of.
     /// </summary>
     public async IAsyncEnumerable<TrainingRow> BuildFromDatasetAsync(
         string labelName, DatasetVersionInfo dataset, FeatureDefinitions? set, [EnumeratorCancellation] CancellationToken cancellationToken,
@@ -59,12 +63,12 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
         // Labelled entities are asked for a page at a time: a snapshot of the whole raw store holds many entities
         // this label never names, and they are neither sorted nor sent.
         var page = new List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)>(EntitiesPerRequest);
-        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, labelsFrom, cancellationToken))
+        await foreach (var entity in ReadLabelsByEntityAsync(labelName, dataset.CreatedAt, dataset.LabelsFrom(labelsFrom), dataset.Until, cancellationToken))
         {
             page.Add(entity);
             if (page.Count == EntitiesPerRequest)
             {
-                await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+                await foreach (var row in RowsForPageAsync(dataset, set, page, cancellationToken))
                 {
                     yield return row;
                 }
@@ -73,14 +77,14 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
             }
         }
 
-        await foreach (var row in RowsForPageAsync(dataset.Version, set, page, cancellationToken))
+        await foreach (var row in RowsForPageAsync(dataset, set, page, cancellationToken))
         {
             yield return row;
         }
     }
 
     async IAsyncEnumerable<TrainingRow> RowsForPageAsync(
-        string datasetVersion, FeatureDefinitions set, List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> page,
+        DatasetVersionInfo dataset, FeatureDefinitions set, List<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> page,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (page.Count == 0)
@@ -88,17 +92,24 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
             yield break;
         }
 
-        await using var observed = datasets.ReadEntitiesAsync(datasetVersion, page.Select(p => p.EntityId).ToArray(), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var observed = datasets.ReadEntitiesAsync(dataset.Version, page.Select(p => p.EntityId).ToArray(), cancellationToken).GetAsyncEnumerator(cancellationToken);
         var hasEntity = await observed.MoveNextAsync();
         foreach (var (entityId, labels) in page)
         {
-            // Both sides are in byte order of the entity id; labelled entities missing from the dataset get empty history.
+            // Both sides are in byte order of the entity id. A labelled entity missing from a whole-store version has
+            // no history (empty features); one missing from a scoped version is outside it (another source, another time).
             while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
             {
                 hasEntity = await observed.MoveNextAsync();
             }
 
-            var observations = hasEntity && observed.Current.EntityId == entityId ? observed.Current.Points : [];
+            var held = hasEntity && observed.Current.EntityId == entityId;
+            if (!held && dataset.IsScoped)
+            {
+                continue;
+            }
+
+            var observations = held ? observed.Current.Points : [];
             foreach (var label in labels)
             {
                 FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "dataset"));
@@ -109,13 +120,14 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
     }
 
     async IAsyncEnumerable<(string EntityId, List<(string Id, double Value, DateTimeOffset Time)> Labels)> ReadLabelsByEntityAsync(
-        string labelName, DateTimeOffset recordedBy, DateTimeOffset? labelsFrom, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string labelName, DateTimeOffset recordedBy, DateTimeOffset? labelsFrom, DateTimeOffset? labelsUntil, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(LabelsRecordedBySql, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = labelName });
         command.Parameters.Add(new NpgsqlParameter { Value = recordedBy.ToUniversalTime() });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)labelsFrom?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)labelsUntil?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         string? entity = null;
         var labels = new List<(string Id, double Value, DateTimeOffset Time)>();

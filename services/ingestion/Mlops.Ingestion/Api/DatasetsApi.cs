@@ -9,8 +9,15 @@ namespace Mlops.Ingestion.Api;
 /// <summary>Dataset versions: create (snapshot), list, describe, and stream rows as NDJSON.</summary>
 public static class DatasetsApi
 {
-    /// <summary>Request to snapshot the raw store.</summary>
-    public sealed record CreateDatasetVersion(IReadOnlyList<string>? Codes, string? CreatedBy, string? Description);
+    /// <summary>
+    /// Request to snapshot the raw store, all of it or a scope: codes, source systems, event times at or after
+    /// <c>Since</c> and before <c>Until</c>.
+    /// </summary>
+    public sealed record CreateDatasetVersion(
+        IReadOnlyList<string>? Codes, string? CreatedBy, string? Description, IReadOnlyList<string>? Sources = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null);
+
+    /// <summary>Source systems one version may name.</summary>
+    public const int MaxSources = 100;
 
     /// <summary>Request for a version's rows of some entities.</summary>
     /// <param name="EntityIds">The entities, at most <see cref="MaxQueryEntities"/>.</param>
@@ -42,6 +49,22 @@ public static class DatasetsApi
             AddProblem(errors, $"codes[{i}]", codes[i] is null ? $"codes[{i}] is null" : InputText.IdentifierProblem($"codes[{i}]", codes[i]));
         }
 
+        var sources = request?.Sources ?? [];
+        if (sources.Count > MaxSources)
+        {
+            errors["sources"] = [$"sources names {sources.Count} source systems; at most {MaxSources}"];
+        }
+
+        for (var i = 0; i < sources.Count && i < MaxSources; i++)
+        {
+            AddProblem(errors, $"sources[{i}]", sources[i] is null ? $"sources[{i}] is null" : InputText.IdentifierProblem($"sources[{i}]", sources[i]));
+        }
+
+        if (request is { Since: { } since, Until: { } until } && since >= until)
+        {
+            errors["until"] = [$"until {until:O} must be after since {since:O}: the range takes event times at or after since and before until"];
+        }
+
         AddProblem(errors, "createdBy", InputText.IdentifierProblem("createdBy", request?.CreatedBy));
         AddProblem(errors, "description", InputText.FreeTextProblem("description", request?.Description));
         if (errors.Count > 0)
@@ -49,7 +72,8 @@ public static class DatasetsApi
             return TypedResults.ValidationProblem(errors, title: "The dataset version request is invalid");
         }
 
-        var version = await store.CreateAsync(request?.Codes, request?.CreatedBy, request?.Description, cancellationToken);
+        var scope = new DatasetScope(request?.Codes, request?.Sources, request?.Since, request?.Until);
+        var version = await store.CreateAsync(scope, request?.CreatedBy, request?.Description, cancellationToken);
         return TypedResults.Created($"/api/ingestion/datasets/{Uri.EscapeDataString(version.Version)}", version);
     }
 

@@ -17,67 +17,77 @@ public sealed class DatasetStore(IngestionDatabase database)
 {
     const string RowColumns = "o.seq, o.observation_id, o.entity_id, o.entity_type, o.code, o.value, o.category, o.unit, o.event_time, o.recorded_at, o.source_system, o.available_time";
 
-    const string CurrentRowsSql = "SELECT " + RowColumns + " FROM observations o WHERE ($1::text[] IS NULL OR o.code = ANY($1)) ORDER BY o.seq";
+    const string CurrentRowsSql = "SELECT " + RowColumns + """
+         FROM observations o
+        WHERE ($1::text[] IS NULL OR o.code = ANY($1)) AND ($2::text[] IS NULL OR o.source_system = ANY($2))
+          AND ($3::timestamptz IS NULL OR o.event_time >= $3) AND ($4::timestamptz IS NULL OR o.event_time < $4)
+        ORDER BY o.seq
+        """;
 
-    const string VersionRowsSql = "SELECT " + RowColumns + """
+    // A version's rows: visible in its snapshot and inside its scope (codes, sources, event-time range).
+    const string VersionJoin = """
          FROM dataset_versions d JOIN observations o
            ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+          AND (d.sources IS NULL OR o.source_system = ANY(d.sources))
+          AND (d.event_from IS NULL OR o.event_time >= d.event_from) AND (d.event_until IS NULL OR o.event_time < d.event_until)
+
+        """;
+
+    const string VersionRowsSql = "SELECT " + RowColumns + VersionJoin + """
         WHERE d.version = $1
         ORDER BY o.seq
         """;
 
     // Byte order ("C" collation) so consumers can merge-join by entity with ordinal string comparison.
-    const string VersionRowsByEntitySql = "SELECT " + RowColumns + """
-         FROM dataset_versions d JOIN observations o
-           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+    const string VersionRowsByEntitySql = "SELECT " + RowColumns + VersionJoin + """
         WHERE d.version = $1
         ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
         """;
 
     // Only some entities (the index on entity_id serves it), in the same byte order.
-    const string VersionRowsOfEntitiesSql = "SELECT " + RowColumns + """
-         FROM dataset_versions d JOIN observations o
-           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+    const string VersionRowsOfEntitiesSql = "SELECT " + RowColumns + VersionJoin + """
         WHERE d.version = $1 AND o.entity_id = ANY($2)
         ORDER BY o.entity_id COLLATE "C", o.event_time, o.seq
         """;
 
     // The version's distinct entities in byte order: what a batch job over the version splits into chunks.
-    const string VersionEntitiesSql = """
-        SELECT DISTINCT o.entity_id COLLATE "C"
-         FROM dataset_versions d JOIN observations o
-           ON o.seq <= d.max_seq AND pg_visible_in_snapshot(o.inserted_xid, d.snapshot) AND (d.codes IS NULL OR o.code = ANY(d.codes))
+    const string VersionEntitiesSql = "SELECT DISTINCT o.entity_id COLLATE \"C\"" + VersionJoin + """
         WHERE d.version = $1
         ORDER BY 1
         """;
 
     const string InsertVersionSql = """
-        INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description)
-        VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6)
+        INSERT INTO dataset_versions (version, snapshot, max_seq, row_count, codes, created_by, description, sources, event_from, event_until)
+        VALUES ($1, pg_current_snapshot(), $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (version) DO NOTHING
         """;
 
-    const string SelectVersionSql = "SELECT version, row_count, max_seq, codes, created_at, created_by, description FROM dataset_versions WHERE version = $1";
+    const string VersionColumns = "version, row_count, max_seq, codes, created_at, created_by, description, sources, event_from, event_until";
 
-    const string ListVersionsSql = "SELECT version, row_count, max_seq, codes, created_at, created_by, description FROM dataset_versions ORDER BY created_at DESC LIMIT 200";
+    const string SelectVersionSql = "SELECT " + VersionColumns + " FROM dataset_versions WHERE version = $1";
+
+    const string ListVersionsSql = "SELECT " + VersionColumns + " FROM dataset_versions ORDER BY created_at DESC LIMIT 200";
 
     /// <summary>
-    /// Snapshots the raw store (optionally only some codes). Identical content yields the identical version name,
-    /// so asking twice without new data returns the existing version.
+    /// Snapshots the raw store within a scope. Identical scope and content yield the identical version name, so asking
+    /// twice without new data returns the existing version.
     /// </summary>
-    public async Task<DatasetVersion> CreateAsync(IReadOnlyList<string>? codes, string? createdBy, string? description, CancellationToken cancellationToken)
+    public async Task<DatasetVersion> CreateAsync(DatasetScope scope, string? createdBy, string? description, CancellationToken cancellationToken)
     {
-        var codeFilter = codes is { Count: > 0 } ? codes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() : null;
+        scope = scope.Normalized();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         // Repeatable read: the rows hashed here and the snapshot recorded below are the same snapshot.
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes("codes:" + string.Join(',', codeFilter ?? ["*"]) + "\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes(ScopeHeader(scope)));
         long count = 0, maxSeq = 0;
         await using (var rows = new NpgsqlCommand(CurrentRowsSql, connection, transaction))
         {
-            rows.Parameters.Add(new NpgsqlParameter { Value = (object?)codeFilter ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            rows.Parameters.Add(TextArray(scope.Codes));
+            rows.Parameters.Add(TextArray(scope.Sources));
+            rows.Parameters.Add(Instant(scope.Since));
+            rows.Parameters.Add(Instant(scope.Until));
             await using var reader = await rows.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -94,9 +104,12 @@ public sealed class DatasetStore(IngestionDatabase database)
             insert.Parameters.Add(new NpgsqlParameter { Value = version });
             insert.Parameters.Add(new NpgsqlParameter { Value = maxSeq });
             insert.Parameters.Add(new NpgsqlParameter { Value = count });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)codeFilter ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            insert.Parameters.Add(TextArray(scope.Codes));
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)createdBy ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)description ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            insert.Parameters.Add(TextArray(scope.Sources));
+            insert.Parameters.Add(Instant(scope.Since));
+            insert.Parameters.Add(Instant(scope.Until));
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -176,6 +189,25 @@ public sealed class DatasetStore(IngestionDatabase database)
     }
 
     /// <summary>
+    /// The first lines of a version's hash. A scope of codes only keeps the single line versions always had, so their
+    /// names do not change; sources and an event-time range add a second line.
+    /// </summary>
+    static string ScopeHeader(DatasetScope scope)
+    {
+        var header = "codes:" + string.Join(',', scope.Codes ?? ["*"]) + "\n";
+        return scope.HasRowScope
+            ? header + string.Create(CultureInfo.InvariantCulture,
+                $"sources:{string.Join(',', scope.Sources ?? ["*"])};since:{scope.Since?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? "*"};until:{scope.Until?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? "*"}\n")
+            : header;
+    }
+
+    static NpgsqlParameter TextArray(IReadOnlyList<string>? values) =>
+        new() { Value = (object?)values?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text };
+
+    static NpgsqlParameter Instant(DateTimeOffset? value) =>
+        new() { Value = (object?)value?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
+
+    /// <summary>
     /// The line a row contributes to its version's hash. The available time is appended only when present, so a
     /// snapshot of rows without one keeps the name it had before the column existed.
     /// </summary>
@@ -192,5 +224,7 @@ public sealed class DatasetStore(IngestionDatabase database)
 
     static DatasetVersion ReadVersion(NpgsqlDataReader reader) => new(
         reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3),
-        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
+        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.IsDBNull(7) ? null : reader.GetFieldValue<string[]>(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+        reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
 }

@@ -57,6 +57,10 @@ public sealed class IngestionDatabase(NpgsqlDataSource dataSource)
             created_by text NULL,
             description text NULL
         );
+        -- Added later: a version's scope beyond codes (source systems, event-time range); NULL: not restricted.
+        ALTER TABLE dataset_versions ADD COLUMN IF NOT EXISTS sources text[] NULL;
+        ALTER TABLE dataset_versions ADD COLUMN IF NOT EXISTS event_from timestamptz NULL;
+        ALTER TABLE dataset_versions ADD COLUMN IF NOT EXISTS event_until timestamptz NULL;
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274010);

@@ -4,13 +4,14 @@ using System.Text.Json.Nodes;
 namespace Mlops.Monitoring.Retraining;
 
 /// <summary>
-/// Ingestion's dataset versions. A version is a snapshot of every accepted observation up to a sequence (optionally of
-/// some codes); it cannot name a time window, so a retraining takes a new snapshot: the recent data is the newest part of
-/// it, and training's split by time holds out the newest rows.
+/// Ingestion's dataset versions. A retraining takes a new snapshot in the champion's dataset's scope — the same codes,
+/// source systems and start of its event-time range, but no end — so the candidate learns from the same kind of data,
+/// now including what arrived since; the recent data is the newest part of it, and training's split by time holds out
+/// the newest rows.
 /// </summary>
 public sealed class DatasetClient(HttpClient http)
 {
-    public async Task<string> SnapshotAsync(Guid retrainingId, string model, CancellationToken ct)
+    public async Task<string> SnapshotAsync(Guid retrainingId, string model, string championDataset, CancellationToken ct)
     {
         var description = $"retraining {retrainingId} of {model}";
         // A retried step reuses the snapshot it already took (named by the retraining's id) rather than taking another.
@@ -25,9 +26,20 @@ public sealed class DatasetClient(HttpClient http)
             }
         }
 
-        using var response = await http.PostAsJsonAsync("api/ingestion/datasets", new
+        JsonObject champion;
+        using (var described = await http.GetAsync($"api/ingestion/datasets/{Uri.EscapeDataString(championDataset)}", ct))
         {
-            createdBy = RetrainingStateMachine.Actor, description,
+            await ServiceResponses.EnsureAsync(described, $"ingestion: the champion's dataset version {championDataset}", ct);
+            champion = await described.Content.ReadFromJsonAsync<JsonObject>(ct) ?? [];
+        }
+
+        using var response = await http.PostAsJsonAsync("api/ingestion/datasets", new JsonObject
+        {
+            ["codes"] = champion["codes"]?.DeepClone(),
+            ["sources"] = champion["sources"]?.DeepClone(),
+            ["since"] = champion["since"]?.DeepClone(),
+            ["createdBy"] = RetrainingStateMachine.Actor,
+            ["description"] = description,
         }, ct);
         await ServiceResponses.EnsureAsync(response, "ingestion: dataset snapshot", ct);
         var version = await response.Content.ReadFromJsonAsync<JsonObject>(ct);

@@ -7,7 +7,7 @@ namespace Mlops.Monitoring.Retraining;
 
 /// <summary>
 /// Reads the champion (registry) and the run it came from (training) to reuse its recipe — algorithm, fixed
-/// hyperparameters, label, features, seed — takes a fresh dataset snapshot (ingestion) and, when the model's settings
+/// hyperparameters, label, features, seed — takes a fresh dataset snapshot in the scope of the champion's (ingestion) and, when the model's settings
 /// name a <see cref="RetrainingModelOptions.TrainingWindow"/>, the start of the recent window to train on.
 /// </summary>
 public sealed class PrepareRetrainingConsumer(
@@ -43,7 +43,7 @@ public sealed class PrepareRetrainingConsumer(
         var hyperparameters = recipe["hyperparameters"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>()) ?? [];
         var features = recipe["features"]?.AsArray().Select(f => f!.GetValue<string>()).ToList() ?? [];
         var seed = recipe["seed"]?.GetValue<int>() ?? 0;
-        var dataset = await datasets.SnapshotAsync(command.RetrainingId, command.ModelName, ct);
+        var dataset = await datasets.SnapshotAsync(command.RetrainingId, command.ModelName, champion.DatasetVersion, ct);
         // The window is fixed here, once: a retried or resumed training run asks for the same labels.
         var window = (await settings.RetrainingAsync(command.ModelName, ct))?.TrainingWindow;
         return new RetrainingPrepared
