@@ -1,5 +1,6 @@
 using System.Reflection;
 using Mlops.Monitoring.Scheduling;
+using Mlops.ServiceDefaults.Background;
 using Mlops.Monitoring.Storage;
 
 namespace Mlops.Monitoring.Tests.Storage;

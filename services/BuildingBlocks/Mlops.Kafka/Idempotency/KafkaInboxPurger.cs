@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mlops.ServiceDefaults.Background;
 
 namespace Mlops.Kafka.Idempotency;
 
@@ -11,29 +11,27 @@ namespace Mlops.Kafka.Idempotency;
 /// run it; the deletes are idempotent.
 /// </summary>
 public sealed class KafkaInboxPurger(KafkaInboxUse use, IOptions<KafkaInboxOptions> options, TimeProvider clock, ILogger<KafkaInboxPurger> logger)
-    : BackgroundService
+    : PeriodicRound(logger, clock)
 {
-    /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var inbox = await use.FirstUse.WaitAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var purged = await inbox.PurgeAsync(clock.GetUtcNow() - options.Value.Retention, stoppingToken);
-                if (purged > 0)
-                {
-                    logger.LogInformation("Kafka inbox: {Count} event ids older than {Retention} forgotten", purged, options.Value.Retention);
-                }
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database away: the next round tries again; forgetting late loses nothing.
-                logger.LogWarning("Kafka inbox purge failed ({Reason}); next attempt in {Interval}", ex.Message, options.Value.PurgeInterval);
-            }
+    readonly ILogger _logger = logger;
 
-            await Task.Delay(options.Value.PurgeInterval, clock, stoppingToken);
+    /// <inheritdoc />
+    protected override TimeSpan Interval => options.Value.PurgeInterval;
+
+    /// <inheritdoc />
+    protected override string Work => "Kafka inbox purge";
+
+    /// <summary>
+    /// One purge; the first waits for the inbox's first use. The database away skips a round: forgetting late loses
+    /// nothing.
+    /// </summary>
+    public override async Task RunOnceAsync(CancellationToken ct)
+    {
+        var inbox = await use.FirstUse.WaitAsync(ct);
+        var purged = await inbox.PurgeAsync(Clock.GetUtcNow() - options.Value.Retention, ct);
+        if (purged > 0)
+        {
+            _logger.LogInformation("Kafka inbox: {Count} event ids older than {Retention} forgotten", purged, options.Value.Retention);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mlops.Inference.Telemetry;
 using Mlops.ServiceDefaults;
+using Mlops.ServiceDefaults.Background;
 
 namespace Mlops.Inference.Lineage;
 
@@ -10,36 +11,25 @@ namespace Mlops.Inference.Lineage;
 /// transaction. Every replica may run it; the deletes are idempotent.
 /// </summary>
 public sealed class PredictionLogPurger(PredictionLogDatabase database, IOptions<PredictionLogOptions> options, TimeProvider clock, ILogger<PredictionLogPurger> logger)
-    : BackgroundService
+    : PeriodicRound(logger, clock)
 {
     const string PurgeSql = """
         DELETE FROM prediction_log WHERE prediction_id IN (
             SELECT prediction_id FROM prediction_log WHERE predicted_at < $1 LIMIT $2)
         """;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PurgeAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database away: the next round tries again; nothing is lost by purging late.
-                logger.LogWarning("Prediction log purge failed ({Reason}); next attempt in {Interval}", ex.Message, options.Value.PurgeInterval);
-            }
+    protected override TimeSpan Interval => options.Value.PurgeInterval;
 
-            await Task.Delay(options.Value.PurgeInterval, clock, stoppingToken);
-        }
-    }
+    protected override string Work => "Prediction log purge";
+
+    // The database away skips a round: nothing is lost by purging late.
+    public override Task RunOnceAsync(CancellationToken ct) => PurgeAsync(ct);
 
     /// <summary>Deletes every prediction older than the retention; returns how many.</summary>
     public async Task<long> PurgeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        var total = await ChunkedDelete.OlderThanAsync(connection, PurgeSql, clock.GetUtcNow() - options.Value.Retention, cancellationToken);
+        var total = await ChunkedDelete.OlderThanAsync(connection, PurgeSql, Clock.GetUtcNow() - options.Value.Retention, cancellationToken);
         InferenceTelemetry.PredictionLogPurged.Add(total);
         return total;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Mlops.Inference.Telemetry;
@@ -15,6 +16,7 @@ public static class OpenInferenceGrpcExtensions
     public static IHostApplicationBuilder AddOpenInferenceGrpc(this IHostApplicationBuilder builder)
     {
         builder.Services.AddGrpc(o => o.Interceptors.Add<GrpcServerTelemetry>());
+        builder.Services.AddSingleton<IServiceMethodProvider<OpenInferenceGrpcService>, OpenInferenceGrpcMethods>();
         builder.Services.AddOptions<GrpcEndpointOptions>().BindConfiguration(GrpcEndpointOptions.Section)
             .Validate(o => string.IsNullOrWhiteSpace(o.Url) || o.Address is not null,
                 "Inference:Grpc:Url must be http://host:port (an IP address, localhost or *, and an explicit port), or empty for no gRPC port.")

@@ -18,9 +18,10 @@ namespace Mlops.Inference.Protocols;
 /// computes in. Predictions carry <c>prediction_ids</c> (comma-separated, one per row) and <c>variant</c> as response
 /// parameters, and the <c>x-model-version</c>/<c>x-model-variant</c> headers as REST does. Bad input is
 /// INVALID_ARGUMENT and an unknown model, version or variant NOT_FOUND, each with a message naming what is wrong.
+/// Its methods are bound by <see cref="OpenInferenceGrpcMethods"/> rather than the generated base class, so that a
+/// request that is not a valid protobuf message is INVALID_ARGUMENT too.
 /// </summary>
 public sealed class OpenInferenceGrpcService(ModelCatalog catalog, Predictor predictor, PredictionLog log, HealthCheckService health)
-    : GRPCInferenceService.GRPCInferenceServiceBase
 {
     /// <summary>The name the server metadata reports.</summary>
     public const string ServerName = "mlops-inference";
@@ -28,23 +29,23 @@ public sealed class OpenInferenceGrpcService(ModelCatalog catalog, Predictor pre
     static readonly string ServerVersion =
         typeof(OpenInferenceGrpcService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+    public Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override async Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+    public async Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
         new() { Ready = await OpenInferenceScoring.ServerReadyAsync(health, context.CancellationToken) };
 
-    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    public Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
     {
         RequireName(request.Name, "name");
         Throw(OpenInferenceScoring.ModelReady(catalog, request.Name, request.Version, out var ready));
         return Task.FromResult(new ModelReadyResponse { Ready = ready });
     }
 
-    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+    public Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerMetadataResponse { Name = ServerName, Version = ServerVersion });
 
-    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    public Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
         RequireName(request.Name, "name");
         Throw(OpenInferenceScoring.Metadata(catalog, request.Name, request.Version, out var metadata));
@@ -54,7 +55,7 @@ public sealed class OpenInferenceGrpcService(ModelCatalog catalog, Predictor pre
         return Task.FromResult(response);
     }
 
-    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         RequireName(request.ModelName, "model_name");
         var scoring = new OipScoringRequest

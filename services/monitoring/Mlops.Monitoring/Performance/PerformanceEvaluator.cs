@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Scheduling;
+using Mlops.ServiceDefaults.Background;
 using Mlops.Monitoring.Settings;
 using Mlops.Monitoring.Windows;
 using Mlops.ServiceDefaults.Resilience;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Contracts.Monitoring;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Scheduling;
+using Mlops.ServiceDefaults.Background;
 using Mlops.Monitoring.Settings;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;

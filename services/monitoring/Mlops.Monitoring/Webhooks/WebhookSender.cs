@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Mlops.Monitoring.Scheduling;
+using Mlops.ServiceDefaults.Background;
 using Mlops.ServiceDefaults.Resilience;
 
 namespace Mlops.Monitoring.Webhooks;

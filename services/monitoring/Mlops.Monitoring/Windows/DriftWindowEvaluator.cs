@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Alerts;
 using Mlops.Monitoring.Profiles;
 using Mlops.Monitoring.Scheduling;
+using Mlops.ServiceDefaults.Background;
 using Mlops.Monitoring.Storage;
 using Mlops.ServiceDefaults.Resilience;
 using Npgsql;

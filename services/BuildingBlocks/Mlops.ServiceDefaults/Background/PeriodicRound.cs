@@ -1,16 +1,20 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Mlops.ServiceDefaults.Resilience;
 
-namespace Mlops.Monitoring.Scheduling;
+namespace Mlops.ServiceDefaults.Background;
 
 /// <summary>
-/// Monitoring's background work as rounds every <see cref="Interval"/>: a dependency that does not answer skips the round
-/// with a warning, any other error is logged, and the next round runs as usual — no round ends the service.
+/// Background work as rounds every <see cref="Interval"/> (drift and performance evaluation, SLO scrapes, purges): a
+/// dependency that does not answer skips the round with a warning, any other error is logged, and the next round runs
+/// as usual — no round ends the service.
 /// </summary>
 public abstract class PeriodicRound(ILogger logger, TimeProvider clock) : BackgroundService
 {
     /// <summary>The clock of the rounds' timer, for subclasses' own readings of time.</summary>
     protected TimeProvider Clock { get; } = clock;
 
+    /// <summary>Time between the starts of two rounds.</summary>
     protected abstract TimeSpan Interval { get; }
 
     /// <summary>What a round does, for the log ("SLO evaluation").</summary>
@@ -19,6 +23,7 @@ public abstract class PeriodicRound(ILogger logger, TimeProvider clock) : Backgr
     /// <summary>One round, also called directly by tests.</summary>
     public abstract Task RunOnceAsync(CancellationToken ct);
 
+    /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, Clock);
