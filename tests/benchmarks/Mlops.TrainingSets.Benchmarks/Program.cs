@@ -11,6 +11,14 @@ using Mlops.Testing;
 // memory) side by side with the same set from the features service's live store (its own PostgreSQL tables), on the
 // same labels, in the same run; also checks that both give the same rows when nothing arrived in between.
 //   dotnet run -c Release --project tests/benchmarks/Mlops.TrainingSets.Benchmarks -- [patients] [hours] [unlabelled-entities] [repeats]
+//   dotnet run -c Release --project tests/benchmarks/Mlops.TrainingSets.Benchmarks -- snapshot [archive-rows] [ward-patients] [repeats]
+//   (dataset snapshots of a whole large store against scoped ones: SnapshotBenchmark)
+if (args is ["snapshot", ..])
+{
+    await Mlops.TrainingSets.Benchmarks.SnapshotBenchmark.RunAsync(args[1..]);
+    return;
+}
+
 var patients = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
 var hours = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 24;
 var unlabelled = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2000;
