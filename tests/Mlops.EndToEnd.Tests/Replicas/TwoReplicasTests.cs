@@ -23,10 +23,12 @@ using Xunit.Sdk;
 namespace Mlops.EndToEnd.Tests.Replicas;
 
 /// <summary>
-/// Two replicas of ingestion, features, inference, training and registry at once — the first on the shipped ports (the
-/// journey's platform), the second started beside them with the same shipped configuration — give the results one
-/// replica gives: Kafka partitions split between the members of each consumer group, ingestion's outbox relays and
-/// the RabbitMQ consumers compete, and the sagas and the event-sourced registry keep their state in PostgreSQL.
+/// Two replicas of ingestion, features, inference, training, registry, monitoring and the gateway at once — the first on
+/// the shipped ports (the journey's platform), the second started beside them with the same shipped configuration —
+/// give the results one replica gives: Kafka partitions split between the members of each consumer group, ingestion's
+/// outbox relays and the RabbitMQ consumers compete, the sagas and the event-sourced registry keep their state in
+/// PostgreSQL, monitoring stores each prediction once whichever replica consumed it, and either gateway routes an
+/// entity to the same model version and variant.
 /// Observations for many patients stream in through both ingestion replicas (HTTP) and the raw Kafka topic, in two
 /// phases so that every replica's caches are warm before the second phase changes every vector.
 /// </summary>
@@ -34,7 +36,7 @@ namespace Mlops.EndToEnd.Tests.Replicas;
 public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper output)
 {
     const string ModelName = "deterioration";
-    static readonly string[] Replicated = ["ingestion", "features", "inference", "training", "registry"];
+    static readonly string[] Replicated = ["ingestion", "features", "inference", "training", "registry", "monitoring", "gateway"];
 
     /// <summary>Consumer groups of the replicated services and the service running them, as shipped.</summary>
     static readonly (string Group, string Service)[] Groups =
@@ -43,6 +45,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
         ("features-streaming", "features"),
         ("features-labels", "features"),
         ("inference-streaming", "inference"),
+        ("monitoring-predictions", "monitoring"),
+        ("monitoring-features", "monitoring"),
     ];
 
     [Fact]
@@ -81,6 +85,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
         await kafkaHost.StartAsync();
         await using var ingestionDb = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("ingestion"));
         await using var featuresDb = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("features"));
+        await using var monitoringDb = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString("monitoring"));
+        List<JsonNode> published = [];
         var definitions = ShippedDefinitions();
 
         GatewayClient Client(string service, int replica)
@@ -88,7 +94,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
             if (!clients.TryGetValue((service, replica), out var client))
             {
                 var address = replica == 1 ? platform.Process(service).BaseAddress : replicas![service].BaseAddress;
-                clients[(service, replica)] = client = new GatewayClient(address, timeout: TimeSpan.FromMinutes(2));
+                // The services themselves take no key; the gateway takes the platform's admin key.
+                clients[(service, replica)] = client = new GatewayClient(address, service == "gateway" ? platform.ApiKey : null, TimeSpan.FromMinutes(2));
             }
 
             return client;
@@ -113,7 +120,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
 
         try
         {
-            replicas = await Step("second replicas of ingestion, features, inference, training, registry start (shipped configuration)",
+            replicas = await Step("second replicas of ingestion, features, inference, training, registry, monitoring, gateway start (shipped configuration)",
                 () => SecondReplicas.StartAsync(platform, Replicated, Log), Replicated);
 
             await Step("every consumer group splits its partitions between the two replicas", async () =>
@@ -124,7 +131,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 }
 
                 return true;
-            }, "ingestion", "features", "inference");
+            }, "ingestion", "features", "inference", "monitoring");
 
             Assert.Equal(definitions.Version, (await Client("features", 2).GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>());
             using var observationsTail = TopicTail.Open(PlatformInfrastructure.Configuration, Topics.Observations, prefix);
@@ -246,6 +253,7 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 }
 
                 var all = predictionsTail.ReadToEnd();
+                published = [.. all];
                 // HTTP answers reach the topic too, relayed from the prediction log (no feature event; event id = prediction
                 // id): the two replicas share the log's backlog, and none is published twice.
                 var relayed = all.Where(p => p["data"]!["featureEventId"] is null).ToList();
@@ -285,6 +293,47 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
                 Log($"{compared} answers by name equal the streamed prediction of the patient's latest feature event");
                 return true;
             }, "features", "inference");
+
+            await Step("monitoring: the two replicas stored every scored prediction of this run once", async () =>
+            {
+                // Fallbacks (no model answer) are not monitored; everything else on the topic for these patients is.
+                var expected = published.Where(p => p["data"]!["fallback"]?.GetValue<bool>() != true)
+                    .Select(p => p["data"]!["predictionId"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+                Dictionary<string, long> stored = [];
+                await WithLastState(() => Task.FromResult<string?>($"{stored.Count} of {expected.Count} predictions in monitoring, {stored.Count(s => s.Value > 1)} more than once"),
+                    () => Eventually.WaitUntilAsync(async () =>
+                    {
+                        stored = await PredictionSamplesAsync(monitoringDb, prefix);
+                        return expected.IsSubsetOf(stored.Keys);
+                    }, "monitoring stored every prediction of the run", TimeSpan.FromMinutes(2)));
+                Assert.True(stored.Values.All(c => c == 1), $"stored more than once: {string.Join(", ", stored.Where(s => s.Value > 1).Take(5).Select(s => s.Key))}");
+                Assert.True(stored.Keys.ToHashSet().SetEquals(expected), $"monitoring holds {stored.Count} predictions of the run, the topic {expected.Count}");
+                Log($"{stored.Count} predictions stored once by the two monitoring replicas");
+                return true;
+            }, "monitoring");
+
+            await Step("gateway: either replica routes each patient to the same model version and variant, with the same answer", async () =>
+            {
+                var routed = 0;
+                foreach (var entity in sample)
+                {
+                    var path = $"api/inference/models/{ModelName}/entities/{Uri.EscapeDataString(entity)}/predict";
+                    var first = await CallAsync(Client("gateway", 1), HttpMethod.Post, path, new JsonObject());
+                    var second = await CallAsync(Client("gateway", 2), HttpMethod.Post, path, new JsonObject());
+                    Assert.True(first.Status == second.Status, $"{entity}: gateway 1 answered {first.Status}, gateway 2 {second.Status}: {first.Answer?.ToJsonString()} | {second.Answer?.ToJsonString()}");
+                    Assert.True(first.Status is HttpStatusCode.OK or HttpStatusCode.UnprocessableEntity, $"{entity}: {first.Status} {first.Answer?.ToJsonString()}");
+                    if (first.Status == HttpStatusCode.OK)
+                    {
+                        Assert.Equal((first.Answer?["modelVersion"]?.GetValue<string>(), first.Answer?["variant"]?.GetValue<string>()),
+                            (second.Answer?["modelVersion"]?.GetValue<string>(), second.Answer?["variant"]?.GetValue<string>()));
+                        Assert.Equal(first.Answer!["probability"]!.GetValue<double>(), second.Answer!["probability"]!.GetValue<double>(), 1e-6);
+                        routed++;
+                    }
+                }
+
+                Log($"{routed} of {sample.Count} sampled patients answered alike through both gateway replicas");
+                return true;
+            }, "gateway", "inference");
 
             await Step("training: two runs started on different training replicas complete, each registered once on both registry replicas", async () =>
             {
@@ -440,6 +489,21 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
         {
             return (problem.Status, problem.Problem);
         }
+    }
+
+    /// <summary>How many times monitoring stored each prediction of the run's patients.</summary>
+    static async Task<Dictionary<string, long>> PredictionSamplesAsync(NpgsqlDataSource db, string prefix)
+    {
+        await using var command = db.CreateCommand("SELECT prediction_id, count(*) FROM prediction_samples WHERE starts_with(entity_id, $1) AND prediction_id IS NOT NULL GROUP BY 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = prefix });
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            stored[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return stored;
     }
 
     static async Task<long> CountAsync(NpgsqlDataSource db, string table, string prefix)
