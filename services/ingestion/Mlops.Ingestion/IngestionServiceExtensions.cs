@@ -36,6 +36,9 @@ internal static class IngestionServiceExtensions
         builder.Services.TryAddSingleton<IngestionDatabase>();
         builder.Services.TryAddSingleton<OutboxSignal>();
         builder.Services.TryAddSingleton<RawObservationStore>();
+        builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration(GroupCommitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<ObservationGroupCommit>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ObservationGroupCommit>());
         builder.Services.TryAddSingleton<ObservationIntake>();
         builder.Services.TryAddSingleton<DatasetStore>();
         builder.Services.AddHostedService<ObservationOutboxRelay>();

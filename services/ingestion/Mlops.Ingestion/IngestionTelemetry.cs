@@ -23,6 +23,10 @@ public static class IngestionTelemetry
     /// <summary>Observations refused, by field of the first error.</summary>
     public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("mlops.ingestion.rejected", "{observation}");
 
+    /// <summary>Single observations stored by one group commit.</summary>
+    public static readonly Histogram<int> GroupCommitSize = Meter.CreateHistogram<int>("mlops.ingestion.group_commit.size", "{observation}",
+        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+
     /// <summary>Observations published to Kafka by the outbox relay.</summary>
     public static readonly Counter<long> Published = Meter.CreateCounter<long>("mlops.ingestion.published", "{observation}");
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Ingestion;
 using Mlops.Ingestion.Schemas;
 using Mlops.Ingestion.Storage;
@@ -23,8 +24,28 @@ public enum IntakeStatus
 public sealed record IntakeResult(int Index, string? ObservationId, IntakeStatus Status, long? Sequence, IReadOnlyList<FieldError> Errors);
 
 /// <summary>Validates observations and stores the valid ones; shared by the HTTP and Kafka intake paths.</summary>
-public sealed class ObservationIntake(ObservationValidator validator, RawObservationStore store, SchemaCatalog catalog)
+public sealed class ObservationIntake(
+    ObservationValidator validator, RawObservationStore store, ObservationGroupCommit groupCommit, IOptions<GroupCommitOptions> groupCommitOptions, SchemaCatalog catalog)
 {
+    /// <summary>
+    /// Validates one observation and stores it with the next group commit, shared with the single observations sent
+    /// meanwhile (the HTTP single-observation path); answered once that commit is durable.
+    /// </summary>
+    public async Task<IntakeResult> IngestOneAsync(RawObservation? raw, List<FieldError> parseErrors, CancellationToken cancellationToken)
+    {
+        using var activity = IngestionTelemetry.Source.StartActivity("ingest observation");
+        await catalog.RefreshAsync(cancellationToken);
+        var observation = raw is not null && parseErrors.Count == 0 ? validator.Validate(raw, parseErrors) : null;
+        var result = observation is null
+            ? new IntakeResult(0, raw?.ObservationId, IntakeStatus.Rejected, null, parseErrors)
+            : ToResult(0, observation, groupCommitOptions.Value.Enabled
+                ? await groupCommit.StoreAsync(observation, cancellationToken)
+                : (await store.StoreAsync([observation], cancellationToken))[0]);
+        Count([result]);
+        activity?.SetTag("mlops.ingestion.status", result.Status.ToString());
+        return result;
+    }
+
     /// <summary>Validates and stores a batch (null items are parse failures already described in <paramref name="parseErrors"/>).</summary>
     public async Task<IReadOnlyList<IntakeResult>> IngestAsync(
         IReadOnlyList<RawObservation?> batch, IReadOnlyList<List<FieldError>>? parseErrors, CancellationToken cancellationToken)
@@ -55,17 +76,25 @@ public sealed class ObservationIntake(ObservationValidator validator, RawObserva
             var stored = await store.StoreAsync(valid, cancellationToken);
             for (var j = 0; j < valid.Count; j++)
             {
-                var i = validIndex[j];
-                results[i] = stored[j].Outcome switch
-                {
-                    StoreOutcome.Accepted => new IntakeResult(i, valid[j].ObservationId, IntakeStatus.Accepted, stored[j].Sequence, []),
-                    StoreOutcome.Duplicate => new IntakeResult(i, valid[j].ObservationId, IntakeStatus.Duplicate, stored[j].Sequence, []),
-                    _ => new IntakeResult(i, valid[j].ObservationId, IntakeStatus.Rejected, null,
-                        [new FieldError("observationId", $"observationId '{valid[j].ObservationId}' is already used by a different observation")]),
-                };
+                results[validIndex[j]] = ToResult(validIndex[j], valid[j], stored[j]);
             }
         }
 
+        Count(results);
+        activity?.SetTag("mlops.ingestion.accepted", results.Count(r => r.Status == IntakeStatus.Accepted));
+        return results;
+    }
+
+    static IntakeResult ToResult(int index, ValidatedObservation observation, StoreResult stored) => stored.Outcome switch
+    {
+        StoreOutcome.Accepted => new IntakeResult(index, observation.ObservationId, IntakeStatus.Accepted, stored.Sequence, []),
+        StoreOutcome.Duplicate => new IntakeResult(index, observation.ObservationId, IntakeStatus.Duplicate, stored.Sequence, []),
+        _ => new IntakeResult(index, observation.ObservationId, IntakeStatus.Rejected, null,
+            [new FieldError("observationId", $"observationId '{observation.ObservationId}' is already used by a different observation")]),
+    };
+
+    static void Count(IEnumerable<IntakeResult> results)
+    {
         foreach (var group in results.GroupBy(r => r.Status))
         {
             var counter = group.Key switch
@@ -76,8 +105,5 @@ public sealed class ObservationIntake(ObservationValidator validator, RawObserva
             };
             counter.Add(group.Count());
         }
-
-        activity?.SetTag("mlops.ingestion.accepted", results.Count(r => r.Status == IntakeStatus.Accepted));
-        return results;
     }
 }

@@ -33,7 +33,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 
     public ServiceProcess Inference { get; private set; } = null!;
 
-    public static async Task<PipelineUnderTest> StartAsync(KafkaTopicAdmin admin)
+    public static async Task<PipelineUnderTest> StartAsync(KafkaTopicAdmin admin, bool groupCommit = true)
     {
         var pipeline = new PipelineUnderTest
         {
@@ -47,7 +47,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         await admin.EnsureTopicsAsync([raw, rejected, labels, pipeline.AcceptedTopic, pipeline.FeaturesTopic, pipeline.PredictionsTopic]);
 
         pipeline._vhost = await RabbitMqVirtualHost.CreateAsync("bench-e2e");
-        pipeline.Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        var ingestion = new Dictionary<string, string>
         {
             ["ConnectionStrings__ingestion"] = await pipeline.CreateDatabaseAsync("bench_e2e_ingestion"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
@@ -56,7 +56,13 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ["Ingestion__RejectedTopic"] = rejected,
             ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-e2e-intake"),
             ["Logging__LogLevel__Default"] = "Warning",
-        });
+        };
+        if (!groupCommit)
+        {
+            ingestion["Ingestion__GroupCommit__Enabled"] = "false";
+        }
+
+        pipeline.Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", ingestion);
         pipeline.Features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
         {
             ["ConnectionStrings__features"] = await pipeline.CreateDatabaseAsync("bench_e2e_features"),

@@ -33,7 +33,7 @@ public static class ObservationsApi
     {
         var errors = new List<FieldError>();
         var raw = RawObservationReader.TryRead(body, errors);
-        var result = (await intake.IngestAsync([raw], [errors], cancellationToken))[0];
+        var result = await intake.IngestOneAsync(raw, errors, cancellationToken);
         return result.Status switch
         {
             IntakeStatus.Accepted => TypedResults.Accepted(

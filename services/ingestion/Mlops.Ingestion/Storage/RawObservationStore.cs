@@ -21,10 +21,19 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
 
     const string ExistingSql = "SELECT observation_id, seq, recorded_at, content_hash FROM observations WHERE observation_id = ANY($1)";
 
-    const string OutboxSql = "INSERT INTO observation_outbox (seq, traceparent, tracestate) SELECT unnest($1::bigint[]), $2, $3";
+    // Each row keeps the trace context of the request that sent it (a group commit carries many).
+    const string OutboxSql = "INSERT INTO observation_outbox (seq, traceparent, tracestate) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])";
 
-    /// <summary>Stores a batch in one transaction; returns one result per input, in input order.</summary>
-    public async Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<ValidatedObservation> observations, CancellationToken cancellationToken)
+    /// <summary>Stores a batch in one transaction, every row under the ambient trace; one result per input, in input order.</summary>
+    public Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<ValidatedObservation> observations, CancellationToken cancellationToken) =>
+        StoreAsync(observations, [.. Enumerable.Repeat(TraceContext.Current, observations.Count)], cancellationToken);
+
+    /// <summary>
+    /// Stores a batch in one transaction, each row under its own trace context (parallel to
+    /// <paramref name="observations"/>); returns one result per input, in input order.
+    /// </summary>
+    public async Task<IReadOnlyList<StoreResult>> StoreAsync(
+        IReadOnlyList<ValidatedObservation> observations, IReadOnlyList<TraceContext> traces, CancellationToken cancellationToken)
     {
         var results = new StoreResult?[observations.Count];
         var firstIndexById = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -46,10 +55,11 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
 
         if (inserted.Count > 0)
         {
+            var rows = firstIndexById.Where(f => inserted.ContainsKey(f.Key)).Select(f => (inserted[f.Key].Seq, Trace: traces[f.Value])).ToList();
             await using var outbox = new NpgsqlCommand(OutboxSql, connection, transaction);
-            outbox.Parameters.Add(new NpgsqlParameter { Value = inserted.Values.Select(v => v.Seq).ToArray() });
-            outbox.Parameters.Add(new NpgsqlParameter { Value = (object?)Activity.Current?.Id ?? DBNull.Value });
-            outbox.Parameters.Add(new NpgsqlParameter { Value = (object?)Activity.Current?.TraceStateString ?? DBNull.Value });
+            outbox.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Seq).ToArray() });
+            outbox.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Trace.TraceParent).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            outbox.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Trace.TraceState).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             await outbox.ExecuteNonQueryAsync(cancellationToken);
         }
 
