@@ -46,11 +46,17 @@ public sealed class ObservationFeatureHandler(
         var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), horizon, cancellationToken);
         var computedAt = clock.GetUtcNow();
         var vectors = new List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)>(windows.Count * sets.Count);
+        // The entity's newest record in this batch triggered its vectors, for lineage and tracing.
+        var triggers = new Dictionary<string, KafkaRecord<ObservationAccepted>>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            triggers[record.Envelope.Data.EntityId] = record;
+        }
+
         foreach (var (entityId, window) in windows)
         {
             var asOf = window.Max(p => p.EventTime);
-            // The entity's newest record in this batch triggered its vectors, for lineage and tracing.
-            var trigger = records.Last(r => r.Envelope.Data.EntityId == entityId);
+            var trigger = triggers[entityId];
             foreach (var set in sets)
             {
                 // What the vector was computed from travels with it, so a prediction on it can be replayed point in time.

@@ -17,7 +17,7 @@ namespace Mlops.Ingestion.Storage;
 public sealed class ObservationGroupCommit(RawObservationStore store, IOptions<GroupCommitOptions> options, ILogger<ObservationGroupCommit> logger)
     : BackgroundService
 {
-    sealed record Pending(ValidatedObservation Observation, TraceContext Trace, TaskCompletionSource<StoreResult> Done);
+    sealed record Pending(ValidatedObservation Observation, SenderTrace Trace, TaskCompletionSource<StoreResult> Done);
 
     readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.QueueCapacity)
     {
@@ -28,7 +28,7 @@ public sealed class ObservationGroupCommit(RawObservationStore store, IOptions<G
     /// <summary>Stores one observation with the next commit; completes when that commit did (or failed).</summary>
     public async Task<StoreResult> StoreAsync(ValidatedObservation observation, CancellationToken cancellationToken)
     {
-        var pending = new Pending(observation, TraceContext.Current, new TaskCompletionSource<StoreResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(observation, SenderTrace.Current, new TaskCompletionSource<StoreResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         // Once queued it is stored whether or not the caller still waits: a request that gave up may still have been kept.
         return await pending.Done.Task.WaitAsync(cancellationToken);
@@ -104,13 +104,4 @@ public sealed class ObservationGroupCommit(RawObservationStore store, IOptions<G
             }
         }
     }
-}
-
-/// <summary>The W3C trace context of the request that sent an observation, kept with it in the outbox.</summary>
-public readonly record struct TraceContext(string? TraceParent, string? TraceState, ActivityContext Context)
-{
-    /// <summary>The ambient activity's context (none: nulls).</summary>
-    public static TraceContext Current => Activity.Current is { } activity
-        ? new TraceContext(activity.Id, activity.TraceStateString, activity.Context)
-        : default;
 }

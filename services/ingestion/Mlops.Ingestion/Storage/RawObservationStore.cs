@@ -26,14 +26,14 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
 
     /// <summary>Stores a batch in one transaction, every row under the ambient trace; one result per input, in input order.</summary>
     public Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<ValidatedObservation> observations, CancellationToken cancellationToken) =>
-        StoreAsync(observations, [.. Enumerable.Repeat(TraceContext.Current, observations.Count)], cancellationToken);
+        StoreAsync(observations, [.. Enumerable.Repeat(SenderTrace.Current, observations.Count)], cancellationToken);
 
     /// <summary>
     /// Stores a batch in one transaction, each row under its own trace context (parallel to
     /// <paramref name="observations"/>); returns one result per input, in input order.
     /// </summary>
     public async Task<IReadOnlyList<StoreResult>> StoreAsync(
-        IReadOnlyList<ValidatedObservation> observations, IReadOnlyList<TraceContext> traces, CancellationToken cancellationToken)
+        IReadOnlyList<ValidatedObservation> observations, IReadOnlyList<SenderTrace> traces, CancellationToken cancellationToken)
     {
         var results = new StoreResult?[observations.Count];
         var firstIndexById = new Dictionary<string, int>(StringComparer.Ordinal);
