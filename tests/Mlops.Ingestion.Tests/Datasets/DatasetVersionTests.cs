@@ -215,12 +215,7 @@ public sealed class DatasetVersionTests(IngestionServiceFixture service)
     async Task PostAsync(Dictionary<string, object?> observation) =>
         Assert.Equal(HttpStatusCode.Accepted, (await _http.PostAsJsonAsync("/api/ingestion/observations", observation)).StatusCode);
 
-    async Task<DatasetVersion> CreateVersionAsync(string code)
-    {
-        var response = await _http.PostAsJsonAsync("/api/ingestion/datasets", new { codes = new[] { code }, createdBy = "tests" });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<DatasetVersion>(EnvelopeSerializer.Options))!;
-    }
+    Task<DatasetVersion> CreateVersionAsync(string code) => CreateScopedAsync(new { codes = new[] { code }, createdBy = "tests" });
 
     async Task<List<DatasetRow>> ReadRowsAsync(string version)
     {
