@@ -181,7 +181,10 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
                 var sentCount = 0;
                 for (var round = 1; round <= Rounds; round++)
                 {
-                    var live = ward.Patients.SelectMany(p => WardGenerator.LiveVitals(ward.Options, p, DateTimeOffset.UtcNow, 0.5).Where(o => o.Code == "heart_rate"))
+                    // Each round in a second of its own: observation ids carry the second, and a pipeline that scores a
+                    // round within a second would otherwise get the next round's vitals as duplicates of this one's.
+                    var at = DateTimeOffset.UtcNow.AddSeconds(round - Rounds);
+                    var live = ward.Patients.SelectMany(p => WardGenerator.LiveVitals(ward.Options, p, at, 0.5).Where(o => o.Code == "heart_rate"))
                         .Select((o, i) => ($"round {round} #{i}", ObservationCsv.ToJson(o))).ToList();
                     var sent = await Uploads.ObservationsAsync(client, live, 1000, null, CancellationToken.None);
                     Assert.True(sent.Refused.Count == 0, $"{sent.Refused.Count} live observations refused, e.g. {sent.Refused.FirstOrDefault()?.Reason}");

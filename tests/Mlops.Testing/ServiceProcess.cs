@@ -65,6 +65,35 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Kills the process at once (SIGKILL), as a crash would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>
+    /// Stops the process as an orchestrator scaling down does: SIGTERM, so it shuts down gracefully (its Kafka consumers
+    /// leave their groups at once instead of holding their partitions until the session times out), then SIGKILL if
+    /// it has not exited within <paramref name="grace"/>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            await (term?.WaitForExitAsync() ?? Task.CompletedTask);
+        }
+
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>Waits until <c>/health/ready</c> answers 200.</summary>
     public async Task WaitUntilReadyAsync()
     {

@@ -57,6 +57,9 @@ public sealed class SecondReplicas : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // Scaled down, not crashed: killed replicas would keep their partitions of every consumer group until the
+        // session timed out (45 s), stalling whatever test runs next on the platform (a journey's predictions).
+        await Task.WhenAll(_processes.Values.Select(p => p.StopAsync(TimeSpan.FromSeconds(20))));
         foreach (var process in _processes.Values)
         {
             await process.DisposeAsync();

@@ -27,25 +27,32 @@ public abstract class PeriodicRound(ILogger logger, TimeProvider clock) : Backgr
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, Clock);
-        do
+        try
         {
-            try
+            do
             {
-                await RunOnceAsync(stoppingToken);
+                try
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
+                {
+                    logger.LogWarning("{Work} paused: {Reason}", Work, e.Message);
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "{Work} failed; retrying at the next tick", Work);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (TransientFailure.Is(e, stoppingToken))
-            {
-                logger.LogWarning("{Work} paused: {Reason}", Work, e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "{Work} failed; retrying at the next tick", Work);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (or the host disposed without a stop): the wait for the next tick ends, the round does not fail.
+        }
     }
 }
