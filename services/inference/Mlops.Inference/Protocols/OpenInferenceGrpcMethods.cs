@@ -13,7 +13,8 @@ namespace Mlops.Inference.Protocols;
 /// </summary>
 public sealed class OpenInferenceGrpcMethods : IServiceMethodProvider<OpenInferenceGrpcService>
 {
-    const string Service = "inference.GRPCInferenceService";
+    // The proto's own name for the service (inference.GRPCInferenceService), as the generated client calls it.
+    static readonly string Service = GRPCInferenceService.Descriptor.FullName;
 
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<OpenInferenceGrpcService> context)
     {

@@ -86,7 +86,7 @@ public sealed class ObservationGroupCommit(RawObservationStore store, IOptions<G
                 group[i].Done.TrySetResult(results[i]);
             }
         }
-        catch (Exception e) when (group.Count > 1 && !TransientFailure.Is(e, stoppingToken))
+        catch (Exception e) when (group.Count > 1 && !stoppingToken.IsCancellationRequested && !TransientFailure.Is(e, stoppingToken))
         {
             // Not the database being away: something in one observation. Each is stored on its own, so the others are kept.
             logger.LogWarning(e, "A group of {Count} observations failed to commit; storing them one by one", group.Count);
@@ -97,7 +97,8 @@ public sealed class ObservationGroupCommit(RawObservationStore store, IOptions<G
         }
         catch (Exception e)
         {
-            // The database away (or one observation's own failure): each sender gets the error, as its own transaction would have.
+            // The database away, shutting down, or one observation's own failure: each sender gets the error, as its own
+            // transaction would have.
             foreach (var pending in group)
             {
                 pending.Done.TrySetException(e);

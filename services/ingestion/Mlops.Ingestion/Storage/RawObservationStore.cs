@@ -55,7 +55,7 @@ public sealed class RawObservationStore(IngestionDatabase database, OutboxSignal
 
         if (inserted.Count > 0)
         {
-            var rows = firstIndexById.Where(f => inserted.ContainsKey(f.Key)).Select(f => (inserted[f.Key].Seq, Trace: traces[f.Value])).ToList();
+            var rows = inserted.Select(i => (i.Value.Seq, Trace: traces[firstIndexById[i.Key]])).ToList();
             await using var outbox = new NpgsqlCommand(OutboxSql, connection, transaction);
             outbox.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Seq).ToArray() });
             outbox.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Trace.TraceParent).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });

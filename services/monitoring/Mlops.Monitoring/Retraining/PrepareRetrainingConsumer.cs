@@ -7,8 +7,9 @@ namespace Mlops.Monitoring.Retraining;
 
 /// <summary>
 /// Reads the champion (registry) and the run it came from (training) to reuse its recipe — algorithm, fixed
-/// hyperparameters, label, features, seed — takes a fresh dataset snapshot in the scope of the champion's (ingestion) and, when the model's settings
-/// name a <see cref="RetrainingModelOptions.TrainingWindow"/>, the start of the recent window to train on.
+/// hyperparameters, label, features, seed — takes a fresh dataset snapshot (ingestion) in the scope of the champion's
+/// and, when the model's settings name a <see cref="RetrainingModelOptions.TrainingWindow"/>, the start of the recent
+/// window to train on.
 /// </summary>
 public sealed class PrepareRetrainingConsumer(
     RegistryClient registry, TrainingRunClient training, DatasetClient datasets, ModelSettingsStore settings, IOptions<RetrainingOptions> options,
