@@ -103,7 +103,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             return caught;
         }, "ingestion", "features");
 
-        var runId = await Step("training run (bagged ensemble) completes", async () =>
+        var (runId, datasetVersion) = await Step("training run (bagged ensemble) completes", async () =>
         {
             var featureSet = (await client.GetFeatureDefinitionsAsync(CancellationToken.None))?["version"]?.GetValue<string>();
             Assert.False(string.IsNullOrEmpty(featureSet), "GET /api/features/definitions has no version");
@@ -130,7 +130,7 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             Assert.True(runView["status"]!.GetValue<string>() == "Completed",
                 $"run {id} is {runView["status"]} at step {runView["failedStep"]}: {runView["failureReason"]}");
             Log($"run {id}: auroc {runView["metrics"]?["auroc"]}, rows {runView["metrics"]?["rows"]}");
-            return id;
+            return (id, dataset!);
         }, "training", "features", "ingestion");
 
         var version = await Step("model version registered (GET registry)", async () =>
@@ -139,6 +139,23 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
             Assert.True(registered is not null, $"no version of {ModelName} from run {runId} in the registry");
             return registered!;
         }, "training", "registry");
+
+        await Step("mlops datasets show: the snapshot's scope and the model version trained from it", async () =>
+        {
+            var (exit, output, error) = await MlopsCli.RunAsync(platform.Gateway, TimeSpan.FromMinutes(1), "datasets", "show", datasetVersion, "--json");
+            Assert.True(exit == 0, $"exit {exit}: {output}\n{error}");
+            var shown = JsonNode.Parse(output)!;
+            Assert.Equal(datasetVersion, shown["datasetVersion"]?["version"]?.GetValue<string>());
+            Assert.Equal([ward.Options.SourceSystem], shown["datasetVersion"]?["sources"]?.AsArray().Select(s => s!.GetValue<string>()));
+            var trained = Assert.Single(shown["models"]!.AsArray(), m => m?["modelName"]?.GetValue<string>() == ModelName)!;
+            Assert.Equal(runId.ToString(), trained["trainingRunId"]?.GetValue<string>());
+
+            // The tables a person reads: the same command without --json.
+            var (tableExit, tables, tableError) = await MlopsCli.RunAsync(platform.Gateway, TimeSpan.FromMinutes(1), "datasets", "show", datasetVersion);
+            Assert.True(tableExit == 0, $"exit {tableExit}: {tables}\n{tableError}");
+            Assert.Contains(datasetVersion, tables);
+            return exit;
+        }, "ingestion", "registry");
 
         await Step("promoted to champion", async () =>
         {

@@ -65,6 +65,7 @@ public sealed class PredictionApiTests : IAsyncLifetime
         using var response = await _client.PostAsJsonAsync("/api/inference/predict", new { features });
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(["respiratory_rate", "systolic_bp"], problem.GetProperty("missing").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["spo2"], problem.GetProperty("nonFinite").EnumerateArray().Select(e => e.GetString()));

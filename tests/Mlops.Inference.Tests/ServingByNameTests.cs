@@ -90,6 +90,10 @@ public sealed class ServingByNameTests
             id = "request-42",
             inputs = new[] { new { name = "features", shape = new[] { 3, 5 }, datatype = "FP32", data = data.Features } },
         });
+        using var nested = await client.PostAsJsonAsync($"/v2/models/{name}/infer", new
+        {
+            inputs = new[] { new { name = "features", shape = new[] { 3, 5 }, datatype = "FP32", data = Enumerable.Range(0, 3).Select(r => data.Row(r).ToArray()).ToArray() } },
+        });
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.True(ready.GetProperty("ready").GetBoolean());
@@ -116,6 +120,13 @@ public sealed class ServingByNameTests
             Assert.Equal(expected.StandardDeviation, outputs["uncertainty"][r], 1e-5);
             Assert.True(outputs["uncertainty"][r] > 0);
         }
+
+        // The same rows nested as [3][5] are the same request (KServe v2 accepts both layouts).
+        nested.EnsureSuccessStatusCode();
+        var nestedBody = await nested.Content.ReadFromJsonAsync<JsonElement>();
+        var nestedProbabilities = nestedBody.GetProperty("outputs").EnumerateArray().First(o => o.GetProperty("name").GetString() == "probability")
+            .GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToArray();
+        Assert.Equal(outputs["probability"], nestedProbabilities);
     }
 
     [Fact]

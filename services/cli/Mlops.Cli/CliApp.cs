@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(FeatureSetsCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(LabelsCommand.Create());
+        root.Subcommands.Add(DatasetsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Mlops.Inference.Batch;
 using Mlops.Testing;
@@ -23,28 +22,11 @@ public sealed class BatchPredictCliTests(BatchDatasetFixture fixture)
             fixture.InferenceProcessEnvironment(chunkTopic, PlatformInfrastructure.UniqueName("batch-cli"), registry.BaseAddress));
         await inference.WaitUntilReadyAsync();
 
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var cli = Path.Combine(PlatformInfrastructure.RepositoryRoot, "services/cli/Mlops.Cli/bin", configuration, "net10.0", "mlops.dll");
-        Assert.True(File.Exists(cli), $"{cli} was not built");
         var output = Path.Combine(Path.GetTempPath(), $"batch-cli-{Guid.NewGuid():N}.parquet");
         var at = fixture.Start.AddMinutes(210).ToString("O", CultureInfo.InvariantCulture);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
-            {
-                cli, "--gateway", inference.BaseAddress.ToString(), "batch-predict", "--model", "deterioration", "--version", "1",
-                "--dataset", fixture.DatasetVersion, "--at", at, "--format", "parquet", "--out", output,
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["PLATFORM_ENV_FILE"] = PlatformInfrastructure.EnvFilePath;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await stdout}\n{await stderr}");
+        var (exit, stdout, stderr) = await MlopsCli.RunAsync(inference.BaseAddress, TimeSpan.FromMinutes(3),
+            "batch-predict", "--model", "deterioration", "--version", "1", "--dataset", fixture.DatasetVersion, "--at", at, "--format", "parquet", "--out", output);
+        Assert.True(exit == 0, $"exit {exit}: {stdout}\n{stderr}");
 
         try
         {
@@ -53,7 +35,7 @@ public sealed class BatchPredictCliTests(BatchDatasetFixture fixture)
             Assert.Equal(fixture.Entities.Order(StringComparer.Ordinal), rows.Select(r => r.EntityId));
             Assert.All(rows, r => Assert.Equal(fixture.Start.AddMinutes(210).UtcDateTime, DateTime.SpecifyKind(r.Time, DateTimeKind.Utc)));
             Assert.All(rows, r => Assert.NotNull(r.Probability));
-            Assert.Contains(fixture.Entities.Count.ToString(CultureInfo.InvariantCulture) + " rows written", await stdout);
+            Assert.Contains(fixture.Entities.Count.ToString(CultureInfo.InvariantCulture) + " rows written", stdout);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -165,29 +164,7 @@ public sealed class ExplainCliTests : IAsyncLifetime
         features.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : (double?)null);
 
     /// <summary>Runs the built <c>mlops</c> against the inference pod (its paths are the gateway's).</summary>
-    async Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] arguments)
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var cli = Path.Combine(PlatformInfrastructure.RepositoryRoot, "services/cli/Mlops.Cli/bin", configuration, "net10.0", "mlops.dll");
-        Assert.True(File.Exists(cli), $"{cli} was not built");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])[cli, "--gateway", _inference.BaseAddress.ToString(), .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["PLATFORM_ENV_FILE"] = PlatformInfrastructure.EnvFilePath;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] arguments) => MlopsCli.RunAsync(_inference.BaseAddress, TimeSpan.FromMinutes(2), arguments);
 
     /// <summary>Publishes an observation as ingestion does (validated, recorded now); returns its id.</summary>
     async Task<string> PublishAsync(string entity, string code, double value, DateTimeOffset eventTime)

@@ -239,10 +239,22 @@ public sealed class OpenInferenceGrpcTests(OpenInferenceGrpcTests.DefaultModelSe
 
         await client.ModelInferAsync(Request("deterioration", 1, contents: c => c.Fp32Contents.AddRange([118, 26, 90, 38.9f, 92])));
         await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(Request("deterioration", 1, contents: c => c.Fp32Contents.AddRange([1, 2]))));
-
         lock (measured)
         {
             Assert.Contains(("ModelInfer", (int)StatusCode.OK), measured);
+            Assert.Contains(("ModelInfer", (int)StatusCode.InvalidArgument), measured);
+            measured.Clear();
+        }
+
+        // A body that is not a ModelInferRequest is refused by the request marshaller, before any interceptor: still counted.
+        var raw = new Method<byte[], byte[]>(MethodType.Unary, "inference.GRPCInferenceService", "ModelInfer", Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var trace = ActivityTraceId.CreateRandom();
+        var headers = new Metadata { { "traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01" } };
+        var unreadable = await Assert.ThrowsAsync<RpcException>(async () =>
+            await service.Channel.CreateCallInvoker().AsyncUnaryCall(raw, null, new CallOptions(headers), [0x0A, 0xFF, 0xFF]));
+        Assert.Equal(StatusCode.InvalidArgument, unreadable.StatusCode);
+        lock (measured)
+        {
             Assert.Contains(("ModelInfer", (int)StatusCode.InvalidArgument), measured);
         }
 
@@ -253,6 +265,7 @@ public sealed class OpenInferenceGrpcTests(OpenInferenceGrpcTests.DefaultModelSe
             // The caller's mistake is not a server error, as a REST 400 is not.
             Assert.Contains(infer, s => (int?)s.GetTagItem("rpc.grpc.status_code") == (int)StatusCode.InvalidArgument && s.Status != ActivityStatusCode.Error);
             Assert.All(infer, s => Assert.Equal(("grpc", "inference.GRPCInferenceService"), ((string?)s.GetTagItem("rpc.system"), (string?)s.GetTagItem("rpc.service"))));
+            Assert.Contains(infer, s => s.TraceId == trace && (int?)s.GetTagItem("rpc.grpc.status_code") == (int)StatusCode.InvalidArgument);
         }
     }
 

@@ -102,6 +102,11 @@ public sealed class GatewayClient : IDisposable
             body["sources"] = new JsonArray(sources.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
         }
 
+        if (scope.Codes is { Count: > 0 } codes)
+        {
+            body["codes"] = new JsonArray(codes.Select(c => (JsonNode?)JsonValue.Create(c)).ToArray());
+        }
+
         if (scope.Since is { } since)
         {
             body["since"] = since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
@@ -114,6 +119,17 @@ public sealed class GatewayClient : IDisposable
 
         return SendAsync(HttpMethod.Post, "api/ingestion/datasets/", body, null, ct);
     }
+
+    /// <summary>Every dataset version, as ingestion lists them.</summary>
+    public Task<JsonNode?> ListDatasetVersionsAsync(CancellationToken ct) => SendAsync(HttpMethod.Get, "api/ingestion/datasets/", null, null, ct);
+
+    /// <summary>One dataset version's description (its scope, row count, who made it).</summary>
+    public Task<JsonNode?> GetDatasetVersionAsync(string version, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"api/ingestion/datasets/{Uri.EscapeDataString(version)}", null, null, ct);
+
+    /// <summary>Every model version the registry records as trained from a dataset version.</summary>
+    public Task<JsonNode?> ListModelsTrainedFromAsync(string version, CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, $"api/registry/datasets/{Uri.EscapeDataString(version)}/models", null, null, ct);
 
     /// <summary>Starts a training run; returns its id.</summary>
     public async Task<Guid> StartRunAsync(JsonObject request, CancellationToken ct)

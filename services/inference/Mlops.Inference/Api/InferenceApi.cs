@@ -41,12 +41,12 @@ public static partial class InferenceApi
         return app;
     }
 
-    static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
+    static Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictEntityAsync(
         string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, OnlineFeatureReader features,
         ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken) =>
         PredictEntityByNameAsync(catalog.DefaultName, entityId, contributions, variant, response, features, catalog, predictor, log, cancellationToken);
 
-    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
+    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictEntityByNameAsync(
         string name, string entityId, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response,
         OnlineFeatureReader features, ModelCatalog catalog, Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
@@ -76,7 +76,7 @@ public static partial class InferenceApi
         }
     }
 
-    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
+    static async Task<Results<Ok<PredictionResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictEntityCoreAsync(
         ModelHost host, string entityId, bool explain, HttpResponse response, OnlineFeatureReader features, Predictor predictor, PredictionLog log,
         CancellationToken cancellationToken)
     {
@@ -114,16 +114,16 @@ public static partial class InferenceApi
         }
         catch (FeatureValidationException ex)
         {
-            return TypedResults.UnprocessableEntity(Unscorable(ex));
+            return TypedResults.Problem(Unscorable(ex));
         }
     }
 
-    static Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineAsync(
+    static Task<Results<Ok<PredictionResponse>, ValidationProblem, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineAsync(
         InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
         Predictor predictor, PredictionLog log, CancellationToken cancellationToken) =>
         PredictInlineByNameAsync(catalog.DefaultName, request, contributions, variant, response, catalog, predictor, log, cancellationToken);
 
-    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineByNameAsync(
+    static async Task<Results<Ok<PredictionResponse>, ValidationProblem, NotFound<ProblemDetails>, ProblemHttpResult>> PredictInlineByNameAsync(
         string name, InlinePredictionRequest request, bool? contributions, [FromHeader(Name = ModelVariantHeader)] string? variant, HttpResponse response, ModelCatalog catalog,
         Predictor predictor, PredictionLog log, CancellationToken cancellationToken)
     {
@@ -157,7 +157,7 @@ public static partial class InferenceApi
             }
             catch (FeatureValidationException ex)
             {
-                return TypedResults.UnprocessableEntity(Unscorable(ex));
+                return TypedResults.Problem(Unscorable(ex));
             }
             catch (ModelNotServedException ex)
             {
@@ -328,7 +328,7 @@ public static partial class InferenceApi
             FeatureSetVersion = host.Current?.FeatureSetVersion,
         };
 
-    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, UnprocessableEntity<ProblemDetails>, ProblemHttpResult>> LoadModelAsync(
+    static async Task<Results<Ok<ModelStatusResponse>, ValidationProblem, ProblemHttpResult>> LoadModelAsync(
         LoadModelRequest request, ModelCatalog catalog, IOptions<InferenceOptions> options, CancellationToken cancellationToken)
     {
         // Loading by path is off unless a models folder is configured, and then confined to it (docs/security.md).
@@ -402,7 +402,7 @@ public static partial class InferenceApi
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return TypedResults.UnprocessableEntity(new ProblemDetails
+            return TypedResults.Problem(new ProblemDetails
             {
                 Title = "Model not loaded",
                 Detail = ex.Message,

@@ -67,7 +67,7 @@ public static class OpenInferenceApi
             Outputs = request.Outputs?.Select(o => o is null ? null : o.Name ?? "").ToList(),
         };
         var scored = await OpenInferenceScoring.ScoreAsync(
-            scoring, (index, input, values) => Flatten(request.Inputs![index].Data, values) ? null : OpenInferenceScoring.NotFinite(input),
+            scoring, (index, input, values) => ReadData(request.Inputs![index].Data, input, values),
             catalog, predictor, log, PredictionSources.Http, cancellationToken);
         if (scored.Problem is { } problem)
         {
@@ -96,31 +96,60 @@ public static class OpenInferenceApi
         });
     }
 
-    static bool Flatten(JsonElement element, List<double> values)
+    // Data is row-major: either flat, or nested exactly as the shape says. A ragged nesting ([[118, 26], [90, 38.9, 92]])
+    // whose value count happens to match would otherwise be scored with its values shifted between rows.
+    static string? ReadData(JsonElement data, OipInputTensor input, List<double> values)
     {
-        switch (element.ValueKind)
+        if (data.ValueKind != JsonValueKind.Array)
         {
-            case JsonValueKind.Number:
-                // 1e400 is valid JSON but no double: refused, not a FormatException (a 500).
-                if (!element.TryGetDouble(out var value) || !double.IsFinite(value))
-                {
-                    return false;
-                }
-
-                values.Add(value);
-                return true;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (!Flatten(item, values))
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            default:
-                return false;
+            return OpenInferenceScoring.NotFinite(input);
         }
+
+        var nested = data.EnumerateArray().Any(item => item.ValueKind == JsonValueKind.Array);
+        if (!nested)
+        {
+            return Numbers(data, values) ? null : OpenInferenceScoring.NotFinite(input);
+        }
+
+        var rows = input.Shape![0];
+        var width = input.Shape[1];
+        if (data.GetArrayLength() != rows)
+        {
+            return $"Input '{input.Name}' data is nested with {data.GetArrayLength()} rows; shape [{rows}, {width}] needs {rows} rows of {width} values (or a flat array).";
+        }
+
+        var r = 0;
+        foreach (var row in data.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != width)
+            {
+                return $"Input '{input.Name}' data row {r} is not an array of {width} values; nested data must match shape [{rows}, {width}].";
+            }
+
+            if (!Numbers(row, values))
+            {
+                return OpenInferenceScoring.NotFinite(input);
+            }
+
+            r++;
+        }
+
+        return null;
+    }
+
+    static bool Numbers(JsonElement array, List<double> values)
+    {
+        foreach (var item in array.EnumerateArray())
+        {
+            // 1e400 is valid JSON but no double: refused, not a FormatException (a 500).
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var value) || !double.IsFinite(value))
+            {
+                return false;
+            }
+
+            values.Add(value);
+        }
+
+        return true;
     }
 }

@@ -1,7 +1,9 @@
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
+using System.Diagnostics;
 using Grpc.Core;
 using Mlops.Inference.Protocols.GrpcInference;
+using Mlops.Inference.Telemetry;
 
 namespace Mlops.Inference.Protocols;
 
@@ -32,11 +34,12 @@ public sealed class OpenInferenceGrpcMethods : IServiceMethodProvider<OpenInfere
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var method = new Method<TRequest, TResponse>(MethodType.Unary, Service, name, Marshaller(requests), Marshaller(responses));
+        var fullName = $"/{Service}/{name}";
+        var method = new Method<TRequest, TResponse>(MethodType.Unary, Service, name, Marshaller(requests, fullName), Marshaller(responses, fullName));
         context.AddUnaryMethod(method, [], invoker);
     }
 
-    static Marshaller<T> Marshaller<T>(MessageParser<T> parser) where T : class, IMessage<T> => Marshallers.Create<T>(
+    static Marshaller<T> Marshaller<T>(MessageParser<T> parser, string fullMethod) where T : class, IMessage<T> => Marshallers.Create<T>(
         (message, serialization) =>
         {
             serialization.SetPayloadLength(message.CalculateSize());
@@ -45,12 +48,14 @@ public sealed class OpenInferenceGrpcMethods : IServiceMethodProvider<OpenInfere
         },
         deserialization =>
         {
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 return parser.ParseFrom(deserialization.PayloadAsReadOnlySequence());
             }
             catch (InvalidProtocolBufferException e)
             {
+                GrpcServerTelemetry.RecordUnreadable(fullMethod, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request is not a valid {typeof(T).Name} message: {e.Message}"));
             }
         });

@@ -44,6 +44,12 @@ public sealed class GrpcServerTelemetry : Interceptor
         }
     }
 
+    /// <summary>
+    /// Counts a call whose request could not be read as its message. The marshaller refuses it before any interceptor
+    /// runs, so without this the refusal would show in no gRPC metric.
+    /// </summary>
+    public static void RecordUnreadable(string fullMethod, double milliseconds) => Record(fullMethod, StatusCode.InvalidArgument, milliseconds);
+
     static void Record(string fullMethod, StatusCode status, double milliseconds)
     {
         // "/inference.GRPCInferenceService/ModelInfer" -> service, method.
