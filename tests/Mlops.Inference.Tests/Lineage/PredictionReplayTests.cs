@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Ingestion;
+using Mlops.Contracts.Inference;
 using Mlops.Kafka;
 using Mlops.Kafka.Producing;
 using Mlops.Testing;
@@ -136,6 +139,47 @@ public sealed class PredictionReplayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Observation_InfluencedPredictions_AreEveryLoggedPredictionItWasBehind_AndTheLogTopicCarriesEachWithItsTrace()
+    {
+        var entity = PlatformInfrastructure.UniqueName("patient");
+        var neighbour = PlatformInfrastructure.UniqueName("patient");
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-25);
+        var ids = await PublishVitalsAsync(entity, t0, hr: 112, rr: 23, spo2: 93, temp: 38.1, sbp: 101);
+        var neighbourIds = await PublishVitalsAsync(neighbour, t0, hr: 80, rr: 15, spo2: 98, temp: 36.8, sbp: 124);
+        await LoggedPredictionAsync(ids[^1], p => p.GetProperty("source").GetString() == "stream" && ObservationIds(p).IsSupersetOf(ids));
+        await LoggedPredictionAsync(neighbourIds[^1], p => p.GetProperty("source").GetString() == "stream");
+
+        // An HTTP prediction in a trace of the test's own: the log records that trace.
+        var trace = ActivityTraceId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/inference/entities/{entity}/predict");
+        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        using var response = await _client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var httpId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("predictionId").GetString()!;
+        await LoggedByIdAsync(httpId);
+
+        // The topic copy of the log, read until the HTTP prediction (the entity's last) is in: every earlier one is too.
+        var copies = ReadLogTopic(httpId).Where(p => p.EntityId == entity || p.EntityId == neighbour).ToList();
+        var http = copies.Single(p => p.PredictionId == httpId);
+        Assert.Equal(trace.ToHexString(), http.TraceId);
+        Assert.Equal(("http", "deterioration", "1", "local"), (http.Source, http.ModelName, http.ModelVersion, http.Variant));
+        Assert.Equal(ModelFeatures, http.Features.Select(f => f.Name));
+        Assert.Superset(ids.ToHashSet(), http.ObservationIds!.ToHashSet());
+
+        // Asked from the first vital: exactly the predictions whose vectors it was behind — streamed and HTTP — and not
+        // the neighbour's.
+        using var influenced = await _client.GetAsync($"/api/lineage/observations/{ids[0]}/predictions?limit=1000");
+        Assert.Equal(HttpStatusCode.OK, influenced.StatusCode);
+        var listed = (await influenced.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("predictions").EnumerateArray().ToList();
+        var expected = copies.Where(p => p.ObservationIds?.Contains(ids[0]) == true).Select(p => p.PredictionId).ToHashSet();
+        Assert.Equal(expected.Order(StringComparer.Ordinal), listed.Select(p => p.GetProperty("predictionId").GetString()!).Order(StringComparer.Ordinal));
+        Assert.Contains(httpId, expected);
+        Assert.Contains(copies, p => expected.Contains(p.PredictionId) && p.Source == "stream");
+        Assert.All(listed, p => Assert.Equal(entity, p.GetProperty("entityId").GetString()));
+        Assert.Contains(copies, p => p.EntityId == neighbour);
+    }
+
+    [Fact]
     public async Task Replay_UnknownOrMalformedId_IsProblemDetails()
     {
         using var unknown = await _client.GetAsync($"/api/lineage/predictions/{Guid.CreateVersion7()}");
@@ -150,6 +194,27 @@ public sealed class PredictionReplayTests : IAsyncLifetime
 
         using var badLimit = await _client.GetAsync("/api/lineage/observations/obs-1/predictions?limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+    }
+
+    /// <summary>Every entry on this test's log topic, read from the start until <paramref name="last"/> is among them.</summary>
+    List<PredictionLogged> ReadLogTopic(string last)
+    {
+        var config = _factory.Services.GetRequiredService<KafkaClientConfigFactory>().CreateConsumerConfig(PlatformInfrastructure.UniqueName("log-reader"), "test-reader");
+        using var consumer = new ConsumerBuilder<string?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        consumer.Subscribe(_logTopic);
+        var read = new List<PredictionLogged>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !read.Any(p => p.PredictionId == last))
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: { } message })
+            {
+                read.Add(EnvelopeSerializer.Deserialize<PredictionLogged>(message.Value).Data);
+            }
+        }
+
+        consumer.Close();
+        Assert.True(read.Any(p => p.PredictionId == last), $"{last} did not reach the log topic {_logTopic} within 60 s ({read.Count} entries read)");
+        return read;
     }
 
     static void AssertReplayMatches(JsonElement replay, JsonElement original)
