@@ -21,6 +21,13 @@ public sealed record SetTrafficSplit
     /// </summary>
     public bool KeepShadow { get; init; }
 
+    /// <summary>
+    /// Stop mirroring when the shadow alias still holds this version (its share becomes 0); a shadow holding another
+    /// version keeps its share. The rollout saga's last split names its candidate, which it mirrored for the divergence
+    /// analysis: an operator's shadow set meanwhile survives however late that split is delivered.
+    /// </summary>
+    public string? StopMirroringVersion { get; init; }
+
     public required string RequestedBy { get; init; }
 
     public required string Reason { get; init; }

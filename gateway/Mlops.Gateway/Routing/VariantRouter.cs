@@ -30,6 +30,8 @@ public static class VariantRouter
         }
 
         var route = routes.Split ? VariantAssignment.Assign(modelName, entityId, routes.Routes) ?? routes.Champion : routes.Champion;
-        return new VariantDecision(modelName, route.Alias, VariantSource.Entity, route, mirror);
+        // A rollout analysing divergence mirrors its candidate, which also serves as the canary: a request the candidate
+        // serves itself has nothing to be compared with.
+        return new VariantDecision(modelName, route.Alias, VariantSource.Entity, route, mirror?.Version == route.Version ? null : mirror);
     }
 }

@@ -79,6 +79,18 @@ public sealed class VariantRouterTests
         Assert.Null(VariantRouter.Decide(Model, routes, "patient-1", ModelAliases.Shadow).Mirror);
     }
 
+    [Fact]
+    public void Decide_CandidateIsCanaryAndShadow_MirrorsOnlyTheChampionsRequests()
+    {
+        // A rollout analysing divergence: version 2 serves 20 % as the challenger and is mirrored every request as the shadow.
+        var routes = Table([.. Canary(20), Route(ModelAliases.Shadow, "2", 0, mirror: 100)]);
+        var decisions = Entities.Select(e => VariantRouter.Decide(Model, routes, e, null)).ToList();
+
+        Assert.All(decisions.Where(d => d.Variant == ModelAliases.Champion), d => Assert.Equal("2", d.Mirror?.Version));
+        Assert.All(decisions.Where(d => d.Variant == ModelAliases.Challenger), d => Assert.Null(d.Mirror));
+        Assert.InRange(decisions.Count(d => d.Variant == ModelAliases.Challenger), 1_900, 2_100);
+    }
+
     static ModelRoutes Table(TrafficRoute[] routes)
     {
         var table = new DeploymentTable();

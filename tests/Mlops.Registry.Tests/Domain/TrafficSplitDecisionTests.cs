@@ -43,6 +43,34 @@ public sealed class TrafficSplitDecisionTests
     }
 
     [Fact]
+    public void SetTrafficSplit_ChallengerAlsoShadow_ServesItsShareAndIsMirroredTheChampionsRequests()
+    {
+        // A rollout analysing divergence: the candidate is the canary and the shadow at once.
+        var state = With(Champion("1.0.0"), challenger: "2.0.0", shadow: "2.0.0");
+
+        var events = ModelDecisions.SetTrafficSplit(state, Split(10, shadowPercent: 50));
+
+        Assert.Equal([("champion", "1.0.0", 90, 0), ("challenger", "2.0.0", 10, 0), ("shadow", "2.0.0", 0, 50)], Shares(Deployment(events)));
+    }
+
+    [Fact]
+    public void SetTrafficSplit_StopMirroringVersion_EndsOnlyThatVersionsMirror()
+    {
+        var mirroringCandidate = With(Champion("1.0.0"), challenger: "2.0.0", shadow: "2.0.0");
+        mirroringCandidate = Apply(mirroringCandidate, ModelDecisions.SetTrafficSplit(mirroringCandidate, Split(10, shadowPercent: 50)));
+        var operatorsShadow = With(Champion("1.0.0"), challenger: "2.0.0", shadow: "3.0.0");
+        operatorsShadow = Apply(operatorsShadow, ModelDecisions.SetTrafficSplit(operatorsShadow, Split(10, shadowPercent: 100)));
+
+        var ended = ModelDecisions.SetTrafficSplit(mirroringCandidate, Split(0) with { KeepShadow = true, StopMirroringVersion = "2.0.0" });
+        var kept = ModelDecisions.SetTrafficSplit(operatorsShadow, Split(0) with { KeepShadow = true, StopMirroringVersion = "2.0.0" });
+
+        Assert.Equal(0, Assert.IsType<TrafficSplitChanged>(ended[0]).ShadowPercent);
+        Assert.Equal([("champion", "1.0.0", 100, 0)], Shares(Deployment(ended)));
+        Assert.Equal(100, Assert.IsType<TrafficSplitChanged>(kept[0]).ShadowPercent);
+        Assert.Equal([("champion", "1.0.0", 100, 0), ("shadow", "3.0.0", 0, 100)], Shares(Deployment(kept)));
+    }
+
+    [Fact]
     public void Routes_ShadowMirroredNothing_IsDropped()
     {
         var state = With(Champion("1.0.0"), shadow: "3.0.0");

@@ -113,6 +113,39 @@ public sealed class RolloutBrokerTests
     }
 
     [Fact]
+    public async Task Rollout_AnalysingDivergence_MirrorsTheCandidateAsShadowUntilItEnds()
+    {
+        var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());
+        await using var _ = host;
+        await using var __ = metrics;
+
+        var response = await host.Client.PostAsJsonAsync("/api/registry/rollouts", new
+        {
+            modelName = model, candidateVersion = "1.1.0", steps = new[] { 10, 100 }, analysisInterval = "00:10:00",
+            thresholds = new { maxErrorRate = 0.05, maxDivergence = 0.1, minRequests = 50 }, requestedBy = "ops-alice",
+        });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rolloutId").GetGuid();
+
+        // The candidate serves the canary share and is mirrored the shipped share of the champion's requests.
+        await WaitForStateAsync(host, id, nameof(RolloutStateMachine.Progressing));
+        await Eventually.WaitUntilAsync(async () => (await host.Registry.GetAsync(model))!.ChallengerPercent == 10, "the first step's split", TimeSpan.FromSeconds(30));
+        var during = (await host.Registry.GetAsync(model))!;
+        Assert.Equal(("1.1.0", "1.1.0", "1.0.0"), (during.VersionOf(ModelAliases.Shadow), during.VersionOf(ModelAliases.Challenger), during.VersionOf(ModelAliases.Champion)));
+        Assert.Equal(new RolloutOptions().DivergenceMirrorPercent, during.ShadowPercent);
+        Assert.Contains(during.Deployment, r => r.Alias == ModelAliases.Shadow && r.Version == "1.1.0" && r.MirrorPercent == during.ShadowPercent);
+
+        // Ending the rollout turns the mirror off with the canary share.
+        var abort = await host.Client.PostAsJsonAsync($"/api/registry/rollouts/{id}/abort", new { by = "ops-alice", reason = "enough" });
+        Assert.True(abort.IsSuccessStatusCode, await abort.Content.ReadAsStringAsync());
+        await WaitForStateAsync(host, id, nameof(RolloutStateMachine.Aborted));
+        await Eventually.WaitUntilAsync(async () => (await host.Registry.GetAsync(model))!.ShadowPercent == 0, "the mirror turned off", TimeSpan.FromSeconds(30));
+        var after = (await host.Registry.GetAsync(model))!;
+        Assert.Equal(0, after.ChallengerPercent ?? 0);
+        Assert.DoesNotContain(after.Deployment, r => r.MirrorPercent > 0);
+    }
+
+    [Fact]
     public async Task Start_UnknownCandidateAndBadSteps_ProblemsNameTheFields()
     {
         var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());

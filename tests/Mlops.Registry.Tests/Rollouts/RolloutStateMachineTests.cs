@@ -223,6 +223,27 @@ public sealed class RolloutStateMachineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Splits_RolloutAnalysingDivergence_KeepTheShadowDuringStepsAndTurnItOffAtTheEnd()
+    {
+        var plain = await StartAsync(Plan());
+        var divergence = Plan();
+        divergence = await StartAsync(divergence with { Thresholds = divergence.Thresholds with { MaxDivergence = 0.1 } });
+
+        Assert.True(await SplitSent(divergence.RolloutId, 10));
+        Assert.True(WasSent<SetTrafficSplit>(m => m.CorrelationId == divergence.RolloutId && m.ChallengerPercent == 10 && m.KeepShadow && m.StopMirroringVersion is null));
+        foreach (var plan in new[] { plain, divergence })
+        {
+            await _harness.Bus.Publish(new AbortRollout { RolloutId = plan.RolloutId, RequestedBy = "ops-carol", Reason = "wrong candidate" });
+            Assert.True(await SplitSent(plan.RolloutId, 0));
+        }
+
+        // The candidate was mirrored for the divergence analysis (RolloutsApi): the last split ends that mirror (only
+        // while the shadow is still the candidate). An operator's shadow outlives a rollout that did not set it.
+        Assert.True(WasSent<SetTrafficSplit>(m => m.CorrelationId == divergence.RolloutId && m.ChallengerPercent == 0 && m.StopMirroringVersion == divergence.CandidateVersion));
+        Assert.True(WasSent<SetTrafficSplit>(m => m.CorrelationId == plain.RolloutId && m.ChallengerPercent == 0 && m.KeepShadow && m.StopMirroringVersion is null));
+    }
+
+    [Fact]
     public async Task PromoteNow_WhilePaused_PromotesWithoutTheRemainingSteps()
     {
         var plan = await StartAsync(Plan());

@@ -13,7 +13,7 @@ public sealed class RetrainingRolloutOptions
 
     public double? MaxP99LatencyMs { get; set; }
 
-    /// <summary>Needs the candidate mirrored as the shadow; a retraining's candidate is the challenger, so not shipped.</summary>
+    /// <summary>Divergence from the champion: the rollout mirrors its candidate as the shadow while it runs (docs/rollouts.md). Not shipped.</summary>
     public double? MaxDivergence { get; set; }
 
     /// <summary>Quality gate on delayed labels (docs/rollouts.md, <c>auroc-drop</c>): inconclusive, so pausing, until labels arrive.</summary>

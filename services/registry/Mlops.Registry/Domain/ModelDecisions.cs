@@ -283,6 +283,11 @@ public static partial class ModelDecisions
         // Recorded even when it changes no route (no challenger or shadow yet, or the same split again): the sender
         // (the rollout saga, an operator) gets its confirmation, and the history says who asked for what and why.
         var shadowPercent = command.KeepShadow ? state.ShadowPercent : command.ShadowPercent;
+        if (command.StopMirroringVersion is { } mirrored && state.VersionOf(ModelAliases.Shadow) == mirrored)
+        {
+            shadowPercent = 0;
+        }
+
         var changed = new TrafficSplitChanged
         {
             ModelName = state.Name, ChallengerPercent = command.ChallengerPercent, ShadowPercent = shadowPercent,
@@ -309,9 +314,10 @@ public static partial class ModelDecisions
             challenger = null;
         }
 
-        // A version already answering is not also its own shadow.
+        // The champion is not also its own shadow. The challenger may be: a rollout analysing divergence mirrors the
+        // champion's requests to the candidate that serves the canary share (the gateway mirrors none of its own).
         var shadow = aliases.GetValueOrDefault(ModelAliases.Shadow);
-        if (shadow == champion || shadow == challenger)
+        if (shadow == champion)
         {
             shadow = null;
         }

@@ -14,6 +14,9 @@ namespace Mlops.Registry.Rollouts;
 /// </summary>
 public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> options) : IRolloutMetric
 {
+    /// <summary>The header the gateway reads keys from.</summary>
+    public const string ApiKeyHeader = "X-Api-Key";
+
     public string Name => "divergence";
 
     public double? ThresholdOf(RolloutThresholds thresholds) => thresholds.MaxDivergence;
@@ -31,10 +34,21 @@ public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> o
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.MeasurementTimeout);
-            using var response = await http.GetAsync(uri, timeout.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            if (options.Value.GatewayApiKey is { Length: > 0 } key)
+            {
+                request.Headers.Add(ApiKeyHeader, key);
+            }
+
+            using var response = await http.SendAsync(request, timeout.Token);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 return MetricReading.Missing($"{uri}: the gateway has no shadow comparison for {context.ModelName}");
+            }
+
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                return MetricReading.Missing($"{uri}: the gateway refused the registry's key ({(int)response.StatusCode}); set Registry:Rollouts:GatewayApiKey");
             }
 
             response.EnsureSuccessStatusCode();

@@ -263,8 +263,12 @@ public sealed class RolloutStateMachine : MassTransitStateMachine<RolloutState>
     static SetTrafficSplit Split(RolloutState saga, int percent, string reason) => new()
     {
         // Only the challenger's share is the rollout's; a shadow an operator mirrors stays (found by the canary journey:
-        // the promotion's final split, delivered after the operator set a shadow, removed it).
-        ModelName = saga.Request!.ModelName, ChallengerPercent = percent, KeepShadow = true, RequestedBy = Actor, Reason = reason, CorrelationId = saga.CorrelationId,
+        // the promotion's final split, delivered after the operator set a shadow, removed it). A rollout analysing
+        // divergence mirrored its candidate as the shadow itself (RolloutsApi): its final split turns that mirror off,
+        // and only that one (a shadow of another version is an operator's).
+        ModelName = saga.Request!.ModelName, ChallengerPercent = percent, KeepShadow = true,
+        StopMirroringVersion = percent == 0 && saga.Request.Thresholds.MaxDivergence is not null ? saga.Request.CandidateVersion : null,
+        RequestedBy = Actor, Reason = reason, CorrelationId = saga.CorrelationId,
     };
 
     static PromoteRolloutCandidate PromoteCommand(RolloutState saga, string by, string reason) => new()

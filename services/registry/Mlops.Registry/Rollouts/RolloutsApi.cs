@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Registry;
 using Mlops.Registry.Application;
 using Mlops.Registry.Domain;
@@ -23,7 +24,7 @@ public static class RolloutsApi
 
     static async Task<Results<Accepted<object>, ValidationProblem, ProblemHttpResult>> Start(
         StartRolloutRequest body, ModelRegistry registry, IQuerySagaRepository<RolloutState> query, ILoadSagaRepository<RolloutState> load,
-        IPublishEndpoint bus, CancellationToken ct)
+        IPublishEndpoint bus, IOptions<RolloutOptions> options, CancellationToken ct)
     {
         var errors = RolloutDecisions.Validate(body.Steps, body.AnalysisInterval, body.Thresholds, body.FailureLimit ?? 0, body.ConsecutiveSuccesses ?? 1);
         if (string.IsNullOrWhiteSpace(body.ModelName) || !ModelDecisions.NamePattern().IsMatch(body.ModelName)) errors["modelName"] = ["modelName is required and must be a model name"];
@@ -72,6 +73,11 @@ public static class RolloutsApi
             }
         }
 
+        if (body.Thresholds!.MaxDivergence is not null && await MirrorCandidateAsync(body, registry, options.Value, ct) is { } refused)
+        {
+            return refused;
+        }
+
         var rolloutId = NewId.NextGuid();
         await bus.Publish(new StartRollout
         {
@@ -79,6 +85,43 @@ public static class RolloutsApi
             Thresholds = body.Thresholds!, FailureLimit = body.FailureLimit ?? 0, ConsecutiveSuccesses = body.ConsecutiveSuccesses ?? 1, RequestedBy = body.RequestedBy!,
         }, ct);
         return TypedResults.Accepted($"/api/registry/rollouts/{rolloutId}", (object)new { rolloutId });
+    }
+
+    // Divergence is measured by the gateway on champion requests mirrored to the shadow: without the candidate as the
+    // shadow every analysis of it would be inconclusive and the rollout would only pause. The rollout makes the candidate
+    // the shadow (by the registry's own promotion path) and mirrors a share of the champion's traffic to it; the saga
+    // turns the mirror off when the rollout ends.
+    static async Task<ProblemHttpResult?> MirrorCandidateAsync(StartRolloutRequest body, ModelRegistry registry, RolloutOptions options, CancellationToken ct)
+    {
+        var model = (await registry.GetAsync(body.ModelName!, cancellationToken: ct))!;
+        if (model.VersionOf(ModelAliases.Shadow) != body.CandidateVersion)
+        {
+            var outcome = await registry.RequestPromotionAsync(new RequestPromotion
+            {
+                ModelName = body.ModelName!, Version = body.CandidateVersion!, Alias = ModelAliases.Shadow, RequestedBy = body.RequestedBy!,
+                Reason = "shadow for the rollout's divergence analysis", ExpectedRevision = model.Revision,
+            }, ct);
+            if (outcome.Status != PromotionOutcome.Promoted)
+            {
+                return TypedResults.Problem(
+                    outcome.Status == PromotionOutcome.PendingApproval
+                        ? $"thresholds.maxDivergence mirrors the candidate as the shadow, which needs approval (promotion {outcome.PromotionId}: {outcome.ApprovalReason}); approve it, then start the rollout."
+                        : $"thresholds.maxDivergence mirrors the candidate as the shadow; the promotion policy refused {body.CandidateVersion} as shadow: {string.Join("; ", outcome.FailedCriteria)}",
+                    statusCode: StatusCodes.Status409Conflict, title: "The candidate cannot become the shadow");
+            }
+        }
+
+        var current = (await registry.GetAsync(body.ModelName!, cancellationToken: ct))!;
+        if (current.ShadowPercent < options.DivergenceMirrorPercent)
+        {
+            await registry.SetTrafficSplitAsync(new SetTrafficSplit
+            {
+                ModelName = body.ModelName!, ChallengerPercent = current.ChallengerPercent ?? 0, ShadowPercent = options.DivergenceMirrorPercent,
+                RequestedBy = body.RequestedBy!, Reason = "mirror the candidate for the rollout's divergence analysis",
+            }, ct);
+        }
+
+        return null;
     }
 
     static async Task<Ok<IReadOnlyList<RolloutView>>> List(string? model, IQuerySagaRepository<RolloutState> query, ILoadSagaRepository<RolloutState> load)
