@@ -222,13 +222,32 @@ function checkLoopback(where, project, env) {
     if (!(key in env)) fail(where, `${key} keeps the local default of ${project}/appsettings.json (127.0.0.1); set it`);
 }
 
+// The variants an inference instance may serve (Inference:Variants; KnownVariants in the inference service's
+// InferenceServiceExtensions). Each needs an instance: the gateway splits traffic between champion and challenger and
+// mirrors to shadow, and an instance serving other variants refuses the request (a mirror would only ever fail).
+const servedVariants = ["champion", "challenger", "shadow"];
+
+// Settings that list every inference instance: what reads them would not see a variant left out (its errors, latency
+// and drift would go unanalysed during a rollout, unmonitored after).
+const instanceLists = { Registry__Rollouts__InferenceAddresses__: "the registry's rollout analysis", Monitoring__InferenceBaseAddresses__: "monitoring" };
+
 // Every inference variant instance must be reachable through the gateway: Gateway:Variants:Clusters:{variant} names a
 // YARP cluster, and that cluster's destination is the instance serving the variant. Shared by k8s, compose and tye.
 function checkVariants(instances, name) {
   const gateway = instances.find((i) => Object.keys(i.env).some((k) => k.startsWith("Gateway__Variants__Clusters__")));
   const variants = instances.filter((i) => i.env.Inference__Variants__0).map((i) => ({ ...i, variant: i.env.Inference__Variants__0 }));
-  if (variants.length < 2) return fail(name, "expected at least two inference instances with Inference__Variants__0 (champion, challenger)");
+  for (const variant of servedVariants)
+    if (!variants.some((v) => v.variant === variant)) fail(name, `no inference instance serves the ${variant} variant (Inference__Variants__0: ${variant})`);
   if (!gateway) return fail(name, "no gateway maps variants to clusters (Gateway__Variants__Clusters__{variant})");
+  // Locally (tye) every instance is on 127.0.0.1: the port tells them apart.
+  const isInstance = (address, v) => hostOf(address) === v.host && (v.port === undefined || new URL(address).port === String(v.port));
+  for (const [prefix, reader] of Object.entries(instanceLists)) {
+    const holder = instances.find((i) => Object.keys(i.env).some((k) => k.startsWith(prefix)));
+    if (!holder) { fail(name, `nothing sets ${prefix}{n}: ${reader} would read no inference instance`); continue; }
+    const addresses = Object.entries(holder.env).filter(([k]) => k.startsWith(prefix)).map(([, a]) => a);
+    for (const v of variants)
+      if (!addresses.some((a) => isInstance(a, v))) fail(holder.where, `${prefix}{n} leaves out the ${v.variant} instance ${v.where}: ${reader} would not see it`);
+  }
   for (const v of variants) {
     const cluster = gateway.env[`Gateway__Variants__Clusters__${v.variant}`];
     if (!cluster) { fail(gateway.where, `no Gateway__Variants__Clusters__${v.variant} for the instance ${v.where}`); continue; }
@@ -305,6 +324,16 @@ const mistakes = {
   "a setting left at its local 127.0.0.1 default": (all) => {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
     gw.env = gw.env.filter((e) => e.name !== "ReverseProxy__Clusters__monitoring__Destinations__primary__Address");
+  },
+  "a variant without an instance": (all) => {
+    // The state docker-compose.yml and tye.yaml were in: no shadow instance, nothing pointing at one.
+    const isShadow = (o) => o.metadata.name === "inference-shadow" || o.spec?.selector?.matchLabels?.["mlops.io/variant"] === "shadow";
+    all.splice(0, all.length, ...all.filter((o) => !isShadow(o)));
+    for (const d of all.filter((o) => o.kind === "Deployment")) for (const c of containersOf(d)) c.env = (c.env ?? []).filter((e) => !/shadow/.test(`${e.name}=${e.value}`));
+  },
+  "an instance the rollout analysis does not read": (all) => {
+    const registry = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "registry"))[0];
+    registry.env = registry.env.filter((e) => !(e.name.startsWith("Registry__Rollouts__InferenceAddresses__") && /inference-shadow/.test(e.value)));
   },
   "an address of no Service": (all) => {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
