@@ -198,6 +198,72 @@ function checkPlatform(objects, name) {
   }
   // Each variant's Service is named after its Deployment, so the cluster address's host names the instance.
   checkVariants(deployments.map((d) => ({ where: where(d), host: d.metadata.name, env: Object.assign({}, ...containersOf(d).map(envOf)) })), name);
+  checkNetworkPolicies(objects, name);
+}
+
+// --- network policies --------------------------------------------------------------------------------------------
+// Services are reachable only through the gateway (docs/security.md): ingress is denied by default, the gateway
+// admits everyone, and each other service admits exactly the platform's pods that call it — read from the
+// Deployments' env (every http:// address naming a Service), the same settings the services use.
+const emptySelector = (sel) => isObject(sel) && !Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length;
+const selectorMatches = (sel, labels = {}) => Object.entries(sel?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+// A peer matches a source pod: { labels, namespace, namespaceLabels }; policy = the policy's own namespace.
+function peerMatches(peer, source, namespace) {
+  if (peer.ipBlock) return false;
+  if (peer.namespaceSelector) return selectorMatches(peer.namespaceSelector, source.namespaceLabels) && (!peer.podSelector || selectorMatches(peer.podSelector, source.labels));
+  return source.namespace === namespace && selectorMatches(peer.podSelector, source.labels);
+}
+const ruleOpenToAll = (rule) => !(rule.from ?? []).length || rule.from.some((p) =>
+  ["0.0.0.0/0", "::/0"].includes(p.ipBlock?.cidr) || (p.namespaceSelector && emptySelector(p.namespaceSelector) && (!p.podSelector || emptySelector(p.podSelector))));
+const rulePort = (rule, port) => !(rule.ports ?? []).length || rule.ports.some((p) =>
+  (p.protocol ?? "TCP") === "TCP" && (p.port === undefined || p.port === port.name || Number(p.port) === port.containerPort));
+const appliesTo = (policy, pod) => policy.metadata.namespace === pod.namespace && selectorMatches(policy.spec.podSelector, pod.labels)
+  && (policy.spec.policyTypes ?? ["Ingress"]).includes("Ingress");
+
+function checkNetworkPolicies(objects, name) {
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+  const deployments = objects.filter((o) => o.kind === "Deployment");
+  const services = objects.filter((o) => o.kind === "Service" && o.spec.type !== "ExternalName");
+  const where = (o) => `${name}: ${o.kind}/${o.metadata?.name}`;
+  for (const p of policies) for (const sel of [p.spec.podSelector, ...(p.spec.ingress ?? []).flatMap((r) => (r.from ?? []).flatMap((f) => [f.podSelector, f.namespaceSelector]))])
+    if ((sel?.matchExpressions ?? []).length) fail(where(p), "matchExpressions: the validator reads matchLabels only; write the selector with matchLabels");
+  if (!policies.some((p) => emptySelector(p.spec.podSelector) && (p.spec.policyTypes ?? []).includes("Ingress") && !(p.spec.ingress ?? []).length))
+    fail(name, "no default-deny ingress NetworkPolicy (podSelector {}, policyTypes [Ingress], no rules): every pod reaches every service");
+  const namespaceLabels = (ns) => ({ ...(objects.find((o) => o.kind === "Namespace" && o.metadata.name === ns)?.metadata.labels ?? {}), "kubernetes.io/metadata.name": ns });
+  const pod = (d) => ({ labels: d.spec.template.metadata?.labels ?? {}, namespace: d.metadata.namespace, namespaceLabels: namespaceLabels(d.metadata.namespace),
+    ports: containersOf(d).flatMap((c) => c.ports ?? []) });
+  const admitting = (target, port) => policies.filter((p) => appliesTo(p, target)).flatMap((p) => (p.spec.ingress ?? []).filter((r) => rulePort(r, port)));
+  const admits = (target, source, port) => admitting(target, port).some((r) => ruleOpenToAll(r) || r.from.some((peer) => peerMatches(peer, source, target.namespace)));
+  const isGateway = (d) => d.spec.template.metadata?.labels?.["app.kubernetes.io/name"] === "gateway";
+  // Which Deployments a Deployment calls: its env's http(s) addresses, by the Service named and the Service's port.
+  const selected = (s) => deployments.filter((d) => d.metadata.namespace === s.metadata.namespace && Object.entries(s.spec.selector ?? {}).every(([k, v]) => d.spec.template.metadata?.labels?.[k] === v));
+  const targetPort = (s, d, servicePort) => { const t = servicePort.targetPort ?? servicePort.port; return pod(d).ports.find((p) => p.name === t || p.containerPort === Number(t)); };
+  const calls = [];
+  for (const d of deployments) for (const c of containersOf(d)) for (const [k, v] of Object.entries(envOf(c))) {
+    if (!/^https?:\/\//.test(v)) continue;
+    const url = new URL(v);
+    const s = services.find((x) => x.metadata.name === url.hostname && x.metadata.namespace === d.metadata.namespace);
+    const sp = s?.spec.ports?.find((p) => p.port === Number(url.port || (url.protocol === "https:" ? 443 : 80)));
+    if (!s || !sp) continue;
+    for (const t of selected(s)) calls.push({ from: d, to: t, port: targetPort(s, t, sp), setting: k });
+  }
+  for (const call of calls) {
+    if (!call.port) { fail(where(call.from), `env ${call.setting}: the Service's port leads to no container port of ${call.to.metadata.name}`); continue; }
+    if (!admits(pod(call.to), pod(call.from), call.port))
+      fail(where(call.to), `no NetworkPolicy admits ${call.from.metadata.name} on port ${call.port.name ?? call.port.containerPort}, which it calls (env ${call.setting})`);
+  }
+  for (const d of deployments) for (const port of pod(d).ports) {
+    const rules = admitting(pod(d), port);
+    if (isGateway(d)) { if (port.name === "http" && !rules.some(ruleOpenToAll)) fail(where(d), "the gateway must admit every source on its http port: it is the way in"); continue; }
+    if (rules.some(ruleOpenToAll)) fail(where(d), `port ${port.name ?? port.containerPort} is open to every source: only the gateway is (docs/security.md)`);
+    // Least privilege: a platform pod admitted must call this one (the gateway and callers found above).
+    for (const other of deployments) if (other !== d && !isGateway(other) && admits(pod(d), pod(other), port) && !calls.some((c) => c.from === other && c.to === d))
+      fail(where(d), `admits ${other.metadata.name} on port ${port.name ?? port.containerPort}, which never calls it`);
+  }
+  for (const s of services) for (const sp of s.spec.ports ?? []) for (const d of selected(s)) {
+    const port = targetPort(s, d, sp);
+    if (port && !admitting(pod(d), port).length) fail(where(s), `port ${sp.name ?? sp.port}: no NetworkPolicy admits anything to ${d.metadata.name}, so under default-deny nothing reaches it`);
+  }
 }
 
 // A shipped appsettings.json points at 127.0.0.1 (the local setup); in a cluster or compose every such setting must be
@@ -222,13 +288,32 @@ function checkLoopback(where, project, env) {
     if (!(key in env)) fail(where, `${key} keeps the local default of ${project}/appsettings.json (127.0.0.1); set it`);
 }
 
+// The variants an inference instance may serve (Inference:Variants; KnownVariants in the inference service's
+// InferenceServiceExtensions). Each needs an instance: the gateway splits traffic between champion and challenger and
+// mirrors to shadow, and an instance serving other variants refuses the request (a mirror would only ever fail).
+const servedVariants = ["champion", "challenger", "shadow"];
+
+// Settings that list every inference instance: what reads them would not see a variant left out (its errors, latency
+// and drift would go unanalysed during a rollout, unmonitored after).
+const instanceLists = { Registry__Rollouts__InferenceAddresses__: "the registry's rollout analysis", Monitoring__InferenceBaseAddresses__: "monitoring" };
+
 // Every inference variant instance must be reachable through the gateway: Gateway:Variants:Clusters:{variant} names a
 // YARP cluster, and that cluster's destination is the instance serving the variant. Shared by k8s, compose and tye.
 function checkVariants(instances, name) {
   const gateway = instances.find((i) => Object.keys(i.env).some((k) => k.startsWith("Gateway__Variants__Clusters__")));
   const variants = instances.filter((i) => i.env.Inference__Variants__0).map((i) => ({ ...i, variant: i.env.Inference__Variants__0 }));
-  if (variants.length < 2) return fail(name, "expected at least two inference instances with Inference__Variants__0 (champion, challenger)");
+  for (const variant of servedVariants)
+    if (!variants.some((v) => v.variant === variant)) fail(name, `no inference instance serves the ${variant} variant (Inference__Variants__0: ${variant})`);
   if (!gateway) return fail(name, "no gateway maps variants to clusters (Gateway__Variants__Clusters__{variant})");
+  // Locally (tye) every instance is on 127.0.0.1: the port tells them apart.
+  const isInstance = (address, v) => hostOf(address) === v.host && (v.port === undefined || new URL(address).port === String(v.port));
+  for (const [prefix, reader] of Object.entries(instanceLists)) {
+    const holder = instances.find((i) => Object.keys(i.env).some((k) => k.startsWith(prefix)));
+    if (!holder) { fail(name, `nothing sets ${prefix}{n}: ${reader} would read no inference instance`); continue; }
+    const addresses = Object.entries(holder.env).filter(([k]) => k.startsWith(prefix)).map(([, a]) => a);
+    for (const v of variants)
+      if (!addresses.some((a) => isInstance(a, v))) fail(holder.where, `${prefix}{n} leaves out the ${v.variant} instance ${v.where}: ${reader} would not see it`);
+  }
   for (const v of variants) {
     const cluster = gateway.env[`Gateway__Variants__Clusters__${v.variant}`];
     if (!cluster) { fail(gateway.where, `no Gateway__Variants__Clusters__${v.variant} for the instance ${v.where}`); continue; }
@@ -306,6 +391,26 @@ const mistakes = {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
     gw.env = gw.env.filter((e) => e.name !== "ReverseProxy__Clusters__monitoring__Destinations__primary__Address");
   },
+  "a variant without an instance": (all) => {
+    // The state docker-compose.yml and tye.yaml were in: no shadow instance, nothing pointing at one.
+    const isShadow = (o) => o.metadata.name === "inference-shadow" || o.spec?.selector?.matchLabels?.["mlops.io/variant"] === "shadow";
+    all.splice(0, all.length, ...all.filter((o) => !isShadow(o)));
+    for (const d of all.filter((o) => o.kind === "Deployment")) for (const c of containersOf(d)) c.env = (c.env ?? []).filter((e) => !/shadow/.test(`${e.name}=${e.value}`));
+  },
+  "an instance the rollout analysis does not read": (all) => {
+    const registry = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "registry"))[0];
+    registry.env = registry.env.filter((e) => !(e.name.startsWith("Registry__Rollouts__InferenceAddresses__") && /inference-shadow/.test(e.value)));
+  },
+  "no default-deny NetworkPolicy": (all) => { all.splice(all.findIndex((o) => o.kind === "NetworkPolicy" && o.metadata.name === "default-deny-ingress"), 1); },
+  "a caller the network policies do not admit": (all) => {
+    const features = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "features");
+    features.spec.ingress[0].from = features.spec.ingress[0].from.filter((p) => p.podSelector?.matchLabels?.["app.kubernetes.io/name"] !== "training");
+  },
+  "a service open to every pod": (all) => { delete all.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "registry").spec.ingress[0].from; },
+  "a pod admitted that never calls the service": (all) => {
+    all.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "registry").spec.ingress[0].from.push({ podSelector: { matchLabels: { "app.kubernetes.io/name": "ingestion" } } });
+  },
+  "a Service port no network policy admits": (all) => { all.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "inference").spec.ingress.splice(1, 1); },
   "an address of no Service": (all) => {
     const gw = containersOf(all.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway"))[0];
     gw.env.find((e) => e.name.startsWith("ReverseProxy__Clusters__registry")).value = "http://registri:8080/";
@@ -316,7 +421,8 @@ const k8s = join(root, "infra/k8s");
 const base = render(join(k8s, "base"));
 for (const [mistake, make] of Object.entries(mistakes)) {
   const copy = structuredClone(base);
-  make(copy);
+  // A mistake that cannot be made (the object it changes is gone from the manifests) is a finding, not a crash.
+  try { make(copy); } catch (e) { fail("self-test", `could not make ${mistake} in the rendered base: ${e.message}`); continue; }
   const before = errors.length;
   await validateAll(copy, "self-test");
   const caught = errors.length > before;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Mlops.Contracts.Registry;
+using Mlops.Gateway.Security;
 using Mlops.Testing;
 using static Mlops.Gateway.Tests.Routes;
 
@@ -68,6 +69,36 @@ public sealed class VariantRoutingTests(GatewayFixture fixture) : IClassFixture<
         var champion = Entities(ModelAliases.Champion, "deterioration", Canary(20)).First();
         await PostAsync("/api/inference/predict", $$"""{"entityId":"{{champion}}"}""", ("X-Model-Variant", ModelAliases.Challenger));
         Assert.Equal(ModelAliases.Challenger, Single(r => r.Body.Contains(champion, StringComparison.Ordinal)).Variant);
+    }
+
+    [Fact]
+    public async Task Predict_VariantHeaderWithPredictOnlyKey_Is403AndNotForwarded()
+    {
+        // A client allowed to predict must not pick its variant: that would bypass the split an experiment or rollout relies on.
+        using var admin = fixture.Gateway.CreateClient();
+        using var created = await admin.PostAsJsonAsync(ApiKeysApi.Path, new { name = $"{_run} predict only", roles = new[] { Roles.Predict } });
+        created.EnsureSuccessStatusCode();
+        using var client = fixture.Gateway.CreateClient();
+        client.DefaultRequestHeaders.Remove(ApiKeyAuthenticationHandler.Header);
+        client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.Header, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        var champion = Entities(ModelAliases.Champion, "deterioration", Canary(20)).First();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/inference/predict") { Content = new StringContent($$"""{"entityId":"{{champion}}"}""", Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Model-Variant", ModelAliases.Challenger);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Role required", problem.GetProperty("title").GetString());
+        Assert.Contains("X-Model-Variant", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"'{Roles.Operate}'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(All(), r => r.Body.Contains(champion, StringComparison.Ordinal));
+
+        // The same key without the header predicts: the header alone was refused, and the entity keeps its own variant.
+        using var plain = await client.PostAsync("/api/inference/predict", new StringContent($$"""{"entityId":"{{champion}}"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        Assert.Equal(ModelAliases.Champion, Single(r => r.Body.Contains(champion, StringComparison.Ordinal)).Variant);
     }
 
     [Fact]

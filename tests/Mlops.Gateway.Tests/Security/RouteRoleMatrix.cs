@@ -72,6 +72,13 @@ public static class RouteRoleMatrix
         new("GET", "/api/registry/models/deterioration/versions/3/card.md", "registry-read", AnyKey),
         new("GET", "/api/registry/artifacts/abc123", "registry-read", AnyKey),
         new("GET", "/api/registry/deployments", "registry-read", AnyKey),
+        // rollouts: starting one and every decision on it change what serves patients; watching it is a read
+        new("POST", "/api/registry/rollouts", "registry", [Operate]),
+        new("POST", $"/api/registry/rollouts/{Guid.Empty}/approve", "registry", [Operate]),
+        new("POST", $"/api/registry/rollouts/{Guid.Empty}/abort", "registry", [Operate]),
+        new("POST", $"/api/registry/rollouts/{Guid.Empty}/promote", "registry", [Operate]),
+        new("GET", "/api/registry/rollouts", "registry-read", AnyKey),
+        new("GET", $"/api/registry/rollouts/{Guid.Empty}", "registry-read", AnyKey),
 
         // inference
         new("POST", "/api/inference/predict", "inference", [Predict]),
@@ -98,6 +105,7 @@ public static class RouteRoleMatrix
 
         // monitoring
         new("GET", "/api/monitoring/drift", "monitoring-read", AnyKey),
+        new("GET", "/api/monitoring/models/deterioration/variants", "monitoring-read", AnyKey),
         new("POST", "/api/monitoring/alerts/ack", "monitoring", [Operate]),
 
         // the gateway's own key management
@@ -109,6 +117,18 @@ public static class RouteRoleMatrix
         // the gateway's dashboard API (the event stream is tested on its own: it never ends)
         new("GET", "/api/gateway/me", "(gateway) dashboard", AnyKey),
         new("GET", "/api/gateway/dashboard/services", "(gateway) dashboard", AnyKey),
+
+        // the gateway's A/B experiments: defining one, adding its counts and stopping it are an operator's acts
+        new("POST", "/api/gateway/experiments", "(gateway) experiments", [Operate]),
+        new("POST", $"/api/gateway/experiments/{Guid.Empty}/observations", "(gateway) experiments", [Operate]),
+        new("POST", $"/api/gateway/experiments/{Guid.Empty}/stop", "(gateway) experiments", [Operate]),
+        new("GET", "/api/gateway/experiments", "(gateway) experiments", AnyKey),
+        new("GET", "/api/gateway/experiments/sample-size", "(gateway) experiments", AnyKey),
+        new("GET", $"/api/gateway/experiments/{Guid.Empty}", "(gateway) experiments", AnyKey),
+        new("GET", $"/api/gateway/experiments/{Guid.Empty}/looks", "(gateway) experiments", AnyKey),
+
+        // the gateway's shadow comparison report
+        new("GET", "/api/gateway/shadow/deterioration", "(gateway) shadow", AnyKey),
     ];
 
     /// <summary>
