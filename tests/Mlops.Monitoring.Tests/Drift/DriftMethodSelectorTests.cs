@@ -29,14 +29,24 @@ public sealed class DriftMethodSelectorTests
     public void Drifted_ScoreEqualToThreshold_FollowsEvidentlysComparison(DriftMethod method, double score, bool drifted) =>
         Assert.Equal(drifted, method.Drifted(score, method.DefaultThreshold()));
 
-    [Fact]
-    public void Psi_LevelsAtWarningAndDrift()
+    // A 50/50 binary reference against a window with p = ones / 1,000 set, two categories so no binning or zero filling:
+    // PSI = (0.5 − p)·ln(0.5 / p) + (p − 0.5)·ln(0.5 / (1 − p)), worked out by hand. The pairs straddle each threshold:
+    // 350 → 0.0929 and 340 → 0.1061 (warning from 0.1); 270 → 0.2288 and 260 → 0.2510 (drift from 0.25).
+    [Theory]
+    [InlineData(500, 0.0, "ok")]
+    [InlineData(350, 0.0929, "ok")]
+    [InlineData(340, 0.1061, "warning")]
+    [InlineData(270, 0.2288, "warning")]
+    [InlineData(260, 0.2510, "drift")]
+    [InlineData(100, 0.8789, "drift")]
+    public void Evaluate_BinaryShareShifted_PsiLevelOkWarningOrDrift(int ones, double psi, string level)
     {
         double[] reference = [.. Enumerable.Range(0, 1000).Select(i => (double)(i % 2))];
-        double[] same = [.. Enumerable.Range(0, 1000).Select(i => (double)(i % 2))];
-        double[] skewed = [.. Enumerable.Range(0, 1000).Select(i => i % 10 == 0 ? 1.0 : 0.0)];
+        double[] current = [.. Enumerable.Range(0, 1000).Select(i => i < ones ? 1.0 : 0.0)];
 
-        Assert.Equal("ok", FeatureDriftEvaluator.Evaluate("x", reference, same).PsiLevel);
-        Assert.Equal("drift", FeatureDriftEvaluator.Evaluate("x", reference, skewed).PsiLevel);
+        var result = FeatureDriftEvaluator.Evaluate("x", reference, current);
+
+        Assert.Equal(psi, result.Psi, 4);
+        Assert.Equal(level, result.PsiLevel);
     }
 }
