@@ -7,7 +7,7 @@ namespace Mlops.Platform.Tests;
 /// <summary>Every process serves its OpenAPI document and a Prometheus scrape endpoint (from ServiceDefaults).</summary>
 public sealed class ServiceDocumentTests
 {
-    /// <summary>Each service with routes its document must list (monitoring has no HTTP API of its own yet).</summary>
+    /// <summary>Each service with routes its document must list.</summary>
     public static TheoryData<string, string[]> Services => new()
     {
         { "services/ingestion/Mlops.Ingestion", ["/api/ingestion/observations", "/api/ingestion/observations/batch", "/api/ingestion/schemas", "/api/ingestion/datasets/{version}", "/api/ingestion/datasets/{version}/entities"] },
@@ -15,7 +15,7 @@ public sealed class ServiceDocumentTests
         { "services/training/Mlops.Training", ["/api/training/runs", "/api/training/runs/{id}", "/api/training/runs/compare"] },
         { "services/registry/Mlops.Registry", ["/api/registry/models", "/api/registry/models/{name}", "/api/registry/artifacts", "/api/registry/datasets/{datasetVersion}/models"] },
         { "services/inference/Mlops.Inference", ["/api/inference/predict", "/api/inference/predict/batch", "/api/inference/model", "/api/lineage/predictions/{predictionId}", "/api/lineage/observations/{observationId}/predictions", "/api/inference/batch-jobs", "/api/inference/batch-jobs/{id}/results"] },
-        { "services/monitoring/Mlops.Monitoring", [] },
+        { "services/monitoring/Mlops.Monitoring", ["/api/monitoring/models/{model}/drift", "/api/monitoring/windows/{windowId}", "/api/monitoring/models/{model}/versions/{version}/profile", "/api/monitoring/alerts/drift", "/api/monitoring/models/{model}/performance", "/api/monitoring/performance/{windowId}", "/api/monitoring/alerts", "/api/monitoring/models/{model}/variants", "/api/monitoring/webhooks", "/api/monitoring/webhooks/{webhookId}", "/api/monitoring/webhooks/{webhookId}/deliveries", "/api/monitoring/slo", "/api/monitoring/slo/{model}", "/api/monitoring/retraining", "/api/monitoring/retraining/{id}", "/api/monitoring/retraining/models/{model}", "/api/monitoring/models/{model}/settings"] },
     };
 
     [Theory]
