@@ -15,7 +15,8 @@ namespace Mlops.Monitoring.Tests.Retraining;
 /// <summary>
 /// The drift and degradation triggers on MassTransit's in-memory harness, with the shipped retraining options
 /// (appsettings.json) and the per-model settings store on a database of its own: degradation of the champion asks for a
-/// retraining, drift (off by default) and other variants do not; a model the files do not name follows its stored settings.
+/// retraining, drift (off by default) and other variants do not; a model the files do not name follows its stored settings,
+/// and drift asks for one once the stored settings switch it on.
 /// </summary>
 public sealed class RetrainingTriggerTests : IAsyncLifetime
 {
@@ -111,6 +112,44 @@ public sealed class RetrainingTriggerTests : IAsyncLifetime
     public async Task DriftDetected_ShippedOptionsLeaveDriftOff_SendsNothing()
     {
         var alert = Drift();
+
+        await _harness.Bus.Publish(alert);
+
+        Assert.True(await _harness.Consumed.Any<DriftDetected>(m => m.Context.Message.AlertId == alert.AlertId));
+        // The trigger sends inside its consume: once the alert is consumed, a request would already be recorded.
+        Assert.False(_harness.Sent.Select<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId).Any());
+    }
+
+    [Fact]
+    public async Task DriftDetected_ChampionOfAModelWithDriftSwitchedOn_SendsRequestRetrainingWithTheEvidence()
+    {
+        // Drift retraining is off in the shipped files; an operator switches it on for the model over the settings API.
+        await _provider.GetRequiredService<ModelSettingsStore>().SaveAsync("deterioration", new ModelSettings
+        {
+            Retraining = new RetrainingModelOptions { OnDrift = true }, UpdatedBy = "ops", UpdatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        var alert = Drift();
+
+        await _harness.Bus.Publish(alert);
+
+        Assert.True(await _harness.Sent.Any<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId));
+        var sent = _harness.Sent.Select<RequestRetraining>(m => m.Context.Message.RequestId == alert.AlertId).Single();
+        Assert.EndsWith(CommandQueues.NameOf<RequestRetraining>(), sent.Context.DestinationAddress!.AbsolutePath);
+        var request = sent.Context.Message;
+        Assert.Equal((RetrainingTriggers.Drift, "deterioration", "monitoring:drift"), (request.Trigger, request.ModelName, request.RequestedBy));
+        Assert.Equal("drift in spo2 (window 3, 60 % of features)", request.Reason);
+        Assert.Equal(("spo2", "3", "true", "1.0.0"), (request.Evidence["features"], request.Evidence["windowId"], request.Evidence["datasetDrift"], request.Evidence["modelVersion"]));
+        Assert.Equal(alert.DetectedAt, request.RequestedAt);
+    }
+
+    [Fact]
+    public async Task DriftDetected_ChallengerOfAModelWithDriftSwitchedOn_SendsNothing()
+    {
+        await _provider.GetRequiredService<ModelSettingsStore>().SaveAsync("deterioration", new ModelSettings
+        {
+            Retraining = new RetrainingModelOptions { OnDrift = true }, UpdatedBy = "ops", UpdatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None);
+        var alert = Drift() with { Variant = "challenger" };
 
         await _harness.Bus.Publish(alert);
 
