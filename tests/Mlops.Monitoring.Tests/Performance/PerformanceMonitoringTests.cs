@@ -9,6 +9,7 @@ using Mlops.Contracts.Inference;
 using Mlops.Contracts.Monitoring;
 using Mlops.Contracts.Registry;
 using Mlops.Kafka.Producing;
+using Mlops.Monitoring.Performance;
 using Mlops.Testing;
 using Npgsql;
 
@@ -163,6 +164,43 @@ public sealed class PerformanceMonitoringTests(MonitoringAppFactory factory) : I
         Assert.True(await reader.ReadAsync());
         Assert.Equal(0L, reader.GetInt64(0));
         Assert.True(reader.GetInt64(1) > 0);
+    }
+
+    [Fact]
+    public async Task Baseline_VersionWithoutItsOwnEvaluation_FallsBackToTheVersionThatServedChampionMostRecently()
+    {
+        // A model of its own, so no other test's predictions decide which version served the champion alias.
+        var model = PlatformInfrastructure.UniqueName("baseline-fallback");
+        var store = factory.Services.GetRequiredService<PerformanceStore>();
+        await store.SaveBaselineAsync(model, "1.0.0", new ModelMetrics { Overall = new Dictionary<string, double> { ["auroc"] = 0.74 } }, CancellationToken.None);
+        await store.SaveBaselineAsync(model, "2.0.0", new ModelMetrics { Overall = new Dictionary<string, double> { ["auroc"] = 0.82 } }, CancellationToken.None);
+        // Registered without an AUROC (an evaluation that could not compute one): no baseline of its own.
+        await store.SaveBaselineAsync(model, "3.0.0", new ModelMetrics { Overall = new Dictionary<string, double> { ["brier"] = 0.1 } }, CancellationToken.None);
+
+        // 1.0.0 served champion, then 2.0.0 did; 3.0.0 predicted last, but as the challenger, which is not the champion.
+        var now = DateTimeOffset.UtcNow;
+        var producer = factory.Upstream.Services.GetRequiredService<IEventProducer>();
+        foreach (var (version, variant, at) in new[] { ("1.0.0", ModelAliases.Champion, now.AddHours(-2)), ("2.0.0", ModelAliases.Champion, now.AddHours(-1)), ("3.0.0", ModelAliases.Challenger, now) })
+        {
+            await producer.ProduceAsync(factory.PredictionsTopic, $"baseline-patient-{version}", new PredictionMade
+            {
+                EntityId = $"baseline-patient-{version}", ModelName = model, ModelVersion = version, Probability = 0.3, Uncertainty = 0, Fallback = false,
+                FeatureEventTime = at, FeatureSetVersion = "vitals-test", PredictedAt = at, PredictionId = Guid.NewGuid().ToString(), Variant = variant,
+            });
+        }
+
+        var dataSource = factory.Services.GetRequiredService<NpgsqlDataSource>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            await using var stored = dataSource.CreateCommand("SELECT count(*) FROM prediction_samples WHERE model_name = $1");
+            stored.Parameters.Add(new() { Value = model });
+            return (long)(await stored.ExecuteScalarAsync())! == 3;
+        }, "the three predictions were stored");
+
+        await using var connection = await store.OpenAsync(CancellationToken.None);
+        Assert.Equal((0.82, "champion"), await store.BaselineAsync(connection, model, "3.0.0", CancellationToken.None));
+        Assert.Equal((0.74, "version"), await store.BaselineAsync(connection, model, "1.0.0", CancellationToken.None));
+        Assert.Null(await store.BaselineAsync(connection, PlatformInfrastructure.UniqueName("never-registered"), "1.0.0", CancellationToken.None));
     }
 
     [Fact]
