@@ -8,6 +8,7 @@ using Mlops.Contracts.Inference;
 using Mlops.Contracts.Registry;
 using Mlops.Kafka.Producing;
 using Mlops.Monitoring.Tests.Performance;
+using Mlops.Monitoring.Tests.Windows;
 using Mlops.Monitoring.Webhooks;
 using Mlops.Testing;
 
@@ -15,7 +16,8 @@ namespace Mlops.Monitoring.Tests.Webhooks;
 
 /// <summary>
 /// A real <c>PerformanceDegraded</c> (an hour of unranked predictions and their outcomes on Kafka) delivered to three
-/// subscribers with the shipped settings: one verifying the HMAC signature, one failing twice before accepting, one refusing.
+/// subscribers with the shipped settings: one verifying the HMAC signature, one failing twice before accepting, one
+/// refusing; a real <c>DriftDetected</c> (an hour of shifted vitals on Kafka) delivered signed to a verifying subscriber.
 /// </summary>
 public sealed class WebhookDeliveryTests(MonitoringAppFactory factory) : IClassFixture<MonitoringAppFactory>
 {
@@ -42,7 +44,8 @@ public sealed class WebhookDeliveryTests(MonitoringAppFactory factory) : IClassF
         var flaky = await Subscribe("flaky", "flaky-secret-0123456789");
         var refuse = await Subscribe("refuse", "refuse-secret-0123456789");
         var listed = await http.GetFromJsonAsync<JsonElement>("/api/monitoring/webhooks");
-        Assert.Equal(3, listed.GetArrayLength());
+        // Other tests of the class subscribe on the same service, so only this test's three are looked for.
+        Assert.Equal(3, listed.EnumerateArray().Count(w => new[] { verify, flaky, refuse }.Any(s => s.GetProperty("webhookId").GetGuid() == w.GetProperty("webhookId").GetGuid())));
         Assert.DoesNotContain("secret", listed.GetRawText(), StringComparison.OrdinalIgnoreCase);
 
         // An hour of predictions 30 h ago that rank nothing (AUROC ≈ 0.5) against an evaluation AUROC of 0.9.
@@ -106,6 +109,68 @@ public sealed class WebhookDeliveryTests(MonitoringAppFactory factory) : IClassF
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/monitoring/webhooks/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/monitoring/webhooks/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"/api/monitoring/webhooks/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task DriftDetected_VerifyingReceiver_GetsTheAlertOnceSignedOverTimestampAndBody()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var http = factory.CreateClient();
+        var webhook = await SubscribeAsync(http, new Uri(receiver.BaseAddress, "verify"), "DriftDetected");
+
+        // A version registered with its training profile, then a past hour of its predictions with every vital shifted:
+        // the hour is judged as a time window with dataset drift. A model of its own, so no other test's alert is owed here.
+        var model = PlatformInfrastructure.UniqueName("webhook-drift");
+        const string version = "5.0.0";
+        var random = new Random(43);
+        var runId = Guid.NewGuid();
+        factory.Training.Put(runId, DriftMonitoringTests.Profile(random, runId));
+        await factory.Services.GetRequiredService<IBus>().Publish(DriftMonitoringTests.Registration(runId, model, version));
+        await Eventually.WaitUntilAsync(
+            async () => (await http.GetAsync($"/api/monitoring/models/{model}/versions/{version}/profile")).StatusCode == HttpStatusCode.OK,
+            "the reference profile was stored");
+        var now = DateTimeOffset.UtcNow;
+        var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
+        await DriftMonitoringTests.ProduceAsync(factory, random, model, version, 400, hour.AddMinutes(20), heartRateShift: 15, otherShift: 1.5);
+
+        await Eventually.WaitUntilAsync(() => !receiver.Verified.IsEmpty, "the drift alert was delivered", TimeSpan.FromMinutes(3));
+        var delivered = JsonDocument.Parse(Assert.Single(receiver.Verified)).RootElement;
+        Assert.Equal(0, receiver.Forged);
+        Assert.Equal("DriftDetected", delivered.GetProperty("type").GetString());
+        var data = delivered.GetProperty("data");
+        Assert.Equal((model, version, ModelAliases.Champion, "time"),
+            (data.GetProperty("modelName").GetString(), data.GetProperty("modelVersion").GetString(), data.GetProperty("variant").GetString(), data.GetProperty("windowKind").GetString()));
+        Assert.True(data.GetProperty("datasetDrift").GetBoolean());
+        Assert.Contains("heart_rate", data.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("feature").GetString()));
+        // The alert delivered is the one in the drift alert history, and the delivery is recorded with its one attempt.
+        var history = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/alerts/drift?model={model}");
+        var alertId = Assert.Single(history.EnumerateArray()).GetProperty("alert").GetProperty("alertId").GetGuid();
+        Assert.Equal(alertId, delivered.GetProperty("alertId").GetGuid());
+        Assert.Equal(alertId, data.GetProperty("alertId").GetGuid());
+        var delivery = await DeliveredAsync(http, webhook);
+        Assert.Equal(alertId, delivery.GetProperty("alertId").GetGuid());
+    }
+
+    /// <summary>Subscribes <paramref name="url"/> to one alert type with the verifying receiver's secret.</summary>
+    internal static async Task<JsonElement> SubscribeAsync(HttpClient http, Uri url, string eventType)
+    {
+        var response = await http.PostAsJsonAsync("/api/monitoring/webhooks", new { url = url.ToString(), secret = WebhookReceiver.Secret, eventTypes = new[] { eventType } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>The webhook's only delivery once it is recorded as delivered at the first attempt (200).</summary>
+    internal static async Task<JsonElement> DeliveredAsync(HttpClient http, JsonElement webhook)
+    {
+        JsonElement delivery = default;
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            var list = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/webhooks/{webhook.GetProperty("webhookId").GetGuid()}/deliveries");
+            delivery = list.EnumerateArray().SingleOrDefault();
+            return delivery.ValueKind == JsonValueKind.Object && delivery.GetProperty("status").GetString() == "delivered";
+        }, "the delivery was recorded as delivered");
+        Assert.Equal([200], delivery.GetProperty("history").EnumerateArray().Select(a => a.GetProperty("statusCode").GetInt32()));
+        return delivery;
     }
 
     [Fact]

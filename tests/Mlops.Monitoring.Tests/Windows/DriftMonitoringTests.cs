@@ -101,8 +101,8 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         // Two past hours arrive late, as from a backlog: every vital shifted in the first (dataset drift), none in the second.
         var hour = new DateTimeOffset(DateTimeOffset.UtcNow.Year, DateTimeOffset.UtcNow.Month, DateTimeOffset.UtcNow.Day, DateTimeOffset.UtcNow.Hour, 0, 0, TimeSpan.Zero).AddHours(-5);
         // (1,900 predictions in all: fewer than a count window.)
-        await ProduceAsync(random, model, version, 400, hour.AddMinutes(20), heartRateShift: 15, otherShift: 1.5);
-        await ProduceAsync(random, model, version, 1500, hour.AddMinutes(80), heartRateShift: 0, otherShift: 0);
+        await ProduceAsync(factory, random, model, version, 400, hour.AddMinutes(20), heartRateShift: 15, otherShift: 1.5);
+        await ProduceAsync(factory, random, model, version, 1500, hour.AddMinutes(80), heartRateShift: 0, otherShift: 0);
 
         var windows = new List<JsonElement>();
         await Eventually.WaitUntilAsync(async () =>
@@ -142,7 +142,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         var http = factory.CreateClient();
         var now = DateTimeOffset.UtcNow;
         var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-4);
-        await ProduceAsync(new Random(17), model, version, WindowSize, hour.AddMinutes(10), heartRateShift: 0, otherShift: 0);
+        await ProduceAsync(factory, new Random(17), model, version, WindowSize, hour.AddMinutes(10), heartRateShift: 0, otherShift: 0);
 
         // Past the shipped profile wait (an hour after the window's end), so both are recorded at once.
         var windows = new List<JsonElement>();
@@ -194,11 +194,13 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     }
 
     Task ProduceWindowAsync(Random random, double heartRateShift) =>
-        ProduceAsync(random, Model, Version, WindowSize, DateTimeOffset.UtcNow, heartRateShift, otherShift: 0);
+        ProduceAsync(factory, random, Model, Version, WindowSize, DateTimeOffset.UtcNow, heartRateShift, otherShift: 0);
 
-    async Task ProduceAsync(Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift)
+    /// <summary>Feature vectors and the champion's predictions on them, as the features and inference services would produce.</summary>
+    internal static async Task ProduceAsync(
+        MonitoringAppFactory monitoring, Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift)
     {
-        var producer = factory.Upstream.Services.GetRequiredService<IEventProducer>();
+        var producer = monitoring.Upstream.Services.GetRequiredService<IEventProducer>();
         var vectors = Enumerable.Range(0, count).Select(i =>
         {
             var entity = $"patient-{random.Next(1_000_000)}";
@@ -212,9 +214,9 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
                 ComputedAt = now,
             });
         }).ToList();
-        var envelopes = await Task.WhenAll(vectors.Select(v => producer.ProduceAsync(factory.FeaturesTopic, v.entity, v.Item2)));
+        var envelopes = await Task.WhenAll(vectors.Select(v => producer.ProduceAsync(monitoring.FeaturesTopic, v.entity, v.Item2)));
         var probabilities = vectors.Select(_ => Probability(random)).ToList();
-        await Task.WhenAll(envelopes.Select((envelope, i) => producer.ProduceAsync(factory.PredictionsTopic, envelope.Subject, new PredictionMade
+        await Task.WhenAll(envelopes.Select((envelope, i) => producer.ProduceAsync(monitoring.PredictionsTopic, envelope.Subject, new PredictionMade
         {
             EntityId = envelope.Subject,
             ModelName = model,
@@ -246,7 +248,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     static double Normal(Random random, double mean, double sd) =>
         mean + sd * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    static ReferenceProfile Profile(Random random, Guid runId)
+    internal static ReferenceProfile Profile(Random random, Guid runId)
     {
         var rows = Enumerable.Range(0, 5000).Select(_ => Row(random, 0)).ToList();
         return new ReferenceProfile
@@ -260,7 +262,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
         };
     }
 
-    static ModelVersionRegistered Registration(Guid runId, string model = Model, string version = Version) => new()
+    internal static ModelVersionRegistered Registration(Guid runId, string model = Model, string version = Version) => new()
     {
         ModelName = model,
         Version = version,
