@@ -105,7 +105,7 @@ public sealed class SloBreachTests(MonitoringWithInference fixture) : IClassFixt
         Assert.All(statuses.EnumerateArray(), s => Assert.All(s.GetProperty("rules").EnumerateArray(), r => Assert.False(r.GetProperty("firing").GetBoolean())));
     }
 
-    static async Task<JsonElement> PutSloAsync(HttpClient monitoring, object slo)
+    internal static async Task<JsonElement> PutSloAsync(HttpClient monitoring, object slo)
     {
         using var response = await monitoring.PutAsJsonAsync($"/api/monitoring/models/{InferenceProcess.Model}/settings", new { slo, updatedBy = "slo-test" });
         var text = await response.Content.ReadAsStringAsync();
@@ -113,7 +113,7 @@ public sealed class SloBreachTests(MonitoringWithInference fixture) : IClassFixt
         return JsonDocument.Parse(text).RootElement.GetProperty("slo").Clone();
     }
 
-    static async Task PredictAsync(HttpClient inference, Random random)
+    internal static async Task PredictAsync(HttpClient inference, Random random)
     {
         for (var i = 0; i < 5; i++)
         {
