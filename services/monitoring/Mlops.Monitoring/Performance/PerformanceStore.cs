@@ -163,11 +163,14 @@ public sealed class PerformanceStore(MonitoringDatabase database, IOptions<Perfo
     public async Task<(double Auroc, string Source)?> BaselineAsync(NpgsqlConnection connection, string model, string version, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT auroc, 'version' FROM version_baselines WHERE model_name = $1 AND model_version = $2 AND auroc IS NOT NULL
-            UNION ALL
-            (SELECT b.auroc, 'champion' FROM version_baselines b
-             WHERE b.model_name = $1 AND b.auroc IS NOT NULL AND b.model_version = (
-                 SELECT model_version FROM prediction_samples WHERE model_name = $1 AND variant = $3 ORDER BY predicted_at DESC LIMIT 1))
+            SELECT auroc, source FROM (
+                SELECT auroc, 'version' AS source, 0 AS priority FROM version_baselines WHERE model_name = $1 AND model_version = $2 AND auroc IS NOT NULL
+                UNION ALL
+                (SELECT b.auroc, 'champion', 1 FROM version_baselines b
+                 WHERE b.model_name = $1 AND b.auroc IS NOT NULL AND b.model_version = (
+                     SELECT model_version FROM prediction_samples WHERE model_name = $1 AND variant = $3 ORDER BY predicted_at DESC LIMIT 1))) baselines
+            -- The version's own evaluation first: UNION ALL alone does not promise its branches' order.
+            ORDER BY priority
             LIMIT 1
             """, connection);
         command.Parameters.Add(new() { Value = model });
