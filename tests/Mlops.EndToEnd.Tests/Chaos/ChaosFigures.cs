@@ -13,11 +13,17 @@ public sealed record ChaosFigures(
     string Answers,
     string Saga)
 {
-    /// <summary>Lost anywhere along the pipeline (the largest of the stages' counts: a loss early is a loss later too).</summary>
-    public int Lost => Math.Max(Audit.LostAtIngestion, Math.Max(Audit.LostOnTopic, Audit.LostAtFeatures));
+    /// <summary>
+    /// Lost anywhere along the pipeline: the largest of the observation stages' counts (a loss early is a loss later
+    /// too), plus predictions monitoring never recorded.
+    /// </summary>
+    public int Lost => Math.Max(Audit.LostAtIngestion, Math.Max(Audit.LostOnTopic, Audit.LostAtFeatures)) + Audit.LostAtMonitoring;
 
-    /// <summary>Applied twice: an observation re-published as a new event, a computation published twice, an extra prediction.</summary>
-    public int Duplicated => Audit.ObservationsRepublishedAsNewEvents + Audit.FeatureEventsAppliedTwice + Audit.DuplicatePredictions;
+    /// <summary>
+    /// Applied twice: an observation re-published as a new event, a computation published twice, an extra prediction,
+    /// a prediction monitoring recorded twice.
+    /// </summary>
+    public int Duplicated => Audit.ObservationsRepublishedAsNewEvents + Audit.FeatureEventsAppliedTwice + Audit.DuplicatePredictions + Audit.StoredTwiceAtMonitoring;
 
     public const string Header = "| fault | fault lasted | observations sent | in flight | lost | applied twice | feature events → predictions | recovery | intake answers | saga |";
 

@@ -4,7 +4,7 @@ namespace Mlops.EndToEnd.Tests.Chaos;
 
 /// <summary>
 /// Each fault in turn under a steady stream through ingestion → features → inference streaming →
-/// <c>predictions.v1</c>: a SIGKILL of every service and its restart, and PostgreSQL, RabbitMQ, Kafka (with
+/// <c>predictions.v1</c> → monitoring: a SIGKILL of every service and its restart, and PostgreSQL, RabbitMQ, Kafka (with
 /// ZooKeeper) stopped and started through infra.sh. Each ends with 0 observations lost, 0 applied twice, exactly one
 /// prediction per feature event, every saga finished, and the recovery time printed (docs/reliability.md).
 /// </summary>
@@ -33,6 +33,9 @@ public sealed class ChaosTests(ChaosFixture fixture, ITestOutputHelper output)
 
     [Fact]
     public Task RegistryKilled_StreamLosesNothing() => Run("kill -9 registry", Scenario.Kill("registry", KillDowntime), withTrainingRun: true);
+
+    [Fact]
+    public Task MonitoringKilled_StreamLosesNothing() => Run("kill -9 monitoring", Scenario.Kill("monitoring", KillDowntime));
 
     [Fact]
     public Task PostgresStopped_StreamLosesNothing() => Run("PostgreSQL stop/start", ChaosScenario.Stop(InfrastructureDowntime, "postgres"));

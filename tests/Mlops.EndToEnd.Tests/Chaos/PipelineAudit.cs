@@ -8,7 +8,8 @@ namespace Mlops.EndToEnd.Tests.Chaos;
 /// <summary>
 /// What became of a scenario's observations, counted in the stores and on the topics: acknowledged by the intake →
 /// stored by ingestion → on <c>observations.v1</c> → stored by features → feature events on <c>features.v1</c> →
-/// predictions on <c>predictions.v1</c>. Only the scenario's own patients (one entity-id prefix) are counted.
+/// predictions on <c>predictions.v1</c> → recorded by monitoring. Only the scenario's own patients (one entity-id prefix)
+/// are counted.
 /// </summary>
 public sealed record PipelineAudit
 {
@@ -45,15 +46,23 @@ public sealed record PipelineAudit
     /// <summary>Predictions naming a feature event that is not on <c>features.v1</c>.</summary>
     public int PredictionsWithoutFeatureEvent { get; init; }
 
+    /// <summary>Model predictions (not the fallback rule's) on <c>predictions.v1</c> missing from monitoring's samples.</summary>
+    public int LostAtMonitoring { get; init; }
+
+    /// <summary>Predictions monitoring recorded more than once.</summary>
+    public int StoredTwiceAtMonitoring { get; init; }
+
     /// <summary>Whether nothing is lost, doubled or missing.</summary>
     public bool Clean => LostAtIngestion == 0 && LostOnTopic == 0 && LostAtFeatures == 0 && ObservationsRepublishedAsNewEvents == 0
-        && FeatureEventsAppliedTwice == 0 && FeatureEventsWithoutPrediction == 0 && DuplicatePredictions == 0 && PredictionsWithoutFeatureEvent == 0;
+        && FeatureEventsAppliedTwice == 0 && FeatureEventsWithoutPrediction == 0 && DuplicatePredictions == 0 && PredictionsWithoutFeatureEvent == 0
+        && LostAtMonitoring == 0 && StoredTwiceAtMonitoring == 0;
 
     /// <inheritdoc />
     public override string ToString() =>
         $"lost: ingestion {LostAtIngestion}, observations.v1 {LostOnTopic}, features {LostAtFeatures}; redelivered observations {RedeliveredObservations}, " +
         $"republished as new events {ObservationsRepublishedAsNewEvents}; feature events {FeatureEvents} (applied twice {FeatureEventsAppliedTwice}); " +
-        $"predictions {Predictions} (feature events without one {FeatureEventsWithoutPrediction}, duplicates {DuplicatePredictions}, without feature event {PredictionsWithoutFeatureEvent})";
+        $"predictions {Predictions} (feature events without one {FeatureEventsWithoutPrediction}, duplicates {DuplicatePredictions}, without feature event {PredictionsWithoutFeatureEvent}); " +
+        $"monitoring: lost {LostAtMonitoring}, stored twice {StoredTwiceAtMonitoring}";
 
     /// <summary>Where the topics ended before the scenario's stream started.</summary>
     public sealed record Marks(Dictionary<int, long> Observations, Dictionary<int, long> Features, Dictionary<int, long> Predictions)
@@ -80,6 +89,9 @@ public sealed record PipelineAudit
         var distinctEventIds = events.Select(e => Text(e, "id")).ToHashSet();
         var predictionsByEvent = predictions.GroupBy(p => (Event: Data(p, "featureEventId"), Model: Data(p, "modelName")))
             .ToDictionary(g => g.Key, g => g.Select(p => Data(p, "predictionId")).Distinct().Count());
+        // Monitoring records every model prediction; the fallback rule's answers have no version to monitor.
+        var monitored = predictions.Where(p => Data(p, "fallback") != "true").Select(p => Data(p, "predictionId")).ToHashSet(StringComparer.Ordinal);
+        var samples = await CountsAsync("monitoring", "SELECT prediction_id, count(*) FROM prediction_samples WHERE entity_id LIKE $1 AND prediction_id IS NOT NULL GROUP BY prediction_id", prefix);
 
         return new PipelineAudit
         {
@@ -96,12 +108,29 @@ public sealed record PipelineAudit
             FeatureEventsWithoutPrediction = distinctEventIds.Count(id => !predictionsByEvent.Keys.Any(k => k.Event == id)),
             DuplicatePredictions = predictionsByEvent.Values.Sum(n => n - 1),
             PredictionsWithoutFeatureEvent = predictions.Count(p => !eventIds.Contains(Data(p, "featureEventId"))),
+            LostAtMonitoring = monitored.Count(id => !samples.ContainsKey(id)),
+            StoredTwiceAtMonitoring = samples.Values.Count(n => n > 1),
         };
     }
 
     static string Text(JsonObject envelope, string name) => envelope[name]?.ToString() ?? "";
 
     static string Data(JsonObject envelope, string name) => envelope["data"]?[name]?.ToString() ?? "";
+
+    static async Task<Dictionary<string, long>> CountsAsync(string database, string sql, string prefix)
+    {
+        await using var source = NpgsqlDataSource.Create(PlatformInfrastructure.ConnectionString(database));
+        await using var command = source.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = prefix + "%" });
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
 
     static async Task<HashSet<string>> IdsAsync(string database, string sql, string prefix)
     {
