@@ -29,14 +29,9 @@ public sealed class DefinitionSetsFixture : WebApplicationFactory<Program>, IAsy
     public async Task InitializeAsync()
     {
         ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("features_sets");
-        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("features_sets_ingestion"),
-            // Not the topic this host streams from: history reaches the registered set only through a backfill.
-            ["Ingestion__AcceptedTopic"] = PlatformInfrastructure.UniqueName("obs-from-ingestion"),
-            ["Ingestion__RawTopic"] = PlatformInfrastructure.UniqueName("obs-raw"),
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("intake"),
-        });
+        // Not the topic this host streams from: history reaches the registered set only through a backfill.
+        Ingestion = IngestionProcess.Start(
+            await PlatformInfrastructure.CreateDatabaseAsync("features_sets_ingestion"), PlatformInfrastructure.UniqueName("obs-from-ingestion"), PlatformInfrastructure.UniqueName("obs-raw"));
         await Ingestion.WaitUntilReadyAsync();
         _ = Server;
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, FeaturesTopic]);

@@ -30,13 +30,8 @@ public sealed class FeaturesServiceFixture : WebApplicationFactory<Program>, IAs
     public async Task InitializeAsync()
     {
         ConnectionString = await PlatformInfrastructure.CreateDatabaseAsync("features_t");
-        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("features_t_ingestion"),
-            ["Ingestion__AcceptedTopic"] = PlatformInfrastructure.UniqueName("obs-from-ingestion"),
-            ["Ingestion__RawTopic"] = PlatformInfrastructure.UniqueName("obs-raw"),
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("intake"),
-        });
+        Ingestion = IngestionProcess.Start(
+            await PlatformInfrastructure.CreateDatabaseAsync("features_t_ingestion"), PlatformInfrastructure.UniqueName("obs-from-ingestion"), PlatformInfrastructure.UniqueName("obs-raw"));
         await Ingestion.WaitUntilReadyAsync();
         _ = Server;
         await Services.GetRequiredService<KafkaTopicAdmin>().EnsureTopicsAsync([ObservationsTopic, LabelsTopic, FeaturesTopic, DeadLetterTopic]);

@@ -53,12 +53,8 @@ public sealed class BatchDatasetFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await EnsureTopicsAsync([_observationsTopic, _rawTopic, _labelsTopic, _featuresTopic, _deadLetterTopic], 3);
-        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        Ingestion = IngestionProcess.Start(await PlatformInfrastructure.CreateDatabaseAsync("batch_ingestion"), _observationsTopic, _rawTopic, new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("batch_ingestion"),
-            ["Ingestion__AcceptedTopic"] = _observationsTopic,
-            ["Ingestion__RawTopic"] = _rawTopic,
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("batch-intake"),
             ["Kafka__DeadLetterTopic"] = _deadLetterTopic,
         });
         Features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>

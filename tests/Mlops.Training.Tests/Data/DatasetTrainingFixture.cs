@@ -47,12 +47,8 @@ public sealed class DatasetTrainingFixture : WebApplicationFactory<Program>, IAs
             ["EventStore__Schema"] = _registrySchema,
             [RabbitMqVirtualHost.EnvironmentVariable] = VirtualHost.Name,
         });
-        Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        Ingestion = IngestionProcess.Start(await PlatformInfrastructure.CreateDatabaseAsync("dstrain_ingestion"), _observationsTopic, _rawTopic, new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("dstrain_ingestion"),
-            ["Ingestion__AcceptedTopic"] = _observationsTopic,
-            ["Ingestion__RawTopic"] = _rawTopic,
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("ds-intake"),
             ["Kafka__DeadLetterTopic"] = _deadLetterTopic,
             [RabbitMqVirtualHost.EnvironmentVariable] = VirtualHost.Name,
         });

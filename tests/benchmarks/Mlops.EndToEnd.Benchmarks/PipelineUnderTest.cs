@@ -49,12 +49,8 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         pipeline._vhost = await RabbitMqVirtualHost.CreateAsync("bench-e2e");
         var ingestion = new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = await pipeline.CreateDatabaseAsync("bench_e2e_ingestion"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
-            ["Ingestion__RawTopic"] = raw,
-            ["Ingestion__AcceptedTopic"] = pipeline.AcceptedTopic,
             ["Ingestion__RejectedTopic"] = rejected,
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-e2e-intake"),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         if (!groupCommit)
@@ -62,7 +58,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
             ingestion["Ingestion__GroupCommit__Enabled"] = "false";
         }
 
-        pipeline.Ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", ingestion);
+        pipeline.Ingestion = IngestionProcess.Start(await pipeline.CreateDatabaseAsync("bench_e2e_ingestion"), pipeline.AcceptedTopic, raw, ingestion);
         pipeline.Features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
         {
             ["ConnectionStrings__features"] = await pipeline.CreateDatabaseAsync("bench_e2e_features"),

@@ -50,13 +50,9 @@ var topics = new
     Labels = PlatformInfrastructure.UniqueName("bench-labels"),
 };
 await admin.EnsureTopicsAsync([topics.Raw, topics.Accepted, topics.Rejected, topics.Features, topics.Labels]);
-await using var ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+await using var ingestion = IngestionProcess.Start(await PlatformInfrastructure.CreateDatabaseAsync("bench_ingestion"), topics.Accepted, topics.Raw, new Dictionary<string, string>
 {
-    ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_ingestion"),
-    ["Ingestion__RawTopic"] = topics.Raw,
-    ["Ingestion__AcceptedTopic"] = topics.Accepted,
     ["Ingestion__RejectedTopic"] = topics.Rejected,
-    ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-intake"),
     ["Logging__LogLevel__Default"] = "Warning",
 });
 var featuresDatabase = await PlatformInfrastructure.CreateDatabaseAsync("bench_features");

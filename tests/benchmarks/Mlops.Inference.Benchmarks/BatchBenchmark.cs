@@ -41,12 +41,8 @@ internal static class BatchBenchmark
         }
 
         await using var registry = await StartEmptyRegistryAsync();
-        await using var ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        await using var ingestion = IngestionProcess.Start(await PlatformInfrastructure.CreateDatabaseAsync("bench_batch_ingestion"), topics["obs"], topics["raw"], new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_batch_ingestion"),
-            ["Ingestion__AcceptedTopic"] = topics["obs"],
-            ["Ingestion__RawTopic"] = topics["raw"],
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-intake"),
             ["Kafka__DeadLetterTopic"] = topics["dead"],
             ["Logging__LogLevel__Default"] = "Warning",
         });

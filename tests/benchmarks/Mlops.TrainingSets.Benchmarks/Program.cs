@@ -39,13 +39,9 @@ var topics = new
     Labels = PlatformInfrastructure.UniqueName("bench-ts-labels"),
 };
 await admin.EnsureTopicsAsync([topics.Raw, topics.Accepted, topics.Rejected, topics.Features, topics.Labels]);
-await using var ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+await using var ingestion = IngestionProcess.Start(await PlatformInfrastructure.CreateDatabaseAsync("bench_ts_ingestion"), topics.Accepted, topics.Raw, new Dictionary<string, string>
 {
-    ["ConnectionStrings__ingestion"] = await PlatformInfrastructure.CreateDatabaseAsync("bench_ts_ingestion"),
-    ["Ingestion__RawTopic"] = topics.Raw,
-    ["Ingestion__AcceptedTopic"] = topics.Accepted,
     ["Ingestion__RejectedTopic"] = topics.Rejected,
-    ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-ts-intake"),
     ["Logging__LogLevel__Default"] = "Warning",
 });
 var featuresDatabase = await PlatformInfrastructure.CreateDatabaseAsync("bench_ts_features");

@@ -32,13 +32,9 @@ public static class SnapshotBenchmark
         var (raw, accepted, rejected) = (PlatformInfrastructure.UniqueName("bench-snap-raw"), PlatformInfrastructure.UniqueName("bench-snap-obs"), PlatformInfrastructure.UniqueName("bench-snap-rejected"));
         await admin.EnsureTopicsAsync([raw, accepted, rejected]);
         var database = await PlatformInfrastructure.CreateDatabaseAsync("bench_snapshot_ingestion");
-        await using var ingestion = ServiceProcess.Start("services/ingestion/Mlops.Ingestion", new Dictionary<string, string>
+        await using var ingestion = IngestionProcess.Start(database, accepted, raw, new Dictionary<string, string>
         {
-            ["ConnectionStrings__ingestion"] = database,
-            ["Ingestion__RawTopic"] = raw,
-            ["Ingestion__AcceptedTopic"] = accepted,
             ["Ingestion__RejectedTopic"] = rejected,
-            ["Ingestion__IntakeGroup"] = PlatformInfrastructure.UniqueName("bench-snap-intake"),
             ["Logging__LogLevel__Default"] = "Warning",
         });
         await ingestion.WaitUntilReadyAsync();

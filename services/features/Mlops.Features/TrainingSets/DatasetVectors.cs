@@ -52,22 +52,14 @@ public sealed class DatasetVectors(FeatureDatabase database, IngestionDatasetCli
         var ordered = entityIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var labels = labelName is null ? null : await LabelTimesAsync(labelName, dataset, ordered, cancellationToken);
         var sortedTimes = times?.Distinct().Order().ToArray() ?? [];
-        await using var observed = datasets.ReadEntitiesAsync(dataset.Version, ordered, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var hasEntity = await observed.MoveNextAsync();
-        foreach (var entityId in ordered)
+        await foreach (var (entityId, history) in datasets.HistoriesAsync(dataset.Version, ordered, cancellationToken))
         {
-            while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
-            {
-                hasEntity = await observed.MoveNextAsync();
-            }
-
-            var held = hasEntity && observed.Current.EntityId == entityId;
-            if (!held && labels is not null && dataset.IsScoped)
+            if (history is null && labels is not null && dataset.IsScoped)
             {
                 continue;
             }
 
-            var observations = held ? observed.Current.Points : [];
+            var observations = history ?? [];
             IEnumerable<(DateTimeOffset Time, string? LabelId)> at = labels is null
                 ? sortedTimes.Select(t => (t, (string?)null))
                 : labels.GetValueOrDefault(entityId) ?? [];

@@ -125,6 +125,32 @@ public sealed class IngestionDatasetClient(HttpClient http)
         }
     }
 
+    /// <summary>
+    /// For each of <paramref name="orderedEntityIds"/> (distinct, in byte order), in that order: its history in the
+    /// version, or null when the version holds no row of it — a merge of the asked ids with the version's rows.
+    /// </summary>
+    public async IAsyncEnumerable<(string EntityId, List<ObservationPoint>? History)> HistoriesAsync(
+        string version, IReadOnlyList<string> orderedEntityIds, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (orderedEntityIds.Count == 0)
+        {
+            yield break;
+        }
+
+        await using var observed = ReadEntitiesAsync(version, orderedEntityIds, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var hasEntity = await observed.MoveNextAsync();
+        foreach (var entityId in orderedEntityIds)
+        {
+            // Both sides are in byte order of the entity id: skip the version's entities nobody asked for.
+            while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
+            {
+                hasEntity = await observed.MoveNextAsync();
+            }
+
+            yield return (entityId, hasEntity && observed.Current.EntityId == entityId ? observed.Current.Points : null);
+        }
+    }
+
     static async IAsyncEnumerable<DatasetObservation> ReadLinesAsync(StreamReader reader, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (await reader.ReadLineAsync(cancellationToken) is { } line)

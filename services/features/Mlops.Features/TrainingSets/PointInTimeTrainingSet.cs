@@ -92,24 +92,18 @@ public sealed class PointInTimeTrainingSet(FeatureDatabase database, IOptions<Fe
             yield break;
         }
 
-        await using var observed = datasets.ReadEntitiesAsync(dataset.Version, page.Select(p => p.EntityId).ToArray(), cancellationToken).GetAsyncEnumerator(cancellationToken);
-        var hasEntity = await observed.MoveNextAsync();
-        foreach (var (entityId, labels) in page)
+        var index = 0;
+        await foreach (var (entityId, history) in datasets.HistoriesAsync(dataset.Version, page.Select(p => p.EntityId).ToArray(), cancellationToken))
         {
-            // Both sides are in byte order of the entity id. A labelled entity missing from a whole-store version has
-            // no history (empty features); one missing from a scoped version is outside it (another source, another time).
-            while (hasEntity && string.CompareOrdinal(observed.Current.EntityId, entityId) < 0)
-            {
-                hasEntity = await observed.MoveNextAsync();
-            }
-
-            var held = hasEntity && observed.Current.EntityId == entityId;
-            if (!held && dataset.IsScoped)
+            var labels = page[index++].Labels;
+            // A labelled entity missing from a whole-store version has no history (empty features); one missing from a
+            // scoped version is outside it (another source, another time).
+            if (history is null && dataset.IsScoped)
             {
                 continue;
             }
 
-            var observations = held ? observed.Current.Points : [];
+            var observations = history ?? [];
             foreach (var label in labels)
             {
                 FeaturesTelemetry.TrainingRows.Add(1, new KeyValuePair<string, object?>("source", "dataset"));
