@@ -146,6 +146,29 @@ public sealed class RolloutBrokerTests
     }
 
     [Fact]
+    public async Task Start_PolicyRefusesTheCandidate_409NamingTheAliasAndTheFailedCriterion()
+    {
+        var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());
+        await using var _ = host;
+        await using var __ = metrics;
+        // Latency criteria apply to every alias, the challenger's too: no version answers within a microsecond.
+        await Models.SetPolicyAsync(host, model, new PromotionPolicy { MaxP99LatencyMs = 0.001 });
+
+        var response = await host.Client.PostAsJsonAsync("/api/registry/rollouts", new
+        {
+            modelName = model, candidateVersion = "1.1.0", steps = new[] { 10, 100 }, analysisInterval = "00:00:10",
+            thresholds = new { maxErrorRate = 0.05 }, requestedBy = "ops-alice",
+        });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("The candidate cannot become the challenger", problem.GetProperty("title").GetString());
+        Assert.Contains("refused 1.1.0 as challenger", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("p99_latency_ms", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null((await host.Registry.GetAsync(model))!.VersionOf(ModelAliases.Challenger));
+    }
+
+    [Fact]
     public async Task Start_UnknownCandidateAndBadSteps_ProblemsNameTheFields()
     {
         var (host, metrics, model) = await StartAsync(ServiceProcess.FreePort());

@@ -56,21 +56,9 @@ public static class RolloutsApi
         }
 
         // The canary traffic goes to the challenger alias: the candidate must hold it, by the registry's own policy.
-        if (model.VersionOf(ModelAliases.Challenger) != body.CandidateVersion)
+        if (await AssignAsync(body, model, ModelAliases.Challenger, "challenger for a rollout", registry, ct) is { } notChallenger)
         {
-            var outcome = await registry.RequestPromotionAsync(new RequestPromotion
-            {
-                ModelName = body.ModelName!, Version = body.CandidateVersion!, Alias = ModelAliases.Challenger, RequestedBy = body.RequestedBy!,
-                Reason = "challenger for a rollout", ExpectedRevision = model.Revision,
-            }, ct);
-            if (outcome.Status != PromotionOutcome.Promoted)
-            {
-                return TypedResults.Problem(
-                    outcome.Status == PromotionOutcome.PendingApproval
-                        ? $"Making {body.CandidateVersion} the challenger needs approval (promotion {outcome.PromotionId}: {outcome.ApprovalReason}); approve it, then start the rollout."
-                        : $"The promotion policy refused {body.CandidateVersion} as challenger: {string.Join("; ", outcome.FailedCriteria)}",
-                    statusCode: StatusCodes.Status409Conflict, title: "The candidate cannot become the challenger");
-            }
+            return notChallenger;
         }
 
         if (body.Thresholds!.MaxDivergence is not null && await MirrorCandidateAsync(body, registry, options.Value, ct) is { } refused)
@@ -94,21 +82,9 @@ public static class RolloutsApi
     static async Task<ProblemHttpResult?> MirrorCandidateAsync(StartRolloutRequest body, ModelRegistry registry, RolloutOptions options, CancellationToken ct)
     {
         var model = (await registry.GetAsync(body.ModelName!, cancellationToken: ct))!;
-        if (model.VersionOf(ModelAliases.Shadow) != body.CandidateVersion)
+        if (await AssignAsync(body, model, ModelAliases.Shadow, "shadow for the rollout's divergence analysis (thresholds.maxDivergence)", registry, ct) is { } notShadow)
         {
-            var outcome = await registry.RequestPromotionAsync(new RequestPromotion
-            {
-                ModelName = body.ModelName!, Version = body.CandidateVersion!, Alias = ModelAliases.Shadow, RequestedBy = body.RequestedBy!,
-                Reason = "shadow for the rollout's divergence analysis", ExpectedRevision = model.Revision,
-            }, ct);
-            if (outcome.Status != PromotionOutcome.Promoted)
-            {
-                return TypedResults.Problem(
-                    outcome.Status == PromotionOutcome.PendingApproval
-                        ? $"thresholds.maxDivergence mirrors the candidate as the shadow, which needs approval (promotion {outcome.PromotionId}: {outcome.ApprovalReason}); approve it, then start the rollout."
-                        : $"thresholds.maxDivergence mirrors the candidate as the shadow; the promotion policy refused {body.CandidateVersion} as shadow: {string.Join("; ", outcome.FailedCriteria)}",
-                    statusCode: StatusCodes.Status409Conflict, title: "The candidate cannot become the shadow");
-            }
+            return notShadow;
         }
 
         var current = (await registry.GetAsync(body.ModelName!, cancellationToken: ct))!;
@@ -122,6 +98,27 @@ public static class RolloutsApi
         }
 
         return null;
+    }
+
+    // The candidate takes an alias by the registry's own promotion path (its policy, its approvals); null once it holds it.
+    static async Task<ProblemHttpResult?> AssignAsync(StartRolloutRequest body, ModelState model, string alias, string reason, ModelRegistry registry, CancellationToken ct)
+    {
+        if (model.VersionOf(alias) == body.CandidateVersion)
+        {
+            return null;
+        }
+
+        var outcome = await registry.RequestPromotionAsync(new RequestPromotion
+        {
+            ModelName = body.ModelName!, Version = body.CandidateVersion!, Alias = alias, RequestedBy = body.RequestedBy!, Reason = reason, ExpectedRevision = model.Revision,
+        }, ct);
+        return outcome.Status == PromotionOutcome.Promoted
+            ? null
+            : TypedResults.Problem(
+                outcome.Status == PromotionOutcome.PendingApproval
+                    ? $"Making {body.CandidateVersion} the {alias} ({reason}) needs approval (promotion {outcome.PromotionId}: {outcome.ApprovalReason}); approve it, then start the rollout."
+                    : $"The promotion policy refused {body.CandidateVersion} as {alias} ({reason}): {string.Join("; ", outcome.FailedCriteria)}",
+                statusCode: StatusCodes.Status409Conflict, title: $"The candidate cannot become the {alias}");
     }
 
     static async Task<Ok<IReadOnlyList<RolloutView>>> List(string? model, IQuerySagaRepository<RolloutState> query, ILoadSagaRepository<RolloutState> load)
