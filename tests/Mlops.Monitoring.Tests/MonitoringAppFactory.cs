@@ -69,10 +69,24 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         await Upstream.StartAsync();
     }
 
+    /// <summary>
+    /// Where the service listens on a real loopback port when <see cref="ListenOnLoopback"/> was called (another process
+    /// calls it there); else null, and only the in-memory clients reach it.
+    /// </summary>
+    public Uri? LoopbackAddress { get; private set; }
+
+    /// <summary>Serves on a free loopback port (Kestrel) instead of in memory; call before the server starts.</summary>
+    public Uri ListenOnLoopback()
+    {
+        var port = ServiceProcess.FreePort();
+        UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, port));
+        return LoopbackAddress = new Uri($"http://127.0.0.1:{port}/");
+    }
+
     /// <summary>Starts the service (its consumers subscribe to the topics <see cref="PrepareAsync"/> created).</summary>
     public Task StartServerAsync()
     {
-        _ = Server;
+        StartServer();
         return Task.CompletedTask;
     }
 

@@ -171,6 +171,68 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task ChampionAndChallengerOfOneVersion_OnlyTheChallengersFeatureShifted_DriftReportedForTheChallengerOnly()
+    {
+        // One version served as both variants (a model of its own): the windows and their verdicts can only be told
+        // apart by the variant, and both are judged against the same training profile.
+        const string model = "deterioration-variants";
+        const string version = "3.0.0";
+        var http = factory.CreateClient();
+        var runId = Guid.NewGuid();
+        factory.Training.Put(runId, Profile(new Random(23), runId));
+        await factory.Services.GetRequiredService<IBus>().Publish(Registration(runId, model, version));
+        await Eventually.WaitUntilAsync(
+            async () => (await http.GetAsync($"/api/monitoring/models/{model}/versions/{version}/profile")).StatusCode == HttpStatusCode.OK,
+            "the reference profile was stored");
+        var since = DateTimeOffset.UtcNow;
+
+        // Both variants' predictions arrive at the same time (a window per variant filling side by side); only the
+        // challenger's entities have their heart rate shifted by 1.5 standard deviations.
+        await Task.WhenAll(
+            ProduceAsync(factory, new Random(29), model, version, WindowSize, DateTimeOffset.UtcNow, heartRateShift: 0, otherShift: 0, ModelAliases.Champion),
+            ProduceAsync(factory, new Random(31), model, version, WindowSize, DateTimeOffset.UtcNow, heartRateShift: 15, otherShift: 0, ModelAliases.Challenger));
+
+        var windows = new List<JsonElement>();
+        await Eventually.WaitUntilAsync(async () =>
+        {
+            windows = (await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&kind=count")).EnumerateArray().ToList();
+            return windows.Count >= 2;
+        }, "a count window of each variant was judged");
+
+        Assert.Equal([ModelAliases.Challenger, ModelAliases.Champion], windows.Select(w => w.GetProperty("variant").GetString()!).Order());
+        var byVariant = windows.ToDictionary(w => w.GetProperty("variant").GetString()!);
+        foreach (var window in windows)
+        {
+            Assert.Equal(WindowSize, window.GetProperty("samples").GetInt32());
+            // The five input features; the prediction is judged too but is no feature of the dataset share.
+            Assert.Equal(5, window.GetProperty("evaluatedFeatures").GetInt32());
+        }
+
+        var challenger = byVariant[ModelAliases.Challenger].GetProperty("features").EnumerateArray().ToDictionary(f => f.GetProperty("feature").GetString()!);
+        Assert.Equal(["heart_rate"], challenger.Where(f => f.Value.GetProperty("drifted").GetBoolean()).Select(f => f.Key));
+        Assert.Equal(1, byVariant[ModelAliases.Challenger].GetProperty("driftedFeatures").GetInt32());
+        Assert.All(byVariant[ModelAliases.Champion].GetProperty("features").EnumerateArray(),
+            f => Assert.False(f.GetProperty("drifted").GetBoolean(), $"the champion's {f.GetProperty("feature").GetString()} must not drift"));
+        Assert.Equal(0, byVariant[ModelAliases.Champion].GetProperty("driftedFeatures").GetInt32());
+
+        // The variant filter gives each variant's windows alone.
+        var championOnly = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/drift?version={version}&variant=champion");
+        Assert.Equal([byVariant[ModelAliases.Champion].GetProperty("windowId").GetInt64()], championOnly.EnumerateArray().Select(w => w.GetProperty("windowId").GetInt64()));
+
+        // The view a rollout's analysis reads: the challenger's newest window with 1 of 5 features drifted, the champion's with none.
+        var variants = (await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/variants?from={Uri.EscapeDataString(since.ToString("O"))}"))
+            .EnumerateArray().ToDictionary(v => v.GetProperty("variant").GetString()!);
+        Assert.Equal(1.0 / 5, variants[ModelAliases.Challenger].GetProperty("drift").GetProperty("driftedShare").GetDouble(), 1e-12);
+        Assert.Equal(0, variants[ModelAliases.Champion].GetProperty("drift").GetProperty("driftedShare").GetDouble());
+
+        // One alert, the challenger's, naming heart rate only.
+        var alerts = (await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/alerts/drift?model={model}")).EnumerateArray().ToList();
+        var alert = Assert.Single(alerts).GetProperty("alert");
+        Assert.Equal((version, ModelAliases.Challenger), (alert.GetProperty("modelVersion").GetString(), alert.GetProperty("variant").GetString()));
+        Assert.Equal(["heart_rate"], alert.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("feature").GetString()));
+    }
+
+    [Fact]
     public async Task DriftQuery_BadKindAndLimit_ValidationProblemNamingFields()
     {
         var response = await factory.CreateClient().GetAsync($"/api/monitoring/models/{Model}/drift?kind=weekly&limit=0");
@@ -196,9 +258,10 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
     Task ProduceWindowAsync(Random random, double heartRateShift) =>
         ProduceAsync(factory, random, Model, Version, WindowSize, DateTimeOffset.UtcNow, heartRateShift, otherShift: 0);
 
-    /// <summary>Feature vectors and the champion's predictions on them, as the features and inference services would produce.</summary>
+    /// <summary>Feature vectors and one variant's predictions on them (the champion's unless told), as the features and inference services would produce.</summary>
     internal static async Task ProduceAsync(
-        MonitoringAppFactory monitoring, Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift)
+        MonitoringAppFactory monitoring, Random random, string model, string version, int count, DateTimeOffset now, double heartRateShift, double otherShift,
+        string variant = ModelAliases.Champion)
     {
         var producer = monitoring.Upstream.Services.GetRequiredService<IEventProducer>();
         var vectors = Enumerable.Range(0, count).Select(i =>
@@ -229,7 +292,7 @@ public sealed class DriftMonitoringTests(MonitoringAppFactory factory) : IClassF
             PredictedAt = now,
             FeatureEventId = envelope.Id,
             PredictionId = Guid.CreateVersion7().ToString(),
-            Variant = ModelAliases.Champion,
+            Variant = variant,
         })));
     }
 
