@@ -39,6 +39,9 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.AddOptions<EntityWindowOptions>().BindConfiguration(EntityWindowOptions.Section)
+            .Validate(EntityWindowOptions.IsValid, "Features:EntityWindows:MaxEntities must be 1 to 10,000,000").ValidateOnStart();
+        builder.Services.TryAddSingleton<EntityWindowCache>();
         builder.Services.AddHostedService<OnlineVectorListener>();
         builder.Services.TryAddSingleton<RegisteredFeatureSetStore>();
         builder.Services.TryAddSingleton<FeatureSetCatalog>();

@@ -17,6 +17,9 @@ public static class FeaturesTelemetry
     /// <summary>Vectors computed by streaming (tag <c>late</c>: the observation was older than the entity's newest).</summary>
     public static readonly Counter<long> Computed = Meter.CreateCounter<long>("mlops.features.vectors_computed", "{vector}");
 
+    /// <summary>Entity windows a streamed batch computed from, by where they came from (<c>source</c>: cache, database).</summary>
+    public static readonly Counter<long> WindowReads = Meter.CreateCounter<long>("mlops.features.window_reads", "{entity}");
+
     /// <summary>Time to store an observation and compute the entity's vector.</summary>
     public static readonly Histogram<double> ComputeDuration = Meter.CreateHistogram<double>("mlops.features.compute.duration", "ms");
 

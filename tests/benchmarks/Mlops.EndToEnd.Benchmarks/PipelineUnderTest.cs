@@ -33,7 +33,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
 
     public ServiceProcess Inference { get; private set; } = null!;
 
-    public static async Task<PipelineUnderTest> StartAsync(KafkaTopicAdmin admin, bool groupCommit = true)
+    public static async Task<PipelineUnderTest> StartAsync(KafkaTopicAdmin admin, bool groupCommit = true, bool entityWindows = true)
     {
         var pipeline = new PipelineUnderTest
         {
@@ -61,6 +61,7 @@ internal sealed class PipelineUnderTest : IAsyncDisposable
         pipeline.Ingestion = IngestionProcess.Start(await pipeline.CreateDatabaseAsync("bench_e2e_ingestion"), pipeline.AcceptedTopic, raw, ingestion);
         pipeline.Features = ServiceProcess.Start("services/features/Mlops.Features", new Dictionary<string, string>
         {
+            ["Features__EntityWindows__Enabled"] = entityWindows ? "true" : "false",
             ["ConnectionStrings__features"] = await pipeline.CreateDatabaseAsync("bench_e2e_features"),
             [RabbitMqVirtualHost.EnvironmentVariable] = pipeline._vhost.Name,
             ["Features__Topics__Observations"] = pipeline.AcceptedTopic,

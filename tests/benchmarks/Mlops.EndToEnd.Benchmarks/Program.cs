@@ -17,14 +17,16 @@ using Mlops.Testing;
 // matched by its id to the prediction it triggered on predictions.v1 (ingestion → observations.v1 → features →
 // features.v1 → inference → predictions.v1), timed with this process's clock from the moment the observation was due to
 // the moment its prediction was read. Beside it in the same run: the raw broker round trip at the same rate.
-//   dotnet run -c Release --project tests/benchmarks/Mlops.EndToEnd.Benchmarks -- [obs/s 1000] [seconds 60] [patients 5000] [warm-up seconds 10] [group-commit on|off]
+//   dotnet run -c Release --project tests/benchmarks/Mlops.EndToEnd.Benchmarks -- [obs/s 1000] [seconds 60] [patients 5000] [warm-up seconds 10] [group-commit on|off] [windows on|off]
 // "off" sets ingestion's Ingestion:GroupCommit:Enabled to false: every request its own transaction, as before the group
-// commit existed — the comparison for it with the same build.
+// commit existed — the comparison for it with the same build. The sixth, "off", sets Features:EntityWindows:Enabled to
+// false: every streamed batch reads its entities' windows from the database, as before the window cache existed.
 var rate = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
 var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
 var patients = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5000;
 var warmupSeconds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10;
 var groupCommit = args.Length <= 4 || args[4] != "off";
+var entityWindows = args.Length <= 5 || args[5] != "off";
 const double GoalP99Ms = 250;
 
 var builder = TestHost.CreateBuilder("e2e-latency-benchmark");
@@ -35,14 +37,14 @@ var producer = host.Services.GetRequiredService<IEventProducer>();
 var admin = host.Services.GetRequiredService<KafkaTopicAdmin>();
 var configs = host.Services.GetRequiredService<KafkaClientConfigFactory>();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores; {rate:F0} obs/s for {seconds} s after a {warmupSeconds} s warm-up at the same rate; {patients} patients; " +
-    $"ingestion group commit {(groupCommit ? "on (shipped)" : "off")}");
+    $"ingestion group commit {(groupCommit ? "on (shipped)" : "off")}; features entity windows {(entityWindows ? "on (shipped)" : "off")}");
 
 // 1. Baseline: one broker hop at the same rate.
 var raw = await RawBrokerBaseline.RunAsync(producer, admin, configs, rate, seconds, patients);
 Console.WriteLine($"raw broker produce → consume: sent {raw.Sent} at {raw.SentRate:F0}/s, received {raw.Received}: {raw.Latency}");
 
 // 2. The pipeline.
-await using var pipeline = await PipelineUnderTest.StartAsync(admin, groupCommit);
+await using var pipeline = await PipelineUnderTest.StartAsync(admin, groupCommit, entityWindows);
 var prefix = $"e2e-{Guid.NewGuid():N}"[..16] + "-";
 var warmup = (int)(rate * warmupSeconds);
 var total = warmup + (int)(rate * seconds);

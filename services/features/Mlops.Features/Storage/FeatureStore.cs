@@ -24,6 +24,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         INSERT INTO feature_observations (observation_id, entity_id, code, value, event_time, recorded_at, available_time)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
         ON CONFLICT (observation_id) DO NOTHING
+        RETURNING entity_id, observation_id, code, value, event_time, known_at
         """;
 
     // The outer entity filter repeats what the join implies: without it the planner, misjudging how many entities the
@@ -63,8 +64,11 @@ public sealed class FeatureStore(FeatureDatabase database)
     /// <summary>JSON options of stored vectors.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Adds many observations in one statement (repeats are ignored); <c>known_at</c> follows from the two times.</summary>
-    public static async Task AddObservationsAsync(
+    /// <summary>
+    /// Adds many observations in one statement (repeats are ignored); <c>known_at</c> follows from the two times.
+    /// Returns the rows actually inserted, by entity, as stored (times at the database's precision).
+    /// </summary>
+    public static async Task<Dictionary<string, List<ObservationPoint>>> AddObservationsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<StoredObservation> rows, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(InsertObservationsSql, connection, transaction);
@@ -75,7 +79,26 @@ public sealed class FeatureStore(FeatureDatabase database)
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EventTime).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.RecordedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.AvailableTime).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await ReadPointsByEntityAsync(command, cancellationToken);
+    }
+
+    // Rows of (entity_id, observation_id, code, value, event_time, known_at), grouped by entity.
+    static async Task<Dictionary<string, List<ObservationPoint>>> ReadPointsByEntityAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var byEntity = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var entityId = reader.GetString(0);
+            if (!byEntity.TryGetValue(entityId, out var points))
+            {
+                byEntity[entityId] = points = [];
+            }
+
+            points.Add(new ObservationPoint(reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return byEntity;
     }
 
     /// <summary>For each entity, its observations within <paramref name="horizon"/> of its newest event time, in one query.</summary>
@@ -85,20 +108,7 @@ public sealed class FeatureStore(FeatureDatabase database)
         await using var command = new NpgsqlCommand(EntityWindowsSql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = entityIds });
         command.Parameters.Add(new NpgsqlParameter { Value = horizon });
-        var windows = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var entityId = reader.GetString(0);
-            if (!windows.TryGetValue(entityId, out var points))
-            {
-                windows[entityId] = points = [];
-            }
-
-            points.Add(new ObservationPoint(reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
-        }
-
-        return windows;
+        return await ReadPointsByEntityAsync(command, cancellationToken);
     }
 
     /// <summary>Replaces the entity's online vector and appends it to the history (known from <see cref="StoredVector.ComputedAt"/>).</summary>

@@ -25,7 +25,7 @@ namespace Mlops.Features.Streaming;
 /// </summary>
 public sealed class ObservationFeatureHandler(
     KafkaInbox inbox, FeatureDatabase database, FeatureSetCatalog catalog, IOptions<FeatureTopics> topics,
-    IEventProducer producer, TimeProvider clock)
+    IEventProducer producer, EntityWindowCache windowCache, TimeProvider clock)
     : IdempotentBatchEventHandler<ObservationAccepted>(inbox)
 {
 
@@ -40,18 +40,19 @@ public sealed class ObservationFeatureHandler(
         var started = Stopwatch.GetTimestamp();
         var sets = catalog.Active;
         var rows = records.Select(r => ToStored(r.Envelope.Data)).ToList();
-        await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
+        var inserted = await FeatureStore.AddObservationsAsync(connection, transaction, rows, cancellationToken);
 
         var horizon = sets.Max(s => s.Horizon);
-        var windows = await FeatureStore.LoadEntityWindowsAsync(connection, transaction, rows.Select(p => p.EntityId).Distinct().ToArray(), horizon, cancellationToken);
-        var computedAt = clock.GetUtcNow();
-        var vectors = new List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)>(windows.Count * sets.Count);
         // The entity's newest record in this batch triggered its vectors, for lineage and tracing.
         var triggers = new Dictionary<string, KafkaRecord<ObservationAccepted>>(StringComparer.Ordinal);
         foreach (var record in records)
         {
             triggers[record.Envelope.Data.EntityId] = record;
         }
+
+        var windows = await WindowsAsync(connection, transaction, triggers, inserted, horizon, cancellationToken);
+        var computedAt = clock.GetUtcNow();
+        var vectors = new List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)>(windows.Count * sets.Count);
 
         foreach (var (entityId, window) in windows)
         {
@@ -75,6 +76,65 @@ public sealed class ObservationFeatureHandler(
 
         FeaturesTelemetry.Computed.Add(vectors.Count);
         FeaturesTelemetry.ComputeDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Each touched entity's window after this batch's inserts: from the cache plus what was inserted when this replica
+    /// has held the entity's partition since caching it, else read from the database (all touched entities not cached,
+    /// in one query). Remembered for the cache until the commit.
+    /// </summary>
+    async Task<Dictionary<string, List<ObservationPoint>>> WindowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Dictionary<string, KafkaRecord<ObservationAccepted>> triggers,
+        Dictionary<string, List<ObservationPoint>> inserted, TimeSpan horizon, CancellationToken cancellationToken)
+    {
+        windowCache.BeginBatch();
+        var windows = new Dictionary<string, List<ObservationPoint>>(triggers.Count, StringComparer.Ordinal);
+        var uncached = new List<string>();
+        foreach (var (entityId, trigger) in triggers)
+        {
+            if (windowCache.Find(entityId, trigger.Context, horizon) is { } cached)
+            {
+                windows[entityId] = EntityWindowCache.Extend(cached, inserted.GetValueOrDefault(entityId) ?? [], horizon);
+            }
+            else
+            {
+                uncached.Add(entityId);
+            }
+        }
+
+        FeaturesTelemetry.WindowReads.Add(windows.Count, new KeyValuePair<string, object?>("source", "cache"));
+        FeaturesTelemetry.WindowReads.Add(uncached.Count, new KeyValuePair<string, object?>("source", "database"));
+        if (uncached.Count > 0)
+        {
+            foreach (var (entityId, window) in await FeatureStore.LoadEntityWindowsAsync(connection, transaction, [.. uncached], horizon, cancellationToken))
+            {
+                windows[entityId] = window;
+            }
+        }
+
+        if (windowCache.Enabled)
+        {
+            var pending = new List<EntityWindowCache.Pending>(windows.Count);
+            foreach (var (entityId, window) in windows)
+            {
+                var context = triggers[entityId].Context;
+                if (windowCache.EpochOf(context) is { } epoch)
+                {
+                    pending.Add(new(entityId, context, epoch, horizon, window));
+                }
+            }
+
+            windowCache.Hold(pending);
+        }
+
+        return windows;
+    }
+
+    /// <inheritdoc />
+    protected override Task OnCommittedAsync(CancellationToken cancellationToken)
+    {
+        windowCache.Commit();
+        return Task.CompletedTask;
     }
 
     Task PublishAsync(List<(StoredVector Vector, string EntityType, KafkaRecord<ObservationAccepted> Trigger)> vectors, CancellationToken cancellationToken)
