@@ -30,10 +30,13 @@ public static class DashboardJourney
         var trainingRun = model!["versions"]![data.NewVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
         var datasetVersion = model["versions"]![data.NewVersion]!["registration"]!["datasetVersion"]!.GetValue<string>();
         var championRun = model["versions"]![data.OldVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
-        var experiment = await StartExperimentAsync(admin, data.Model, $"e2e-dashboard-ab-{run}");
+        var (experiment, experimentId) = await StartExperimentAsync(admin, data.Model, $"e2e-dashboard-ab-{run}");
 
         await using var browser = await DashboardBrowser.LaunchAsync(gateway);
         var ops = await browser.SignInAsync(operatorKey);
+        // Signed in from the start: each page with an action is also seen by the viewer while that action is possible,
+        // so a missing button is the role's doing, not the state's.
+        var viewer = await browser.SignInAsync(viewerKey);
 
         var overview = await browser.ShowAsync(ops, "overview", "1-overview");
         foreach (var service in new[] { "ingestion", "features", "training", "registry", "inference", "monitoring" })
@@ -58,11 +61,22 @@ public static class DashboardJourney
         Assert.Equal(1, await ab.Locator("[data-testid=p-value-chart] canvas").CountAsync());
         await ab.ScrollIntoViewIfNeededAsync();
         await ab.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "2b-rollouts-ab-p-value.png") });
+        // The viewer sees the same running experiment without its Stop button (the operator's card has one), and the
+        // gateway refuses the stop when the viewer's page calls it anyway: the experiment keeps counting.
+        Assert.Equal(1, await ab.Locator("[data-action=stop-experiment]").CountAsync());
+        await browser.ShowAsync(viewer, $"rollouts/{data.PromotedRollout}", "2c-rollouts-viewer");
+        var viewerAb = viewer.Locator($"[data-experiment='{experiment}']");
+        Assert.Contains("over 3 looks", await viewerAb.Locator("[data-testid=p-value-chart]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await viewerAb.Locator("[data-action=stop-experiment]").CountAsync());
+        Assert.Equal(0, await viewer.Locator("main button").CountAsync());
+        var stopRefused = await PostFromPageAsync(viewer, $"/api/gateway/experiments/{experimentId}/stop", new { reason = "a viewer tries" });
+        Assert.Equal((403, "Role required"), (stopRefused.Status, stopRefused.Title));
+        Assert.Null(await ExperimentStoppedAsync(admin, experiment));
+        await NoErrorsAsync(viewer, "rollouts (viewer)");
         // Its decision reached, the operator stops it from the page: the gateway records the stop with the key's name.
         await ab.Locator("[data-action=stop-experiment]").ClickAsync();
         await ab.GetByTestId("experiment-stop-message").Filter(new() { HasText = "stopped" }).WaitForAsync(new() { Timeout = 30_000 });
-        var experiments = await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None);
-        var stopped = experiments!.AsArray().Single(e => e!["name"]!.GetValue<string>() == experiment)!["stopped"];
+        var stopped = await ExperimentStoppedAsync(admin, experiment);
         Assert.StartsWith("decision reached", stopped!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         await NoErrorsAsync(ops, "rollouts");
 
@@ -122,6 +136,18 @@ public static class DashboardJourney
         Assert.True(await ops.EvaluateAsync<bool>("() => window.__e2eSamePage === true"), "the page was not reloaded");
         Assert.Contains("invalid-envelope", await NewestDeadLetterAsync(ops) ?? "", StringComparison.Ordinal);
         await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6b-sagas-dead-letter-live.png"), FullPage = true });
+        var deadLetterId = await DeadLetterIdAsync(admin, deadLetter);
+
+        // The viewer opens the same dead letter: its detail, but no Replay button; replaying it anyway is refused and
+        // nothing is replayed.
+        await browser.ShowAsync(viewer, "sagas", "6c-sagas-viewer");
+        await OpenDeadLetterAsync(viewer, deadLetterId);
+        Assert.Equal(0, await viewer.Locator("[data-testid=deadletter-detail] [data-action=replay]").CountAsync());
+        Assert.Equal(0, await viewer.Locator("main button").CountAsync());
+        var replayRefused = await PostFromPageAsync(viewer, $"/api/ingestion/deadletters/{deadLetterId}/replay", new { by = "viewer", reason = "a viewer tries" });
+        Assert.Equal((403, "Role required"), (replayRefused.Status, replayRefused.Title));
+        Assert.Empty((await GetDeadLetterAsync(admin, deadLetterId))["replays"]!.AsArray());
+        await NoErrorsAsync(viewer, "sagas (viewer)");
         log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
 
         // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
@@ -141,18 +167,11 @@ public static class DashboardJourney
         {
             await WaitForAsync(admin, paused, r => r["state"]!.GetValue<string>() == "Paused", "pauses on an inconclusive analysis");
 
-            var viewer = await browser.SignInAsync(viewerKey);
             var seen = await browser.ShowAsync(viewer, $"rollouts/{paused}", "7-rollouts-viewer");
             Assert.Contains("Paused", seen, StringComparison.Ordinal);
             Assert.Equal(0, await viewer.Locator("main button").CountAsync());
             Assert.Contains("may read only", seen, StringComparison.Ordinal);
-            var refused = await viewer.EvaluateAsync<JsonElementHolder>("""
-                async id => {
-                  const me = await (await fetch("/api/gateway/me")).json();
-                  const r = await fetch(`/api/registry/rollouts/${id}/approve`, { method: "POST", headers: { "Content-Type": "application/json", "X-Csrf-Token": me.csrfToken }, body: JSON.stringify({ by: "viewer", reason: "not allowed" }) });
-                  return { status: r.status, title: (await r.json()).title };
-                }
-                """, paused.ToString());
+            var refused = await PostFromPageAsync(viewer, $"/api/registry/rollouts/{paused}/approve", new { by = "viewer", reason = "not allowed" });
             Assert.Equal(403, refused.Status);
             Assert.Equal("Role required", refused.Title);
             Assert.Equal("Paused", (await GetAsync(admin, paused))["state"]!.GetValue<string>());
@@ -188,8 +207,8 @@ public static class DashboardJourney
         }
     }
 
-    /// <summary>An A/B experiment on the model with three batches of counts posted: three looks, three p-values.</summary>
-    static async Task<string> StartExperimentAsync(GatewayClient admin, string model, string name)
+    /// <summary>An A/B experiment on the model with three batches of counts posted: three looks, three p-values. Returns its name and id.</summary>
+    static async Task<(string Name, string Id)> StartExperimentAsync(GatewayClient admin, string model, string name)
     {
         var created = await admin.SendAsync(HttpMethod.Post, "api/gateway/experiments", new JsonObject
         {
@@ -210,7 +229,7 @@ public static class DashboardJourney
             }, null, CancellationToken.None);
         }
 
-        return name;
+        return (name, id);
     }
 
     /// <summary>
@@ -227,6 +246,45 @@ public static class DashboardJourney
         await producer.ProduceAsync(Topics.Labels, new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes($"not an event envelope ({key})") });
         return key;
     }
+
+    /// <summary>
+    /// The id of the newest dead letter made of the record with key <paramref name="key"/>, from the ingestion API. Every
+    /// consumer group reading labels.v1 (features, monitoring) gives up on it, so there may be one per group.
+    /// </summary>
+    static async Task<string> DeadLetterIdAsync(GatewayClient admin, string key)
+    {
+        var listed = await admin.SendAsync(HttpMethod.Get, $"api/ingestion/deadletters?topic={Topics.Labels}&limit=1000", null, null, CancellationToken.None);
+        return listed!.AsArray().First(d => d!["record"]!["originalKey"]?.GetValue<string>() == key)!["id"]!.GetValue<string>();
+    }
+
+    static async Task<JsonNode> GetDeadLetterAsync(GatewayClient admin, string id) =>
+        (await admin.SendAsync(HttpMethod.Get, $"api/ingestion/deadletters/{id}", null, null, CancellationToken.None))!;
+
+    /// <summary>Clicks the dead letter's id in the open sagas page's list and waits for its detail pane.</summary>
+    static async Task OpenDeadLetterAsync(IPage page, string id)
+    {
+        await page.Locator("[data-testid=deadletters]").GetByRole(AriaRole.Link, new() { Name = id, Exact = true }).ClickAsync();
+        await page.Locator("[data-testid=deadletter-detail] h3").Filter(new() { HasText = $"Dead letter {id}" }).WaitForAsync(new() { Timeout = 30_000 });
+    }
+
+    static async Task<JsonNode?> ExperimentStoppedAsync(GatewayClient admin, string name)
+    {
+        var experiments = await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None);
+        return experiments!.AsArray().Single(e => e!["name"]!.GetValue<string>() == name)!["stopped"];
+    }
+
+    /// <summary>
+    /// Posts <paramref name="body"/> to <paramref name="path"/> from the signed-in page, with its session cookie and CSRF
+    /// token, exactly as its button would: what a key without the button gets when it acts anyway.
+    /// </summary>
+    static async Task<JsonElementHolder> PostFromPageAsync(IPage page, string path, object body) =>
+        await page.EvaluateAsync<JsonElementHolder>("""
+            async ([path, body]) => {
+              const me = await (await fetch("/api/gateway/me")).json();
+              const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json", "X-Csrf-Token": me.csrfToken }, body: JSON.stringify(body) });
+              return { status: r.status, title: (await r.json()).title };
+            }
+            """, new object[] { path, body });
 
     static async Task<string?> NewestDeadLetterAsync(IPage page)
     {
