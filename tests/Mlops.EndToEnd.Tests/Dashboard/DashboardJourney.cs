@@ -24,7 +24,8 @@ public static class DashboardJourney
     public static async Task RunAsync(Uri gateway, GatewayClient admin, Data data, Action<string> log)
     {
         var run = Guid.NewGuid().ToString("N")[..6];
-        var operatorKey = await CreateKeyAsync(admin, $"e2e-dashboard-operator-{run}", "operate");
+        var operatorName = $"e2e-dashboard-operator-{run}";
+        var operatorKey = await CreateKeyAsync(admin, operatorName, "operate");
         var viewerKey = await CreateKeyAsync(admin, $"e2e-dashboard-viewer-{run}", "predict");
         var model = await admin.GetModelAsync(data.Model, CancellationToken.None);
         var trainingRun = model!["versions"]![data.NewVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
@@ -142,12 +143,51 @@ public static class DashboardJourney
         // nothing is replayed.
         await browser.ShowAsync(viewer, "sagas", "6c-sagas-viewer");
         await OpenDeadLetterAsync(viewer, deadLetterId);
+        // The page's screenshot again, now with the dead letter open: what the viewer has in place of Replay.
+        await viewer.Locator("[data-testid=deadletter-detail]").ScrollIntoViewIfNeededAsync();
+        await viewer.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6c-sagas-viewer.png"), FullPage = true });
         Assert.Equal(0, await viewer.Locator("[data-testid=deadletter-detail] [data-action=replay]").CountAsync());
         Assert.Equal(0, await viewer.Locator("main button").CountAsync());
         var replayRefused = await PostFromPageAsync(viewer, $"/api/ingestion/deadletters/{deadLetterId}/replay", new { by = "viewer", reason = "a viewer tries" });
         Assert.Equal((403, "Role required"), (replayRefused.Status, replayRefused.Title));
         Assert.Empty((await GetDeadLetterAsync(admin, deadLetterId))["replays"]!.AsArray());
         await NoErrorsAsync(viewer, "sagas (viewer)");
+
+        // The operator opens it on the page that showed it live: the detail pane holds the dead letter as the ingestion
+        // API does (why the consumer gave up, the original record untouched); replayed from the page with a reason, the
+        // replays card gains the row the replay log records: who, when, to which topic and offset.
+        await OpenDeadLetterAsync(ops, deadLetterId);
+        var entry = await GetDeadLetterAsync(admin, deadLetterId);
+        var shown = JsonNode.Parse(await ops.Locator("[data-testid=deadletter-detail] pre").InnerTextAsync())!;
+        Assert.Equal(deadLetterId, shown["id"]!.GetValue<string>());
+        Assert.Equal($"not an event envelope ({deadLetter})", shown["record"]!["originalValue"]!.GetValue<string>());
+        foreach (var field in new[] { "originalTopic", "originalKey", "originalValue", "consumerGroup", "failureKind", "reason" })
+        {
+            Assert.Equal(entry["record"]![field]!.GetValue<string>(), shown["record"]![field]?.GetValue<string>());
+        }
+
+        Assert.Equal(entry["record"]!["originalOffset"]!.GetValue<long>(), shown["record"]!["originalOffset"]!.GetValue<long>());
+        Assert.Contains("envelope", shown["record"]!["reason"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        var replayReason = $"upstream fixed, journey {run}";
+        await ops.Locator("[data-testid=deadletter-detail] input[aria-label='replay reason']").FillAsync(replayReason);
+        await ops.Locator("[data-testid=deadletter-detail] [data-action=replay]").ClickAsync();
+        await ops.Locator("[data-testid=deadletter-detail] .ok").Filter(new() { HasText = "replayed" }).WaitForAsync(new() { Timeout = 30_000 });
+        var replay = (await GetDeadLetterAsync(admin, deadLetterId))["replays"]!.AsArray().Single()!;
+        Assert.Equal(operatorName, replay["replayedBy"]!.GetValue<string>());
+        Assert.Equal(replayReason, replay["reason"]!.GetValue<string>());
+        Assert.Equal(Topics.Labels, replay["targetTopic"]!.GetValue<string>());
+        Assert.NotNull(replay["publishedOffset"]);
+        // The row as the page renders it: the time in the browser's locale, the target as "topic @ offset".
+        var replayedAt = await ops.EvaluateAsync<string>("iso => new Date(iso).toLocaleString()", replay["requestedAt"]!.GetValue<string>());
+        string[] expectedRow = [replayedAt, deadLetterId, operatorName, replayReason, $"{Topics.Labels} @ {replay["publishedOffset"]!.GetValue<long>()}"];
+        string[]? replayRow = null;
+        await Eventually.WaitUntilAsync(async () => (replayRow = (await TableRowsAsync(ops.Locator("[data-testid=replays]"))).FirstOrDefault(r => r.Length > 1 && r[1] == deadLetterId)) is not null,
+            $"the replay of {deadLetterId} listed on the sagas page", TimeSpan.FromSeconds(30));
+        Assert.Equal(expectedRow, replayRow);
+        Assert.True(await ops.EvaluateAsync<bool>("() => window.__e2eSamePage === true"), "the page was not reloaded");
+        await ops.Locator("[data-testid=replays]").ScrollIntoViewIfNeededAsync();
+        await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6d-sagas-dead-letter-replayed.png"), FullPage = true });
+        await NoErrorsAsync(ops, "sagas (replayed)");
         log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
 
         // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
@@ -180,7 +220,7 @@ public static class DashboardJourney
             await ops.Locator("[data-action=approve]").ClickAsync();
             await ops.GetByTestId("action-message").Filter(new() { HasText = "accepted" }).WaitForAsync(new() { Timeout = 30_000 });
             var approved = await WaitForAsync(admin, paused, r => r["stepHistory"]![0]!["outcome"]?.GetValue<string>() == "approved", "records the approval and moves to the next step");
-            Assert.Contains(approved["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "approve" && a["by"]!.GetValue<string>() == $"e2e-dashboard-operator-{run}");
+            Assert.Contains(approved["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "approve" && a["by"]!.GetValue<string>() == operatorName);
             Assert.Equal(1, approved["currentStep"]!.GetValue<int>());
 
             await browser.ShowAsync(ops, $"rollouts/{paused}", "9-rollouts-approved");
@@ -285,6 +325,10 @@ public static class DashboardJourney
               return { status: r.status, title: (await r.json()).title };
             }
             """, new object[] { path, body });
+
+    /// <summary>Each body row of a rendered table as its cells' texts.</summary>
+    static async Task<string[][]> TableRowsAsync(ILocator table) =>
+        await table.CountAsync() == 0 ? [] : await table.EvaluateAsync<string[][]>("t => [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim()))");
 
     static async Task<string?> NewestDeadLetterAsync(IPage page)
     {

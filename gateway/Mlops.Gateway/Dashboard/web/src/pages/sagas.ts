@@ -32,7 +32,7 @@ export async function sagas(main: HTMLElement, me: Identity) {
         ["topic", d => d.record.originalTopic], ["group", d => d.record.consumerGroup], ["kind", d => d.record.failureKind], ["reason", d => d.record.reason],
         ["at", d => d.deadLetteredAt], ["replays", d => d.replays.length]], { "data-testid": "deadletters" }), inspect),
       card("Replays", replays.error ? errorBox(replays.error) : table(replays.data!, [["at", r => r.requestedAt], ["id", r => r.deadLetterId], ["by", r => r.replayedBy],
-        ["reason", r => r.reason], ["to", r => `${r.targetTopic} @ ${r.publishedOffset ?? "—"}`]])));
+        ["reason", r => r.reason], ["to", r => `${r.targetTopic} @ ${r.publishedOffset ?? "—"}`]], { "data-testid": "replays" })));
   };
   main.replaceChildren(section("Sagas and dead letters",
     card("Rollout sagas", rollouts.error ? errorBox(rollouts.error) : table(rollouts.data!, [["rollout", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.rolloutId.slice(0, 8))], ["model", r => r.modelName],
