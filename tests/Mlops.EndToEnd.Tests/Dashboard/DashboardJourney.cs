@@ -177,6 +177,10 @@ public static class DashboardJourney
         Assert.Equal(replayReason, replay["reason"]!.GetValue<string>());
         Assert.Equal(Topics.Labels, replay["targetTopic"]!.GetValue<string>());
         Assert.NotNull(replay["publishedOffset"]);
+        // The detail pane is read again after the replay: it lists the replay too.
+        var shownReplay = JsonNode.Parse(await ops.Locator("[data-testid=deadletter-detail] pre").InnerTextAsync())!["replays"]!.AsArray().Single()!;
+        Assert.Equal((operatorName, replayReason, replay["replayId"]!.GetValue<string>()),
+            (shownReplay["replayedBy"]!.GetValue<string>(), shownReplay["reason"]!.GetValue<string>(), shownReplay["replayId"]!.GetValue<string>()));
         // The row as the page renders it: the time in the browser's locale, the target as "topic @ offset".
         var replayedAt = await ops.EvaluateAsync<string>("iso => new Date(iso).toLocaleString()", replay["requestedAt"]!.GetValue<string>());
         string[] expectedRow = [replayedAt, deadLetterId, operatorName, replayReason, $"{Topics.Labels} @ {replay["publishedOffset"]!.GetValue<long>()}"];

@@ -9,14 +9,15 @@ export async function sagas(main: HTMLElement, me: Identity) {
   const deadLetters = h("div", { "data-testid": "deadletters-live" });
   const inspect = h("div", { "data-testid": "deadletter-detail" });
   const canReplay = me.can.includes("operate");
-  const show = async (id: string) => {
+  // note: the answer to the replay just made, shown under the dead letter read again (its replays now include it).
+  const show = async (id: string, note?: { cls: string; text: string }) => {
     const { data, error } = await tryGet(`/api/ingestion/deadletters/${encodeURIComponent(id)}`);
     if (error) return inspect.replaceChildren(errorBox(error));
-    const message = h("p", {});
+    const message = h("p", { class: note?.cls ?? "" }, note?.text ?? "");
     const reason = h("input", { value: "", placeholder: "why replay", size: 40, "aria-label": "replay reason" }) as HTMLInputElement;
     inspect.replaceChildren(card(`Dead letter ${id}`, h("pre", {}, JSON.stringify(data, null, 2)),
       canReplay ? h("div", { class: "row" }, reason, h("button", { "data-action": "replay", onclick: async () => {
-        try { await post(`/api/ingestion/deadletters/${encodeURIComponent(id)}/replay`, { by: me.name, reason: reason.value }); message.className = "ok"; message.textContent = "replayed"; await loadDead(); }
+        try { await post(`/api/ingestion/deadletters/${encodeURIComponent(id)}/replay`, { by: me.name, reason: reason.value }); await Promise.all([show(id, { cls: "ok", text: "replayed" }), loadDead()]); }
         catch (e) { message.className = "error"; message.textContent = `${(e as ApiError).status} ${(e as ApiError).message}`; }
       } }, "Replay")) : null, message));
   };
