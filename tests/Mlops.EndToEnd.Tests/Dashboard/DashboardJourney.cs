@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -55,11 +56,39 @@ public static class DashboardJourney
         Assert.Contains("error-rate", measurements, StringComparison.Ordinal);
         Assert.Contains("p99-latency-ms", measurements, StringComparison.Ordinal);
         Assert.True(await ops.Locator("[data-testid=rollout-detail] canvas").CountAsync() >= 2, "a chart per measured metric against its threshold");
+        // What each measurement chart plots is what the registry's saga recorded: every analysis' value and threshold of
+        // that metric, in order, at the analysis' time.
+        var promoted = await GetAsync(admin, data.PromotedRollout);
+        var recorded = promoted["stepHistory"]!.AsArray().SelectMany(s => s!["analyses"]?.AsArray() ?? [])
+            .SelectMany(a => (a!["measurements"]?.AsArray() ?? []).Select(m => (At: a["measuredAt"]!.GetValue<DateTimeOffset>(), Measurement: m!)))
+            .GroupBy(x => x.Measurement["metric"]!.GetValue<string>()).ToList();
+        Assert.Contains(recorded, g => g.Key == "error-rate");
+        Assert.Equal(recorded.Count, await ops.Locator("[data-testid=measurement-charts] .chart[data-series]").CountAsync());
+        foreach (var metric in recorded)
+        {
+            var chart = await ChartAsync(ops.Locator($"[data-testid=measurement-charts] .chart[data-chart='{metric.Key}']"));
+            AssertSeries(metric.Select(x => (double?)x.At.ToUnixTimeSeconds()), chart.X, $"{metric.Key}: analysis times");
+            AssertSeries(metric.Select(x => x.Measurement["value"]?.GetValue<double>()), chart.Series["measured"], $"{metric.Key}: measured");
+            AssertSeries(metric.Select(x => (double?)x.Measurement["threshold"]!.GetValue<double>()), chart.Series["threshold"], $"{metric.Key}: threshold");
+        }
+
         Assert.Contains(data.OldVersion, await ops.Locator("[data-testid=shadow]").InnerTextAsync(), StringComparison.Ordinal);
         // The A/B test's always-valid p-value at each of its three looks, from the gateway's stored looks.
         var ab = ops.Locator($"[data-experiment='{experiment}']");
         Assert.Contains("over 3 looks", await ab.Locator("[data-testid=p-value-chart]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await ab.Locator("[data-testid=p-value-chart] canvas").CountAsync());
+        // Its lines are the gateway's stored looks: per look the treatment's always-valid p-value (running minimum) and
+        // that look's own value, at the look's time, and α from the experiment.
+        var looks = (await admin.SendAsync(HttpMethod.Get, $"api/gateway/experiments/{experimentId}/looks", null, null, CancellationToken.None))!.AsArray();
+        Assert.Equal(3, looks.Count);
+        var alpha = (await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None))!.AsArray()
+            .Single(e => e!["name"]!.GetValue<string>() == experiment)!["alpha"]!.GetValue<double>();
+        var pChart = await ChartAsync(ab.Locator("[data-testid=p-value-chart] .chart"));
+        var treatment = looks.Select(l => l!["arms"]!.AsArray().Single(a => a!["name"]!.GetValue<string>() == "treatment")!).ToList();
+        AssertSeries(looks.Select(l => (double?)l!["at"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds() / 1000), pChart.X, "p-value chart: look times");
+        AssertSeries(treatment.Select(a => (double?)a["minPValue"]!.GetValue<double>()), pChart.Series["treatment (always-valid)"], "always-valid p-value");
+        AssertSeries(treatment.Select(a => a["pValue"]?.GetValue<double>()), pChart.Series["treatment (this look)"], "each look's p-value");
+        AssertSeries(looks.Select(_ => (double?)alpha), pChart.Series.Single(s => s.Key.StartsWith("α = ", StringComparison.Ordinal)).Value, "α");
         await ab.ScrollIntoViewIfNeededAsync();
         await ab.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "2b-rollouts-ab-p-value.png") });
         // The viewer sees the same running experiment without its Stop button (the operator's card has one), and the
@@ -111,6 +140,21 @@ public static class DashboardJourney
         // Two curves of at least origin, one bend and corner each, plus the chance diagonal's two points.
         Assert.True(int.Parse(await roc.GetAttributeAsync("data-points") ?? "0") >= 8, "ROC points of both runs");
         Assert.True(int.Parse(await reliability.GetAttributeAsync("data-points") ?? "0") >= 4, "reliability bins of both runs");
+        // Each run's curve is its stored held-out evaluation, point for point, and the AUROC its legend states is the
+        // training run's recorded metric.
+        var rocSeries = JsonNode.Parse(await roc.GetAttributeAsync("data-series") ?? "[]")!.AsArray();
+        foreach (var (which, runId) in new[] { ("a", championRun), ("b", trainingRun) })
+        {
+            var curve = rocSeries.Single(s => s!["label"]!.GetValue<string>().StartsWith($"{which}: {runId[..8]} (AUROC ", StringComparison.Ordinal))!;
+            var evaluation = (await admin.SendAsync(HttpMethod.Get, $"api/training/runs/{runId}/evaluation", null, null, CancellationToken.None))!;
+            var metrics = (await admin.SendAsync(HttpMethod.Get, $"api/training/runs/{runId}", null, null, CancellationToken.None))!["run"]!["metrics"]!;
+            Assert.Equal(metrics["auroc"]!.GetValue<double>(), curve["value"]!.GetValue<double>(), 1e-9);
+            var points = evaluation["roc"]!.AsArray();
+            Assert.True(points.Count >= 3, $"run {runId}: a stored ROC curve of {points.Count} points");
+            AssertSeries(points.Select(p => (double?)p!["falsePositiveRate"]!.GetValue<double>()), curve["points"]!.AsArray().Select(p => p![0]?.GetValue<double>()), $"run {which}: ROC false positive rates");
+            AssertSeries(points.Select(p => (double?)p!["truePositiveRate"]!.GetValue<double>()), curve["points"]!.AsArray().Select(p => p![1]?.GetValue<double>()), $"run {which}: ROC true positive rates");
+        }
+
         var legend = await ops.Locator("[data-testid=roc-chart]").InnerTextAsync();
         Assert.Contains($"a: {championRun[..8]}", legend, StringComparison.Ordinal);
         Assert.Contains($"b: {trainingRun[..8]}", legend, StringComparison.Ordinal);
@@ -329,6 +373,33 @@ public static class DashboardJourney
               return { status: r.status, title: (await r.json()).title };
             }
             """, new object[] { path, body });
+
+    /// <summary>What a <c>lineChart</c> plots, read from its element: x and each series' values by label.</summary>
+    sealed record ChartData(JsonArray X, IReadOnlyDictionary<string, JsonArray> Series);
+
+    static async Task<ChartData> ChartAsync(ILocator chart)
+    {
+        var x = JsonNode.Parse(await chart.GetAttributeAsync("data-x") ?? "null") as JsonArray;
+        var series = JsonNode.Parse(await chart.GetAttributeAsync("data-series") ?? "null") as JsonArray;
+        Assert.True(x is not null && series is not null, $"the chart {await chart.GetAttributeAsync("data-chart")} exposes data-x and data-series");
+        return new ChartData(x, series.ToDictionary(s => s!["label"]!.GetValue<string>(), s => s!["values"]!.AsArray()));
+    }
+
+    /// <summary>The values a chart plotted against those the API answered: same count, same nulls, equal to 1e-9.</summary>
+    static void AssertSeries(IEnumerable<double?> expected, JsonArray plotted, string what) =>
+        AssertSeries(expected, plotted.Select(v => v?.GetValue<double>()), what);
+
+    static void AssertSeries(IEnumerable<double?> expected, IEnumerable<double?> plotted, string what)
+    {
+        var want = expected.ToList();
+        var got = plotted.ToList();
+        Assert.True(want.Count == got.Count, $"{what}: the API has {want.Count} values, the chart plots {got.Count}");
+        for (var i = 0; i < want.Count; i++)
+        {
+            Assert.True(want[i] is null ? got[i] is null : got[i] is { } g && Math.Abs(g - want[i]!.Value) <= 1e-9,
+                $"{what}, point {i}: the API says {want[i]?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}, the chart plots {got[i]?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}");
+        }
+    }
 
     /// <summary>Each body row of a rendered table as its cells' texts.</summary>
     static async Task<string[][]> TableRowsAsync(ILocator table) =>
