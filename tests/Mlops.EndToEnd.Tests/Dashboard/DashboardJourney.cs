@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -24,16 +25,20 @@ public static class DashboardJourney
     public static async Task RunAsync(Uri gateway, GatewayClient admin, Data data, Action<string> log)
     {
         var run = Guid.NewGuid().ToString("N")[..6];
-        var operatorKey = await CreateKeyAsync(admin, $"e2e-dashboard-operator-{run}", "operate");
+        var operatorName = $"e2e-dashboard-operator-{run}";
+        var operatorKey = await CreateKeyAsync(admin, operatorName, "operate");
         var viewerKey = await CreateKeyAsync(admin, $"e2e-dashboard-viewer-{run}", "predict");
         var model = await admin.GetModelAsync(data.Model, CancellationToken.None);
         var trainingRun = model!["versions"]![data.NewVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
         var datasetVersion = model["versions"]![data.NewVersion]!["registration"]!["datasetVersion"]!.GetValue<string>();
         var championRun = model["versions"]![data.OldVersion]!["registration"]!["trainingRunId"]!.GetValue<string>();
-        var experiment = await StartExperimentAsync(admin, data.Model, $"e2e-dashboard-ab-{run}");
+        var (experiment, experimentId) = await StartExperimentAsync(admin, data.Model, $"e2e-dashboard-ab-{run}");
 
         await using var browser = await DashboardBrowser.LaunchAsync(gateway);
         var ops = await browser.SignInAsync(operatorKey);
+        // Signed in from the start: each page with an action is also seen by the viewer while that action is possible,
+        // so a missing button is the role's doing, not the state's.
+        var viewer = await browser.SignInAsync(viewerKey);
 
         var overview = await browser.ShowAsync(ops, "overview", "1-overview");
         foreach (var service in new[] { "ingestion", "features", "training", "registry", "inference", "monitoring" })
@@ -51,18 +56,57 @@ public static class DashboardJourney
         Assert.Contains("error-rate", measurements, StringComparison.Ordinal);
         Assert.Contains("p99-latency-ms", measurements, StringComparison.Ordinal);
         Assert.True(await ops.Locator("[data-testid=rollout-detail] canvas").CountAsync() >= 2, "a chart per measured metric against its threshold");
+        // What each measurement chart plots is what the registry's saga recorded: every analysis' value and threshold of
+        // that metric, in order, at the analysis' time.
+        var promoted = await GetAsync(admin, data.PromotedRollout);
+        var recorded = promoted["stepHistory"]!.AsArray().SelectMany(s => s!["analyses"]?.AsArray() ?? [])
+            .SelectMany(a => (a!["measurements"]?.AsArray() ?? []).Select(m => (At: a["measuredAt"]!.GetValue<DateTimeOffset>(), Measurement: m!)))
+            .GroupBy(x => x.Measurement["metric"]!.GetValue<string>()).ToList();
+        Assert.Contains(recorded, g => g.Key == "error-rate");
+        Assert.Equal(recorded.Count, await ops.Locator("[data-testid=measurement-charts] .chart[data-series]").CountAsync());
+        foreach (var metric in recorded)
+        {
+            var chart = await ChartAsync(ops.Locator($"[data-testid=measurement-charts] .chart[data-chart='{metric.Key}']"));
+            AssertSeries(metric.Select(x => (double?)x.At.ToUnixTimeSeconds()), chart.X, $"{metric.Key}: analysis times");
+            AssertSeries(metric.Select(x => x.Measurement["value"]?.GetValue<double>()), chart.Series["measured"], $"{metric.Key}: measured");
+            AssertSeries(metric.Select(x => (double?)x.Measurement["threshold"]!.GetValue<double>()), chart.Series["threshold"], $"{metric.Key}: threshold");
+        }
+
         Assert.Contains(data.OldVersion, await ops.Locator("[data-testid=shadow]").InnerTextAsync(), StringComparison.Ordinal);
         // The A/B test's always-valid p-value at each of its three looks, from the gateway's stored looks.
         var ab = ops.Locator($"[data-experiment='{experiment}']");
         Assert.Contains("over 3 looks", await ab.Locator("[data-testid=p-value-chart]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await ab.Locator("[data-testid=p-value-chart] canvas").CountAsync());
+        // Its lines are the gateway's stored looks: per look the treatment's always-valid p-value (running minimum) and
+        // that look's own value, at the look's time, and α from the experiment.
+        var looks = (await admin.SendAsync(HttpMethod.Get, $"api/gateway/experiments/{experimentId}/looks", null, null, CancellationToken.None))!.AsArray();
+        Assert.Equal(3, looks.Count);
+        var alpha = (await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None))!.AsArray()
+            .Single(e => e!["name"]!.GetValue<string>() == experiment)!["alpha"]!.GetValue<double>();
+        var pChart = await ChartAsync(ab.Locator("[data-testid=p-value-chart] .chart"));
+        var treatment = looks.Select(l => l!["arms"]!.AsArray().Single(a => a!["name"]!.GetValue<string>() == "treatment")!).ToList();
+        AssertSeries(looks.Select(l => (double?)l!["at"]!.GetValue<DateTimeOffset>().ToUnixTimeMilliseconds() / 1000), pChart.X, "p-value chart: look times");
+        AssertSeries(treatment.Select(a => (double?)a["minPValue"]!.GetValue<double>()), pChart.Series["treatment (always-valid)"], "always-valid p-value");
+        AssertSeries(treatment.Select(a => a["pValue"]?.GetValue<double>()), pChart.Series["treatment (this look)"], "each look's p-value");
+        AssertSeries(looks.Select(_ => (double?)alpha), pChart.Series.Single(s => s.Key.StartsWith("α = ", StringComparison.Ordinal)).Value, "α");
         await ab.ScrollIntoViewIfNeededAsync();
         await ab.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "2b-rollouts-ab-p-value.png") });
+        // The viewer sees the same running experiment without its Stop button (the operator's card has one), and the
+        // gateway refuses the stop when the viewer's page calls it anyway: the experiment keeps counting.
+        Assert.Equal(1, await ab.Locator("[data-action=stop-experiment]").CountAsync());
+        await browser.ShowAsync(viewer, $"rollouts/{data.PromotedRollout}", "2c-rollouts-viewer");
+        var viewerAb = viewer.Locator($"[data-experiment='{experiment}']");
+        Assert.Contains("over 3 looks", await viewerAb.Locator("[data-testid=p-value-chart]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await viewerAb.Locator("[data-action=stop-experiment]").CountAsync());
+        Assert.Equal(0, await viewer.Locator("main button").CountAsync());
+        var stopRefused = await PostFromPageAsync(viewer, $"/api/gateway/experiments/{experimentId}/stop", new { reason = "a viewer tries" });
+        Assert.Equal((403, "Role required"), (stopRefused.Status, stopRefused.Title));
+        Assert.Null(await ExperimentStoppedAsync(admin, experiment));
+        await NoErrorsAsync(viewer, "rollouts (viewer)");
         // Its decision reached, the operator stops it from the page: the gateway records the stop with the key's name.
         await ab.Locator("[data-action=stop-experiment]").ClickAsync();
         await ab.GetByTestId("experiment-stop-message").Filter(new() { HasText = "stopped" }).WaitForAsync(new() { Timeout = 30_000 });
-        var experiments = await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None);
-        var stopped = experiments!.AsArray().Single(e => e!["name"]!.GetValue<string>() == experiment)!["stopped"];
+        var stopped = await ExperimentStoppedAsync(admin, experiment);
         Assert.StartsWith("decision reached", stopped!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         await NoErrorsAsync(ops, "rollouts");
 
@@ -96,6 +140,21 @@ public static class DashboardJourney
         // Two curves of at least origin, one bend and corner each, plus the chance diagonal's two points.
         Assert.True(int.Parse(await roc.GetAttributeAsync("data-points") ?? "0") >= 8, "ROC points of both runs");
         Assert.True(int.Parse(await reliability.GetAttributeAsync("data-points") ?? "0") >= 4, "reliability bins of both runs");
+        // Each run's curve is its stored held-out evaluation, point for point, and the AUROC its legend states is the
+        // training run's recorded metric.
+        var rocSeries = JsonNode.Parse(await roc.GetAttributeAsync("data-series") ?? "[]")!.AsArray();
+        foreach (var (which, runId) in new[] { ("a", championRun), ("b", trainingRun) })
+        {
+            var curve = rocSeries.Single(s => s!["label"]!.GetValue<string>().StartsWith($"{which}: {runId[..8]} (AUROC ", StringComparison.Ordinal))!;
+            var evaluation = (await admin.SendAsync(HttpMethod.Get, $"api/training/runs/{runId}/evaluation", null, null, CancellationToken.None))!;
+            var metrics = (await admin.SendAsync(HttpMethod.Get, $"api/training/runs/{runId}", null, null, CancellationToken.None))!["run"]!["metrics"]!;
+            Assert.Equal(metrics["auroc"]!.GetValue<double>(), curve["value"]!.GetValue<double>(), 1e-9);
+            var points = evaluation["roc"]!.AsArray();
+            Assert.True(points.Count >= 3, $"run {runId}: a stored ROC curve of {points.Count} points");
+            AssertSeries(points.Select(p => (double?)p!["falsePositiveRate"]!.GetValue<double>()), curve["points"]!.AsArray().Select(p => p![0]?.GetValue<double>()), $"run {which}: ROC false positive rates");
+            AssertSeries(points.Select(p => (double?)p!["truePositiveRate"]!.GetValue<double>()), curve["points"]!.AsArray().Select(p => p![1]?.GetValue<double>()), $"run {which}: ROC true positive rates");
+        }
+
         var legend = await ops.Locator("[data-testid=roc-chart]").InnerTextAsync();
         Assert.Contains($"a: {championRun[..8]}", legend, StringComparison.Ordinal);
         Assert.Contains($"b: {trainingRun[..8]}", legend, StringComparison.Ordinal);
@@ -122,6 +181,61 @@ public static class DashboardJourney
         Assert.True(await ops.EvaluateAsync<bool>("() => window.__e2eSamePage === true"), "the page was not reloaded");
         Assert.Contains("invalid-envelope", await NewestDeadLetterAsync(ops) ?? "", StringComparison.Ordinal);
         await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6b-sagas-dead-letter-live.png"), FullPage = true });
+        var deadLetterId = await DeadLetterIdAsync(admin, deadLetter);
+
+        // The viewer opens the same dead letter: its detail, but no Replay button; replaying it anyway is refused and
+        // nothing is replayed.
+        await browser.ShowAsync(viewer, "sagas", "6c-sagas-viewer");
+        await OpenDeadLetterAsync(viewer, deadLetterId);
+        // The page's screenshot again, now with the dead letter open: what the viewer has in place of Replay.
+        await viewer.Locator("[data-testid=deadletter-detail]").ScrollIntoViewIfNeededAsync();
+        await viewer.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6c-sagas-viewer.png"), FullPage = true });
+        Assert.Equal(0, await viewer.Locator("[data-testid=deadletter-detail] [data-action=replay]").CountAsync());
+        Assert.Equal(0, await viewer.Locator("main button").CountAsync());
+        var replayRefused = await PostFromPageAsync(viewer, $"/api/ingestion/deadletters/{deadLetterId}/replay", new { by = "viewer", reason = "a viewer tries" });
+        Assert.Equal((403, "Role required"), (replayRefused.Status, replayRefused.Title));
+        Assert.Empty((await GetDeadLetterAsync(admin, deadLetterId))["replays"]!.AsArray());
+        await NoErrorsAsync(viewer, "sagas (viewer)");
+
+        // The operator opens it on the page that showed it live: the detail pane holds the dead letter as the ingestion
+        // API does (why the consumer gave up, the original record untouched); replayed from the page with a reason, the
+        // replays card gains the row the replay log records: who, when, to which topic and offset.
+        await OpenDeadLetterAsync(ops, deadLetterId);
+        var entry = await GetDeadLetterAsync(admin, deadLetterId);
+        var shown = JsonNode.Parse(await ops.Locator("[data-testid=deadletter-detail] pre").InnerTextAsync())!;
+        Assert.Equal(deadLetterId, shown["id"]!.GetValue<string>());
+        Assert.Equal($"not an event envelope ({deadLetter})", shown["record"]!["originalValue"]!.GetValue<string>());
+        foreach (var field in new[] { "originalTopic", "originalKey", "originalValue", "consumerGroup", "failureKind", "reason" })
+        {
+            Assert.Equal(entry["record"]![field]!.GetValue<string>(), shown["record"]![field]?.GetValue<string>());
+        }
+
+        Assert.Equal(entry["record"]!["originalOffset"]!.GetValue<long>(), shown["record"]!["originalOffset"]!.GetValue<long>());
+        Assert.Contains("envelope", shown["record"]!["reason"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        var replayReason = $"upstream fixed, journey {run}";
+        await ops.Locator("[data-testid=deadletter-detail] input[aria-label='replay reason']").FillAsync(replayReason);
+        await ops.Locator("[data-testid=deadletter-detail] [data-action=replay]").ClickAsync();
+        await ops.Locator("[data-testid=deadletter-detail] .ok").Filter(new() { HasText = "replayed" }).WaitForAsync(new() { Timeout = 30_000 });
+        var replay = (await GetDeadLetterAsync(admin, deadLetterId))["replays"]!.AsArray().Single()!;
+        Assert.Equal(operatorName, replay["replayedBy"]!.GetValue<string>());
+        Assert.Equal(replayReason, replay["reason"]!.GetValue<string>());
+        Assert.Equal(Topics.Labels, replay["targetTopic"]!.GetValue<string>());
+        Assert.NotNull(replay["publishedOffset"]);
+        // The detail pane is read again after the replay: it lists the replay too.
+        var shownReplay = JsonNode.Parse(await ops.Locator("[data-testid=deadletter-detail] pre").InnerTextAsync())!["replays"]!.AsArray().Single()!;
+        Assert.Equal((operatorName, replayReason, replay["replayId"]!.GetValue<string>()),
+            (shownReplay["replayedBy"]!.GetValue<string>(), shownReplay["reason"]!.GetValue<string>(), shownReplay["replayId"]!.GetValue<string>()));
+        // The row as the page renders it: the time in the browser's locale, the target as "topic @ offset".
+        var replayedAt = await ops.EvaluateAsync<string>("iso => new Date(iso).toLocaleString()", replay["requestedAt"]!.GetValue<string>());
+        string[] expectedRow = [replayedAt, deadLetterId, operatorName, replayReason, $"{Topics.Labels} @ {replay["publishedOffset"]!.GetValue<long>()}"];
+        string[]? replayRow = null;
+        await Eventually.WaitUntilAsync(async () => (replayRow = (await TableRowsAsync(ops.Locator("[data-testid=replays]"))).FirstOrDefault(r => r.Length > 1 && r[1] == deadLetterId)) is not null,
+            $"the replay of {deadLetterId} listed on the sagas page", TimeSpan.FromSeconds(30));
+        Assert.Equal(expectedRow, replayRow);
+        Assert.True(await ops.EvaluateAsync<bool>("() => window.__e2eSamePage === true"), "the page was not reloaded");
+        await ops.Locator("[data-testid=replays]").ScrollIntoViewIfNeededAsync();
+        await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "6d-sagas-dead-letter-replayed.png"), FullPage = true });
+        await NoErrorsAsync(ops, "sagas (replayed)");
         log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
 
         // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
@@ -141,18 +255,11 @@ public static class DashboardJourney
         {
             await WaitForAsync(admin, paused, r => r["state"]!.GetValue<string>() == "Paused", "pauses on an inconclusive analysis");
 
-            var viewer = await browser.SignInAsync(viewerKey);
             var seen = await browser.ShowAsync(viewer, $"rollouts/{paused}", "7-rollouts-viewer");
             Assert.Contains("Paused", seen, StringComparison.Ordinal);
             Assert.Equal(0, await viewer.Locator("main button").CountAsync());
             Assert.Contains("may read only", seen, StringComparison.Ordinal);
-            var refused = await viewer.EvaluateAsync<JsonElementHolder>("""
-                async id => {
-                  const me = await (await fetch("/api/gateway/me")).json();
-                  const r = await fetch(`/api/registry/rollouts/${id}/approve`, { method: "POST", headers: { "Content-Type": "application/json", "X-Csrf-Token": me.csrfToken }, body: JSON.stringify({ by: "viewer", reason: "not allowed" }) });
-                  return { status: r.status, title: (await r.json()).title };
-                }
-                """, paused.ToString());
+            var refused = await PostFromPageAsync(viewer, $"/api/registry/rollouts/{paused}/approve", new { by = "viewer", reason = "not allowed" });
             Assert.Equal(403, refused.Status);
             Assert.Equal("Role required", refused.Title);
             Assert.Equal("Paused", (await GetAsync(admin, paused))["state"]!.GetValue<string>());
@@ -161,7 +268,7 @@ public static class DashboardJourney
             await ops.Locator("[data-action=approve]").ClickAsync();
             await ops.GetByTestId("action-message").Filter(new() { HasText = "accepted" }).WaitForAsync(new() { Timeout = 30_000 });
             var approved = await WaitForAsync(admin, paused, r => r["stepHistory"]![0]!["outcome"]?.GetValue<string>() == "approved", "records the approval and moves to the next step");
-            Assert.Contains(approved["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "approve" && a["by"]!.GetValue<string>() == $"e2e-dashboard-operator-{run}");
+            Assert.Contains(approved["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "approve" && a["by"]!.GetValue<string>() == operatorName);
             Assert.Equal(1, approved["currentStep"]!.GetValue<int>());
 
             await browser.ShowAsync(ops, $"rollouts/{paused}", "9-rollouts-approved");
@@ -188,8 +295,8 @@ public static class DashboardJourney
         }
     }
 
-    /// <summary>An A/B experiment on the model with three batches of counts posted: three looks, three p-values.</summary>
-    static async Task<string> StartExperimentAsync(GatewayClient admin, string model, string name)
+    /// <summary>An A/B experiment on the model with three batches of counts posted: three looks, three p-values. Returns its name and id.</summary>
+    static async Task<(string Name, string Id)> StartExperimentAsync(GatewayClient admin, string model, string name)
     {
         var created = await admin.SendAsync(HttpMethod.Post, "api/gateway/experiments", new JsonObject
         {
@@ -210,7 +317,7 @@ public static class DashboardJourney
             }, null, CancellationToken.None);
         }
 
-        return name;
+        return (name, id);
     }
 
     /// <summary>
@@ -227,6 +334,76 @@ public static class DashboardJourney
         await producer.ProduceAsync(Topics.Labels, new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes($"not an event envelope ({key})") });
         return key;
     }
+
+    /// <summary>
+    /// The id of the newest dead letter made of the record with key <paramref name="key"/>, from the ingestion API. Every
+    /// consumer group reading labels.v1 (features, monitoring) gives up on it, so there may be one per group.
+    /// </summary>
+    static async Task<string> DeadLetterIdAsync(GatewayClient admin, string key)
+    {
+        var listed = await admin.SendAsync(HttpMethod.Get, $"api/ingestion/deadletters?topic={Topics.Labels}&limit=1000", null, null, CancellationToken.None);
+        return listed!.AsArray().First(d => d!["record"]!["originalKey"]?.GetValue<string>() == key)!["id"]!.GetValue<string>();
+    }
+
+    static async Task<JsonNode> GetDeadLetterAsync(GatewayClient admin, string id) =>
+        (await admin.SendAsync(HttpMethod.Get, $"api/ingestion/deadletters/{id}", null, null, CancellationToken.None))!;
+
+    /// <summary>Clicks the dead letter's id in the open sagas page's list and waits for its detail pane.</summary>
+    static async Task OpenDeadLetterAsync(IPage page, string id)
+    {
+        await page.Locator("[data-testid=deadletters]").GetByRole(AriaRole.Link, new() { Name = id, Exact = true }).ClickAsync();
+        await page.Locator("[data-testid=deadletter-detail] h3").Filter(new() { HasText = $"Dead letter {id}" }).WaitForAsync(new() { Timeout = 30_000 });
+    }
+
+    static async Task<JsonNode?> ExperimentStoppedAsync(GatewayClient admin, string name)
+    {
+        var experiments = await admin.SendAsync(HttpMethod.Get, "api/gateway/experiments", null, null, CancellationToken.None);
+        return experiments!.AsArray().Single(e => e!["name"]!.GetValue<string>() == name)!["stopped"];
+    }
+
+    /// <summary>
+    /// Posts <paramref name="body"/> to <paramref name="path"/> from the signed-in page, with its session cookie and CSRF
+    /// token, exactly as its button would: what a key without the button gets when it acts anyway.
+    /// </summary>
+    static async Task<JsonElementHolder> PostFromPageAsync(IPage page, string path, object body) =>
+        await page.EvaluateAsync<JsonElementHolder>("""
+            async ([path, body]) => {
+              const me = await (await fetch("/api/gateway/me")).json();
+              const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json", "X-Csrf-Token": me.csrfToken }, body: JSON.stringify(body) });
+              return { status: r.status, title: (await r.json()).title };
+            }
+            """, new object[] { path, body });
+
+    /// <summary>What a <c>lineChart</c> plots, read from its element: x and each series' values by label.</summary>
+    sealed record ChartData(JsonArray X, IReadOnlyDictionary<string, JsonArray> Series);
+
+    static async Task<ChartData> ChartAsync(ILocator chart)
+    {
+        var x = JsonNode.Parse(await chart.GetAttributeAsync("data-x") ?? "null") as JsonArray;
+        var series = JsonNode.Parse(await chart.GetAttributeAsync("data-series") ?? "null") as JsonArray;
+        Assert.True(x is not null && series is not null, $"the chart {await chart.GetAttributeAsync("data-chart")} exposes data-x and data-series");
+        return new ChartData(x, series.ToDictionary(s => s!["label"]!.GetValue<string>(), s => s!["values"]!.AsArray()));
+    }
+
+    /// <summary>The values a chart plotted against those the API answered: same count, same nulls, equal to 1e-9.</summary>
+    static void AssertSeries(IEnumerable<double?> expected, JsonArray plotted, string what) =>
+        AssertSeries(expected, plotted.Select(v => v?.GetValue<double>()), what);
+
+    static void AssertSeries(IEnumerable<double?> expected, IEnumerable<double?> plotted, string what)
+    {
+        var want = expected.ToList();
+        var got = plotted.ToList();
+        Assert.True(want.Count == got.Count, $"{what}: the API has {want.Count} values, the chart plots {got.Count}");
+        for (var i = 0; i < want.Count; i++)
+        {
+            Assert.True(want[i] is null ? got[i] is null : got[i] is { } g && Math.Abs(g - want[i]!.Value) <= 1e-9,
+                $"{what}, point {i}: the API says {want[i]?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}, the chart plots {got[i]?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}");
+        }
+    }
+
+    /// <summary>Each body row of a rendered table as its cells' texts.</summary>
+    static async Task<string[][]> TableRowsAsync(ILocator table) =>
+        await table.CountAsync() == 0 ? [] : await table.EvaluateAsync<string[][]>("t => [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim()))");
 
     static async Task<string?> NewestDeadLetterAsync(IPage page)
     {

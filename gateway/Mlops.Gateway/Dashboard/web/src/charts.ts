@@ -4,7 +4,11 @@ export interface Series { label: string; values: (number | null)[]; color?: stri
 
 const palette = ["#2456c7", "#c0392b", "#1f8a4c", "#b7791f", "#7b3fb5", "#0e8a8a"];
 
-/** A line chart over x (unix seconds when time is true); each series may be a threshold drawn dashed. */
+/**
+ * A line chart over x (unix seconds when time is true); each series may be a threshold drawn dashed. What it plots is
+ * kept on the element as JSON, exactly as given (data-x, and data-series: each series' label and values), so a test or
+ * a curious operator can read the figures behind the lines and compare them with the API's answer.
+ */
 export function lineChart(title: string, x: number[], series: Series[], opts: { time?: boolean; width?: number; height?: number; yLabel?: string } = {}): HTMLElement {
   const el = document.createElement("div");
   el.className = "chart";
@@ -14,6 +18,8 @@ export function lineChart(title: string, x: number[], series: Series[], opts: { 
     el.classList.add("muted");
     return el;
   }
+  el.dataset.x = JSON.stringify(x);
+  el.dataset.series = JSON.stringify(series.map(s => ({ label: s.label, values: s.values })));
   const plot = new uPlot({
     title,
     width: opts.width ?? 520,
@@ -27,7 +33,8 @@ export function lineChart(title: string, x: number[], series: Series[], opts: { 
   return el;
 }
 
-export interface XySeries { label: string; points: [number, number][]; color?: string; dash?: boolean; dots?: boolean }
+/** value: the figure the label states (a ROC curve's AUROC), kept unrounded in data-series beside the points. */
+export interface XySeries { label: string; points: [number, number][]; value?: number | string; color?: string; dash?: boolean; dots?: boolean }
 
 /**
  * A chart of (x, y) curves on the unit square whose series have points at different x (two runs' ROC curves, their
@@ -47,6 +54,11 @@ export function xyChart(title: string, series: XySeries[], opts: { xLabel: strin
   rows.sort((a, b) => a.x - b.x || a.si - b.si || a.i - b.i);
   const data = [rows.map(r => r.x), ...series.map((_, si) => rows.map(r => r.si === si ? r.y : null))];
   el.dataset.points = String(rows.length);
+  // Each series' plotted points in its own order (the non-finite ones left out, as on the canvas), with its value.
+  el.dataset.series = JSON.stringify(series.map((s, si) => ({
+    label: s.label, ...(s.value === undefined ? {} : { value: s.value }),
+    points: rows.filter(r => r.si === si).sort((a, b) => a.i - b.i).map(r => [r.x, r.y]),
+  })));
   new uPlot({
     title,
     width: opts.width ?? 420,

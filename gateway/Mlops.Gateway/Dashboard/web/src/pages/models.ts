@@ -49,7 +49,7 @@ async function model(el: HTMLElement, name: string, asOf?: string) {
   el.replaceChildren(
     card(`${name} (revision ${m.revision})`, h("div", { class: "row" }, "as of", asOfInput, h("span", { class: "muted" }, asOf ? `showing the registry as it was at ${asOf}` : "now")),
       h("p", {}, "Aliases: ", ...Object.entries(m.aliases ?? {}).map(([a, v]) => h("span", { class: "pill" }, `${a} → ${v}`))),
-      table(versions, [["version", v => h("a", { href: "javascript:void 0", onclick: () => showVersion(v) }, v.registration.version)], ["stage", v => pill(v.stage)],
+      table(versions, [["version", v => h("a", { href: `#/models/${encodeURIComponent(name)}`, onclick: (e: Event) => { e.preventDefault(); void showVersion(v); } }, v.registration.version)], ["stage", v => pill(v.stage)],
         ["aliases", v => aliasesOf(v.registration.version)], ["registered", v => v.registeredAt], ["auroc", v => v.registration.metrics?.overall?.auroc],
         ["dataset", v => v.registration.datasetVersion], ["run", v => v.registration.trainingRunId]], { "data-testid": "versions" })),
     card("A metric across versions", metricSelect, metricChart),

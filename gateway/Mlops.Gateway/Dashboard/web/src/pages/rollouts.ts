@@ -74,7 +74,7 @@ async function renderRollout(el: HTMLElement, me: Identity, r: Rollout) {
       h("div", { class: "bar", title: `candidate ${weight} %` }, h("span", { style: `width:${weight}%` })),
       h("p", { class: "muted" }, `analysis every ${r.analysisInterval}; failures ${r.failures}/${r.failureLimit}; next analysis ${fmt(r.nextAnalysisAt)}`),
       actions, message),
-    card("Analysis measurements against thresholds", h("div", { class: "grid" }, ...charts),
+    card("Analysis measurements against thresholds", h("div", { class: "grid", "data-testid": "measurement-charts" }, ...charts),
       table(measurements, [["step", x => `${x.step + 1} (${x.traffic} %)`], ["analysis", x => x.a.number], ["at", x => x.a.measuredAt], ["metric", x => x.m.metric],
         ["value", x => x.m.value], ["threshold", x => x.m.threshold], ["verdict", x => pill(x.m.verdict)], ["evidence", x => x.m.evidence]], { "data-testid": "measurements" })),
     card("Steps", table(r.stepHistory ?? [], [["step", s => s.index + 1], ["traffic", s => `${s.trafficPercent} %`], ["started", s => s.startedAt], ["finished", s => s.finishedAt], ["outcome", s => s.outcome ?? "running"]])),

@@ -77,7 +77,7 @@ async function compareRuns(el: HTMLElement, a: string, b: string) {
   const evaluations: [string, Evaluation | null][] = [[la, ea.data], [lb, eb.data]];
   const missing = evaluations.filter(([, e]) => !e).map(([l]) => l);
   const roc: XySeries[] = evaluations.filter(([, e]) => e && e.roc?.length)
-    .map(([l, e]) => ({ label: `${l} (AUROC ${fmt(e!.auroc)})`, points: e!.roc.map(p => [p.falsePositiveRate, p.truePositiveRate] as [number, number]) }));
+    .map(([l, e]) => ({ label: `${l} (AUROC ${fmt(e!.auroc)})`, value: e!.auroc, points: e!.roc.map(p => [p.falsePositiveRate, p.truePositiveRate] as [number, number]) }));
   const reliability: XySeries[] = evaluations.filter(([, e]) => e)
     .map(([l, e]) => ({ label: l, dots: true, points: e!.reliability.filter(x => x.count > 0).map(x => [Number(x.meanPredicted), Number(x.observedRate)] as [number, number]) }));
   const diagonal = (text: string): XySeries => ({ label: text, points: [[0, 0], [1, 1]], color: "#8a93a6", dash: true });

@@ -9,14 +9,15 @@ export async function sagas(main: HTMLElement, me: Identity) {
   const deadLetters = h("div", { "data-testid": "deadletters-live" });
   const inspect = h("div", { "data-testid": "deadletter-detail" });
   const canReplay = me.can.includes("operate");
-  const show = async (id: string) => {
+  // note: the answer to the replay just made, shown under the dead letter read again (its replays now include it).
+  const show = async (id: string, note?: { cls: string; text: string }) => {
     const { data, error } = await tryGet(`/api/ingestion/deadletters/${encodeURIComponent(id)}`);
     if (error) return inspect.replaceChildren(errorBox(error));
-    const message = h("p", {});
+    const message = h("p", { class: note?.cls ?? "" }, note?.text ?? "");
     const reason = h("input", { value: "", placeholder: "why replay", size: 40, "aria-label": "replay reason" }) as HTMLInputElement;
     inspect.replaceChildren(card(`Dead letter ${id}`, h("pre", {}, JSON.stringify(data, null, 2)),
       canReplay ? h("div", { class: "row" }, reason, h("button", { "data-action": "replay", onclick: async () => {
-        try { await post(`/api/ingestion/deadletters/${encodeURIComponent(id)}/replay`, { by: me.name, reason: reason.value }); message.className = "ok"; message.textContent = "replayed"; await loadDead(); }
+        try { await post(`/api/ingestion/deadletters/${encodeURIComponent(id)}/replay`, { by: me.name, reason: reason.value }); await Promise.all([show(id, { cls: "ok", text: "replayed" }), loadDead()]); }
         catch (e) { message.className = "error"; message.textContent = `${(e as ApiError).status} ${(e as ApiError).message}`; }
       } }, "Replay")) : null, message));
   };
@@ -27,11 +28,12 @@ export async function sagas(main: HTMLElement, me: Identity) {
     deadLetters.dataset.loadedAt = new Date().toISOString();
     deadLetters.replaceChildren(
       card(`Dead letters (${dead.data?.length ?? "?"}, newest first)`, dead.error ? errorBox(dead.error) : table(dead.data!, [
-        ["id", d => h("a", { href: "javascript:void 0", onclick: () => show(d.id) }, d.id)],
+        // No javascript: URL (the page's CSP refuses to run one and logs a violation): the click is handled here.
+        ["id", d => h("a", { href: "#/sagas", onclick: (e: Event) => { e.preventDefault(); void show(d.id); } }, d.id)],
         ["topic", d => d.record.originalTopic], ["group", d => d.record.consumerGroup], ["kind", d => d.record.failureKind], ["reason", d => d.record.reason],
         ["at", d => d.deadLetteredAt], ["replays", d => d.replays.length]], { "data-testid": "deadletters" }), inspect),
       card("Replays", replays.error ? errorBox(replays.error) : table(replays.data!, [["at", r => r.requestedAt], ["id", r => r.deadLetterId], ["by", r => r.replayedBy],
-        ["reason", r => r.reason], ["to", r => `${r.targetTopic} @ ${r.publishedOffset ?? "—"}`]])));
+        ["reason", r => r.reason], ["to", r => `${r.targetTopic} @ ${r.publishedOffset ?? "—"}`]], { "data-testid": "replays" })));
   };
   main.replaceChildren(section("Sagas and dead letters",
     card("Rollout sagas", rollouts.error ? errorBox(rollouts.error) : table(rollouts.data!, [["rollout", r => h("a", { href: `#/rollouts/${r.rolloutId}` }, r.rolloutId.slice(0, 8))], ["model", r => r.modelName],
