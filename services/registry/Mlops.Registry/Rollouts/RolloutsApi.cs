@@ -92,7 +92,9 @@ public static class RolloutsApi
         {
             await registry.SetTrafficSplitAsync(new SetTrafficSplit
             {
-                ModelName = body.ModelName!, ChallengerPercent = current.ChallengerPercent ?? 0, ShadowPercent = options.DivergenceMirrorPercent,
+                // The challenger keeps the share it serves now (its recorded one, else the policy's for a new challenger):
+                // the mirror must not move canary traffic before the rollout's first step does.
+                ModelName = body.ModelName!, ChallengerPercent = current.ChallengerPercent ?? current.Policy.ChallengerTrafficPercent, ShadowPercent = options.DivergenceMirrorPercent,
                 RequestedBy = body.RequestedBy!, Reason = "mirror the candidate for the rollout's divergence analysis",
             }, ct);
         }
