@@ -38,14 +38,14 @@ public static class DatasetsCommand
                 return 0;
             }
 
-            var table = new Table().AddColumns("version", "rows", "scope", "created (UTC)", "by", "description");
+            // A version is 71 characters: a table would wrap it in any terminal, so each version gets its own line,
+            // whole, to copy into `mlops datasets show` or `mlops train --dataset-version`.
             foreach (var v in versions)
             {
-                table.AddRow(Markup.Escape(Text(v?["version"])), Count(v?["rowCount"]), Markup.Escape(Scope(v)), Ui.When(v?["createdAt"]),
-                    Markup.Escape(Text(v?["createdBy"])), Markup.Escape(Text(v?["description"])));
+                AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Text(v?["version"]))}[/]");
+                AnsiConsole.MarkupLine($"  {Count(v?["rowCount"])} rows · {Markup.Escape(Scope(v))} · {Ui.When(v?["createdAt"])} UTC by {Markup.Escape(Text(v?["createdBy"]))}: {Markup.Escape(Text(v?["description"]))}");
             }
 
-            AnsiConsole.Write(table);
             return 0;
         }));
         return list;

@@ -46,12 +46,15 @@ public static class DemoCommand
 
             Ui.Step(++step, "Synthetic ward");
             watch.Restart();
+            var entityPrefix = parse.GetValue(prefix) ?? $"demo-{DateTime.UtcNow:MMddHHmm}-";
             var ward = WardGenerator.Generate(new WardOptions
             {
                 Patients = parse.GetValue(patients),
                 Seed = parse.GetValue(seed),
                 HistoryHours = parse.GetValue(hours),
-                EntityPrefix = parse.GetValue(prefix) ?? $"demo-{DateTime.UtcNow:MMddHHmm}-",
+                EntityPrefix = entityPrefix,
+                // A source of this run's own: the snapshot below takes only this ward, not an earlier demo's overlapping days.
+                SourceSystem = $"{new WardOptions().SourceSystem}-{entityPrefix.TrimEnd('-')}",
             });
             var labs = ward.Observations.Count(o => o.AvailableTime is not null);
             Ui.Done(watch, $"{ward.Patients.Count} patients, {ward.Observations.Count} observations ({labs} lab results with availableTime), " +
