@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Gateway;
 
 namespace Mlops.Gateway.Security;
 
@@ -16,7 +17,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
-    public const string Header = "X-Api-Key";
+    public const string Header = ApiKeys.Header;
 
     /// <summary>Claim carrying the key's public id.</summary>
     public const string KeyIdClaim = "mlops_key_id";

@@ -1,3 +1,5 @@
+using Mlops.Contracts.Gateway;
+
 namespace Mlops.Gateway.Security;
 
 /// <summary>API keys (configuration section <c>Security:ApiKeys</c>).</summary>
@@ -9,7 +11,7 @@ public sealed class ApiKeyOptions
     /// Configuration key of the bootstrap admin key: <c>MLOPS_API_KEY</c>, which the local setup writes to
     /// <c>.local/platform.env</c> (a deployment sets it as an environment variable or secret).
     /// </summary>
-    public const string BootstrapKeySetting = "MLOPS_API_KEY";
+    public const string BootstrapKeySetting = ApiKeys.PlatformKeySetting;
 
     /// <summary>
     /// How long a replica trusts what it read about a key. A revocation is effective at once on the replica that

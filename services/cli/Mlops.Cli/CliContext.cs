@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Mlops.Cli.Core.Gateway;
 using Mlops.Cli.Rendering;
+using Mlops.Contracts.Gateway;
 using Mlops.ServiceDefaults.Configuration;
 
 namespace Mlops.Cli;
@@ -25,7 +26,7 @@ public sealed class CliContext : IDisposable
     };
 
     /// <summary>Name of the setting holding the key, in the environment or the env file the local setup writes.</summary>
-    public const string ApiKeySetting = "MLOPS_API_KEY";
+    public const string ApiKeySetting = ApiKeys.PlatformKeySetting;
 
     // The env file above the working directory, else the one of the repository the command was built in.
     readonly Lazy<IConfiguration> _configuration = new(() => new ConfigurationBuilder()

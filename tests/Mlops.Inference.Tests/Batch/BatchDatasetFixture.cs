@@ -131,11 +131,15 @@ public sealed class BatchDatasetFixture : IAsyncLifetime
         new { observationId = id, entityId = entity, code, value, unit, eventTime, availableTime = eventTime, sourceSystem = "ward" };
 
     /// <summary>Creates topics with the platform's admin (0.9 brokers create them on first metadata request).</summary>
-    public static async Task EnsureTopicsAsync(IEnumerable<string> topics, int partitions)
+    public static async Task EnsureTopicsAsync(IEnumerable<string> topics, int partitions) =>
+        await new KafkaTopicAdmin(KafkaClients(), NullLogger<KafkaTopicAdmin>.Instance).EnsureTopicsAsync(topics, partitions);
+
+    /// <summary>Kafka client settings as the services get them (the platform env file), for a batch test's own clients.</summary>
+    public static KafkaClientConfigFactory KafkaClients()
     {
         var options = new KafkaOptions();
         PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        await new KafkaTopicAdmin(new KafkaClientConfigFactory(Options.Create(options)), NullLogger<KafkaTopicAdmin>.Instance).EnsureTopicsAsync(topics, partitions);
+        return new KafkaClientConfigFactory(Options.Create(options));
     }
 
     /// <summary>Settings of an inference pod scoring the v1 test ensemble on <see cref="ModelFeatures"/>, batch chunks on <paramref name="chunkTopic"/>.</summary>

@@ -1,7 +1,5 @@
 using System.Globalization;
 using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Mlops.Contracts.Inference;
 using Mlops.Kafka;
 using Mlops.Testing;
@@ -50,9 +48,7 @@ public sealed class BatchOutputTopicTests(BatchDatasetFixture fixture)
     /// <summary>The topic from its start until <paramref name="expected"/> records are in, then a few seconds more: a second copy would arrive right behind.</summary>
     static List<(string? Key, string Id, Mlops.Contracts.Kafka.EventEnvelope<BatchPredictionMade> Envelope)> Read(string topic, int expected)
     {
-        var options = new KafkaOptions();
-        PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        var config = new KafkaClientConfigFactory(Options.Create(options)).CreateConsumerConfig(PlatformInfrastructure.UniqueName("reader"), "test-reader");
+        var config = BatchDatasetFixture.KafkaClients().CreateConsumerConfig(PlatformInfrastructure.UniqueName("reader"), "test-reader");
         using var consumer = new ConsumerBuilder<string?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         consumer.Subscribe(topic);
         var read = new List<(string?, string, Mlops.Contracts.Kafka.EventEnvelope<BatchPredictionMade>)>();

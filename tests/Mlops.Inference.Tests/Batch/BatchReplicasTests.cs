@@ -1,10 +1,5 @@
 using System.Globalization;
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Mlops.Kafka;
 using Mlops.Testing;
 using Npgsql;
 
@@ -60,9 +55,7 @@ public sealed class BatchReplicasTests(BatchDatasetFixture fixture)
 
     static int MembersOwningPartitions(string group)
     {
-        var options = new KafkaOptions();
-        PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        using var admin = new AdminClientBuilder(new KafkaClientConfigFactory(Options.Create(options)).CreateAdminConfig("batch-replicas-test")).Build();
+        using var admin = new AdminClientBuilder(BatchDatasetFixture.KafkaClients().CreateAdminConfig("batch-replicas-test")).Build();
         var described = admin.DescribeConsumerGroupsAsync([group]).GetAwaiter().GetResult();
         return described.ConsumerGroupDescriptions.Single().Members.Count(m => m.Assignment.TopicPartitions.Count > 0);
     }

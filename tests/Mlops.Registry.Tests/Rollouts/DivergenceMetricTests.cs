@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Gateway;
 using Mlops.Registry.Rollouts;
 
 namespace Mlops.Registry.Tests.Rollouts;
@@ -122,7 +123,7 @@ public sealed class DivergenceMetricTests
         var handler = new Answering(request =>
         {
             requests.Add(request.RequestUri!);
-            keysSent.Add(request.Headers.TryGetValues(DivergenceMetric.ApiKeyHeader, out var values) ? values.Single() : null);
+            keysSent.Add(request.Headers.TryGetValues(ApiKeys.Header, out var values) ? values.Single() : null);
             return status is not { } code
                 ? throw new HttpRequestException("Connection refused (127.0.0.1:9)")
                 : new HttpResponseMessage(code) { Content = new StringContent(body!, Encoding.UTF8, "application/json") };

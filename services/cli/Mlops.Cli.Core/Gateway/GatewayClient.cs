@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mlops.Contracts.Gateway;
 
 namespace Mlops.Cli.Core.Gateway;
 
@@ -17,7 +18,7 @@ public sealed class GatewayClient : IDisposable
     public const string DefaultAddress = "http://127.0.0.1:58080";
 
     /// <summary>Header carrying the API key (sent when one is configured).</summary>
-    public const string ApiKeyHeader = "X-Api-Key";
+    public const string ApiKeyHeader = ApiKeys.Header;
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

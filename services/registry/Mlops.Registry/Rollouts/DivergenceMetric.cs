@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Gateway;
 using Mlops.Contracts.Registry;
 
 namespace Mlops.Registry.Rollouts;
@@ -14,9 +15,6 @@ namespace Mlops.Registry.Rollouts;
 /// </summary>
 public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> options) : IRolloutMetric
 {
-    /// <summary>The header the gateway reads keys from.</summary>
-    public const string ApiKeyHeader = "X-Api-Key";
-
     public string Name => "divergence";
 
     public double? ThresholdOf(RolloutThresholds thresholds) => thresholds.MaxDivergence;
@@ -37,7 +35,7 @@ public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> o
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             if (options.Value.GatewayApiKey is { Length: > 0 } key)
             {
-                request.Headers.Add(ApiKeyHeader, key);
+                request.Headers.Add(ApiKeys.Header, key);
             }
 
             using var response = await http.SendAsync(request, timeout.Token);

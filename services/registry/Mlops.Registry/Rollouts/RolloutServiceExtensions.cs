@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Mlops.Contracts.Gateway;
 using Mlops.Contracts.Messaging;
 using Mlops.Contracts.Registry;
 using Mlops.Messaging.Sagas;
@@ -10,15 +11,12 @@ namespace Mlops.Registry.Rollouts;
 /// <summary>Registers the rollout saga, its consumers, measurements and sweeper.</summary>
 public static class RolloutServiceExtensions
 {
-    /// <summary>The platform's API key as the local setup writes it (the gateway's bootstrap key, the CLI's key).</summary>
-    public const string PlatformApiKeySetting = "MLOPS_API_KEY";
-
     /// <summary>Options, the metric providers, the history recorder and the due-analysis sweeper.</summary>
     public static IHostApplicationBuilder AddRolloutServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section)
             .Validate(RolloutOptions.IsValid, "Registry:Rollouts: SweepInterval and MeasurementTimeout must be positive, InferenceAddresses, GatewayAddress and MonitoringAddress absolute URIs")
-            .PostConfigure<IConfiguration>((o, configuration) => o.GatewayApiKey ??= configuration[PlatformApiKeySetting] is { Length: > 0 } key ? key : null)
+            .PostConfigure<IConfiguration>((o, configuration) => o.GatewayApiKey ??= configuration[ApiKeys.PlatformKeySetting] is { Length: > 0 } key ? key : null)
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RolloutHistory>();
