@@ -57,9 +57,21 @@ public sealed class DeadLetterReplayTests(KafkaFixture kafka)
         Assert.Equal(1L, after!["total"]!.GetValue<long>());
         Assert.Equal(1L, after["ends"]![id.Split('-')[0]]!.GetValue<long>() - long.Parse(id.Split('-')[1]));
 
+        // The log outlives the topic: a replay of the letter that held this position before the dead-letter topic was
+        // recreated is not one of this letter's.
+        var log = app.Services.GetRequiredService<DeadLetterReplayLog>();
+        Assert.True(DeadLetterId.TryParse(id, out var position));
+        var earlier = new DeadLetterRecord
+        {
+            OriginalTopic = topic, OriginalPartition = 0, OriginalOffset = 7_000, OriginalKey = "account-9", ConsumerGroup = "an-earlier-group",
+            FailureKind = "handler-failed", Reason = "a letter from before the reset", Attempts = 5, FailedAt = DateTimeOffset.UtcNow.AddDays(-1),
+        };
+        await log.StartAsync(deadLetters, position, earlier, "carol", "replayed before the topic was recreated", CancellationToken.None);
+
         var shown = await http.GetFromJsonAsync<JsonObject>($"api/deadletters/{id}");
         Assert.Equal(topic, shown!["record"]!["originalTopic"]!.GetValue<string>());
         Assert.Empty(shown["replays"]!.AsArray());
+        Assert.Empty((await http.GetFromJsonAsync<JsonArray>($"api/deadletters?topic={topic}"))!.Single()!["replays"]!.AsArray());
 
         var unexplained = await http.PostAsJsonAsync($"api/deadletters/{id}/replay", new { by = "alice" });
         Assert.Equal(HttpStatusCode.BadRequest, unexplained.StatusCode);
@@ -84,6 +96,8 @@ public sealed class DeadLetterReplayTests(KafkaFixture kafka)
         Assert.All(replays, r => Assert.Equal(topic, r!["targetTopic"]!.GetValue<string>()));
         Assert.All(replays, r => Assert.NotNull(r!["publishedOffset"]));
         Assert.Equal(1, kafka.Count(deadLetters));
+        var logged = await http.GetFromJsonAsync<JsonArray>("api/deadletters/replays");
+        Assert.Equal(["bob", "alice", "carol"], logged!.Select(r => r!["replayedBy"]!.GetValue<string>()));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/deadletters/0-999999")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("api/deadletters/not-an-id")).StatusCode);
     }

@@ -55,7 +55,7 @@ public static class DeadLetterApi
         DeadLetterReplayer replayer, DeadLetterReplayLog log, int? limit, CancellationToken cancellationToken) =>
         limit is < 1 or > MaxLimit
             ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {MaxLimit}"] }, title: "The query is invalid")
-            : TypedResults.Ok(await log.ListAsync(replayer.Topic, null, limit ?? 100, cancellationToken));
+            : TypedResults.Ok<IReadOnlyList<DeadLetterReplay>>([.. (await log.ListAsync(replayer.Topic, null, limit ?? 100, cancellationToken)).Select(r => r.Replay)]);
 
     static async Task<Ok<DeadLetterWatermark>> GetWatermark(DeadLetterReader reader, CancellationToken cancellationToken)
     {

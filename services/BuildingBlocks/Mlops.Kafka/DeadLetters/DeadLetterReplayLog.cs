@@ -30,7 +30,10 @@ public sealed class DeadLetterReplayLog(NpgsqlDataSource dataSource)
         CREATE INDEX IF NOT EXISTS ix_deadletter_replays_deadletter ON deadletter_replays (deadletter_topic, deadletter_id);
         """;
 
-    const string Columns = "replay_id, deadletter_id, original_event_id, original_topic, replayed_by, reason, requested_at, published_at, published_partition, published_offset";
+    const string Columns = """
+        replay_id, deadletter_id, original_event_id, original_topic, replayed_by, reason, requested_at, published_at, published_partition, published_offset,
+        original_partition, original_offset, consumer_group
+        """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, 727274020);
 
@@ -70,7 +73,7 @@ public sealed class DeadLetterReplayLog(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Replays of the dead-letter topic, newest first, optionally of one dead letter.</summary>
-    public async Task<IReadOnlyList<DeadLetterReplay>> ListAsync(string deadLetterTopic, string? deadLetterId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LoggedReplay>> ListAsync(string deadLetterTopic, string? deadLetterId, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await _schema.OpenConnectionAsync(cancellationToken);
         await using var select = new NpgsqlCommand($"""
@@ -81,16 +84,30 @@ public sealed class DeadLetterReplayLog(NpgsqlDataSource dataSource)
         select.Parameters.Add(new NpgsqlParameter { Value = deadLetterTopic });
         select.Parameters.Add(new NpgsqlParameter { Value = (object?)deadLetterId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         select.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var replays = new List<DeadLetterReplay>();
+        var replays = new List<LoggedReplay>();
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            replays.Add(new DeadLetterReplay(
+            var replay = new DeadLetterReplay(
                 reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
                 reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
-                reader.IsDBNull(8) ? null : reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetInt64(9)));
+                reader.IsDBNull(8) ? null : reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetInt64(9));
+            replays.Add(new LoggedReplay(replay, reader.GetInt32(10), reader.GetInt64(11), reader.GetString(12)));
         }
 
         return replays;
     }
+}
+
+/// <summary>A logged replay with what identifies the dead letter it was made of, beyond its position.</summary>
+public sealed record LoggedReplay(DeadLetterReplay Replay, int OriginalPartition, long OriginalOffset, string ConsumerGroup)
+{
+    /// <summary>
+    /// True when this replay was made of the dead letter at <paramref name="id"/> carrying <paramref name="record"/>. The
+    /// position alone is not enough: a dead-letter topic recreated, or a broker whose state was reset, numbers its
+    /// records from 0 again while this log keeps the replays of the letters that held those positions before.
+    /// </summary>
+    public bool Of(string id, Contracts.Kafka.DeadLetterRecord record) =>
+        Replay.DeadLetterId == id && Replay.TargetTopic == record.OriginalTopic && OriginalPartition == record.OriginalPartition
+        && OriginalOffset == record.OriginalOffset && ConsumerGroup == record.ConsumerGroup;
 }

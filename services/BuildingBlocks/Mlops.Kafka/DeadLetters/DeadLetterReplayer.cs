@@ -21,14 +21,14 @@ public sealed class DeadLetterReplayer(DeadLetterReader reader, DeadLetterReplay
     public async Task<IReadOnlyList<DeadLetterEntry>> ListAsync(string? topic, string? group, string? kind, int limit, CancellationToken cancellationToken)
     {
         var all = await reader.ReadAllAsync(cancellationToken);
-        var replays = (await log.ListAsync(Topic, null, int.MaxValue, cancellationToken)).ToLookup(r => r.DeadLetterId);
+        var replays = (await log.ListAsync(Topic, null, int.MaxValue, cancellationToken)).ToLookup(r => r.Replay.DeadLetterId);
         return all
             .Where(d => (topic is null || d.Envelope.Data.OriginalTopic == topic)
                         && (group is null || d.Envelope.Data.ConsumerGroup == group)
                         && (kind is null || d.Envelope.Data.FailureKind == kind))
             .OrderByDescending(d => d.Envelope.Time)
             .Take(limit)
-            .Select(d => new DeadLetterEntry(d.Id.ToString(), d.Envelope.Time, d.Envelope.Data, [.. replays[d.Id.ToString()].OrderBy(r => r.RequestedAt)]))
+            .Select(d => new DeadLetterEntry(d.Id.ToString(), d.Envelope.Time, d.Envelope.Data, ReplaysOf(replays[d.Id.ToString()], d.Id, d.Envelope.Data)))
             .ToList();
     }
 
@@ -42,7 +42,7 @@ public sealed class DeadLetterReplayer(DeadLetterReader reader, DeadLetterReplay
         }
 
         var replays = await log.ListAsync(Topic, id.ToString(), int.MaxValue, cancellationToken);
-        return new DeadLetterEntry(id.ToString(), envelope.Time, envelope.Data, [.. replays.OrderBy(r => r.RequestedAt)]);
+        return new DeadLetterEntry(id.ToString(), envelope.Time, envelope.Data, ReplaysOf(replays, id, envelope.Data));
     }
 
     /// <summary>
@@ -68,8 +68,11 @@ public sealed class DeadLetterReplayer(DeadLetterReader reader, DeadLetterReplay
         KafkaTelemetry.Replayed.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", record.OriginalTopic));
         logger.LogInformation("Dead letter {Id} ({EventId}) replayed to {Topic}[{Partition}]@{Offset} by {By}: {Reason}",
             id, record.OriginalEventId, record.OriginalTopic, partition, offset, by, reason);
-        return (await log.ListAsync(Topic, id.ToString(), 1, cancellationToken)).Single(r => r.ReplayId == replayId);
+        return (await log.ListAsync(Topic, id.ToString(), 1, cancellationToken)).Single(r => r.Replay.ReplayId == replayId).Replay;
     }
+
+    static DeadLetterReplay[] ReplaysOf(IEnumerable<LoggedReplay> logged, DeadLetterId id, DeadLetterRecord record) =>
+        [.. logged.Where(r => r.Of(id.ToString(), record)).Select(r => r.Replay).OrderBy(r => r.RequestedAt)];
 
     static byte[] OriginalBytes(DeadLetterRecord record)
     {

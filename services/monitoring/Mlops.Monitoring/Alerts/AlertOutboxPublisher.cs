@@ -9,6 +9,10 @@ namespace Mlops.Monitoring.Alerts;
 /// Publishes the alerts queued in <c>monitoring_alerts</c> (their outbox) by event type: each is sent, then marked; one
 /// that fails to send stays queued for the next round. At least once — consumers deduplicate on the alert id.
 /// </summary>
+/// <remarks>
+/// The SLO and performance rounds both publish from this table under locks of their own, so they can run at once: each
+/// claims its rows with <c>FOR UPDATE SKIP LOCKED</c> until they are marked, or both would send the same alert.
+/// </remarks>
 public sealed class AlertOutboxPublisher(IBus bus, TimeProvider clock, ILogger<AlertOutboxPublisher> logger)
 {
     // The event types this table holds; a name not listed here is never deserialised.
@@ -21,9 +25,13 @@ public sealed class AlertOutboxPublisher(IBus bus, TimeProvider clock, ILogger<A
 
     public async Task PublishPendingAsync(NpgsqlConnection connection, CancellationToken ct)
     {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         var pending = new List<(Guid Id, string Type, string Model, object Message)>();
-        await using (var select = new NpgsqlCommand(
-            "SELECT alert_id, event_type, model_name, message::text FROM monitoring_alerts WHERE published_at IS NULL ORDER BY detected_at LIMIT 100", connection))
+        await using (var select = new NpgsqlCommand("""
+            SELECT alert_id, event_type, model_name, message::text FROM monitoring_alerts
+            WHERE published_at IS NULL ORDER BY detected_at LIMIT 100
+            FOR UPDATE SKIP LOCKED
+            """, connection, transaction))
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -35,15 +43,38 @@ public sealed class AlertOutboxPublisher(IBus bus, TimeProvider clock, ILogger<A
             }
         }
 
-        foreach (var (id, type, model, message) in pending)
+        try
         {
-            await bus.Publish(message, EventTypes[type], ct);
-            await using var mark = new NpgsqlCommand("UPDATE monitoring_alerts SET published_at = $2 WHERE alert_id = $1", connection);
-            mark.Parameters.Add(new() { Value = id });
-            mark.Parameters.Add(new() { Value = clock.GetUtcNow() });
-            await mark.ExecuteNonQueryAsync(ct);
-            MonitoringTelemetry.AlertsPublished.Add(1, new("model", model), new("type", type));
-            logger.LogWarning("{Type} published for {Model}: {Alert}", type, model, id);
+            foreach (var (id, type, model, message) in pending)
+            {
+                await bus.Publish(message, EventTypes[type], ct);
+                await using var mark = new NpgsqlCommand("UPDATE monitoring_alerts SET published_at = $2 WHERE alert_id = $1", connection, transaction);
+                mark.Parameters.Add(new() { Value = id });
+                mark.Parameters.Add(new() { Value = clock.GetUtcNow() });
+                await mark.ExecuteNonQueryAsync(ct);
+                MonitoringTelemetry.AlertsPublished.Add(1, new("model", model), new("type", type));
+                logger.LogWarning("{Type} published for {Model}: {Alert}", type, model, id);
+            }
+        }
+        catch
+        {
+            // The alerts sent before the failure stay marked; the rest are released for the next round.
+            await KeepMarkedAsync(transaction);
+            throw;
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    static async Task KeepMarkedAsync(NpgsqlTransaction transaction)
+    {
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // The database failed too: nothing is marked, and the sent alerts go again (consumers deduplicate).
         }
     }
 }
