@@ -57,7 +57,51 @@ public sealed class DivergenceMetricTests
         var reading = await metric.MeasureAsync(Context(minRequests: 1000), CancellationToken.None);
 
         Assert.Null(reading.Value);
-        Assert.Contains("400 compared predictions of 2 against the champion, fewer than 1000", reading.Evidence, StringComparison.Ordinal);
+        Assert.Contains("400 compared predictions of 2 against the champion since the gateway started, fewer than 1000", reading.Evidence, StringComparison.Ordinal);
+        // Kept for the next analysis all the same: it judges what is compared after this one.
+        Assert.Equal(20, reading.Snapshot[DivergenceMetric.SumKey], 1e-9);
+        Assert.Equal(400, reading.Snapshot[DivergenceMetric.CountKey]);
+    }
+
+    [Fact]
+    public async Task Measure_AfterAnEarlierAnalysis_JudgesOnlyThePredictionsComparedSince()
+    {
+        var (metric, _) = Metric(HttpStatusCode.OK, Report);
+        // The last analysis saw 300 pairs whose differences summed to 6 (mean 0.02); now 400 sum to 20: the 100 compared
+        // since differ by 0.14 on average, although the mean since the gateway started is 0.05.
+        var earlier = new Dictionary<string, double> { [DivergenceMetric.SumKey] = 6, [DivergenceMetric.CountKey] = 300 };
+
+        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", earlier, 100), CancellationToken.None);
+
+        Assert.Equal(0.14, reading.Value!.Value, 1e-12);
+        Assert.Contains("over 100 mirrored predictions since the last analysis", reading.Evidence, StringComparison.Ordinal);
+        Assert.Equal(20, reading.Snapshot[DivergenceMetric.SumKey], 1e-9);
+        Assert.Equal(400, reading.Snapshot[DivergenceMetric.CountKey]);
+    }
+
+    [Fact]
+    public async Task Measure_NothingComparedSinceTheLastAnalysis_IsInconclusive()
+    {
+        var (metric, _) = Metric(HttpStatusCode.OK, Report);
+        var earlier = new Dictionary<string, double> { [DivergenceMetric.SumKey] = 20, [DivergenceMetric.CountKey] = 400 };
+
+        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", earlier, 1), CancellationToken.None);
+
+        Assert.Null(reading.Value);
+        Assert.Contains("0 compared predictions of 2 against the champion since the last analysis", reading.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Measure_GatewayRestartedSinceTheLastAnalysis_JudgesWhatItComparedSinceItStarted()
+    {
+        var (metric, _) = Metric(HttpStatusCode.OK, Report);
+        // More pairs at the last analysis than the gateway reports now: its counters started again.
+        var beforeRestart = new Dictionary<string, double> { [DivergenceMetric.SumKey] = 90, [DivergenceMetric.CountKey] = 3000 };
+
+        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", beforeRestart, 100), CancellationToken.None);
+
+        Assert.Equal(0.05, reading.Value!.Value, 1e-12);
+        Assert.Contains("over 400 mirrored predictions since the gateway started", reading.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]

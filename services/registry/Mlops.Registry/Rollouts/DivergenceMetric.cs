@@ -9,12 +9,22 @@ using Mlops.Contracts.Registry;
 namespace Mlops.Registry.Rollouts;
 
 /// <summary>
-/// Mean absolute probability difference between the candidate and the champion on the same requests, from the
-/// gateway's shadow comparison (<c>GET /api/gateway/shadow/{model}</c>: pairs of serving and shadow version). The
-/// comparison needs the candidate mirrored as the shadow; without a pair for it the measurement is inconclusive.
+/// Mean absolute probability difference between the candidate and the champion on the same requests since the last
+/// analysis, from the gateway's shadow comparison (<c>GET /api/gateway/shadow/{model}</c>: pairs of serving and shadow
+/// version, counted since the gateway started). The comparison needs the candidate mirrored as the shadow; without a
+/// pair for it the measurement is inconclusive.
 /// </summary>
+/// <remarks>
+/// The gateway's counts are cumulative, so each reading keeps the summed difference and the count in its snapshot and
+/// the next one judges only what was compared in between: a candidate that starts to diverge late is not averaged away
+/// by the quiet minutes before. Counts below the last snapshot mean the gateway restarted; the interval is then what it
+/// compared since.
+/// </remarks>
 public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> options) : IRolloutMetric
 {
+    public const string SumKey = "divergence.absoluteDifferenceSum";
+    public const string CountKey = "divergence.predictions";
+
     public string Name => "divergence";
 
     public double? ThresholdOf(RolloutThresholds thresholds) => thresholds.MaxDivergence;
@@ -73,13 +83,21 @@ public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> o
             }
         }
 
-        if (predictions < context.MinRequests)
+        var snapshot = new Dictionary<string, double> { [SumKey] = weighted, [CountKey] = predictions };
+        var (sum, count, period) = (weighted, predictions, "since the gateway started");
+        if (context.Baseline.TryGetValue(SumKey, out var earlierSum) && context.Baseline.TryGetValue(CountKey, out var earlierCount) && earlierCount <= predictions)
         {
-            return MetricReading.Missing($"{uri}: {predictions.ToString(CultureInfo.InvariantCulture)} compared predictions of {context.CandidateVersion} against the champion, fewer than {context.MinRequests}");
+            (sum, count, period) = (weighted - earlierSum, predictions - earlierCount, "since the last analysis");
         }
 
-        return new MetricReading(weighted / predictions,
-            $"mean |p(candidate) − p(champion)| over {predictions.ToString(CultureInfo.InvariantCulture)} mirrored predictions since the gateway started ({uri})", new Dictionary<string, double>());
+        var counted = count.ToString(CultureInfo.InvariantCulture);
+        if (count < context.MinRequests || count <= 0)
+        {
+            return new MetricReading(null,
+                $"{uri}: {counted} compared predictions of {context.CandidateVersion} against the champion {period}, fewer than {context.MinRequests}", snapshot);
+        }
+
+        return new MetricReading(Math.Max(0, sum / count), $"mean |p(candidate) − p(champion)| over {counted} mirrored predictions {period} ({uri})", snapshot);
     }
 
     static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
