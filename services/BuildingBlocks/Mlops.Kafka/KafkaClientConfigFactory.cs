@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Mlops.Kafka;
@@ -8,6 +9,17 @@ public sealed class KafkaClientConfigFactory(IOptions<KafkaOptions> options)
 {
     // Every client the platform builds starts from one of these configurations, so this runs before the first one.
     static KafkaClientConfigFactory() => LibrdkafkaResolver.Register();
+
+    /// <summary>
+    /// A factory over the <c>Kafka</c> section of <paramref name="configuration"/>, for a client built outside a host's
+    /// container (a command-line tool, a test's own reader) with the settings the services get.
+    /// </summary>
+    public static KafkaClientConfigFactory From(IConfiguration configuration)
+    {
+        var options = new KafkaOptions();
+        configuration.GetSection(KafkaOptions.SectionName).Bind(options);
+        return new KafkaClientConfigFactory(Microsoft.Extensions.Options.Options.Create(options));
+    }
 
     /// <summary>The bound options.</summary>
     public KafkaOptions Options => options.Value;

@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Mlops.Kafka;
 using Mlops.Testing;
 
@@ -77,10 +75,5 @@ public static class TopicRange
         return new ConsumerBuilder<byte[]?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
     }
 
-    static KafkaClientConfigFactory Factory()
-    {
-        var options = new KafkaOptions();
-        PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        return new KafkaClientConfigFactory(Options.Create(options));
-    }
+    static KafkaClientConfigFactory Factory() => KafkaClientConfigFactory.From(PlatformInfrastructure.Configuration);
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Mlops.Kafka;
 
 namespace Mlops.EndToEnd.Tests.Replicas;
@@ -87,12 +86,7 @@ public sealed class TopicTail : IDisposable
             .All(c => Math.Max(c.Offset.Value, 0) >= reader.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(20)).High.Value);
     }
 
-    static KafkaClientConfigFactory Factory(IConfiguration configuration)
-    {
-        var options = new KafkaOptions();
-        configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        return new KafkaClientConfigFactory(Options.Create(options));
-    }
+    static KafkaClientConfigFactory Factory(IConfiguration configuration) => KafkaClientConfigFactory.From(configuration);
 
     /// <inheritdoc />
     public void Dispose()

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Mlops.Kafka;
 using Mlops.Testing;
 
@@ -135,12 +134,7 @@ public sealed class BatchDatasetFixture : IAsyncLifetime
         await new KafkaTopicAdmin(KafkaClients(), NullLogger<KafkaTopicAdmin>.Instance).EnsureTopicsAsync(topics, partitions);
 
     /// <summary>Kafka client settings as the services get them (the platform env file), for a batch test's own clients.</summary>
-    public static KafkaClientConfigFactory KafkaClients()
-    {
-        var options = new KafkaOptions();
-        PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        return new KafkaClientConfigFactory(Options.Create(options));
-    }
+    public static KafkaClientConfigFactory KafkaClients() => KafkaClientConfigFactory.From(PlatformInfrastructure.Configuration);
 
     /// <summary>Settings of an inference pod scoring the v1 test ensemble on <see cref="ModelFeatures"/>, batch chunks on <paramref name="chunkTopic"/>.</summary>
     public Dictionary<string, string?> InferenceSettings(string chunkTopic, string chunkGroup)

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Mlops.Kafka;
 using Mlops.Testing;
 using Npgsql;
@@ -80,9 +79,7 @@ public sealed class DatasetTrainingFixture : WebApplicationFactory<Program>, IAs
 
     static async Task EnsureTopicsAsync(IEnumerable<string> topics)
     {
-        var options = new KafkaOptions();
-        PlatformInfrastructure.Configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        await new KafkaTopicAdmin(new KafkaClientConfigFactory(Options.Create(options)), NullLogger<KafkaTopicAdmin>.Instance).EnsureTopicsAsync(topics);
+        await new KafkaTopicAdmin(KafkaClientConfigFactory.From(PlatformInfrastructure.Configuration), NullLogger<KafkaTopicAdmin>.Instance).EnsureTopicsAsync(topics);
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Mlops.Contracts.Kafka;
 using Mlops.Kafka;
 
@@ -20,9 +19,7 @@ public sealed class PredictionStream : IDisposable
     /// <summary>Opens the stream at the topic's end.</summary>
     public static PredictionStream Open(IConfiguration configuration, string topic = Topics.Predictions)
     {
-        var options = new KafkaOptions();
-        configuration.GetSection(KafkaOptions.SectionName).Bind(options);
-        var factory = new KafkaClientConfigFactory(Options.Create(options));
+        var factory = KafkaClientConfigFactory.From(configuration);
         var config = factory.CreateConsumerConfig("mlops-cli-" + Guid.NewGuid().ToString("N")[..12], "mlops-cli");
         var consumer = new ConsumerBuilder<byte[]?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         try
