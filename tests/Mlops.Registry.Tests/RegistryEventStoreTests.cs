@@ -1,7 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Registry;
 using Mlops.Registry.Application;
+using Mlops.Registry.Artifacts;
 using Mlops.Registry.Domain;
 
 namespace Mlops.Registry.Tests;
@@ -15,18 +18,24 @@ public sealed class RegistryEventStoreTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
+    ModelRegistry Replica() => new(
+        _host.App.Services.GetRequiredService<IDocumentStore>(), _host.App.Services.GetRequiredService<ArtifactStore>(), new ModelStreamLocks());
+
     [Fact]
-    public async Task Decisions_TwelveConcurrentWritersAtTheSameRevision_ExactlyOneWinsAndOnlyItsEventsAreStored()
+    public async Task Decisions_TwelveReplicasWritingAtTheSameRevision_ExactlyOneWinsAndOnlyItsEventsAreStored()
     {
         var model = Models.NewName();
         await Models.RegisterAsync(_host, model, "1.0.0", Models.Metrics(0.80));
         var before = (await _host.Registry.GetAsync(model))!.Revision;
+        // A registry with locks of its own per writer: replicas do not share the in-process turn-taking, so only
+        // Marten's version check can stop the losers.
+        var replicas = Enumerable.Range(0, 12).Select(_ => Replica()).ToList();
 
-        var attempts = Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        var attempts = replicas.Select((replica, i) => Task.Run(async () =>
         {
             try
             {
-                await _host.Registry.RequestPromotionAsync(new RequestPromotion
+                await replica.RequestPromotionAsync(new RequestPromotion
                 {
                     // A different alias per writer, so every decision is valid on any state and only the revision can refuse it.
                     ModelName = model, Version = "1.0.0", Alias = "canary-" + i, RequestedBy = "writer-" + i, Reason = "race", ExpectedRevision = before,
@@ -46,6 +55,27 @@ public sealed class RegistryEventStoreTests : IAsyncLifetime
         Assert.Single(history, e => e.Data is AliasAssigned);
         Assert.Equal(Enumerable.Range(1, history.Count).Select(v => (long)v), history.Select(e => e.Version));
         Assert.Equal(history[^1].Version, (await _host.Registry.GetAsync(model))!.Revision);
+    }
+
+    [Fact]
+    public async Task Decisions_TwelveWritersInOneProcess_TakeTurnsAndAllAreStored()
+    {
+        var model = Models.NewName();
+        await Models.RegisterAsync(_host, model, "1.0.0", Models.Metrics(0.80));
+        var before = (await _host.Registry.GetAsync(model))!.Revision;
+
+        // What the API, the traffic-split consumer and the rollout history do during a rollout: decisions on the latest
+        // state, not on a revision the caller read. In one process none of them may lose to another.
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(() => _host.Registry.RequestPromotionAsync(new RequestPromotion
+        {
+            ModelName = model, Version = "1.0.0", Alias = "canary-" + i, RequestedBy = "writer-" + i, Reason = "turns",
+        }))));
+
+        var history = await _host.Registry.HistoryAsync(model);
+        Assert.Equal(12, history.Count(e => e.Data is PromotionRequested));
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => "canary-" + i).Order(), history.Select(e => e.Data).OfType<AliasAssigned>().Select(a => a.Alias).Order());
+        Assert.Equal(Enumerable.Range(1, history.Count).Select(v => (long)v), history.Select(e => e.Version));
+        Assert.True(history.Count > before + 12);
     }
 
     [Fact]

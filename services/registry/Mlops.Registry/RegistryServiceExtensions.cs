@@ -87,6 +87,7 @@ public static class RegistryServiceExtensions
         }
 
         builder.Services.AddSingleton<ArtifactStore>();
+        builder.Services.AddSingleton<ModelStreamLocks>();
         builder.Services.AddSingleton<ModelRegistry>();
 
         return builder;

@@ -17,10 +17,11 @@ public sealed record PromotionOutcome(Guid PromotionId, string Status, IReadOnly
 
 /// <summary>
 /// The I/O edge of the registry: loads a model's state from Marten, lets <see cref="ModelDecisions"/> decide, and
-/// appends the events to the model's stream at the revision the decision saw. A concurrent change makes the
-/// append fail with <see cref="ConcurrencyConflictException"/> and nothing is written.
+/// appends the events to the model's stream at the revision the decision saw. Writers in this process take turns per
+/// model (<see cref="ModelStreamLocks"/>); a concurrent change from another replica makes the append fail with
+/// <see cref="ConcurrencyConflictException"/> and nothing is written.
 /// </summary>
-public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
+public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts, ModelStreamLocks locks)
 {
     /// <summary>The model's event stream: one per model, keyed by its name.</summary>
     public static string StreamOf(string modelName) => modelName;
@@ -58,6 +59,7 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
     public async Task<long> RegisterAsync(RegisterModelVersion command, CancellationToken cancellationToken = default)
     {
         var stored = ModelDecisions.Sha256Pattern().IsMatch(command.ArtifactSha256 ?? "") && await artifacts.ExistsAsync(command.ArtifactSha256!, cancellationToken);
+        using var writer = await locks.EnterAsync(command.ModelName, cancellationToken);
         var state = ModelDecisions.NamePattern().IsMatch(command.ModelName ?? "") ? await GetAsync(command.ModelName!, cancellationToken: cancellationToken) : null;
         var events = ModelDecisions.Register(state, command, stored);
         return await AppendAsync(command.ModelName!, state?.Revision ?? 0, null, events, command.RegisteredBy, "registered by training run " + command.TrainingRunId, cancellationToken);
@@ -65,6 +67,7 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
 
     public async Task<PromotionOutcome> RequestPromotionAsync(RequestPromotion command, CancellationToken cancellationToken = default)
     {
+        using var writer = await locks.EnterAsync(command.ModelName, cancellationToken);
         var state = await RequireAsync(command.ModelName, cancellationToken);
         var promotionId = Guid.CreateVersion7();
         var events = ModelDecisions.RequestPromotion(state, command, promotionId);
@@ -106,6 +109,7 @@ public sealed class ModelRegistry(IDocumentStore store, ArtifactStore artifacts)
 
     async Task<long> DecideAsync(string modelName, Func<ModelState, IReadOnlyList<object>> decide, string by, string reason, CancellationToken cancellationToken)
     {
+        using var writer = await locks.EnterAsync(modelName, cancellationToken);
         var state = await RequireAsync(modelName, cancellationToken);
         return await AppendAsync(state.Name, state.Revision, null, decide(state), by, reason, cancellationToken);
     }

@@ -12,7 +12,7 @@ namespace Mlops.Registry.Rollouts;
 /// history shows every step, analysis (with its measurements) and outcome. Stored under their contract names; not
 /// republished by the registry's publisher (the saga already published them), and ignored by the model's state.
 /// </summary>
-public sealed class RolloutHistory(IDocumentStore store)
+public sealed class RolloutHistory(IDocumentStore store, ModelStreamLocks locks)
 {
     public static readonly IReadOnlyList<Type> EventTypes =
     [
@@ -30,12 +30,13 @@ public sealed class RolloutHistory(IDocumentStore store)
 
     /// <summary>
     /// Appends <paramref name="e"/> unless the stream already holds the same event (type, rollout, step, analysis):
-    /// a redelivered message records nothing twice. A concurrent append to the model throws
-    /// <see cref="ConcurrencyConflictException"/>, which the consumer's retry answers.
+    /// a redelivered message records nothing twice. Writers in this process take turns per model; an append racing
+    /// another replica's throws <see cref="ConcurrencyConflictException"/>, which the consumer's retry answers.
     /// </summary>
     public async Task<bool> RecordAsync(IRolloutEvent e, string reason, CancellationToken cancellationToken)
     {
         var stream = ModelRegistry.StreamOf(e.ModelName);
+        using var writer = await locks.EnterAsync(e.ModelName, cancellationToken);
         await using var session = store.LightweightSession();
         var existing = await session.Events.FetchStreamAsync(stream, token: cancellationToken);
         if (existing.Count == 0)
