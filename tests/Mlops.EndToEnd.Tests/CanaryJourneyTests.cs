@@ -23,7 +23,8 @@ namespace Mlops.EndToEnd.Tests;
 /// variant, and <c>predictions.v1</c> carries both; the registry's analyses read inference's metrics at the shipped
 /// address and promote the candidate, after which every entity gets the new champion; finally the old version is
 /// mirrored as the shadow and the gateway reports the compared pairs. With that data in place the operations dashboard
-/// is driven in a browser (<see cref="Dashboard.DashboardJourney"/>: every page, a viewer refused, approve and abort).
+/// is driven in a browser (<see cref="Dashboard.DashboardJourney"/>: every page against the APIs, a viewer refused,
+/// approve, abort and promote now, a small search's trials).
 /// </summary>
 [Collection(JourneyCollection.Name)]
 public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelper output)
@@ -318,7 +319,7 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                 return true;
             }, "gateway", "inference", "registry");
 
-            await Step("the operations dashboard in a browser: every page with this journey's data, a viewer refused, approve and abort", async () =>
+            await Step("the operations dashboard in a browser: every page with this journey's data and the APIs' figures, a viewer refused, approve, abort and promote now, a search's trials", async () =>
             {
                 await DashboardJourney.RunAsync(platform.Gateway, client, new DashboardJourney.Data(model, champion, candidate, rolloutId!.Value), Log);
                 return true;

@@ -11,6 +11,7 @@ using Mlops.Cli.Core.Streaming;
 using Mlops.Cli.Core.Ward;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Kafka;
+using Mlops.EndToEnd.Tests.Dashboard;
 using Mlops.EndToEnd.Tests.Platform;
 using Mlops.Kafka;
 using Mlops.Kafka.Producing;
@@ -102,7 +103,9 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
         }, "gateway", "ingestion", "features");
 
         Guid? rolloutId = null;
+        Guid? webhook = null;
         var retired = false;
+        await using var receiver = await WebhookReceiver.StartAsync();
         try
         {
             var champion = await Step("champion trained, registered and served through the gateway", async () =>
@@ -169,6 +172,15 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
                 Assert.Equal("00:00:30", view?["performance"]?["windowDuration"]?.GetValue<string>());
                 Assert.True(view?["retraining"]?["onDegradation"]?.GetValue<bool>());
                 return true;
+            }, "monitoring");
+
+            webhook = await Step("a webhook subscribed to PerformanceDegraded alerts, at a receiver the test hosts", async () =>
+            {
+                var subscription = await client.SendAsync(HttpMethod.Post, "api/monitoring/webhooks", new JsonObject
+                {
+                    ["url"] = receiver.Url.ToString(), ["secret"] = $"e2e-degrade-{run}-secret", ["eventTypes"] = new JsonArray("PerformanceDegraded"),
+                }, null, CancellationToken.None);
+                return subscription!["webhookId"]!.GetValue<Guid>();
             }, "monitoring");
 
             var predictions = await Step("live vitals scored by the champion on predictions.v1, then outcomes against it on labels.v1", async () =>
@@ -321,6 +333,13 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
                 return true;
             }, "registry", "inference", "gateway");
 
+            await Step("the dashboard's monitoring page and retraining card in a browser: performance windows, the alert's webhook delivery, the retraining", async () =>
+            {
+                await MonitoringDashboardJourney.RunAsync(platform.Gateway, client,
+                    new MonitoringDashboardJourney.Data(model, retrainingId, alert["alertId"]!.GetValue<Guid>(), webhook!.Value, receiver), Log);
+                return true;
+            }, "gateway", "monitoring");
+
             await Step($"{model} retired", async () =>
             {
                 await JourneyModels.RetireAsync(client, model, rolloutId, "e2e-degrade", "the degradation journey is over");
@@ -331,6 +350,19 @@ public sealed class DegradationJourneyTests(PlatformFixture fixture, ITestOutput
         }
         finally
         {
+            if (webhook is { } id)
+            {
+                try
+                {
+                    // Left subscribed, every later run's PerformanceDegraded would be sent to a port nobody listens on.
+                    await client.SendAsync(HttpMethod.Delete, $"api/monitoring/webhooks/{id}", null, null, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    Log($"webhook {id} could not be deleted: {ex.Message}");
+                }
+            }
+
             if (!retired)
             {
                 try

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -14,11 +15,12 @@ namespace Mlops.EndToEnd.Tests.Dashboard;
 
 /// <summary>
 /// The operations dashboard on a journey's real data (the canary journey calls it once its rollout has promoted and
-/// the shadow is compared): every page renders what the services hold, with a screenshot each; a viewer key sees no
-/// action and is refused (403) when it calls one anyway; an operator approves a paused rollout and aborts it from
-/// the browser, and the rollout saga records both.
+/// the shadow is compared): every page renders what the services hold, with a screenshot each, and the figures it
+/// shows are those of the APIs it reads (DashboardJourney.Figures.cs); a viewer key sees no action and is refused
+/// (403) when it calls one anyway; an operator approves a paused rollout and aborts it, and promotes another now, from
+/// the browser, and the rollout saga records each.
 /// </summary>
-public static class DashboardJourney
+public static partial class DashboardJourney
 {
     public sealed record Data(string Model, string OldVersion, string NewVersion, Guid PromotedRollout);
 
@@ -40,6 +42,8 @@ public static class DashboardJourney
         // so a missing button is the role's doing, not the state's.
         var viewer = await browser.SignInAsync(viewerKey);
 
+        var watch = Stopwatch.StartNew();
+        var servicesBefore = await DashboardServicesAsync(admin);
         var overview = await browser.ShowAsync(ops, "overview", "1-overview");
         foreach (var service in new[] { "ingestion", "features", "training", "registry", "inference", "monitoring" })
         {
@@ -47,7 +51,10 @@ public static class DashboardJourney
         }
 
         Assert.Equal(6, await ops.Locator("[data-testid=services-table] .pill.Healthy").CountAsync());
+        await AssertServiceFiguresAsync(ops, admin, servicesBefore);
+        var alertsShown = await AssertOverviewAlertsAsync(ops, admin);
         await NoErrorsAsync(ops, "overview");
+        log($"dashboard: overview figures and {alertsShown} alerts as the API has them ({watch.Elapsed.TotalSeconds:0.0} s)");
 
         var rollouts = await browser.ShowAsync(ops, $"rollouts/{data.PromotedRollout}", "2-rollouts");
         Assert.Contains(data.Model, rollouts, StringComparison.Ordinal);
@@ -118,6 +125,10 @@ public static class DashboardJourney
         Assert.Contains(datasetVersion, await ops.Locator("[data-testid=lineage]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await ops.Locator("[data-testid=timeline] tbody tr").CountAsync() > 0, "the registry timeline lists the model's events");
         await NoErrorsAsync(ops, "models");
+        watch.Restart();
+        await AssertModelsPageAsync(ops, admin, data, promoted);
+        await NoErrorsAsync(ops, "models (as of)");
+        log($"dashboard: models page now and as of before the promotion, its card and metric chart as the registry has them ({watch.Elapsed.TotalSeconds:0.0} s)");
 
         var runs = await browser.ShowAsync(ops, $"runs/{trainingRun}", "4-runs");
         Assert.Contains(trainingRun, runs, StringComparison.Ordinal);
@@ -162,6 +173,9 @@ public static class DashboardJourney
         await ops.Locator("[data-testid=compare-charts]").ScrollIntoViewIfNeededAsync();
         await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "4b-runs-compare.png"), FullPage = true });
         await NoErrorsAsync(ops, "runs");
+        // Started only now (its run would be the newest evaluated one, which the compare card takes by default), and
+        // looked at once the rollouts below are done: it trains meanwhile.
+        var searchRun = await StartSearchAsync(admin, data.Model, trainingRun);
 
         await browser.ShowAsync(ops, $"monitoring/{data.Model}", "5-monitoring");
         Assert.True(await ops.Locator("[data-testid=monitoring] .card").CountAsync() == 5, "drift, performance, SLO, alerts, webhook deliveries");
@@ -239,19 +253,7 @@ public static class DashboardJourney
         await NoErrorsAsync(ops, "sagas (replayed)");
         log("dashboard: six pages rendered with the journey's data (screenshots in .local/test-results/journey/dashboard)");
 
-        // A rollout that pauses: no analysis can reach a million requests, so every one is inconclusive.
-        var started = await admin.SendAsync(HttpMethod.Post, "api/registry/rollouts", new JsonObject
-        {
-            ["modelName"] = data.Model,
-            ["candidateVersion"] = data.OldVersion,
-            ["steps"] = new JsonArray(10, 20),
-            ["analysisInterval"] = "00:00:03",
-            ["thresholds"] = new JsonObject { ["maxErrorRate"] = 0.05, ["maxP99LatencyMs"] = 5000, ["minRequests"] = 1_000_000 },
-            ["failureLimit"] = 0,
-            ["consecutiveSuccesses"] = 1,
-            ["requestedBy"] = "e2e-dashboard",
-        }, null, CancellationToken.None);
-        var paused = Guid.Parse(started!["rolloutId"]!.GetValue<string>());
+        var paused = await StartPausingRolloutAsync(admin, data.Model, data.OldVersion);
         try
         {
             await WaitForAsync(admin, paused, r => r["state"]!.GetValue<string>() == "Paused", "pauses on an inconclusive analysis");
@@ -263,9 +265,14 @@ public static class DashboardJourney
             var refused = await PostFromPageAsync(viewer, $"/api/registry/rollouts/{paused}/approve", new { by = "viewer", reason = "not allowed" });
             Assert.Equal(403, refused.Status);
             Assert.Equal("Role required", refused.Title);
+            // Nor may it promote the rollout now: no such button (the operator's page has one), and the call is refused.
+            Assert.Equal(0, await viewer.Locator("[data-action=promote]").CountAsync());
+            var promoteRefused = await PostFromPageAsync(viewer, $"/api/registry/rollouts/{paused}/promote", new { by = "viewer", reason = "not allowed" });
+            Assert.Equal((403, "Role required"), (promoteRefused.Status, promoteRefused.Title));
             Assert.Equal("Paused", (await GetAsync(admin, paused))["state"]!.GetValue<string>());
 
             await browser.ShowAsync(ops, $"rollouts/{paused}", "8-rollouts-paused");
+            Assert.Equal(1, await ops.Locator("[data-action=promote]").CountAsync());
             await ops.Locator("[data-action=approve]").ClickAsync();
             await ops.GetByTestId("action-message").Filter(new() { HasText = "accepted" }).WaitForAsync(new() { Timeout = 30_000 });
             var approved = await WaitForAsync(admin, paused, r => r["stepHistory"]![0]!["outcome"]?.GetValue<string>() == "approved", "records the approval and moves to the next step");
@@ -285,14 +292,66 @@ public static class DashboardJourney
         finally
         {
             // Left running it would deploy the old version again; the journey retires the model next.
-            try
-            {
-                await admin.SendAsync(HttpMethod.Post, $"api/registry/rollouts/{paused}/abort", new JsonObject { ["by"] = "e2e-dashboard", ["reason"] = "journey over" }, null, CancellationToken.None);
-            }
-            catch (ApiProblem problem) when (problem.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
-            {
-                // Already finished, or never started.
-            }
+            await AbortQuietlyAsync(admin, paused);
+        }
+
+        // Promote now, on a rollout that waits (paused as the one above): the registry promotes its candidate at once,
+        // whatever step it is at. It makes the old version champion again; the journey retires the model next.
+        watch.Restart();
+        var promoteNow = await StartPausingRolloutAsync(admin, data.Model, data.OldVersion);
+        try
+        {
+            await WaitForAsync(admin, promoteNow, r => r["state"]!.GetValue<string>() == "Paused", "pauses on an inconclusive analysis");
+            await browser.ShowAsync(ops, $"rollouts/{promoteNow}", "11-rollouts-promote-now");
+            await ops.Locator("[data-action=promote]").ClickAsync();
+            await ops.GetByTestId("action-message").Filter(new() { HasText = "promote accepted" }).WaitForAsync(new() { Timeout = 30_000 });
+            var promotedNow = await WaitForAsync(admin, promoteNow, r => r["state"]!.GetValue<string>() is "Promoted" or "RolledBack" or "Aborted" or "AwaitingPromotionApproval", "is decided after promote now");
+            Assert.True(promotedNow["state"]!.GetValue<string>() == "Promoted", $"rollout {promoteNow} ended {promotedNow["state"]}: {promotedNow["reason"]}");
+            Assert.Contains(promotedNow["actions"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "promote" && a["by"]!.GetValue<string>() == operatorName);
+            // Promoted from its first (10 %) step, which the saga closes as promoted now: no analysis passed, none approved.
+            Assert.Equal(["promoted-now"], promotedNow["stepHistory"]!.AsArray().Select(st => st!["outcome"]?.GetValue<string>()));
+            Assert.Equal(data.OldVersion, (await admin.GetModelAsync(data.Model, CancellationToken.None))!["aliases"]!["champion"]!.GetValue<string>());
+            await ops.GetByTestId("rollout-state").Filter(new() { HasText = "Promoted" }).WaitForAsync(new() { Timeout = 30_000 });
+            await ops.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "12-rollouts-promoted-now.png"), FullPage = true });
+            await NoErrorsAsync(ops, "rollouts (promoted now)");
+            log($"dashboard: rollout {promoteNow} promoted now from the browser ({watch.Elapsed.TotalSeconds:0.0} s)");
+        }
+        finally
+        {
+            await AbortQuietlyAsync(admin, promoteNow);
+        }
+
+        watch.Restart();
+        await AssertSearchShownAsync(browser, ops, admin, searchRun);
+        log($"dashboard: search run {searchRun}'s trials listed and linked from it ({watch.Elapsed.TotalSeconds:0.0} s)");
+    }
+
+    /// <summary>A rollout of <paramref name="version"/> that pauses: no analysis can reach a million requests, so every one is inconclusive.</summary>
+    static async Task<Guid> StartPausingRolloutAsync(GatewayClient admin, string model, string version)
+    {
+        var started = await admin.SendAsync(HttpMethod.Post, "api/registry/rollouts", new JsonObject
+        {
+            ["modelName"] = model,
+            ["candidateVersion"] = version,
+            ["steps"] = new JsonArray(10, 20),
+            ["analysisInterval"] = "00:00:03",
+            ["thresholds"] = new JsonObject { ["maxErrorRate"] = 0.05, ["maxP99LatencyMs"] = 5000, ["minRequests"] = 1_000_000 },
+            ["failureLimit"] = 0,
+            ["consecutiveSuccesses"] = 1,
+            ["requestedBy"] = "e2e-dashboard",
+        }, null, CancellationToken.None);
+        return Guid.Parse(started!["rolloutId"]!.GetValue<string>());
+    }
+
+    static async Task AbortQuietlyAsync(GatewayClient admin, Guid rollout)
+    {
+        try
+        {
+            await admin.SendAsync(HttpMethod.Post, $"api/registry/rollouts/{rollout}/abort", new JsonObject { ["by"] = "e2e-dashboard", ["reason"] = "journey over" }, null, CancellationToken.None);
+        }
+        catch (ApiProblem problem) when (problem.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            // Already finished, or never started.
         }
     }
 
@@ -376,9 +435,9 @@ public static class DashboardJourney
             """, new object[] { path, body });
 
     /// <summary>What a <c>lineChart</c> plots, read from its element: x and each series' values by label.</summary>
-    sealed record ChartData(JsonArray X, IReadOnlyDictionary<string, JsonArray> Series);
+    internal sealed record ChartData(JsonArray X, IReadOnlyDictionary<string, JsonArray> Series);
 
-    static async Task<ChartData> ChartAsync(ILocator chart)
+    internal static async Task<ChartData> ChartAsync(ILocator chart)
     {
         var x = JsonNode.Parse(await chart.GetAttributeAsync("data-x") ?? "null") as JsonArray;
         var series = JsonNode.Parse(await chart.GetAttributeAsync("data-series") ?? "null") as JsonArray;
@@ -387,10 +446,10 @@ public static class DashboardJourney
     }
 
     /// <summary>The values a chart plotted against those the API answered: same count, same nulls, equal to 1e-9.</summary>
-    static void AssertSeries(IEnumerable<double?> expected, JsonArray plotted, string what) =>
+    internal static void AssertSeries(IEnumerable<double?> expected, JsonArray plotted, string what) =>
         AssertSeries(expected, plotted.Select(v => v?.GetValue<double>()), what);
 
-    static void AssertSeries(IEnumerable<double?> expected, IEnumerable<double?> plotted, string what)
+    internal static void AssertSeries(IEnumerable<double?> expected, IEnumerable<double?> plotted, string what)
     {
         var want = expected.ToList();
         var got = plotted.ToList();
@@ -403,7 +462,7 @@ public static class DashboardJourney
     }
 
     /// <summary>Each body row of a rendered table as its cells' texts.</summary>
-    static async Task<string[][]> TableRowsAsync(ILocator table) =>
+    internal static async Task<string[][]> TableRowsAsync(ILocator table) =>
         await table.CountAsync() == 0 ? [] : await table.EvaluateAsync<string[][]>("t => [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim()))");
 
     static async Task<string?> NewestDeadLetterAsync(IPage page)
@@ -420,13 +479,13 @@ public static class DashboardJourney
         public string? Title { get; set; }
     }
 
-    static async Task NoErrorsAsync(IPage page, string name)
+    internal static async Task NoErrorsAsync(IPage page, string name)
     {
         var errors = await DashboardBrowser.ErrorsAsync(page);
         Assert.True(errors.Count == 0, $"the {name} page shows errors: {string.Join(" | ", errors)}");
     }
 
-    static async Task<string> CreateKeyAsync(GatewayClient admin, string name, string role) =>
+    internal static async Task<string> CreateKeyAsync(GatewayClient admin, string name, string role) =>
         (await admin.SendAsync(HttpMethod.Post, "api/gateway/keys", new JsonObject { ["name"] = name, ["roles"] = new JsonArray(role) }, null, CancellationToken.None))!["key"]!.GetValue<string>();
 
     static async Task<JsonNode> GetAsync(GatewayClient admin, Guid rollout) =>

@@ -10,6 +10,31 @@ export interface ServiceStatus {
 /** Dashboard/ServiceStatus.cs FeedSnapshot: one Server-Sent Event of the live feed. */
 export interface FeedSnapshot { sequence: number; at: string; services: ServiceStatus[]; topics: Record<string, number> }
 
+/** Monitoring's alert history (Api/PerformanceReportReader.cs AlertEntry; GET /api/monitoring/alerts). */
+export interface AlertEntry { alertId: string; type: string; modelName: string; modelVersion: string; variant: string; detectedAt: string; publishedAt: string | null }
+
+/** Monitoring's performance windows (Api/PerformanceReportReader.cs PerformanceWindow; GET /api/monitoring/models/{m}/performance). */
+export interface PerformanceWindow {
+  windowId: number; modelName: string; modelVersion: string; variant: string; windowStart: string; windowEnd: string; predictions: number; labeled: number;
+  coverage: number; positives: number; auroc: number | null; brier: number | null; ece: number | null; baselineAuroc: number | null; degraded: boolean | null;
+}
+
+/** Monitoring's webhooks (Webhooks/WebhookStore.cs Subscription, Delivery, Attempt). */
+export interface WebhookSubscription { webhookId: string; url: string; eventTypes: string[]; createdAt: string }
+export interface WebhookAttempt { number: number; attemptedAt: string; statusCode: number | null; error: string | null; latencyMs: number }
+export interface WebhookDelivery {
+  deliveryId: number; alertId: string; eventType: string; status: string; attempts: number; createdAt: string; finishedAt: string | null;
+  nextAttemptAt: string | null; history: WebhookAttempt[];
+}
+
+/** Monitoring's retraining requests and sagas (Api/RetrainingApi.cs RetrainingView, Retraining/RetrainingState.cs RetrainingStepRecord). */
+export interface RetrainingStep { step: string; startedAt: string; finishedAt: string | null; outcome: string | null }
+export interface RetrainingView {
+  id: string; modelName: string; trigger: string; reason: string; requestedBy: string; requestedAt: string; status: string; debounceReason: string | null;
+  state: string | null; outcome: string | null; outcomeReason: string | null; championVersion: string | null; candidateVersion: string | null;
+  rolloutId: string | null; finishedAt: string | null; steps: RetrainingStep[];
+}
+
 /** The registry's rollout saga (GET /api/registry/rollouts/{id}). */
 export interface Measurement { metric: string; value: number | null; threshold: number; verdict: string; evidence: string | null }
 export interface Analysis { number: number; measuredAt: string; measurements: Measurement[] | null }

@@ -26,12 +26,15 @@ export function fmt(v: any, digits = 4): string {
 
 export const pill = (text: string) => h("span", { class: `pill ${text}` }, text);
 
-/** A table of rows; columns as [header, accessor]. */
-export function table<T>(rows: T[], columns: [string, (r: T) => Child][], attrs: Record<string, any> = {}): HTMLElement {
-  if (!rows.length) return h("p", { class: "muted" }, "none");
+/**
+ * A table of rows; columns as [header, accessor]. rowAttrs puts attributes on each row (e.g. the id of what it shows, or
+ * a figure unrounded), so a row can be found and checked without parsing its text.
+ */
+export function table<T>(rows: T[], columns: [string, (r: T) => Child][], attrs: Record<string, any> = {}, rowAttrs?: (r: T) => Record<string, any>): HTMLElement {
+  if (!rows.length) return h("p", { class: "muted", ...(attrs["data-testid"] ? { "data-testid": attrs["data-testid"] } : {}) }, "none");
   return h("table", attrs,
     h("thead", {}, h("tr", {}, ...columns.map(([name]) => h("th", {}, name)))),
-    h("tbody", {}, ...rows.map(r => h("tr", {}, ...columns.map(([, f]) => { const v = f(r); return h("td", {}, v instanceof Node ? v : fmt(v)); })))));
+    h("tbody", {}, ...rows.map(r => h("tr", rowAttrs?.(r) ?? {}, ...columns.map(([, f]) => { const v = f(r); return h("td", {}, v instanceof Node ? v : fmt(v)); })))));
 }
 
 /** Key/value table of an object's scalar fields. */

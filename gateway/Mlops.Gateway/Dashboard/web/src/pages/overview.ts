@@ -1,14 +1,16 @@
 import { get, tryGet, Identity } from "../api";
 import { h, table, card, section, pill, fmt, errorBox } from "../ui";
 import * as live from "../live";
-import type { FeedSnapshot } from "../types";
+import type { AlertEntry, FeedSnapshot } from "../types";
 
 export async function overview(main: HTMLElement, _me: Identity) {
   const services = h("div", { "data-testid": "services" });
   const alerts = h("div", { "data-testid": "alerts" });
   const rollouts = h("div");
-  main.replaceChildren(section("Overview", card("Services", services), card("Active rollouts", rollouts), card("Open alerts (last 24 h)", alerts)));
+  main.replaceChildren(section("Overview", card("Services", services), card("Active rollouts", rollouts), card("Alerts of the last 24 h (newest 50)", alerts)));
 
+  // The snapshot's sequence is on the table: which poll the figures come from (GET /api/gateway/dashboard/services
+  // answers with the same sequence for the same poll). Totals are shown whole, as counted.
   const renderServices = (snapshot: FeedSnapshot) => services.replaceChildren(
     table(snapshot.services ?? [], [
       ["service", s => s.service],
@@ -18,7 +20,7 @@ export async function overview(main: HTMLElement, _me: Identity) {
       ["requests", s => s.requestsTotal],
       ["5xx", s => s.errorsTotal],
       ["detail", s => s.detail ?? ""],
-    ], { "data-testid": "services-table" }),
+    ], { "data-testid": "services-table", "data-sequence": snapshot.sequence, "data-at": snapshot.at }, s => ({ "data-service": s.service })),
     h("p", { class: "muted" }, `polled ${fmt(snapshot.at)}`));
   renderServices(live.latest ?? await get("/api/gateway/dashboard/services"));
   live.onSnapshot(renderServices);
@@ -32,13 +34,16 @@ export async function overview(main: HTMLElement, _me: Identity) {
       ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)], ["weight", r => `${r.steps[r.currentStep] ?? 100} %`],
     ]), h("p", { class: "muted" }, `${(data ?? []).length} rollouts in all`));
   };
+  // Every alert type (drift, performance, SLO breached and cleared) detected in the last 24 h, newest first; the window's
+  // start is kept on the card (data-from) with the answer it got.
   const loadAlerts = async () => {
     const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
-    const { data, error } = await tryGet<any[]>(`/api/monitoring/alerts?from=${encodeURIComponent(since)}&limit=50`);
+    const { data, error } = await tryGet<AlertEntry[]>(`/api/monitoring/alerts?from=${encodeURIComponent(since)}&limit=50`);
+    alerts.dataset.from = since;
     if (error) return alerts.replaceChildren(errorBox(error));
     alerts.replaceChildren(table(data ?? [], [
       ["detected", a => a.detectedAt], ["type", a => a.type], ["model", a => `${a.modelName} ${a.modelVersion}`], ["variant", a => a.variant], ["published", a => a.publishedAt],
-    ]));
+    ], { "data-testid": "alerts-table" }, a => ({ "data-alert": a.alertId })));
   };
   await Promise.all([loadRollouts(), loadAlerts()]);
   live.onTopic("rollouts", loadRollouts);

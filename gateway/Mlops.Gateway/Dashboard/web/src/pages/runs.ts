@@ -5,6 +5,7 @@ import * as live from "../live";
 import type { Evaluation, RunComparison, RunRecord, RunStep, RunView } from "../types";
 
 export async function runs(main: HTMLElement, me: Identity, id?: string) {
+  // The newest runs; a search's trials are not among them (the list leaves child runs out): its run's page lists them.
   const all = await get<RunRecord[]>("/api/training/runs?limit=100");
   const detail = h("div", { "data-testid": "run-detail" });
   const compare = h("div", { "data-testid": "run-compare" });
@@ -18,8 +19,8 @@ export async function runs(main: HTMLElement, me: Identity, id?: string) {
   const doCompare = () => compareRuns(compare, a.value, b.value);
   main.replaceChildren(section("Training runs",
     card(null, table(all, [["run", r => h("a", { href: `#/runs/${r.runId}` }, r.runId.slice(0, 8))], ["name", r => r.name], ["status", r => pill(r.status)],
-      ["step", r => r.currentStep ?? r.failedStep ?? ""], ["auroc", r => r.metrics?.auroc], ["parent", r => r.parentRunId?.slice(0, 8) ?? ""], ["started", r => r.startedAt],
-      ["duration (s)", r => r.durationMs ? r.durationMs / 1000 : null]], { "data-testid": "runs-table" })),
+      ["step", r => r.currentStep ?? r.failedStep ?? ""], ["auroc", r => r.metrics?.auroc], ["started", r => r.startedAt],
+      ["duration (s)", r => r.durationMs ? r.durationMs / 1000 : null]], { "data-testid": "runs-table" }, r => ({ "data-run": r.runId }))),
     detail, card("Compare two runs", h("div", { class: "row" }, h("span", {}, "a"), a, h("span", {}, "b"), b, h("button", { onclick: doCompare }, "Compare")), compare)));
   const chosen = id ?? all[0]?.runId;
   if (chosen) await run(detail, chosen);
@@ -31,14 +32,23 @@ async function run(el: HTMLElement, id: string) {
   const { data, error } = await tryGet<RunView>(`/api/training/runs/${id}`);
   if (error || !data) return el.replaceChildren(errorBox(error));
   const r = data.run;
-  const children = r.childRunIds ?? [];
+  const children = await childRuns(r.childRunIds ?? []);
   el.replaceChildren(card(`Run ${r.runId}`,
     h("p", {}, pill(r.status), ` pipeline ${data.pipelineState ?? "—"}, step ${data.currentStep ?? "—"}`, r.failureReason ? h("span", { class: "error" }, ` ${r.failedStep}: ${r.failureReason}`) : null),
+    r.parentRunId ? h("p", { "data-testid": "parent-run" }, "A trial of the search in run ", h("a", { href: `#/runs/${r.parentRunId}` }, r.parentRunId)) : null,
     h("p", { class: "muted" }, `started ${fmt(r.startedAt)}, finished ${fmt(r.finishedAt)}; dataset ${r.datasetVersion ?? "—"}, feature set ${r.featureSetVersion ?? "—"}, seed ${r.seed}, on ${r.machine ?? "—"}`),
     h("div", { class: "grid" }, h("div", {}, h("h3", {}, "Metrics"), kv(r.metrics)), h("div", {}, h("h3", {}, "Parameters"), h("pre", {}, JSON.stringify(r.parameters, null, 2)))),
     h("h3", {}, "Step timeline"), timeline(r),
-    children.length ? h("div", {}, h("h3", {}, "Child runs"), ...children.map(c => h("a", { href: `#/runs/${c}`, style: "margin-right:8px" }, c.slice(0, 8)))) : null,
+    children.length ? h("div", {}, h("h3", {}, `Child runs: the search's ${children.length} trials`), table(children, [
+      ["run", c => h("a", { href: `#/runs/${c.id}` }, c.id.slice(0, 8))], ["name", c => c.run?.name], ["status", c => c.run ? pill(c.run.status) : "—"],
+      ["parameters", c => c.run ? JSON.stringify(c.run.parameters) : "—"], ["validation AUROC", c => c.run?.metrics?.validation_auroc]],
+      { "data-testid": "child-runs" }, c => ({ "data-run": c.id, "data-validation-auroc": JSON.stringify(c.run?.metrics?.validation_auroc ?? null) }))) : null,
     h("h3", {}, "Artifacts"), table(r.artifacts ?? [], [["name", x => x.name], ["type", x => x.contentType], ["sha256", x => x.sha256.slice(0, 16)], ["bytes", x => x.size]])));
+}
+
+/** A search's trials, the first 100 each read for its parameters and validation score; any further ones only linked. */
+async function childRuns(ids: string[]) {
+  return Promise.all(ids.map(async (id, i) => ({ id, run: i < 100 ? (await tryGet<RunView>(`/api/training/runs/${id}`)).data?.run ?? null : null })));
 }
 
 const ms = (iso: string) => new Date(iso).getTime();

@@ -1,11 +1,11 @@
 import { get, post, tryGet, Identity, ApiError } from "../api";
 import { h, table, card, section, pill, errorBox } from "../ui";
 import * as live from "../live";
-import type { DeadLetterEntry, DeadLetterReplay } from "../types";
+import type { DeadLetterEntry, DeadLetterReplay, RetrainingView } from "../types";
 
 export async function sagas(main: HTMLElement, me: Identity) {
   const [rollouts, runs, retraining] = await Promise.all([
-    tryGet<any[]>("/api/registry/rollouts"), tryGet<any[]>("/api/training/runs?limit=50"), tryGet<any[]>("/api/monitoring/retraining")]);
+    tryGet<any[]>("/api/registry/rollouts"), tryGet<any[]>("/api/training/runs?limit=50"), tryGet<RetrainingView[]>("/api/monitoring/retraining")]);
   const deadLetters = h("div", { "data-testid": "deadletters-live" });
   const inspect = h("div", { "data-testid": "deadletter-detail" });
   const canReplay = me.can.includes("operate");
@@ -40,8 +40,13 @@ export async function sagas(main: HTMLElement, me: Identity) {
       ["candidate", r => r.candidateVersion], ["state", r => pill(r.state)], ["history", r => (r.stepHistory ?? []).map((s: any) => `${s.trafficPercent} %: ${s.outcome ?? "running"}`).join(" → ")], ["started", r => r.startedAt]], { "data-testid": "rollout-sagas" })),
     card("Training pipeline sagas", runs.error ? errorBox(runs.error) : table(runs.data!, [["run", r => h("a", { href: `#/runs/${r.runId}` }, r.runId.slice(0, 8))], ["model", r => r.modelName],
       ["status", r => pill(r.status)], ["step", r => r.currentStep ?? r.failedStep ?? ""], ["started", r => r.startedAt]], { "data-testid": "training-sagas" })),
+    // Every retraining request: a debounced one has no saga (no state, no steps), only why it was not started.
     card("Retraining sagas", retraining.error ? errorBox(retraining.error) : table(retraining.data!, [["id", r => r.id.slice(0, 8)], ["model", r => r.modelName], ["trigger", r => r.trigger],
-      ["status", r => r.status], ["state", r => pill(r.state ?? r.status)], ["outcome", r => r.outcome ?? ""], ["steps", r => (r.steps ?? []).map((s: any) => s.step ?? s.name).join(" → ")], ["requested", r => r.requestedAt]], { "data-testid": "retraining-sagas" })),
+      ["status", r => r.status], ["state", r => r.state ? pill(r.state) : "—"], ["outcome", r => r.outcome ? `${r.outcome}${r.outcomeReason ? `: ${r.outcomeReason}` : ""}` : r.debounceReason ?? ""],
+      ["versions", r => r.candidateVersion ? `${r.championVersion ?? "—"} → ${r.candidateVersion}` : r.championVersion ?? ""],
+      ["steps", r => r.steps.map(s => `${s.step}: ${s.outcome ?? "running"}`).join(" → ")],
+      ["rollout", r => r.rolloutId ? h("a", { href: `#/rollouts/${r.rolloutId}` }, r.rolloutId.slice(0, 8)) : ""], ["requested", r => r.requestedAt]],
+      { "data-testid": "retraining-sagas" }, r => ({ "data-retraining": r.id }))),
     deadLetters));
   await loadDead();
   live.onTopic("rollouts", () => sagas(main, me));
