@@ -179,6 +179,19 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
                 return Guid.Parse(answer!["rolloutId"]!.GetValue<string>());
             }, "registry");
 
+            // Set while the split is measured, so that monitoring's SLO rounds (every 15 s) have found the model burning by the
+            // time the dashboard's overview shows what is open: every request of the rollout takes longer than this. The
+            // rollout's own analysis reads inference's metrics against its thresholds, not these objectives.
+            await Step("a latency objective below what the model takes: its SLO burns", async () =>
+            {
+                var view = await client.SendAsync(HttpMethod.Put, $"api/monitoring/models/{model}/settings", new JsonObject
+                {
+                    ["slo"] = new JsonObject { ["latencyThresholdMs"] = 0.01 }, ["updatedBy"] = "e2e-canary",
+                }, null, CancellationToken.None);
+                Assert.Equal(0.01, view!["slo"]!["latencyThresholdMs"]!.GetValue<double>());
+                return true;
+            }, "monitoring");
+
             var split = await Step($"the gateway splits entities {CanaryPercent} % to the candidate, sticky per entity", async () =>
             {
                 // The candidate first becomes challenger at the policy's share, then the rollout sets 50 %; the split reaches

@@ -53,8 +53,9 @@ public static partial class DashboardJourney
         Assert.Equal(6, await ops.Locator("[data-testid=services-table] .pill.Healthy").CountAsync());
         await AssertServiceFiguresAsync(ops, admin, servicesBefore);
         var alertsShown = await AssertOverviewAlertsAsync(ops, admin);
+        var breachesShown = await AssertOpenBreachesAsync(ops, admin, data.Model);
         await NoErrorsAsync(ops, "overview");
-        log($"dashboard: overview figures and {alertsShown} alerts as the API has them ({watch.Elapsed.TotalSeconds:0.0} s)");
+        log($"dashboard: overview figures, {alertsShown} alerts and {breachesShown} firing SLO rules as the APIs have them ({watch.Elapsed.TotalSeconds:0.0} s)");
 
         var rollouts = await browser.ShowAsync(ops, $"rollouts/{data.PromotedRollout}", "2-rollouts");
         Assert.Contains(data.Model, rollouts, StringComparison.Ordinal);

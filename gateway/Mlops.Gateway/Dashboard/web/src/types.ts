@@ -89,3 +89,10 @@ export interface Evaluation { count: number; positives: number; auroc: number | 
 export interface DeadLetterRecord { originalTopic: string; originalPartition: number; originalOffset: number; originalKey: string | null; consumerGroup: string; failureKind: string; reason: string }
 export interface DeadLetterReplay { deadLetterId: string; replayedBy: string; reason: string; targetTopic: string; publishedOffset: number | null; requestedAt: string }
 export interface DeadLetterEntry { id: string; deadLetteredAt: string; record: DeadLetterRecord; replays: DeadLetterReplay[] }
+
+/** One SLO of one model version now (GET /api/monitoring/slo): each burn-rate rule's windows and whether it fires. */
+export interface SloStatus {
+  modelName: string; modelVersion: string; kind: string; objective: number; latencyThresholdMs: number | null; evaluatedAt: string;
+  rules: { severity: string; burnRateThreshold: number; firing: boolean;
+    long: { window: string; bad: number; total: number; burnRate: number | null }; short: { window: string; bad: number; total: number; burnRate: number | null } }[];
+}
