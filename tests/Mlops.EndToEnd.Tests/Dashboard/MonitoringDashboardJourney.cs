@@ -39,14 +39,25 @@ public static class MonitoringDashboardJourney
 
         // Windows are scored while labels arrive: the page is compared with an answer that did not change while it loaded.
         var path = $"api/monitoring/models/{data.Model}/performance?limit=200";
-        JsonNode? before = null, windows = null;
+        var driftPath = $"api/monitoring/models/{data.Model}/drift?limit=200";
+        var sloPath = $"api/monitoring/slo/{data.Model}";
+        JsonNode? before = null, windows = null, driftBefore = null, drift = null, sloBefore = null, slo = null;
         await JourneyModels.WithLastState(() => $"{before?.ToJsonString()} then {windows?.ToJsonString()}", () => Eventually.WaitUntilAsync(async () =>
         {
-            before = await admin.SendAsync(HttpMethod.Get, path, null, null, CancellationToken.None);
+            (before, driftBefore, sloBefore) = (await Get(path), await Get(driftPath), await SloAsync());
             await browser.ShowAsync(page, $"monitoring/{data.Model}", "13-monitoring-degraded-model");
-            windows = await admin.SendAsync(HttpMethod.Get, path, null, null, CancellationToken.None);
-            return JsonNode.DeepEquals(before, windows);
-        }, $"the performance windows of {data.Model} stay as they are while the page loads", TimeSpan.FromMinutes(1)));
+            (windows, drift, slo) = (await Get(path), await Get(driftPath), await SloAsync());
+            return JsonNode.DeepEquals(before, windows) && JsonNode.DeepEquals(driftBefore, drift) && JsonNode.DeepEquals(Firing(sloBefore), Firing(slo));
+        }, $"the performance and drift windows and the firing SLO rules of {data.Model} stay as they are while the page loads", TimeSpan.FromMinutes(1)));
+
+        async Task<JsonNode?> Get(string at) => await admin.SendAsync(HttpMethod.Get, at, null, null, CancellationToken.None);
+
+        // No counters read yet is a 404, which the page shows as an error in the card; the journey's model has them.
+        async Task<JsonNode?> SloAsync() => await Get(sloPath);
+
+        // Burn rates move with every scrape; which rules fire is what the page must agree on.
+        static JsonNode Firing(JsonNode? statuses) => new JsonArray([.. statuses!.AsArray().SelectMany(s => s!["rules"]!.AsArray().Select(r =>
+            (JsonNode)$"{s["modelVersion"]} {s["kind"]} {r!["severity"]} {r["firing"]}"))]);
         var all = windows!.AsArray().Select(w => w!).ToList();
         Assert.Contains(all, w => w["labeled"]!.GetValue<int>() > 0 && w["auroc"] is not null && w["degraded"]?.GetValue<bool>() == true);
 
@@ -73,6 +84,28 @@ public static class MonitoringDashboardJourney
             DashboardJourney.AssertSeries(Field("ece"), calibration.Series["ece"], $"{group.Key}: ECE");
         }
 
+        // Drift: one chart per feature, its score and threshold per judged window in time order (the page's x: whole seconds).
+        var judged = drift!.AsArray().Select(w => w!).OrderBy(w => w["windowEnd"]!.GetValue<string>(), StringComparer.Ordinal).ToList();
+        var features = judged.SelectMany(w => w["features"]!.AsArray().Select(f => f!["feature"]!.GetValue<string>())).Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(features.Count, await page.Locator("[data-testid=monitoring] .card").First.Locator(".chart").CountAsync());
+        foreach (var feature in features)
+        {
+            var points = judged.Select(w => (End: w["windowEnd"]!.GetValue<DateTimeOffset>(), Result: w["features"]!.AsArray().FirstOrDefault(f => f!["feature"]!.GetValue<string>() == feature)))
+                .Where(p => p.Result is not null).ToList();
+            var chart = await DashboardJourney.ChartAsync(page.Locator($"[data-testid=monitoring] .chart[data-chart='{feature} ({points[0].Result!["method"]!.GetValue<string>()})']"));
+            DashboardJourney.AssertSeries(points.Select(p => (double?)Math.Floor(p.End.ToUnixTimeMilliseconds() / 1000.0)), chart.X, $"drift of {feature}: window ends");
+            DashboardJourney.AssertSeries(points.Select(p => p.Result!["score"]?.GetValue<double>()), chart.Series["score"], $"drift of {feature}: score");
+            DashboardJourney.AssertSeries(points.Select(p => p.Result!["threshold"]?.GetValue<double>()), chart.Series["threshold"], $"drift of {feature}: threshold");
+        }
+
+        // SLO burn: a row per version, SLO and rule, its firing as monitoring judges it now.
+        var sloRows = await DashboardJourney.TableRowsAsync(page.Locator("table[data-testid=slo]"));
+        var expectedSlo = slo!.AsArray().SelectMany(s => s!["rules"]!.AsArray().Select(r => new[]
+        {
+            s["modelVersion"]!.GetValue<string>(), r!["severity"]!.GetValue<string>(), r["firing"]!.GetValue<bool>() ? "failed" : "passed",
+        })).ToList();
+        Assert.Equal(expectedSlo.Select(r => string.Join(" ", r)), sloRows.Select(r => $"{r[0]} {r[2]} {r[6]}"));
+
         var performanceCard = page.Locator(".card").Filter(new() { Has = page.Locator("[data-testid=performance]") });
         await performanceCard.ScrollIntoViewIfNeededAsync();
         await performanceCard.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotDirectory, "13b-monitoring-performance-card.png") });
@@ -91,7 +124,7 @@ public static class MonitoringDashboardJourney
             .EvaluateAsync<string[]>("tr => [...tr.cells].map(td => td.innerText.trim())");
         Assert.Equal(expectedDelivery, deliveryRow);
         await DashboardJourney.NoErrorsAsync(page, "monitoring");
-        log($"dashboard: {all.Count} performance windows of {groups.Count} versions/variants and the webhook delivery as monitoring has them ({watch.Elapsed.TotalSeconds:0.0} s)");
+        log($"dashboard: {all.Count} performance windows of {groups.Count} versions/variants, {judged.Count} drift windows of {features.Count} features, {expectedSlo.Count} SLO rules and the webhook delivery as monitoring has them ({watch.Elapsed.TotalSeconds:0.0} s)");
 
         await browser.ShowAsync(page, "sagas", "14-sagas-retraining");
         var view = (await admin.SendAsync(HttpMethod.Get, $"api/monitoring/retraining/{data.Retraining}", null, null, CancellationToken.None))!;
