@@ -32,8 +32,10 @@ await using var inference = ServiceProcess.Start("services/inference/Mlops.Infer
 await WaitUntilAsync(inference, "/api/inference/model", body => body.Contains("\"Serving\"", StringComparison.Ordinal), "the inference service serves its model");
 
 var champion = new TrafficRoute { Alias = ModelAliases.Champion, Version = "1", ArtifactSha256 = Sha256(modelPath), TrafficPercent = 90 };
-var challenger = champion with { Alias = ModelAliases.Challenger, TrafficPercent = 10 };
-var shadow = champion with { Alias = ModelAliases.Shadow, TrafficPercent = 0, MirrorPercent = 100 };
+// A version per variant, as a rollout has them: the gateway never mirrors a request to the version that answered it, so
+// a shadow of the serving version would mirror nothing (all three are the same artifact, served once per variant).
+var challenger = champion with { Alias = ModelAliases.Challenger, Version = "2", TrafficPercent = 10 };
+var shadow = champion with { Alias = ModelAliases.Shadow, Version = "3", TrafficPercent = 0, MirrorPercent = 100 };
 const string Off = "gateway, router off";
 const string On = "gateway, router on";
 const string Shadowed = "gateway, router + 100% shadow";
@@ -144,7 +146,7 @@ static Dictionary<string, string> InferenceEnvironment(string modelPath)
     for (var v = 0; v < variants.Length; v++)
     {
         environment[$"Inference__LocalModels__{v}__Name"] = "deterioration";
-        environment[$"Inference__LocalModels__{v}__Version"] = "1";
+        environment[$"Inference__LocalModels__{v}__Version"] = (v + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment[$"Inference__LocalModels__{v}__Variant"] = variants[v];
         environment[$"Inference__LocalModels__{v}__Path"] = modelPath;
         environment[$"Inference__LocalModels__{v}__Sha256"] = Sha256(modelPath);
