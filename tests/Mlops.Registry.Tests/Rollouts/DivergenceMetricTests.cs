@@ -80,15 +80,29 @@ public sealed class DivergenceMetricTests
     }
 
     [Fact]
-    public async Task Measure_NothingComparedSinceTheLastAnalysis_IsInconclusive()
+    public async Task Measure_FewerPairsSinceTheLastAnalysisThanTheMinimum_JudgesEveryPairComparedSoFarAndSaysSo()
+    {
+        var (metric, _) = Metric(HttpStatusCode.OK, Report);
+        // At a step giving the candidate all traffic the champion serves nothing to mirror: 5 new pairs, fewer than 100.
+        var earlier = new Dictionary<string, double> { [DivergenceMetric.SumKey] = 19.5, [DivergenceMetric.CountKey] = 395 };
+
+        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", earlier, 100), CancellationToken.None);
+
+        Assert.Equal(0.05, reading.Value!.Value, 1e-12);
+        Assert.Contains("over 400 mirrored predictions since the gateway started (only 5 since the last analysis)", reading.Evidence, StringComparison.Ordinal);
+        Assert.Equal(400, reading.Snapshot[DivergenceMetric.CountKey]);
+    }
+
+    [Fact]
+    public async Task Measure_TooFewPairsEvenSinceTheGatewayStarted_IsInconclusive()
     {
         var (metric, _) = Metric(HttpStatusCode.OK, Report);
         var earlier = new Dictionary<string, double> { [DivergenceMetric.SumKey] = 20, [DivergenceMetric.CountKey] = 400 };
 
-        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", earlier, 1), CancellationToken.None);
+        var reading = await metric.MeasureAsync(new RolloutMetricContext("ews", "2", earlier, 1000), CancellationToken.None);
 
         Assert.Null(reading.Value);
-        Assert.Contains("0 compared predictions of 2 against the champion since the last analysis", reading.Evidence, StringComparison.Ordinal);
+        Assert.Contains("400 compared predictions of 2 against the champion since the gateway started (only 0 since the last analysis), fewer than 1000", reading.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,8 +17,9 @@ namespace Mlops.Registry.Rollouts;
 /// <remarks>
 /// The gateway's counts are cumulative, so each reading keeps the summed difference and the count in its snapshot and
 /// the next one judges only what was compared in between: a candidate that starts to diverge late is not averaged away
-/// by the quiet minutes before. Counts below the last snapshot mean the gateway restarted; the interval is then what it
-/// compared since.
+/// by the quiet minutes before. When fewer pairs than the rollout's minimum were compared in between (a step at 100 %
+/// leaves the champion nothing to mirror), the reading falls back to every pair compared so far, and says so. Counts
+/// below the last snapshot mean the gateway restarted; the interval is then what it compared since.
 /// </remarks>
 public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> options) : IRolloutMetric
 {
@@ -85,9 +86,16 @@ public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> o
 
         var snapshot = new Dictionary<string, double> { [SumKey] = weighted, [CountKey] = predictions };
         var (sum, count, period) = (weighted, predictions, "since the gateway started");
-        if (context.Baseline.TryGetValue(SumKey, out var earlierSum) && context.Baseline.TryGetValue(CountKey, out var earlierCount) && earlierCount <= predictions)
+        if (context.Baseline.TryGetValue(SumKey, out var earlierSum) && context.Baseline.TryGetValue(CountKey, out var earlierCount) && earlierCount <= predictions
+            && predictions - earlierCount >= Math.Max(1, context.MinRequests))
         {
             (sum, count, period) = (weighted - earlierSum, predictions - earlierCount, "since the last analysis");
+        }
+        else if (context.Baseline.TryGetValue(CountKey, out var before) && before <= predictions)
+        {
+            // Too few pairs since the last analysis, e.g. at a step that gives the candidate all traffic: the champion then
+            // serves nothing to mirror. Everything compared so far is still evidence; the reading says which it used.
+            period = $"since the gateway started (only {(predictions - before).ToString(CultureInfo.InvariantCulture)} since the last analysis)";
         }
 
         var counted = count.ToString(CultureInfo.InvariantCulture);
