@@ -3,12 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Mlops.Testing;
 
 namespace Mlops.Gateway.Tests;
 
@@ -34,15 +30,11 @@ public sealed class InferenceStandIn : IAsyncDisposable
 
     public static async Task<InferenceStandIn> StartAsync(int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        var app = builder.Build();
+        var app = LoopbackApp.Create(port, quiet: true);
         var standIn = new InferenceStandIn(app);
         app.MapGet("/health/ready", () => Results.Ok());
         app.MapPost("/{**path}", (Delegate)standIn.AnswerAsync);
-        await app.StartAsync();
-        standIn.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        standIn.BaseAddress = await app.StartLoopbackAsync();
         return standIn;
     }
 

@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Registry;
+using Mlops.Testing;
 
 namespace Mlops.Inference.Tests;
 
@@ -45,9 +41,7 @@ public sealed class ArtifactServer : IAsyncDisposable
     /// </summary>
     public static async Task<ArtifactServer> StartAsync(int port = 0, Action<ArtifactServer>? prepare = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        var app = builder.Build();
+        var app = LoopbackApp.Create(port);
         var server = new ArtifactServer(app);
         app.MapGet("/api/registry/artifacts/{sha256}", (string sha256) =>
             server._artifacts.TryGetValue(sha256, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
@@ -69,9 +63,7 @@ public sealed class ArtifactServer : IAsyncDisposable
             return Results.Json(new { items = page, next = page.Count == size ? page[^1].EntityId : null });
         });
         prepare?.Invoke(server);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server.BaseAddress = new Uri(address + "/");
+        server.BaseAddress = await app.StartLoopbackAsync();
         return server;
     }
 

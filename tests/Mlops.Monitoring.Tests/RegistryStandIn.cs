@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Mlops.Testing;
 
 namespace Mlops.Monitoring.Tests;
 
@@ -38,9 +35,7 @@ public sealed class RegistryStandIn : IAsyncDisposable
 
     public static async Task<RegistryStandIn> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new RegistryStandIn(app);
         app.MapGet("/api/registry/models/{name}", (string name) => server._models.TryGetValue(name, out var model) ? Results.Json(model) : Results.NotFound());
         app.MapPost("/api/registry/rollouts", (JsonObject body) =>
@@ -70,9 +65,7 @@ public sealed class RegistryStandIn : IAsyncDisposable
             server.DatasetScopes.TryGetValue(version, out var scope) ? scope.DeepClone() : new JsonObject { ["version"] = version, ["rowCount"] = 100 }));
         app.MapGet("/api/ingestion/datasets", () => Results.Json(new JsonArray(server.Datasets.Select(d => (JsonNode?)d.DeepClone()).ToArray())));
         app.MapGet("/api/registry/rollouts", (string? model) => Results.Json(new JsonArray(server.RolloutsUnderWay.Select(r => (JsonNode?)r.DeepClone()).ToArray())));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        server.BaseAddress = await app.StartLoopbackAsync();
         return server;
     }
 

@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Mlops.Contracts.Monitoring;
+using Mlops.Testing;
 
 namespace Mlops.Monitoring.Tests;
 
@@ -25,18 +22,14 @@ public sealed class TrainingStandIn : IAsyncDisposable
 
     public static async Task<TrainingStandIn> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var server = new TrainingStandIn(app);
         app.MapGet("/api/training/runs/{id:guid}/artifacts/reference-profile", (Guid id) =>
             server._profiles.TryGetValue(id, out var profile) ? Results.Json(profile) : Results.NotFound());
         // The run record the retraining saga reads (request and metrics), shaped as training's GET /api/training/runs/{id}.
         app.MapGet("/api/training/runs/{id:guid}", (Guid id) =>
             server._runs.TryGetValue(id, out var run) ? Results.Json(new System.Text.Json.Nodes.JsonObject { ["run"] = run.DeepClone() }) : Results.NotFound());
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        server.BaseAddress = await app.StartLoopbackAsync();
         return server;
     }
 

@@ -1,10 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Mlops.Testing;
 using Mlops.Training.Data;
 using Mlops.Training.Pipeline;
 
@@ -19,9 +16,7 @@ public sealed class HttpTrainingSetSourceTests
         var rows = InTestTrainingSetSource.Synthetic(120, seed: 9, "fs-http");
         string? requestedLabel = null;
         var askedForVersion = true;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", async (HttpContext context) =>
         {
             var body = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement;
@@ -34,9 +29,7 @@ public sealed class HttpTrainingSetSourceTests
                 await context.Response.Body.WriteAsync("\n"u8.ToArray());
             }
         });
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         var read = new List<TrainingSetRow>();
         using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, null), CancellationToken.None);
@@ -59,9 +52,7 @@ public sealed class HttpTrainingSetSourceTests
     {
         var rows = InTestTrainingSetSource.Synthetic(20, seed: 4, "sepsis-0123456789ab");
         JsonElement? requested = null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", async (HttpContext context) =>
         {
             requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.Clone();
@@ -72,9 +63,7 @@ public sealed class HttpTrainingSetSourceTests
                 await context.Response.Body.WriteAsync("\n"u8.ToArray());
             }
         });
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         var read = 0;
         using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "sepsis-0123456789ab", null), CancellationToken.None);
@@ -95,14 +84,10 @@ public sealed class HttpTrainingSetSourceTests
     [Fact]
     public async Task ReadAsync_UnknownFeatureSetVersion_FailsTheStepWithTheServiceReason()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", () =>
             Results.Problem(title: "Unknown feature set", detail: "no feature set version 'gone-000000000000'", statusCode: StatusCodes.Status404NotFound));
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
             new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "gone-000000000000", null), CancellationToken.None));
@@ -117,9 +102,7 @@ public sealed class HttpTrainingSetSourceTests
     {
         var rows = InTestTrainingSetSource.Synthetic(10, seed: 2, "fs-ds");
         JsonElement? requested = null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", async (HttpContext context) =>
         {
             requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.Clone();
@@ -134,9 +117,7 @@ public sealed class HttpTrainingSetSourceTests
                 await context.Response.Body.WriteAsync("\n"u8.ToArray());
             }
         });
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         using var set = await new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", "fs-ds", "sha256:0a1b"), CancellationToken.None);
         var read = 0;
@@ -154,18 +135,14 @@ public sealed class HttpTrainingSetSourceTests
     [Fact]
     public async Task OpenAsync_ServiceAnsweringFromAnotherSource_FailsTheStepRatherThanTrainOnIt()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         // A features service from before dataset versions were honoured: it ignores the member and answers from its store.
         server.MapPost("/api/features/training-sets", (HttpContext context) =>
         {
             context.Response.ContentType = "application/x-ndjson";
             return Task.CompletedTask;
         });
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
             new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, "sha256:0a1b"), CancellationToken.None));
@@ -177,14 +154,10 @@ public sealed class HttpTrainingSetSourceTests
     [Fact]
     public async Task OpenAsync_UnknownDatasetVersion_FailsTheStepWithTheServiceReason()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", () =>
             Results.Problem(title: "Unknown dataset version", detail: "no dataset version 'sha256:gone' in ingestion", statusCode: StatusCodes.Status404NotFound));
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
 
         var error = await Assert.ThrowsAsync<TrainingStepException>(() =>
             new HttpTrainingSetSource(http).OpenAsync(new TrainingSetQuery("deteriorated", null, "sha256:gone"), CancellationToken.None));
@@ -200,9 +173,7 @@ public sealed class HttpTrainingSetSourceTests
     {
         var from = new DateTimeOffset(2026, 11, 3, 8, 30, 0, TimeSpan.Zero);
         string? requested = null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var server = builder.Build();
+        await using var server = LoopbackApp.Create();
         server.MapPost("/api/features/training-sets", async (HttpContext context) =>
         {
             requested = (await JsonDocument.ParseAsync(context.Request.Body)).RootElement.GetProperty("labelsFrom").GetString();
@@ -213,9 +184,7 @@ public sealed class HttpTrainingSetSourceTests
 
             context.Response.ContentType = "application/x-ndjson";
         });
-        await server.StartAsync();
-        var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address + "/") };
+        using var http = new HttpClient { BaseAddress = await server.StartLoopbackAsync() };
         var query = new TrainingSetQuery("deteriorated", null, null, from);
 
         var opening = new HttpTrainingSetSource(http).OpenAsync(query, CancellationToken.None);

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Mlops.Testing;
 
 namespace Mlops.EndToEnd.Tests.Dashboard;
 
@@ -26,19 +22,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.Create(quiet: true);
         var receiver = new WebhookReceiver(app);
         app.MapPost("/alerts", async (HttpRequest request) =>
         {
             receiver.Received.Enqueue(await new StreamReader(request.Body).ReadToEndAsync());
             return Results.Ok();
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Url = new Uri(address.TrimEnd('/') + "/alerts");
+        receiver.Url = new Uri(await app.StartLoopbackAsync(), "alerts");
         return receiver;
     }
 

@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Mlops.Monitoring.Webhooks;
+using Mlops.Testing;
 
 namespace Mlops.Monitoring.Tests.Webhooks;
 
@@ -36,9 +33,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var receiver = new WebhookReceiver(app);
         app.MapPost("/verify", async (HttpRequest request) =>
         {
@@ -60,9 +55,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             Interlocked.Increment(ref receiver.Refused);
             return Results.BadRequest();
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        receiver.BaseAddress = await app.StartLoopbackAsync();
         return receiver;
     }
 
