@@ -196,19 +196,32 @@ public sealed class PredictionReplayTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
 
-    /// <summary>Every entry on this test's log topic, read from the start until <paramref name="last"/> is among them.</summary>
+    /// <summary>
+    /// Every entry on this test's log topic published up to <paramref name="last"/>: read from the start until it is among
+    /// them and every partition is read to the end it had then.
+    /// </summary>
     List<PredictionLogged> ReadLogTopic(string last)
     {
         var config = _factory.Services.GetRequiredService<KafkaClientConfigFactory>().CreateConsumerConfig(PlatformInfrastructure.UniqueName("log-reader"), "test-reader");
         using var consumer = new ConsumerBuilder<string?, byte[]>(config).SetLogHandler((_, _) => { }).Build();
         consumer.Subscribe(_logTopic);
         var read = new List<PredictionLogged>();
+        var next = new Dictionary<int, long>();
+        Dictionary<TopicPartition, long>? ends = null;
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !read.Any(p => p.PredictionId == last))
+        // The topic has several partitions: seeing the last entry in its own says nothing of the others. Once it is in,
+        // every partition is read up to its end at that moment, which holds every entry published before it.
+        while (DateTime.UtcNow < deadline && (ends is null || ends.Any(e => next.GetValueOrDefault(e.Key.Partition.Value) < e.Value)))
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: { } message })
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message: { } message } result)
             {
                 read.Add(EnvelopeSerializer.Deserialize<PredictionLogged>(message.Value).Data);
+                next[result.Partition.Value] = result.Offset.Value + 1;
+            }
+
+            if (ends is null && read.Any(p => p.PredictionId == last) && consumer.Assignment.Count > 0)
+            {
+                ends = consumer.Assignment.ToDictionary(tp => tp, tp => consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
             }
         }
 
