@@ -86,16 +86,17 @@ public sealed class DivergenceMetric(HttpClient http, IOptions<RolloutOptions> o
 
         var snapshot = new Dictionary<string, double> { [SumKey] = weighted, [CountKey] = predictions };
         var (sum, count, period) = (weighted, predictions, "since the gateway started");
-        if (context.Baseline.TryGetValue(SumKey, out var earlierSum) && context.Baseline.TryGetValue(CountKey, out var earlierCount) && earlierCount <= predictions
-            && predictions - earlierCount >= Math.Max(1, context.MinRequests))
+        // Null on the first analysis and after a gateway restart (its counts fell below the last snapshot).
+        double? compared = context.Baseline.TryGetValue(CountKey, out var earlierCount) && earlierCount <= predictions ? predictions - earlierCount : null;
+        if (compared >= Math.Max(1, context.MinRequests) && context.Baseline.TryGetValue(SumKey, out var earlierSum))
         {
-            (sum, count, period) = (weighted - earlierSum, predictions - earlierCount, "since the last analysis");
+            (sum, count, period) = (weighted - earlierSum, compared.Value, "since the last analysis");
         }
-        else if (context.Baseline.TryGetValue(CountKey, out var before) && before <= predictions)
+        else if (compared is { } few)
         {
             // Too few pairs since the last analysis, e.g. at a step that gives the candidate all traffic: the champion then
             // serves nothing to mirror. Everything compared so far is still evidence; the reading says which it used.
-            period = $"since the gateway started (only {(predictions - before).ToString(CultureInfo.InvariantCulture)} since the last analysis)";
+            period = $"since the gateway started (only {few.ToString(CultureInfo.InvariantCulture)} since the last analysis)";
         }
 
         var counted = count.ToString(CultureInfo.InvariantCulture);
