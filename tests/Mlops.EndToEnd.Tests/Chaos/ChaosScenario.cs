@@ -39,11 +39,12 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
         var prefix = $"chaos-{fault.Split(' ')[0]}-{Guid.NewGuid():N}"[..24] + "-";
         var liveFrom = DateTimeOffset.UtcNow.AddMinutes(-30);
         var ward = WardGenerator.Generate(new WardOptions { Patients = Patients, Seed = 11, HistoryHours = 1, AssessmentSpreadHours = 0, End = liveFrom, EntityPrefix = prefix });
+        var beforeHistory = PipelineAudit.Marks.Now();
         var history = await Uploads.ObservationsAsync(client, ward.Observations.Select((o, i) => ($"#{i}", ObservationCsv.ToJson(o))).ToList(), 2000, null, CancellationToken.None);
         Assert.True(history.Refused.Count == 0, $"history refused: {string.Join(" | ", history.Refused.Take(3).Select(r => r.Reason))}");
         Assert.Equal(Patients, await JourneyWaits.FeaturesCaughtUpAsync(client, ward, Patients, TimeSpan.FromMinutes(2), CancellationToken.None));
 
-        var marks = PipelineAudit.Marks.Now();
+        var marks = await PipelineAudit.Marks.AfterScoredAsync(prefix, beforeHistory, TimeSpan.FromMinutes(2));
         using var watcher = new PredictionWatcher(prefix);
         var sagaCheck = saga is null ? null : await saga(client);
         await using var stream = new ObservationStream(Platform.Gateway, Platform.ApiKey, ward.Options, ward.Patients, ObservationsPerSecond, liveFrom);

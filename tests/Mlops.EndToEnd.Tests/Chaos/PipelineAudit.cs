@@ -68,6 +68,45 @@ public sealed record PipelineAudit
     public sealed record Marks(Dictionary<int, long> Observations, Dictionary<int, long> Features, Dictionary<int, long> Predictions)
     {
         public static Marks Now() => new(TopicRange.Ends(Topics.Observations), TopicRange.Ends(Topics.Features), TopicRange.Ends(Topics.Predictions));
+
+        /// <summary>
+        /// Marks taken once streaming inference has scored every feature event of <paramref name="prefix"/>'s patients
+        /// published since <paramref name="before"/>, by every model that scores its set. Features being caught up says
+        /// nothing of inference: a history event scored after a plain <see cref="Now"/> put its predictions inside the
+        /// scenario's range with their event outside it (six patients' last vectors × three models, in a CI run).
+        /// </summary>
+        public static async Task<Marks> AfterScoredAsync(string prefix, Marks before, TimeSpan limit)
+        {
+            var observations = TopicRange.Ends(Topics.Observations);
+            var features = TopicRange.Ends(Topics.Features);
+            var events = TopicRange.Read(Topics.Features, before.Features, prefix);
+            var entities = events.Select(e => Text(e, "subject")).ToHashSet(StringComparer.Ordinal);
+            var deadline = DateTime.UtcNow + limit;
+            var unscored = "";
+            while (DateTime.UtcNow < deadline)
+            {
+                // The end is read before the predictions, so everything before the mark is what was checked.
+                var predictionsEnd = TopicRange.Ends(Topics.Predictions);
+                var predictions = TopicRange.Read(Topics.Predictions, before.Predictions, prefix).Where(p => Data(p, "featureEventId") != "").ToList();
+                var modelsBySet = predictions.GroupBy(p => Data(p, "featureSetVersion"))
+                    .ToDictionary(g => g.Key, g => g.Select(p => Data(p, "modelName")).ToHashSet(StringComparer.Ordinal));
+                var scored = predictions.Select(p => (Data(p, "featureEventId"), Data(p, "modelName"))).ToHashSet();
+                var missing = events
+                    .Where(e => modelsBySet.ContainsKey(Data(e, "featureSetVersion")))
+                    .SelectMany(e => modelsBySet[Data(e, "featureSetVersion")].Where(model => !scored.Contains((Text(e, "id"), model))))
+                    .Count();
+                var entitiesScored = predictions.Select(p => Text(p, "subject")).ToHashSet(StringComparer.Ordinal);
+                if (missing == 0 && entities.All(entitiesScored.Contains))
+                {
+                    return new Marks(observations, features, predictionsEnd);
+                }
+
+                unscored = $"{missing} (event, model) pairs unscored, {entities.Count(e => !entitiesScored.Contains(e))} of {entities.Count} patients without a prediction";
+                await Task.Delay(500);
+            }
+
+            throw new TimeoutException($"streaming inference did not score the scenario's history within {limit.TotalSeconds} s: {unscored}");
+        }
     }
 
     /// <summary>Counts everything for the observations acknowledged to the stream of patients named <paramref name="prefix"/>.</summary>
