@@ -28,6 +28,7 @@ var warmupSeconds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCu
 var groupCommit = args.Length <= 4 || args[4] != "off";
 var entityWindows = args.Length <= 5 || args[5] != "off";
 const double GoalP99Ms = 250;
+const double StallMs = 100;
 
 var builder = TestHost.CreateBuilder("e2e-latency-benchmark");
 builder.AddPlatformKafka();
@@ -91,6 +92,7 @@ var cpuBefore = services.Select(s => s.CpuTime).Append(Process.GetCurrentProcess
 var postgresBefore = await PostgresCpu.SnapshotAsync(pipeline.Databases);
 var machineBefore = MachineCpu.Take();
 var wallBefore = Stopwatch.GetTimestamp();
+var wallClockBefore = DateTimeOffset.UtcNow;
 await Task.Factory.StartNew(() => OpenLoop.Run(0, total, rate, due, sent, i =>
 {
     var body = JsonContent.Create(Observation(prefix + i.ToString(CultureInfo.InvariantCulture), i % patients, i / patients, DateTimeOffset.UtcNow));
@@ -169,6 +171,28 @@ for (var from = warmup; from < total; from += slice)
     var items = Enumerable.Range(from, Math.Min(slice, total - from)).ToArray();
     Console.WriteLine(FormattableString.Invariant(
         $"    {(from - warmup) / rate,4:F0} s  {Since(due, answered, items).P50,9:F0} {Since(due, accepted.Arrived, items).P50,9:F0} {Since(due, vectors.Arrived, items).P50,9:F0} {Since(due, predicted, items).P50,9:F0}   {Since(due, predicted, items).P99,9:F0} {Since(vectors.Arrived, predicted, items).P99,9:F0}"));
+}
+
+// When the inference stage stalls, with the wall clock, so a stall can be matched with what else ran then (a periodic
+// one shows as a steady gap between episodes).
+var stalls = complete.Where(i => OpenLoop.Milliseconds(vectors.Arrived[i], predictions.Arrived[i]) > StallMs).OrderBy(i => vectors.Arrived[i]).ToList();
+Console.WriteLine(FormattableString.Invariant($"  inference stage over {StallMs} ms: {stalls.Count} observations, in episodes (vector arrival, wall clock UTC):"));
+DateTimeOffset WallClock(long ticks) => wallClockBefore.AddMilliseconds(OpenLoop.Milliseconds(wallBefore, ticks));
+DateTimeOffset? previousEpisode = null;
+for (var k = 0; k < stalls.Count;)
+{
+    var first = k;
+    while (k + 1 < stalls.Count && OpenLoop.Milliseconds(vectors.Arrived[stalls[k]], vectors.Arrived[stalls[k + 1]]) < 1000)
+    {
+        k++;
+    }
+
+    var start = WallClock(vectors.Arrived[stalls[first]]);
+    var worst = stalls.Skip(first).Take(k - first + 1).Max(i => OpenLoop.Milliseconds(vectors.Arrived[i], predictions.Arrived[i]));
+    Console.WriteLine(FormattableString.Invariant(
+        $"    {start:HH:mm:ss.fff}  {k - first + 1,5} observations over {OpenLoop.Milliseconds(vectors.Arrived[stalls[first]], vectors.Arrived[stalls[k]]),6:F0} ms, worst {worst,5:F0} ms{(previousEpisode is { } p ? $", {(start - p).TotalSeconds:F1} s after the previous" : "")}"));
+    previousEpisode = start;
+    k++;
 }
 
 Console.WriteLine(FormattableString.Invariant(

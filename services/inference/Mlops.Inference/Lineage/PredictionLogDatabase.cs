@@ -12,6 +12,11 @@ namespace Mlops.Inference.Lineage;
 /// once the broker acknowledged it; the partial index holds only the rows still to publish. Rows written before the
 /// column existed default to published, so an upgrade does not replay old history onto the topic.
 /// </summary>
+/// <remarks>
+/// The GIN index is written row by row (<c>fastupdate = off</c>). With PostgreSQL's default pending list, the insert
+/// that filled it past 4 MB merged it into the index itself: at 1,000 observations/s that was one insert of the
+/// streaming path taking ~300 ms every ~10 s, and every prediction behind it waited (docs/performance.md).
+/// </remarks>
 public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
 {
     const string Ddl = """
@@ -38,7 +43,8 @@ public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
         );
         CREATE INDEX IF NOT EXISTS ix_prediction_log_predicted_at ON prediction_log (predicted_at);
         CREATE INDEX IF NOT EXISTS ix_prediction_log_entity ON prediction_log (entity_id, predicted_at);
-        CREATE INDEX IF NOT EXISTS ix_prediction_log_observations ON prediction_log USING gin (observation_ids);
+        CREATE INDEX IF NOT EXISTS ix_prediction_log_observations ON prediction_log USING gin (observation_ids) WITH (fastupdate = off);
+        ALTER INDEX ix_prediction_log_observations SET (fastupdate = off);
         ALTER TABLE prediction_log ADD COLUMN IF NOT EXISTS publish_pending boolean NOT NULL DEFAULT false;
         CREATE INDEX IF NOT EXISTS ix_prediction_log_publish_pending ON prediction_log (predicted_at) WHERE publish_pending;
         """;
