@@ -60,41 +60,12 @@ public sealed class CanaryJourneyTests(PlatformFixture fixture, ITestOutputHelpe
         });
         var entities = ward.Patients.Select(p => p.EntityId).ToList();
 
-        async Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services)
-        {
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                var result = await action();
-                Log($"✔ {name} ({watch.Elapsed.TotalSeconds:0.0} s)");
-                return result;
-            }
-            catch (Exception ex)
-            {
-                var logs = platform.LogTails(40, services);
-                Log($"✘ {name}: {ex.Message}\n{logs}");
-                throw new XunitException($"canary journey step '{name}' failed: {ex.Message}\n{logs}");
-            }
-        }
+        var journey = new JourneySteps("canary journey", Log, platform);
+        Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services) => journey.RunAsync(name, action, services);
 
-        await Step("gateway ready", async () =>
-        {
-            await Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready");
-            return true;
-        }, "gateway");
+        await journey.GatewayReadyAsync(client);
 
-        await Step("history, outcomes and features", async () =>
-        {
-            var outcome = await Uploads.ObservationsAsync(client, ward.Observations.Select((o, i) => ($"#{i}", ObservationCsv.ToJson(o))).ToList(), 2000, null, CancellationToken.None);
-            Assert.True(outcome.Refused.Count == 0, $"{outcome.Refused.Count} observations refused, e.g. {outcome.Refused.FirstOrDefault()?.Reason}");
-            var (recorded, duplicates, refused) = await Uploads.OutcomesAsync(client, ward.Outcomes.Select(o => (o.EntityId, OutcomeCsv.ToJson(o))).ToList(), null, CancellationToken.None);
-            Assert.True(refused.Count == 0, $"{refused.Count} outcomes refused, e.g. {refused.FirstOrDefault()?.Reason}");
-            Assert.Equal(ward.Outcomes.Count, recorded + duplicates);
-            Log($"{ward.Observations.Count} observations and {ward.Outcomes.Count} outcomes accepted");
-            var caught = await JourneyWaits.FeaturesCaughtUpAsync(client, ward, 15, TimeSpan.FromMinutes(3), CancellationToken.None);
-            Assert.True(caught == 15, $"only {caught} of 15 sampled patients have online features up to their last vitals");
-            return true;
-        }, "gateway", "ingestion", "features");
+        await journey.HistoryOutcomesAndFeaturesAsync(client, ward);
 
         // Registered from the training step on: whatever happens after, the model leaves service at the end. Every
         // inference pod loads every deployed model and scores each streamed vector with all of them, so a model left

@@ -58,22 +58,10 @@ public sealed class OwnDataJourneyTests(PlatformFixture fixture, ITestOutputHelp
         }).ToList();
         var patient = $"own-001-{run}";
 
-        async Task Step(string name, Func<Task> action, params string[] services)
-        {
-            try
-            {
-                await action();
-                output.WriteLine($"✔ {name}");
-            }
-            catch (Exception ex)
-            {
-                var logs = platform.LogTails(40, services);
-                output.WriteLine($"✘ {name}: {ex.Message}\n{logs}");
-                throw new XunitException($"own-data step '{name}' failed: {ex.Message}\n{logs}");
-            }
-        }
+        var journey = new JourneySteps("own-data", output.WriteLine, platform);
+        Task Step(string name, Func<Task> action, params string[] services) => journey.RunAsync(name, action, services);
 
-        await Step("gateway ready", () => Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready"), "gateway");
+        await journey.GatewayReadyAsync(client);
 
         await Step("a glucose observation is refused before apply", async () =>
         {

@@ -48,28 +48,10 @@ public sealed class UserJourneyTests(PlatformFixture fixture, ITestOutputHelper 
         });
         Log($"ward: {ward.Patients.Count} patients, {ward.Observations.Count} observations, {ward.Outcomes.Count(o => o.Value == 1)} positives");
 
-        async Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services)
-        {
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                var result = await action();
-                Log($"✔ {name} ({watch.Elapsed.TotalSeconds:0.0} s)");
-                return result;
-            }
-            catch (Exception ex)
-            {
-                var logs = platform.LogTails(40, services);
-                Log($"✘ {name}: {ex.Message}\n{logs}\n{receiver.Statistics}");
-                throw new XunitException($"journey step '{name}' failed: {ex.Message}\n{logs}");
-            }
-        }
+        var journey = new JourneySteps("journey", Log, platform, () => $"{receiver.Statistics}");
+        Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services) => journey.RunAsync(name, action, services);
 
-        await Step("gateway ready", async () =>
-        {
-            await Eventually.WaitUntilAsync(() => client.IsReadyAsync(CancellationToken.None), "the gateway reports ready");
-            return true;
-        }, "gateway");
+        await journey.GatewayReadyAsync(client);
 
         await Step("the gateway refuses a request without the key (401 ProblemDetails)", async () =>
         {

@@ -101,22 +101,8 @@ public sealed class TwoReplicasTests(PlatformFixture fixture, ITestOutputHelper 
             return client;
         }
 
-        async Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services)
-        {
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                var result = await action();
-                Log($"✔ {name} ({watch.Elapsed.TotalSeconds:0.0} s)");
-                return result;
-            }
-            catch (Exception ex)
-            {
-                var logs = platform.LogTails(40, services) + Environment.NewLine + replicas?.LogTails(40, services);
-                Log($"✘ {name}: {ex.Message}\n{logs}");
-                throw new XunitException($"replicas step '{name}' failed: {ex.Message}\n{logs}");
-            }
-        }
+        var journey = new JourneySteps("replicas", Log, services => platform.LogTails(40, services) + Environment.NewLine + replicas?.LogTails(40, services));
+        Task<T> Step<T>(string name, Func<Task<T>> action, params string[] services) => journey.RunAsync(name, action, services);
 
         try
         {
