@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mlops.Features.Storage;
+using Mlops.ServiceDefaults.Registrations;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -12,7 +13,7 @@ public sealed record RegisteredFeatureSet(long Seq, string Name, string Version,
 /// Definition sets registered through the API, in the features database, append-only: a change is a new row, the old
 /// ones stay readable (and usable by version for training sets). Every replica reads the same table.
 /// </summary>
-public sealed class RegisteredFeatureSetStore(FeatureDatabase database)
+public sealed class RegisteredFeatureSetStore(FeatureDatabase database) : IRegistrationStore<RegisteredFeatureSet>
 {
     const string Columns = "seq, name, version, definition::text, registered_at, registered_by";
 

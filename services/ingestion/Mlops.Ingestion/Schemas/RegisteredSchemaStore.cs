@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mlops.Ingestion.Storage;
 using Mlops.Kafka;
+using Mlops.ServiceDefaults.Registrations;
 using Npgsql;
 
 namespace Mlops.Ingestion.Schemas;
@@ -12,7 +13,7 @@ public sealed record RegisteredSchema(string Code, int Version, ObservationSchem
 /// Schemas registered through the API, versioned per code in ingestion's own database (append-only: a change is a new
 /// version, the old ones stay readable). Every replica reads the same table, so a registration reaches them all.
 /// </summary>
-public sealed class RegisteredSchemaStore(IngestionDatabase database)
+public sealed class RegisteredSchemaStore(IngestionDatabase database) : IRegistrationStore<RegisteredSchema>
 {
     const string CurrentSql = """
         SELECT DISTINCT ON (code) code, version, definition::text, registered_at, registered_by

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Mlops.ServiceDefaults.Registrations;
 
 namespace Mlops.Ingestion.Schemas;
 
@@ -42,12 +42,8 @@ public sealed class IngestionOptions
 public sealed class SchemaCatalog
 {
     readonly Dictionary<string, ObservationSchema> _configured;
-    readonly RegisteredSchemaStore? _store;
-    readonly TimeProvider _clock;
-    readonly TimeSpan _refreshInterval;
     readonly ILogger? _logger;
-    readonly SemaphoreSlim _refreshLock = new(1, 1);
-    volatile Snapshot _snapshot;
+    readonly RegistrationCache<RegisteredSchema, Snapshot> _registered;
 
     /// <summary>A catalogue of the configured schemas only.</summary>
     public SchemaCatalog(IOptions<IngestionOptions> options)
@@ -70,82 +66,29 @@ public sealed class SchemaCatalog
             _configured[code] = schema;
         }
 
-        _store = store;
-        _clock = clock;
-        _refreshInterval = options.Value.SchemaRefreshInterval;
         _logger = logger;
-        _snapshot = new Snapshot(_configured, new Dictionary<string, RegisteredSchema>(StringComparer.Ordinal), -1, DateTimeOffset.MinValue);
+        _registered = new(store, Build, s => s.Code, s => s.Version, options.Value.SchemaRefreshInterval, clock, logger, "observation schemas");
     }
 
     /// <summary>All schemas, by code.</summary>
-    public IReadOnlyDictionary<string, ObservationSchema> All => _snapshot.All;
+    public IReadOnlyDictionary<string, ObservationSchema> All => _registered.View.All;
 
     /// <summary>Looks a code up.</summary>
-    public bool TryGet(string code, out ObservationSchema schema) => _snapshot.All.TryGetValue(code, out schema!);
+    public bool TryGet(string code, out ObservationSchema schema) => All.TryGetValue(code, out schema!);
 
     /// <summary>The registered version in use for a code, or null when the code comes from configuration (or is unknown).</summary>
-    public RegisteredSchema? RegisteredVersion(string code) => _snapshot.Registered.GetValueOrDefault(code);
+    public RegisteredSchema? RegisteredVersion(string code) => _registered.View.Registered.GetValueOrDefault(code);
 
     /// <summary>
     /// Picks up schemas registered on any replica, at most once per refresh interval. A database that does not answer
     /// leaves the current schemas in use (the raw store reports the outage itself).
     /// </summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
-    {
-        if (_store is null || _clock.GetUtcNow() - _snapshot.CheckedAt < _refreshInterval)
-        {
-            return;
-        }
-
-        await _refreshLock.WaitAsync(cancellationToken);
-        try
-        {
-            var snapshot = _snapshot;
-            var now = _clock.GetUtcNow();
-            if (now - snapshot.CheckedAt < _refreshInterval)
-            {
-                return;
-            }
-
-            var stamp = await _store.StampAsync(cancellationToken);
-            _snapshot = stamp == snapshot.Stamp
-                ? snapshot with { CheckedAt = now }
-                : Build((await _store.LoadCurrentAsync(cancellationToken)).ToDictionary(r => r.Code, StringComparer.Ordinal), stamp, now);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            _logger?.LogWarning(ex, "Could not refresh the registered observation schemas; keeping the current ones");
-            _snapshot = _snapshot with { CheckedAt = _clock.GetUtcNow() };
-        }
-        finally
-        {
-            _refreshLock.Release();
-        }
-    }
+    public Task RefreshAsync(CancellationToken cancellationToken) => _registered.RefreshAsync(cancellationToken);
 
     /// <summary>Uses a schema just registered on this replica at once (never replacing a newer version already seen).</summary>
-    public async Task ApplyAsync(RegisteredSchema registered, CancellationToken cancellationToken)
-    {
-        await _refreshLock.WaitAsync(cancellationToken);
-        try
-        {
-            var snapshot = _snapshot;
-            if (snapshot.Registered.TryGetValue(registered.Code, out var seen) && seen.Version >= registered.Version)
-            {
-                return;
-            }
+    public Task ApplyAsync(RegisteredSchema registered, CancellationToken cancellationToken) => _registered.ApplyAsync(registered, cancellationToken);
 
-            var current = new Dictionary<string, RegisteredSchema>(snapshot.Registered, StringComparer.Ordinal) { [registered.Code] = registered };
-            // The stamp is kept, so the next refresh still reloads and picks up anything registered meanwhile.
-            _snapshot = Build(current, snapshot.Stamp, snapshot.CheckedAt);
-        }
-        finally
-        {
-            _refreshLock.Release();
-        }
-    }
-
-    Snapshot Build(Dictionary<string, RegisteredSchema> registered, long stamp, DateTimeOffset checkedAt)
+    Snapshot Build(Dictionary<string, RegisteredSchema> registered)
     {
         var all = new Dictionary<string, ObservationSchema>(_configured, StringComparer.Ordinal);
         var usable = new Dictionary<string, RegisteredSchema>(StringComparer.Ordinal);
@@ -162,8 +105,9 @@ public sealed class SchemaCatalog
             usable[code] = schema;
         }
 
-        return new Snapshot(all, usable, stamp, checkedAt);
+        return new Snapshot(all, usable);
     }
 
-    sealed record Snapshot(IReadOnlyDictionary<string, ObservationSchema> All, IReadOnlyDictionary<string, RegisteredSchema> Registered, long Stamp, DateTimeOffset CheckedAt);
+    sealed record Snapshot(IReadOnlyDictionary<string, ObservationSchema> All, IReadOnlyDictionary<string, RegisteredSchema> Registered)
+        : IRegistrationView<RegisteredSchema>;
 }
