@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Mlops.Contracts.Features;
@@ -10,7 +12,8 @@ using Mlops.Kafka.Producing;
 using Mlops.Testing;
 
 // Observations per second through ingestion → features → features.v1, side by side with the raw broker (a plain
-// produce/consume loop on a topic with the same settings), and online-store read latency.
+// produce/consume loop on a topic with the same settings), and online-store read latency beside a trivial Kestrel
+// endpoint's.
 //   dotnet run -c Release --project tests/benchmarks/Mlops.Features.Benchmarks -- [observations] [raw-messages]
 var observations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
 var rawMessages = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
@@ -126,10 +129,22 @@ foreach (var entity in entities.Take(20))
     (await http.GetAsync(new Uri(features.BaseAddress, $"api/features/online/{entity}"))).EnsureSuccessStatusCode(); // warm
 }
 
-var sequential = await MeasureReadsAsync(http, features.BaseAddress, entities, clients: 1, readsPerClient: 5_000);
-var concurrent = await MeasureReadsAsync(http, features.BaseAddress, entities, clients: 16, readsPerClient: 500);
+// The baseline in the same run: a trivial Kestrel endpoint (minimal API, loopback, same HTTP client) answering one
+// entity's real online vector as fixed bytes — what serving a vector costs with nothing but the HTTP stack.
+var sample = await http.GetByteArrayAsync(new Uri(features.BaseAddress, $"api/features/online/{entities[0]}"));
+await using var trivial = LoopbackApp.Create(quiet: true);
+trivial.MapGet("/online/{entityId}", (string entityId) => Results.Bytes(sample, "application/json"));
+var trivialAddress = await trivial.StartLoopbackAsync();
+
+var baselineSequential = await MeasureReadsAsync(http, new Uri(trivialAddress, "online/"), entities, clients: 1, readsPerClient: 5_000);
+var baselineConcurrent = await MeasureReadsAsync(http, new Uri(trivialAddress, "online/"), entities, clients: 16, readsPerClient: 500);
+var sequential = await MeasureReadsAsync(http, new Uri(features.BaseAddress, "api/features/online/"), entities, clients: 1, readsPerClient: 5_000);
+var concurrent = await MeasureReadsAsync(http, new Uri(features.BaseAddress, "api/features/online/"), entities, clients: 16, readsPerClient: 500);
+Console.WriteLine($"trivial Kestrel endpoint ({sample.Length} bytes), 1 client:   p50 {baselineSequential.P50:F3} ms, p99 {baselineSequential.P99:F3} ms, {baselineSequential.Throughput:F0} reads/s");
+Console.WriteLine($"trivial Kestrel endpoint ({sample.Length} bytes), 16 clients: p50 {baselineConcurrent.P50:F3} ms, p99 {baselineConcurrent.P99:F3} ms, {baselineConcurrent.Throughput:F0} reads/s");
 Console.WriteLine($"online read, 1 client:   p50 {sequential.P50:F3} ms, p99 {sequential.P99:F3} ms, {sequential.Throughput:F0} reads/s");
 Console.WriteLine($"online read, 16 clients: p50 {concurrent.P50:F3} ms, p99 {concurrent.P99:F3} ms, {concurrent.Throughput:F0} reads/s");
+Console.WriteLine($"ratio online read / trivial endpoint throughput: 1 client {sequential.Throughput / baselineSequential.Throughput:F2}, 16 clients {concurrent.Throughput / baselineConcurrent.Throughput:F2} (goal >= 0.5 at 16 clients, p99 <= 1.5 ms)");
 
 // 4. The first read after another replica changed the vector: a committed write (as a second replica's streaming would
 // make it) notifies this process, which then reads that entity through from PostgreSQL once.
@@ -155,6 +170,7 @@ await using (var featuresDb = Npgsql.NpgsqlDataSource.Create(featuresDatabase))
     Console.WriteLine($"online read right after another writer changed the vector, 1 client: p50 {afterChange[afterChange.Length / 2]:F3} ms, p99 {afterChange[(int)(afterChange.Length * 0.99)]:F3} ms");
 }
 
+Console.WriteLine($"peak RSS: ingestion {ingestion.PeakResidentBytes / 1048576.0:F0} MB, features {features.PeakResidentBytes / 1048576.0:F0} MB");
 await host.StopAsync();
 return 0;
 
@@ -186,7 +202,7 @@ static async Task<(double P50, double P99, double Throughput)> MeasureReadsAsync
         for (var i = 0; i < readsPerClient; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await http.GetAsync(new Uri(baseAddress, $"api/features/online/{entities[(client * 31 + i) % entities.Length]}"));
+            using var response = await http.GetAsync(new Uri(baseAddress, entities[(client * 31 + i) % entities.Length]));
             await response.Content.ReadAsByteArrayAsync();
             latencies[client * readsPerClient + i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }

@@ -44,7 +44,14 @@ public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
         CREATE INDEX IF NOT EXISTS ix_prediction_log_predicted_at ON prediction_log (predicted_at);
         CREATE INDEX IF NOT EXISTS ix_prediction_log_entity ON prediction_log (entity_id, predicted_at);
         CREATE INDEX IF NOT EXISTS ix_prediction_log_observations ON prediction_log USING gin (observation_ids) WITH (fastupdate = off);
-        ALTER INDEX ix_prediction_log_observations SET (fastupdate = off);
+        DO $$
+        BEGIN
+            -- Once, for an index made before; ALTER INDEX takes a lock the streaming inserts would queue behind.
+            IF EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass('ix_prediction_log_observations')
+                       AND NOT coalesce(reloptions, '{}') @> ARRAY['fastupdate=off']) THEN
+                ALTER INDEX ix_prediction_log_observations SET (fastupdate = off);
+            END IF;
+        END $$;
         ALTER TABLE prediction_log ADD COLUMN IF NOT EXISTS publish_pending boolean NOT NULL DEFAULT false;
         CREATE INDEX IF NOT EXISTS ix_prediction_log_publish_pending ON prediction_log (predicted_at) WHERE publish_pending;
         """;

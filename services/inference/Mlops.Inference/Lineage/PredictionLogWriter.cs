@@ -105,8 +105,17 @@ public sealed class PredictionLogWriter(
     {
         try
         {
-            await foreach (var batch in inserted.ReadAllAsync(stoppingToken))
+            while (await inserted.WaitToReadAsync(stoppingToken))
             {
+                // Every inserted batch waiting is copied in one round, its acknowledgements awaited together: one
+                // batch per round tied the copy's pace to one broker round trip per insert, the queue filled, and the
+                // inserts — which callers wait for — waited for the broker (~200 predictions/s at one client).
+                var batch = new List<PredictionLogged>();
+                while (batch.Count < settings.BatchSize && inserted.TryRead(out var more))
+                {
+                    batch.AddRange(more);
+                }
+
                 await RetryAsync("publish", batch.Count, () => PublishAsync(batch, settings.Topic, stoppingToken), settings, stoppingToken);
                 InferenceTelemetry.PredictionLogWritten.Add(batch.Count);
             }
@@ -176,6 +185,9 @@ public sealed class PredictionLogWriter(
         // Request predictions (REST and gRPC) wait in the row for the relay; streaming ones were published on
         // predictions.v1 by their handler.
         command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Stream });
+        // Prepared once per pooled connection (Npgsql keeps it): planning this insert from twenty arrays took ~0.3 ms
+        // beside ~0.5 ms to run it for one row — the batch a single client makes.
+        await statements.PrepareAsync(cancellationToken);
         await statements.ExecuteNonQueryAsync(cancellationToken);
         relay.Nudge();
         InferenceTelemetry.PredictionLogWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
