@@ -24,6 +24,7 @@ public sealed class PerModelDriftWindowTests(MonitoringWithModelWindows monitori
         const string small = MonitoringWithModelWindows.SmallCountModel;
         const int size = MonitoringWithModelWindows.SmallWindowSize;
         var http = Factory.CreateClient();
+        var since = DateTimeOffset.UtcNow;
         foreach (var (model, seed) in new[] { (small, 41), (WideModel, 43) })
         {
             var runId = Guid.NewGuid();
@@ -68,6 +69,15 @@ public sealed class PerModelDriftWindowTests(MonitoringWithModelWindows monitori
         Assert.Equal(2000, wide.GetProperty("effective").GetProperty("windowSize").GetInt32());
         var wideOpen = Assert.Single(wide.GetProperty("open").EnumerateArray());
         Assert.Equal((150, 1850), (wideOpen.GetProperty("predictions").GetInt32(), wideOpen.GetProperty("stillNeeded").GetInt32()));
+
+        // The same sizes in the view a rollout's analysis reads and in the model's settings.
+        foreach (var (model, expected) in new[] { (small, size), (WideModel, 2000) })
+        {
+            var variants = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/variants?from={Uri.EscapeDataString(since.ToString("O"))}");
+            Assert.Equal(expected, Assert.Single(variants.EnumerateArray()).GetProperty("driftWindows").GetProperty("windowSize").GetInt32());
+            var settings = await http.GetFromJsonAsync<JsonElement>($"/api/monitoring/models/{model}/settings");
+            Assert.Equal(expected, settings.GetProperty("driftWindows").GetProperty("windowSize").GetInt32());
+        }
     }
 
     [Fact]
