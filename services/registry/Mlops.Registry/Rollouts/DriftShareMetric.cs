@@ -37,11 +37,12 @@ public sealed class DriftShareMetric(MonitoringQualitySource monitoring) : IRoll
     // operator sees whether to wait, lower the model's WindowSize, or approve.
     static string Waiting(IReadOnlyList<MonitoringQualitySource.VariantQuality> variants, RolloutMetricContext context)
     {
-        var candidate = variants.Where(v => v.ModelVersion == context.CandidateVersion && v.Variant != ModelAliases.Shadow).ToList();
         if (variants.FirstOrDefault(v => v.Windows is not null)?.Windows is not { } windows)
         {
             return "";
         }
+
+        var candidate = variants.Where(v => v.ModelVersion == context.CandidateVersion && v.Variant != ModelAliases.Shadow).ToList();
 
         var count = windows.WindowSize > 0
             ? FormattableString.Invariant($"a count window every {windows.WindowSize} predictions of a version and variant")
