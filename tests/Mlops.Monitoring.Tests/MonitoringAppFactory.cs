@@ -43,6 +43,12 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
     /// </summary>
     public Uri? InferenceBaseAddress { get; set; }
 
+    /// <summary>
+    /// Settings over the shipped ones that a test's scenario needs (a model's own drift windows, say); set before the
+    /// server starts.
+    /// </summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
     /// <summary>Monitoring's database, for reading what it stored.</summary>
     public string ConnectionString => _connectionString;
 
@@ -106,6 +112,11 @@ public sealed class MonitoringAppFactory : WebApplicationFactory<Program>, IAsyn
         if (InferenceBaseAddress is { } inference)
         {
             builder.UseSetting("Monitoring:InferenceBaseAddresses:0", inference.ToString());
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
         }
 
         builder.ConfigureTestServices(services => services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true));

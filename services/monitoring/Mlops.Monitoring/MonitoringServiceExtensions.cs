@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Inference;
 using Mlops.Kafka;
@@ -37,9 +38,7 @@ internal static class MonitoringServiceExtensions
         builder.AddRetrainingServices();
 
         builder.Services.AddOptions<MonitoringOptions>().BindConfiguration(MonitoringOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.IsValid(out _), "Monitoring:Drift is invalid: see the window size, duration, interval and per-feature methods")
-            .ValidateOnStart();
+        builder.Services.AddDriftOptions();
         builder.Services.AddOptions<PerformanceOptions>().BindConfiguration(PerformanceOptions.Section).ValidateDataAnnotations()
             .Validate<Microsoft.Extensions.Options.IOptions<DriftOptions>>(
                 (o, drift) => o.IsValid(drift.Value.Retention, out _),
@@ -93,4 +92,13 @@ internal static class MonitoringServiceExtensions
         builder.AddKafkaBatchConsumer<LabelRecorded, LabelsHandler>($"{options.ConsumerGroup}-labels", [options.LabelsTopic]);
         return builder;
     }
+
+    /// <summary>
+    /// <see cref="DriftOptions"/> bound and validated at start; a bad setting fails the start with its own name (which
+    /// model's override, which setting), not a message for the whole section.
+    /// </summary>
+    internal static OptionsBuilder<DriftOptions> AddDriftOptions(this IServiceCollection services) =>
+        services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateDataAnnotations()
+            .ValidateProblem(o => o.IsValid(out var problem) ? null : problem)
+            .ValidateOnStart();
 }

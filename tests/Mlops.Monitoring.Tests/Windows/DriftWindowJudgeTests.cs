@@ -59,6 +59,30 @@ public sealed class DriftWindowJudgeTests
     }
 
     [Fact]
+    public void Judge_ModelWithOwnDatasetDriftShare_OneOfThreeDriftedIsDatasetDriftForThatModelOnly()
+    {
+        var options = new DriftOptions { Models = { ["sensitive"] = new DriftModelOptions { DatasetDriftShare = 0.3 } } };
+        var (profile, window) = (Profile(3000), Window(2000, shiftA: 1, shiftB: 0));
+
+        var own = DriftWindowJudge.Judge(profile, window, options, "sensitive");
+        var serviceWide = DriftWindowJudge.Judge(profile, window, options, "other");
+
+        Assert.Equal((1, 1), (own.DriftedFeatures, serviceWide.DriftedFeatures));
+        Assert.True(own.DatasetDrift);
+        Assert.False(serviceWide.DatasetDrift);
+    }
+
+    [Fact]
+    public void Judge_ModelWithOwnMinWindowSamples_FeatureWithFewerValuesNotJudgedForThatModelOnly()
+    {
+        var options = new DriftOptions { Models = { ["strict"] = new DriftModelOptions { MinWindowSamples = 200 } } };
+        var (profile, window) = (Profile(800), Window(100, 0, 0));
+
+        Assert.Empty(DriftWindowJudge.Judge(profile, window, options, "strict").Results);
+        Assert.Equal(3, DriftWindowJudge.Judge(profile, window, options, "other").EvaluatedFeatures);
+    }
+
+    [Fact]
     public void Judge_Override_UsesTheConfiguredMethodAndThreshold()
     {
         var options = new DriftOptions { Features = { ["a"] = new FeatureDriftOverride { Method = "psi", Threshold = 5 } } };

@@ -100,6 +100,25 @@ public sealed class QualityMetricsTests
     }
 
     [Fact]
+    public async Task DriftShare_NoWindowOfTheCandidateYet_EvidenceNamesTheModelsWindowSizeAndWhatTheCandidateMade()
+    {
+        var (source, _) = Source("""
+            [ { "modelVersion": "1", "variant": "champion", "predictions": 400, "labeled": 5, "positives": 1, "auroc": 0.7, "drift": null,
+                "driftWindows": { "windowSize": 200, "windowDuration": "00:15:00", "minWindowSamples": 30, "datasetDriftShare": 0.5 } },
+              { "modelVersion": "2", "variant": "challenger", "predictions": 57, "labeled": 0, "positives": 0, "auroc": null, "drift": null,
+                "driftWindows": { "windowSize": 200, "windowDuration": "00:15:00", "minWindowSamples": 30, "datasetDriftShare": 0.5 } } ]
+            """);
+
+        var reading = await new DriftShareMetric(source).MeasureAsync(Context(minLabels: 10), CancellationToken.None);
+
+        Assert.Null(reading.Value);
+        Assert.Contains("no drift window of the candidate 2", reading.Evidence, StringComparison.Ordinal);
+        Assert.Contains("a count window every 200 predictions of a version and variant and a time window every 00:15:00 for ews", reading.Evidence, StringComparison.Ordinal);
+        Assert.Contains("Monitoring:Drift:Models:ews", reading.Evidence, StringComparison.Ordinal);
+        Assert.Contains("challenger 57 predictions since", reading.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Quality_MonitoringUnreachableOrNotConfigured_IsInconclusiveWithTheReason()
     {
         var (unreachable, _) = Source(null);

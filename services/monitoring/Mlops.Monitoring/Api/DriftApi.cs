@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Drift;
 using Mlops.Monitoring.Profiles;
 using Mlops.Monitoring.Windows;
@@ -16,12 +17,28 @@ public static class DriftApi
         string ModelName, string ModelVersion, string TrainingRunId, string FeatureSetVersion, int TrainingRows, int MaxSample,
         IReadOnlyList<ProfiledFeature> Features);
 
+    /// <summary>
+    /// The window settings in force for a model — its own (<c>Monitoring:Drift:Models:{model}</c>, null when it has none)
+    /// over the service-wide ones — and what its versions and variants are waiting for: the predictions not in a count
+    /// window yet and the current time window, which is judged once <see cref="TimeWindowJudgedAfter"/> has passed.
+    /// </summary>
+    public sealed record DriftSettingsView(
+        string ModelName, DriftModelOptions? Configured, DriftWindowSettings Effective, TimeSpan Lateness, TimeSpan JoinTimeout,
+        DateTimeOffset? CurrentTimeWindowStart, DateTimeOffset? TimeWindowJudgedAfter, IReadOnlyList<OpenCountWindow> Open);
+
+    /// <summary>
+    /// A version and variant's predictions not in a count window yet and how many more its next one needs (null: the
+    /// model's count windows are off; 0: it closes at the next round once their feature vectors have joined).
+    /// </summary>
+    public sealed record OpenCountWindow(string ModelVersion, string Variant, int Predictions, int? StillNeeded, DateTimeOffset LastPredictedAt);
+
     const int MaxLimit = 1000;
 
     public static IEndpointRouteBuilder MapDriftApi(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/monitoring").WithTags("Monitoring");
         api.MapGet("/models/{model}/drift", ListWindows);
+        api.MapGet("/models/{model}/drift/settings", GetSettings);
         api.MapGet("/windows/{windowId:long}", GetWindow);
         api.MapGet("/models/{model}/versions/{version}/profile", GetProfile);
         api.MapGet("/alerts/drift", ListAlerts);
@@ -50,6 +67,28 @@ public static class DriftApi
         }
 
         return TypedResults.Ok(await reports.ListAsync(new(model, version, variant, feature, kind, from, to, limit ?? 100), ct));
+    }
+
+    static async Task<Ok<DriftSettingsView>> GetSettings(
+        string model, IOptions<DriftOptions> options, DriftReportReader reports, TimeProvider clock, CancellationToken ct)
+    {
+        var drift = options.Value;
+        var effective = drift.For(model);
+        DateTimeOffset? start = null;
+        if (effective.WindowDuration > TimeSpan.Zero)
+        {
+            // Time windows are aligned to the Unix epoch, as date_bin cuts them.
+            var sinceEpoch = clock.GetUtcNow() - DateTimeOffset.UnixEpoch;
+            start = DateTimeOffset.UnixEpoch + TimeSpan.FromTicks(sinceEpoch.Ticks - sinceEpoch.Ticks % effective.WindowDuration.Ticks);
+        }
+
+        var open = (await reports.OpenAsync(model, ct))
+            .Select(o => new OpenCountWindow(
+                o.ModelVersion, o.Variant, o.Predictions, effective.WindowSize > 0 ? Math.Max(0, effective.WindowSize - o.Predictions) : null, o.LastPredictedAt))
+            .ToList();
+        return TypedResults.Ok(new DriftSettingsView(
+            model, drift.Models.GetValueOrDefault(model), effective, drift.Lateness, drift.JoinTimeout, start,
+            start + effective.WindowDuration + drift.Lateness, open));
     }
 
     static async Task<Results<Ok<DriftReportReader.WindowReport>, NotFound>> GetWindow(long windowId, DriftReportReader reports, CancellationToken ct) =>

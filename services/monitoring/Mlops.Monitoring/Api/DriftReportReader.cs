@@ -21,6 +21,9 @@ public sealed class DriftReportReader(MonitoringDatabase database)
     /// <summary>An alert and whether it has left for the bus.</summary>
     public sealed record AlertReport(DriftDetected Alert, DateTimeOffset? PublishedAt);
 
+    /// <summary>A version and variant's predictions not in a count window yet, and the newest of them.</summary>
+    public sealed record OpenPredictions(string ModelVersion, string Variant, int Predictions, DateTimeOffset LastPredictedAt);
+
     /// <summary>Filters of the window listing; all optional except the model.</summary>
     public sealed record WindowQuery(string Model, string? Version, string? Variant, string? Feature, string? Kind, DateTimeOffset? From, DateTimeOffset? To, int Limit);
 
@@ -67,6 +70,29 @@ public sealed class DriftReportReader(MonitoringDatabase database)
         command.Parameters.Add(new() { Value = windowId });
         var windows = await ReadWindowsAsync(command, ct);
         return (await WithResultsAsync(connection, windows, null, ct)).SingleOrDefault();
+    }
+
+    /// <summary>
+    /// Per version and variant of a model, the predictions waiting for a count window (read through the partial index on
+    /// the open ones, so the retained history is not scanned): why a window has not closed yet.
+    /// </summary>
+    public async Task<IReadOnlyList<OpenPredictions>> OpenAsync(string model, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand("""
+            SELECT model_version, variant, count(*)::integer, max(predicted_at) FROM prediction_samples
+            WHERE model_name = $1 AND count_window_id IS NULL
+            GROUP BY model_version, variant ORDER BY model_version, variant
+            """, connection);
+        command.Parameters.Add(new() { Value = model });
+        var open = new List<OpenPredictions>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            open.Add(new OpenPredictions(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return open;
     }
 
     public async Task<IReadOnlyList<AlertReport>> AlertsAsync(string? model, int limit, CancellationToken ct)

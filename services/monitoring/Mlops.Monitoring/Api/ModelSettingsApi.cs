@@ -27,6 +27,9 @@ public static class ModelSettingsApi
     {
         /// <summary>The SLO objectives in force for the model.</summary>
         public required SloObjectives Slo { get; init; }
+
+        /// <summary>The drift window settings in force for the model (<c>Monitoring:Drift:Models:{model}</c> over the service-wide ones; configuration only).</summary>
+        public required DriftWindowSettings DriftWindows { get; init; }
     }
 
     public static IEndpointRouteBuilder MapModelSettingsApi(this IEndpointRouteBuilder routes)
@@ -38,11 +41,11 @@ public static class ModelSettingsApi
     }
 
     static async Task<Results<Ok<ModelSettingsView>, ValidationProblem>> GetSettings(
-        string model, ModelSettingsStore store, IOptions<PerformanceOptions> performance, IOptions<SloOptions> slo, CancellationToken ct)
+        string model, ModelSettingsStore store, IOptions<PerformanceOptions> performance, IOptions<SloOptions> slo, IOptions<DriftOptions> drift, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         return InputText.CheckIdentifier(errors, "model", model)
-            ? TypedResults.Ok(await ViewAsync(model, store, performance.Value, slo.Value, ct))
+            ? TypedResults.Ok(await ViewAsync(model, store, performance.Value, slo.Value, drift.Value, ct))
             : TypedResults.ValidationProblem(errors, title: "The model name is invalid");
     }
 
@@ -108,10 +111,11 @@ public static class ModelSettingsApi
         await store.SaveAsync(model, new ModelSettings { Performance = body!.Performance, Retraining = body.Retraining, Slo = body.Slo, UpdatedBy = body.UpdatedBy!, UpdatedAt = clock.GetUtcNow() }, ct);
         // This replica at once; the others within their next sweep.
         await schedules.ReconcileAsync(ct);
-        return TypedResults.Ok(await ViewAsync(model, store, performance.Value, sloOptions.Value, ct));
+        return TypedResults.Ok(await ViewAsync(model, store, performance.Value, sloOptions.Value, drift.Value, ct));
     }
 
-    static async Task<ModelSettingsView> ViewAsync(string model, ModelSettingsStore store, PerformanceOptions performance, SloOptions slo, CancellationToken ct)
+    static async Task<ModelSettingsView> ViewAsync(
+        string model, ModelSettingsStore store, PerformanceOptions performance, SloOptions slo, DriftOptions drift, CancellationToken ct)
     {
         var stored = await store.GetAsync(model, ct);
         var outcome = (await store.OutcomeModelsAsync(ct)).TryGetValue(model, out var resolved) ? resolved : performance.Resolve(null);
@@ -119,6 +123,7 @@ public static class ModelSettingsApi
         return new(model, stored, outcome, await store.RetrainingAsync(model, ct), await store.RolloutAsync(model, ct))
         {
             Slo = objectives.TryGetValue(model, out var own) ? own : slo.Resolve(null),
+            DriftWindows = drift.For(model),
         };
     }
 }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using Mlops.Monitoring.Performance;
 using Mlops.Monitoring.Storage;
+using Mlops.Monitoring.Windows;
 using Npgsql;
 
 namespace Mlops.Monitoring.Api;
@@ -10,7 +12,7 @@ namespace Mlops.Monitoring.Api;
 /// AUROC is not an average of windows) and the newest judged drift window. What a rollout's analysis compares the
 /// candidate with the champion on.
 /// </summary>
-public sealed class VariantQualityReader(MonitoringDatabase database)
+public sealed class VariantQualityReader(MonitoringDatabase database, IOptions<DriftOptions> driftOptions)
 {
     /// <summary>The newest drift window judged for a version and variant in the period.</summary>
     public sealed record DriftSummary(
@@ -22,7 +24,14 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
     /// the asked threshold (probability ≥ threshold) agreed with the label (null when no threshold was asked).
     /// </summary>
     public sealed record VariantQuality(
-        string ModelVersion, string Variant, int Predictions, int Labeled, int Positives, int? Correct, double? Auroc, double? Brier, DriftSummary? Drift);
+        string ModelVersion, string Variant, int Predictions, int Labeled, int Positives, int? Correct, double? Auroc, double? Brier, DriftSummary? Drift)
+    {
+        /// <summary>
+        /// The model's drift window settings in force: while <see cref="Drift"/> is null, how many predictions (or how
+        /// long) a window of this version and variant takes — what a rollout's analysis names when it has to wait.
+        /// </summary>
+        public DriftWindowSettings? DriftWindows { get; init; }
+    }
 
     /// <summary>
     /// The period's versions and variants; with <paramref name="countsOnly"/> only the counts (no AUROC or Brier), summed
@@ -35,11 +44,12 @@ public sealed class VariantQualityReader(MonitoringDatabase database)
         var quality = countsOnly
             ? await CountsAsync(connection, model, from, threshold, ct)
             : await ScoredAsync(connection, model, from, threshold, ct);
+        var windows = driftOptions.Value.For(model);
         // A version and variant with a drift window but no prediction in the period shows with zero counts.
         return quality.Keys.Union(drift.Keys)
             .OrderBy(k => k.Version, StringComparer.Ordinal).ThenBy(k => k.Variant, StringComparer.Ordinal)
             .Select(k => (quality.TryGetValue(k, out var q) ? q : new VariantQuality(k.Version, k.Variant, 0, 0, 0, threshold is null ? null : 0, null, null, null))
-                with { Drift = drift.GetValueOrDefault(k) })
+                with { Drift = drift.GetValueOrDefault(k), DriftWindows = windows })
             .ToList();
     }
 

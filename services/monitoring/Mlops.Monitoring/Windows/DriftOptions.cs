@@ -54,6 +54,47 @@ public sealed class DriftOptions
     /// <summary>Per-feature method and threshold overrides, by feature name (<c>prediction</c> for the model output).</summary>
     public Dictionary<string, FeatureDriftOverride> Features { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Window settings of particular models over the service-wide ones, by model name (compared exactly, as the
+    /// predictions' model names are). A changed setting applies from a model's next window; closed windows stay.
+    /// </summary>
+    public Dictionary<string, DriftModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The settings in force for a model: each value it sets, else the service-wide one.</summary>
+    public DriftWindowSettings For(string? model)
+    {
+        var own = model is not null ? Models.GetValueOrDefault(model) : null;
+        return new(own?.WindowSize ?? WindowSize, own?.WindowDuration ?? WindowDuration, own?.MinWindowSamples ?? MinWindowSamples,
+            own?.DatasetDriftShare ?? DatasetDriftShare);
+    }
+
+    /// <summary>Whether any model has count windows (the service-wide size may be 0 while a model sets its own).</summary>
+    public bool AnyCountWindows => WindowSize > 0 || Models.Keys.Any(m => For(m).WindowSize > 0);
+
+    /// <summary>Whether any model has time windows.</summary>
+    public bool AnyTimeWindows => WindowDuration > TimeSpan.Zero || Models.Keys.Any(m => For(m).WindowDuration > TimeSpan.Zero);
+
+    /// <summary>What is wrong with one model's settings, naming the setting, or null.</summary>
+    public string? ModelProblem(string model)
+    {
+        var own = Models.GetValueOrDefault(model);
+        var prefix = $"{Section}:Models:{model}";
+        var effective = For(model);
+        return own switch
+        {
+            { WindowSize: < 0 or > 1_000_000 } => $"{prefix}:WindowSize must lie within 0–1,000,000 (0 turns the model's count windows off), not {own.WindowSize}",
+            { WindowDuration: { } duration } when duration < TimeSpan.Zero => $"{prefix}:WindowDuration must not be negative (00:00:00 turns the model's time windows off), not {duration}",
+            { MinWindowSamples: < 1 or > 1_000_000 } => $"{prefix}:MinWindowSamples must lie within 1–1,000,000, not {own.MinWindowSamples}",
+            { DatasetDriftShare: { } share } when share is not (>= 0 and <= 1) => $"{prefix}:DatasetDriftShare must lie within 0–1, not {share}",
+            _ when effective.WindowSize == 0 && effective.WindowDuration <= TimeSpan.Zero =>
+                $"{prefix} turns off both count windows (WindowSize 0) and time windows (WindowDuration 0): the model's drift would never be judged",
+            // A count window smaller than the minimum would be recorded with no feature judged, every time.
+            _ when effective.WindowSize > 0 && effective.WindowSize < effective.MinWindowSamples =>
+                $"{prefix}:WindowSize {effective.WindowSize} is below MinWindowSamples {effective.MinWindowSamples}: its count windows would hold too few predictions to judge",
+            _ => null,
+        };
+    }
+
     /// <summary>Problems with the settings, for <c>Validate</c>.</summary>
     public bool IsValid(out string? problem)
     {
@@ -73,6 +114,10 @@ public sealed class DriftOptions
         else if (Features.FirstOrDefault(f => !f.Value.IsValid()) is { Key: not null } bad)
         {
             problem = $"Monitoring:Drift:Features:{bad.Key}: unknown method '{bad.Value.Method}' (ks, chisquare, z, wasserstein, jensenshannon, psi)";
+        }
+        else if (Models.Keys.Select(ModelProblem).FirstOrDefault(p => p is not null) is { } modelProblem)
+        {
+            problem = modelProblem;
         }
 
         return problem is null;

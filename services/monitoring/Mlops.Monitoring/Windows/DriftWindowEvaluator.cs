@@ -12,7 +12,8 @@ namespace Mlops.Monitoring.Windows;
 
 /// <summary>
 /// Closes tumbling windows — every <see cref="DriftOptions.WindowSize"/> predictions of a version and variant, and every
-/// <see cref="DriftOptions.WindowDuration"/> of prediction time once its lateness has passed — judges each against the
+/// <see cref="DriftOptions.WindowDuration"/> of prediction time once its lateness has passed, each model with its own
+/// sizes where <see cref="DriftOptions.Models"/> sets them — judges each against the
 /// version's reference profile, records the verdict and queues an alert, then publishes the queued alerts. Replicas take
 /// turns through a PostgreSQL advisory lock; a database that does not answer skips the tick.
 /// </summary>
@@ -39,12 +40,12 @@ public sealed class DriftWindowEvaluator(
         {
             await store.PruneAsync(connection, Options.Retention, ct);
             await DriftWindowStore.JoinLateVectorsAsync(connection, ct);
-            if (Options.WindowSize > 0)
+            if (Options.AnyCountWindows)
             {
                 await CloseCountWindowsAsync(connection, ct);
             }
 
-            if (Options.WindowDuration > TimeSpan.Zero)
+            if (Options.AnyTimeWindows)
             {
                 await CloseTimeWindowsAsync(connection, ct);
             }
@@ -59,16 +60,17 @@ public sealed class DriftWindowEvaluator(
 
     async Task CloseCountWindowsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        foreach (var group in await store.CountWindowsReadyAsync(connection, Options.WindowSize, Options.JoinTimeout, ct))
+        // The size the readiness query found the group ready at, so a window is cut at exactly that many predictions.
+        foreach (var (group, size) in await store.CountWindowsReadyAsync(connection, Options, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
             while (true)
             {
                 await using var transaction = await connection.BeginTransactionAsync(ct);
-                var (seqs, samples) = await store.NextCountWindowAsync(connection, transaction, group, Options.WindowSize, Options.JoinTimeout, ct);
+                var (seqs, samples) = await store.NextCountWindowAsync(connection, transaction, group, size, Options.JoinTimeout, ct);
                 // Nothing to compare with (yet): a window waits ProfileWait past its newest prediction for a profile,
                 // then is recorded without a verdict, as a time window is.
-                if (seqs.Length < Options.WindowSize || (profile is null && samples.Max(s => s.PredictedAt) + Options.ProfileWait > Clock.GetUtcNow()))
+                if (seqs.Length < size || (profile is null && samples.Max(s => s.PredictedAt) + Options.ProfileWait > Clock.GetUtcNow()))
                 {
                     await transaction.RollbackAsync(ct);
                     break;
@@ -91,11 +93,10 @@ public sealed class DriftWindowEvaluator(
 
     async Task CloseTimeWindowsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        var duration = Options.WindowDuration;
-        foreach (var (group, start) in await store.TimeWindowsReadyAsync(connection, duration, Options.Lateness, Options.JoinTimeout, Options.Retention, ct))
+        foreach (var (group, start, end) in await store.TimeWindowsReadyAsync(connection, Options, ct))
         {
             var profile = await profiles.GetAsync(group.ModelName, group.ModelVersion, ct);
-            if (profile is null && start + duration + Options.ProfileWait > Clock.GetUtcNow())
+            if (profile is null && end + Options.ProfileWait > Clock.GetUtcNow())
             {
                 continue;
             }
@@ -106,19 +107,19 @@ public sealed class DriftWindowEvaluator(
             WindowVerdict? verdict = null;
             if (profile is null)
             {
-                count = await DriftWindowStore.TimeWindowCountAsync(connection, group, start, duration, ct);
+                count = await DriftWindowStore.TimeWindowCountAsync(connection, group, start, end, ct);
                 WithoutProfile(group, "time", start);
             }
             else
             {
-                var samples = await store.TimeWindowSamplesAsync(connection, group, start, duration, ct);
+                var samples = await store.TimeWindowSamplesAsync(connection, group, start, end, ct);
                 count = samples.Count;
-                verdict = count >= Options.MinWindowSamples ? Judge(group, "time", profile, samples) : null;
+                verdict = count >= Options.For(group.ModelName).MinWindowSamples ? Judge(group, "time", profile, samples) : null;
             }
 
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await store.RecordAsync(connection, transaction, group, "time", start, start + duration, count, verdict, Options.Debounce, ct);
-            await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, start + duration, ct);
+            await store.RecordAsync(connection, transaction, group, "time", start, end, count, verdict, Options.Debounce, ct);
+            await JudgedWindowMarks.DriftAsync(connection, transaction, group, start, end, ct);
             await transaction.CommitAsync(ct);
         }
     }
@@ -139,7 +140,7 @@ public sealed class DriftWindowEvaluator(
         activity?.SetTag("mlops.window.kind", kind);
         activity?.SetTag("mlops.window.samples", samples.Count);
         var started = Stopwatch.GetTimestamp();
-        var verdict = DriftWindowJudge.Judge(profile, samples, Options);
+        var verdict = DriftWindowJudge.Judge(profile, samples, Options, group.ModelName);
         MonitoringTelemetry.EvaluationDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
         MonitoringTelemetry.WindowsEvaluated.Add(1, new("kind", kind), new("dataset_drift", verdict.DatasetDrift));
         foreach (var drifted in verdict.Results.Where(r => r.Drifted))

@@ -9,14 +9,22 @@ public static class DriftWindowJudge
     /// <summary>Name under which the model's output is judged.</summary>
     public const string PredictionFeature = "prediction";
 
-    /// <summary>The verdict. A feature with fewer than <see cref="DriftOptions.MinWindowSamples"/> values in the window is not judged.</summary>
-    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options)
+    /// <summary>The verdict with the service-wide settings.</summary>
+    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options) =>
+        Judge(profile, samples, options, model: null);
+
+    /// <summary>
+    /// The verdict with the model's settings. A feature with fewer than its <see cref="DriftWindowSettings.MinWindowSamples"/>
+    /// values in the window is not judged.
+    /// </summary>
+    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options, string? model)
     {
+        var settings = options.For(model);
         var results = new List<FeatureDriftResult>();
         foreach (var (feature, reference) in profile.Features)
         {
             var current = samples.Where(s => s.Features.ContainsKey(feature)).Select(s => s.Features[feature]).ToList();
-            if (reference.Count > 0 && current.Count >= options.MinWindowSamples)
+            if (reference.Count > 0 && current.Count >= settings.MinWindowSamples)
             {
                 results.Add(Evaluate(feature, reference, current, options));
             }
@@ -24,8 +32,8 @@ public static class DriftWindowJudge
 
         var evaluated = results.Count;
         var drifted = results.Count(r => r.Drifted);
-        var datasetDrift = evaluated > 0 && drifted >= options.DatasetDriftShare * evaluated;
-        if (profile.Predictions.Count > 0 && samples.Count >= options.MinWindowSamples)
+        var datasetDrift = evaluated > 0 && drifted >= settings.DatasetDriftShare * evaluated;
+        if (profile.Predictions.Count > 0 && samples.Count >= settings.MinWindowSamples)
         {
             results.Add(Evaluate(PredictionFeature, profile.Predictions, samples.Select(s => s.Probability).ToList(), options));
         }

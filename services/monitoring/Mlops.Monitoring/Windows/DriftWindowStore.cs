@@ -35,16 +35,34 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
 
     public Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => database.OpenConnectionAsync(ct);
 
-    /// <summary>Groups with at least <paramref name="size"/> ready predictions not yet in a count window.</summary>
-    public async Task<IReadOnlyList<Group>> CountWindowsReadyAsync(NpgsqlConnection connection, int size, TimeSpan joinTimeout, CancellationToken ct)
+    /// <summary>
+    /// Groups with at least their model's window size of ready predictions not yet in a count window, each with that size.
+    /// The models with a size of their own arrive as two parallel array parameters joined in the statement, so one
+    /// aggregation over the open predictions serves every size; a size of 0 leaves the model out.
+    /// </summary>
+    public async Task<IReadOnlyList<(Group Group, int Size)>> CountWindowsReadyAsync(NpgsqlConnection connection, DriftOptions options, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand($"""
-            SELECT model_name, model_version, variant FROM prediction_samples WHERE {Ready}
-            GROUP BY model_name, model_version, variant HAVING count(*) >= $2
+            SELECT model_name, model_version, variant, size FROM (
+                SELECT p.model_name, p.model_version, p.variant, coalesce(o.size, $2) AS size
+                FROM prediction_samples p LEFT JOIN unnest($3::text[], $4::bigint[]) AS o(model_name, size) ON o.model_name = p.model_name
+                WHERE {Ready}) r
+            WHERE size > 0
+            GROUP BY model_name, model_version, variant, size HAVING count(*) >= size
             """, connection);
-        command.Parameters.Add(new() { Value = clock.GetUtcNow() - joinTimeout });
-        command.Parameters.Add(new() { Value = (long)size });
-        return await ReadGroupsAsync(command, ct);
+        var own = options.Models.Keys.ToArray();
+        command.Parameters.Add(new() { Value = clock.GetUtcNow() - options.JoinTimeout });
+        command.Parameters.Add(new() { Value = (long)options.WindowSize });
+        command.Parameters.Add(new() { Value = own });
+        command.Parameters.Add(new() { Value = own.Select(m => (long)options.For(m).WindowSize).ToArray() });
+        var groups = new List<(Group, int)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            groups.Add((new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)), (int)reader.GetInt64(3)));
+        }
+
+        return groups;
     }
 
     /// <summary>The oldest <paramref name="size"/> ready predictions of a group, locked until the transaction ends.</summary>
@@ -74,49 +92,67 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
     }
 
     /// <summary>
-    /// Time windows not judged yet whose period ended more than <paramref name="lateness"/> ago and into which nothing has
-    /// arrived for <paramref name="quiet"/> — so a replay of past hours is judged once its data has stopped flowing in,
-    /// not half-way through.
+    /// Time windows not judged yet, each of its model's duration, whose period ended more than <c>Lateness</c> ago and into
+    /// which nothing has arrived for <c>JoinTimeout</c> — so a replay of past hours is judged once its
+    /// data has stopped flowing in, not half-way through.
     /// </summary>
-    public async Task<IReadOnlyList<(Group Group, DateTimeOffset Start)>> TimeWindowsReadyAsync(
-        NpgsqlConnection connection, TimeSpan duration, TimeSpan lateness, TimeSpan quiet, TimeSpan retention, CancellationToken ct)
+    /// <remarks>
+    /// A window starts at its period's start, or — when the model's duration changed and windows of the old one
+    /// already cover the period's beginning — where the last of those ends: closed windows stay as they were, and
+    /// the rest of the period is still judged rather than left open because a window with its start exists. That
+    /// also keeps a prediction that arrived after its own window was judged out of every window, as before.
+    /// </remarks>
+    public async Task<IReadOnlyList<(Group Group, DateTimeOffset Start, DateTimeOffset End)>> TimeWindowsReadyAsync(
+        NpgsqlConnection connection, DriftOptions options, CancellationToken ct)
     {
         // Only predictions outside judged windows and made before now − lateness are read (a ready window ended at
-        // least that long ago): the predictions of windows still filling are never scanned.
+        // least that long ago): the predictions of windows still filling are never scanned. The models with a duration
+        // of their own arrive as two parallel arrays; a duration of zero leaves the model out.
         await using var command = new NpgsqlCommand("""
-            SELECT model_name, model_version, variant, bucket FROM (
-                SELECT model_name, model_version, variant, date_bin($1, predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
-                       max(received_at) AS last_received
-                FROM prediction_samples WHERE NOT drift_window_closed AND predicted_at >= $2 AND predicted_at < $4 - $3 GROUP BY 1, 2, 3, 4) b
-            WHERE bucket + $1 + $3 <= $4 AND last_received <= $5
-              AND NOT EXISTS (SELECT 1 FROM drift_windows w WHERE w.kind = 'time' AND w.model_name = b.model_name
-                              AND w.model_version = b.model_version AND w.variant = b.variant AND w.window_start = b.bucket)
-            ORDER BY bucket
+            WITH buckets AS (
+                SELECT p.model_name, p.model_version, p.variant, coalesce(o.duration, $1) AS duration,
+                       date_bin(coalesce(o.duration, $1), p.predicted_at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket, max(p.received_at) AS last_received
+                FROM prediction_samples p LEFT JOIN unnest($6::text[], $7::interval[]) AS o(model_name, duration) ON o.model_name = p.model_name
+                WHERE NOT p.drift_window_closed AND p.predicted_at >= $2 AND p.predicted_at < $4 - $3 AND coalesce(o.duration, $1) > INTERVAL '0'
+                GROUP BY 1, 2, 3, 4, 5),
+            windows AS (
+                SELECT b.model_name, b.model_version, b.variant, b.bucket + b.duration AS window_end,
+                       greatest(b.bucket, (SELECT max(w.window_end) FROM drift_windows w
+                                           WHERE w.kind = 'time' AND w.model_name = b.model_name AND w.model_version = b.model_version
+                                             AND w.variant = b.variant AND w.window_end > b.bucket AND w.window_start < b.bucket + b.duration)) AS window_start
+                FROM buckets b WHERE b.bucket + b.duration + $3 <= $4 AND b.last_received <= $5)
+            SELECT model_name, model_version, variant, window_start, window_end FROM windows
+            WHERE window_start < window_end
+            ORDER BY window_start
             """, connection);
         var now = clock.GetUtcNow();
-        command.Parameters.Add(new() { Value = duration });
-        command.Parameters.Add(new() { Value = now - retention });
-        command.Parameters.Add(new() { Value = lateness });
+        var own = options.Models.Keys.ToArray();
+        command.Parameters.Add(new() { Value = options.WindowDuration });
+        command.Parameters.Add(new() { Value = now - options.Retention });
+        command.Parameters.Add(new() { Value = options.Lateness });
         command.Parameters.Add(new() { Value = now });
-        command.Parameters.Add(new() { Value = now - quiet });
-        var windows = new List<(Group, DateTimeOffset)>();
+        command.Parameters.Add(new() { Value = now - options.JoinTimeout });
+        command.Parameters.Add(new() { Value = own });
+        command.Parameters.Add(new() { Value = own.Select(m => options.For(m).WindowDuration).ToArray() });
+        var windows = new List<(Group, DateTimeOffset, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            windows.Add((new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3)));
+            windows.Add((new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)),
+                reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
         }
 
         return windows;
     }
 
-    /// <summary>Every prediction of a group in [start, start + duration).</summary>
-    public async Task<List<WindowSample>> TimeWindowSamplesAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
+    /// <summary>Every prediction of a group in [start, end).</summary>
+    public async Task<List<WindowSample>> TimeWindowSamplesAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand($"""
             SELECT probability, predicted_at, feature_values::text FROM prediction_samples
             WHERE {Group.InWindow}
             """, connection);
-        group.AddInWindow(command.Parameters, start, start + duration);
+        group.AddInWindow(command.Parameters, start, end);
         var samples = new List<WindowSample>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -127,14 +163,14 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
         return samples;
     }
 
-    /// <summary>How many predictions of a group lie in [start, start + duration): all a window without a profile records.</summary>
-    public static async Task<int> TimeWindowCountAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, TimeSpan duration, CancellationToken ct)
+    /// <summary>How many predictions of a group lie in [start, end): all a window without a profile records.</summary>
+    public static async Task<int> TimeWindowCountAsync(NpgsqlConnection connection, Group group, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand($"""
             SELECT count(*)::integer FROM prediction_samples
             WHERE {Group.InWindow}
             """, connection);
-        group.AddInWindow(command.Parameters, start, start + duration);
+        group.AddInWindow(command.Parameters, start, end);
         return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
@@ -311,18 +347,6 @@ public sealed class DriftWindowStore(MonitoringDatabase database, TimeProvider c
             command.Parameters.Add(new() { Value = clock.GetUtcNow() - retention });
             await command.ExecuteNonQueryAsync(ct);
         }
-    }
-
-    static async Task<IReadOnlyList<Group>> ReadGroupsAsync(NpgsqlCommand command, CancellationToken ct)
-    {
-        var groups = new List<Group>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            groups.Add(new Group(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        }
-
-        return groups;
     }
 
     static WindowSample ReadSample(NpgsqlDataReader reader, int first)

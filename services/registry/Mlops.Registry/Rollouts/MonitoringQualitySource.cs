@@ -17,7 +17,17 @@ public sealed class MonitoringQualitySource(HttpClient http, IOptions<RolloutOpt
     readonly ConcurrentDictionary<(string Model, DateTimeOffset? Since), Task<(IReadOnlyList<VariantQuality>? Variants, string Source)>> readings = new();
 
     /// <summary>One version and variant as monitoring reports it.</summary>
-    public sealed record VariantQuality(string ModelVersion, string Variant, int Labeled, int Positives, double? Auroc, DriftShare? Drift);
+    public sealed record VariantQuality(string ModelVersion, string Variant, int Labeled, int Positives, double? Auroc, DriftShare? Drift)
+    {
+        /// <summary>Predictions of the version and variant in the period.</summary>
+        public int Predictions { get; init; }
+
+        /// <summary>The model's drift window settings in monitoring (null from a monitoring that does not report them).</summary>
+        public DriftWindows? Windows { get; init; }
+    }
+
+    /// <summary>How many predictions (0: count windows off) or how long (zero: time windows off) a drift window of the model takes.</summary>
+    public sealed record DriftWindows(int WindowSize, TimeSpan WindowDuration);
 
     /// <summary>The newest drift window's verdict.</summary>
     public sealed record DriftShare(long WindowId, DateTimeOffset WindowEnd, int EvaluatedFeatures, int DriftedFeatures, double Share);
@@ -64,8 +74,19 @@ public sealed class MonitoringQualitySource(HttpClient http, IOptions<RolloutOpt
                 d.GetProperty("evaluatedFeatures").GetInt32(), d.GetProperty("driftedFeatures").GetInt32(), d.GetProperty("driftedShare").GetDouble());
         }
 
+        DriftWindows? windows = null;
+        if (v.TryGetProperty("driftWindows", out var w) && w.ValueKind == JsonValueKind.Object
+            && TimeSpan.TryParse(w.GetProperty("windowDuration").GetString(), CultureInfo.InvariantCulture, out var duration))
+        {
+            windows = new DriftWindows(w.GetProperty("windowSize").GetInt32(), duration);
+        }
+
         return new VariantQuality(v.GetProperty("modelVersion").GetString() ?? "", v.GetProperty("variant").GetString() ?? "",
-            v.GetProperty("labeled").GetInt32(), v.GetProperty("positives").GetInt32(), Number(v, "auroc"), drift);
+            v.GetProperty("labeled").GetInt32(), v.GetProperty("positives").GetInt32(), Number(v, "auroc"), drift)
+        {
+            Predictions = (int)(Number(v, "predictions") ?? 0),
+            Windows = windows,
+        };
     }
 
     static double? Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
