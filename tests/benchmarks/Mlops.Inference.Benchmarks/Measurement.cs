@@ -6,6 +6,9 @@ internal sealed record Measurement(string Scenario, double PredictionsPerSecond,
     /// <summary>Peak RSS of the process that served the scenario, read when it ended (0: not measured).</summary>
     public long PeakResidentBytes { get; init; }
 
+    /// <summary>CPU time the serving process spent per prediction during the scenario (0: not measured).</summary>
+    public double CpuMicrosecondsPerPrediction { get; init; }
+
     public static Measurement From(string scenario, List<double> latenciesMs, long predictions, TimeSpan elapsed)
     {
         latenciesMs.Sort();

@@ -14,6 +14,18 @@ internal static class MemoryBenchmark
     public static async Task<int> RunAsync(int seconds)
     {
         Console.WriteLine($"load average at start: {LoadAverage.Read()}");
+
+        // The same pod with only the 5-input test ensemble: what the process takes without the real models, so the
+        // three versions' share of the peak can be read off.
+        long baseline;
+        Measurement baselineRun;
+        await using (var small = await ServiceBenchmark.StartAsync(
+            [new ServedModel("1", Path.Combine(AppContext.BaseDirectory, "models", "deterioration_ensemble_v1.onnx"), Workload.Vitals)], new BatchSettings(true)))
+        {
+            baseline = small.PeakResidentBytes;
+            baselineRun = await small.RunAsync("5-input test ensemble only, 16 clients", 16, TimeSpan.FromSeconds(seconds));
+        }
+
         var versions = new List<ShippedEnsemble>();
         for (var v = 1; v <= ServiceBenchmark.Variants.Length; v++)
         {
@@ -35,9 +47,10 @@ internal static class MemoryBenchmark
             }
 
             Console.WriteLine();
+            Console.WriteLine(FormattableString.Invariant($"peak RSS with the 5-input test ensemble loaded, before any request: {baseline / 1048576.0:F0} MB"));
             Console.WriteLine(FormattableString.Invariant($"peak RSS with the three versions loaded, before any request: {loaded / 1048576.0:F0} MB"));
             Console.WriteLine($"{"scored",-40} {"pred/s",10} {"p50 ms",9} {"p99 ms",9} {"peak RSS MB",12}");
-            foreach (var r in results)
+            foreach (var r in results.Prepend(baselineRun))
             {
                 Console.WriteLine(FormattableString.Invariant($"{r.Scenario,-40} {r.PredictionsPerSecond,10:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {r.PeakResidentBytes / 1048576.0,12:F0}"));
             }

@@ -4,8 +4,8 @@ using Mlops.Inference.Benchmarks;
 // Side by side in one run: raw ONNX Runtime in process (the baseline) and the service over loopback HTTP with
 // dynamic batching off and on, at 1, 16 and 64 concurrent clients, on the model the platform really trains
 // (ShippedEnsemble: trained and exported in this process, as the training service does).
-// Usage: [seconds per scenario, default 5] [max queue delay in µs] [max batch size] [test-ensemble] [no-log]
-//        (delay and batch size default to the shipped settings; "test-ensemble" runs the 5-input test ensemble
+// Usage: [seconds per scenario, default 5] [max queue delay in µs] [max batch size] [batch runners] [test-ensemble] [no-log]
+//        (delay, batch size and runners (Inference:Batching:Instances) default to the shipped settings; "test-ensemble" runs the 5-input test ensemble
 //        tests/models/deterioration_ensemble_v1.onnx instead of the shipped one; "no-log" turns the prediction log
 //        off, on as shipped, to see the service's own cost without the wait for its entry's commit)
 //    or: memory [seconds per version, default 5] — one pod serving three versions of the shipped ensemble, peak RSS (MemoryBenchmark)
@@ -54,10 +54,10 @@ var testEnsemble = args.Contains("test-ensemble");
 var predictionLog = !args.Contains("no-log");
 var numbers = args.Except(flags).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
 var seconds = numbers.Length > 0 ? numbers[0] : 5;
-var batchSettings = new BatchSettings(true, numbers.Length > 1 ? TimeSpan.FromMicroseconds(numbers[1]) : null, numbers.Length > 2 ? numbers[2] : null);
+var batchSettings = new BatchSettings(true, numbers.Length > 1 ? TimeSpan.FromMicroseconds(numbers[1]) : null, numbers.Length > 2 ? numbers[2] : null, numbers.Length > 3 ? numbers[3] : null);
 var duration = TimeSpan.FromSeconds(seconds);
 var runtime = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version;
-Console.WriteLine($"ONNX Runtime (managed API {runtime}), {Environment.ProcessorCount} cores, {seconds} s per scenario, batching max queue delay {batchSettings.MaxQueueDelay?.TotalMicroseconds.ToString(CultureInfo.InvariantCulture) ?? "shipped"} µs, max batch {batchSettings.MaxBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "shipped"}");
+Console.WriteLine($"ONNX Runtime (managed API {runtime}), {Environment.ProcessorCount} cores, {seconds} s per scenario, batching max queue delay {batchSettings.MaxQueueDelay?.TotalMicroseconds.ToString(CultureInfo.InvariantCulture) ?? "shipped"} µs, max batch {batchSettings.MaxBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "shipped"}, runners {batchSettings.Instances?.ToString(CultureInfo.InvariantCulture) ?? "shipped"}");
 Console.WriteLine($"prediction log {(predictionLog ? "on (shipped)" : "off")}; load average at start: {LoadAverage.Read()}");
 
 ServedModel served;
@@ -91,12 +91,13 @@ foreach (var batching in new[] { false, true })
 
 shipped?.Delete();
 Console.WriteLine();
-Console.WriteLine($"{"scenario",-44} {"pred/s",12} {"p50 ms",9} {"p99 ms",9} {"peak RSS MB",12}");
+Console.WriteLine($"{"scenario",-44} {"pred/s",12} {"p50 ms",9} {"p99 ms",9} {"peak RSS MB",12} {"svc CPU µs/pred",16}");
 foreach (var r in results)
 {
-    // The raw runs share this process; its peak is not the service's, so they show none.
+    // The raw runs share this process; its peak and CPU are not the service's, so they show none.
     var rss = r.PeakResidentBytes > 0 ? (r.PeakResidentBytes / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) : "-";
-    Console.WriteLine($"{r.Scenario,-44} {r.PredictionsPerSecond,12:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {rss,12}");
+    var cpu = r.CpuMicrosecondsPerPrediction > 0 ? r.CpuMicrosecondsPerPrediction.ToString("F0", CultureInfo.InvariantCulture) : "-";
+    Console.WriteLine($"{r.Scenario,-44} {r.PredictionsPerSecond,12:F0} {r.P50Ms,9:F3} {r.P99Ms,9:F3} {rss,12} {cpu,16}");
 }
 
 var raw1 = results[0];

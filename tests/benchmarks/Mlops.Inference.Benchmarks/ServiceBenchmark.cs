@@ -42,6 +42,16 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time (user + system) the service process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>One inline prediction of workload row <paramref name="seed"/>, from the given variant (null: the default route).</summary>
     public async Task<HttpResponseMessage> PredictAsync(int seed, string? variant = null)
     {
@@ -99,6 +109,11 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
         if (batching.MaxQueueDelay is { } delay)
         {
             start.Environment["Inference__Batching__MaxQueueDelay"] = delay.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        if (batching.Instances is { } instances)
+        {
+            start.Environment["Inference__Batching__Instances"] = instances.ToString(CultureInfo.InvariantCulture);
         }
 
         start.Environment["OnnxRuntime__IntraOpNumThreads"] = "1";
@@ -160,8 +175,13 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
     public async Task<Measurement> RunAsync(string scenario, int clients, TimeSpan duration, string? variant = null)
     {
         await DriveAsync(clients, TimeSpan.FromSeconds(1), variant);
+        var cpu = CpuTime;
         var (latencies, count, elapsed) = await DriveAsync(clients, duration, variant);
-        return Measurement.From(scenario, latencies, count, elapsed) with { PeakResidentBytes = PeakResidentBytes };
+        return Measurement.From(scenario, latencies, count, elapsed) with
+        {
+            PeakResidentBytes = PeakResidentBytes,
+            CpuMicrosecondsPerPrediction = (CpuTime - cpu).TotalMicroseconds / Math.Max(1, count),
+        };
     }
 
     async Task<(List<double>, long, TimeSpan)> DriveAsync(int clients, TimeSpan duration, string? variant)
@@ -217,4 +237,4 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
 internal sealed record ServedModel(string Version, string Path, Workload Workload);
 
 /// <summary>The batcher settings a run sets; null leaves the shipped value.</summary>
-internal sealed record BatchSettings(bool Enabled, TimeSpan? MaxQueueDelay = null, int? MaxBatchSize = null);
+internal sealed record BatchSettings(bool Enabled, TimeSpan? MaxQueueDelay = null, int? MaxBatchSize = null, int? Instances = null);
