@@ -5,9 +5,10 @@ using Mlops.Inference.Benchmarks;
 // dynamic batching off and on, at 1, 16 and 64 concurrent clients, on the model the platform really trains
 // (ShippedEnsemble: trained and exported in this process, as the training service does).
 // Usage: [seconds per scenario, default 5] [max queue delay in µs] [max batch size] [batch runners] [test-ensemble] [no-log]
-//        (delay, batch size and runners (Inference:Batching:Instances) default to the shipped settings; "test-ensemble" runs the 5-input test ensemble
-//        tests/models/deterioration_ensemble_v1.onnx instead of the shipped one; "no-log" turns the prediction log
-//        off, on as shipped, to see the service's own cost without the wait for its entry's commit)
+//        (delay, batch size and runners (Inference:Batching:Instances) default to the shipped settings;
+//        "test-ensemble" runs the 5-input test ensemble tests/models/deterioration_ensemble_v1.onnx instead of the
+//        shipped one; "no-log" turns the prediction log off, on as shipped, to see the service's own cost without the
+//        wait for its entry's commit)
 //    or: memory [seconds per version, default 5] — one pod serving three versions of the shipped ensemble, peak RSS (MemoryBenchmark)
 //    or: stream [vectors, default 20000] [models served, default 3] — streaming scoring of features.v1 (StreamingBenchmark)
 //    or: log [seconds per scenario, default 5] — HTTP predictions with the prediction log on vs off (PredictionLogBenchmark)
@@ -52,7 +53,7 @@ if (args.Length > 0 && args[0] == "batch")
 string[] flags = ["test-ensemble", "no-log"];
 var testEnsemble = args.Contains("test-ensemble");
 var predictionLog = !args.Contains("no-log");
-var numbers = args.Except(flags).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
+var numbers = args.Where(a => !flags.Contains(a)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
 var seconds = numbers.Length > 0 ? numbers[0] : 5;
 var batchSettings = new BatchSettings(true, numbers.Length > 1 ? TimeSpan.FromMicroseconds(numbers[1]) : null, numbers.Length > 2 ? numbers[2] : null, numbers.Length > 3 ? numbers[3] : null);
 var duration = TimeSpan.FromSeconds(seconds);
