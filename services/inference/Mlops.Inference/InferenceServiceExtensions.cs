@@ -39,6 +39,7 @@ internal static class InferenceServiceExtensions
             .Validate(o => o.Variants.All(KnownVariants.Contains), $"Inference:Variants may name only {string.Join(", ", KnownVariants)}.")
             .Validate(o => o.OnlineCache.MaxAge >= TimeSpan.Zero, "Inference:OnlineCache:MaxAge must not be negative")
             .Validate(o => o.Streaming.MaxBatchSize >= 1, "Inference:Streaming:MaxBatchSize must be at least 1")
+            .Validate(o => o.Batching.Instances >= 1, "Inference:Batching:Instances must be at least 1")
             .ValidateOnStart();
         builder.Services.AddOptions<OnnxRuntimeOptions>().BindConfiguration(OnnxRuntimeOptions.SectionName);
         builder.Services.TryAddSingleton<OnnxSessionFactory>();

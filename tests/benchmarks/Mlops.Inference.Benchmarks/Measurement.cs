@@ -3,6 +3,12 @@ namespace Mlops.Inference.Benchmarks;
 /// <summary>Throughput and latency percentiles of one scenario.</summary>
 internal sealed record Measurement(string Scenario, double PredictionsPerSecond, double P50Ms, double P99Ms)
 {
+    /// <summary>Peak RSS of the process that served the scenario, read when it ended (0: not measured).</summary>
+    public long PeakResidentBytes { get; init; }
+
+    /// <summary>CPU time the serving process spent per prediction during the scenario (0: not measured).</summary>
+    public double CpuMicrosecondsPerPrediction { get; init; }
+
     public static Measurement From(string scenario, List<double> latenciesMs, long predictions, TimeSpan elapsed)
     {
         latenciesMs.Sort();

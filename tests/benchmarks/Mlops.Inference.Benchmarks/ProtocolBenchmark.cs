@@ -22,7 +22,7 @@ internal static class ProtocolBenchmark
     public static async Task<int> RunAsync(int seconds, string modelPath)
     {
         var duration = TimeSpan.FromSeconds(seconds);
-        var rows = Workload.Rows(97);
+        var rows = Workload.Vitals.Rows(97);
         Console.WriteLine($"Open Inference Protocol REST vs gRPC, {Environment.ProcessorCount} cores, {seconds} s per scenario, batching on (max batch 64, no queue delay), prediction log on");
         await using var service = await ServiceBenchmark.StartAsync(modelPath, batching: true, TimeSpan.Zero);
         using var channel = GrpcChannel.ForAddress(service.GrpcAddress, new GrpcChannelOptions
@@ -135,10 +135,10 @@ internal static class ProtocolBenchmark
 
     static ModelInferRequest GrpcRequest(float[] rows, int seed)
     {
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "features", Datatype = "FP32", Shape = { 1, Workload.FeatureCount }, Contents = new InferTensorContents() };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "features", Datatype = "FP32", Shape = { 1, Workload.Vitals.FeatureCount }, Contents = new InferTensorContents() };
         input.Contents.Fp32Contents.AddRange(Row(rows, seed).ToArray());
         return new ModelInferRequest { ModelName = Model, Inputs = { input } };
     }
 
-    static ReadOnlySpan<float> Row(float[] rows, int seed) => rows.AsSpan(seed % 97 * Workload.FeatureCount, Workload.FeatureCount);
+    static ReadOnlySpan<float> Row(float[] rows, int seed) => rows.AsSpan(seed % 97 * Workload.Vitals.FeatureCount, Workload.Vitals.FeatureCount);
 }

@@ -76,7 +76,7 @@ internal static class StreamingBenchmark
 
     static FeatureVectorUpdated Vector(int i, DateTimeOffset start)
     {
-        var row = Workload.Rows(i % 97 + 1).AsSpan((i % 97) * Workload.FeatureCount, Workload.FeatureCount);
+        var row = Workload.Vitals.Rows(i % 97 + 1).AsSpan((i % 97) * Workload.Vitals.FeatureCount, Workload.Vitals.FeatureCount);
         return new FeatureVectorUpdated
         {
             EntityId = $"patient-{i % 500}",

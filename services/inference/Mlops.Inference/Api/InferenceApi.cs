@@ -436,12 +436,15 @@ public static partial class InferenceApi
         }
         else
         {
+            // One scratch dictionary per request, not one per name: a request names every feature of the model (81 in
+            // the shipped set), and the per-name dictionaries showed in the service's profile.
+            var found = new Dictionary<string, string[]>(1);
             foreach (var name in request.Features.Keys)
             {
-                var found = new Dictionary<string, string[]>();
                 if (!InputText.CheckIdentifier(found, "features", name))
                 {
                     errors[prefix + "features"] = [$"feature name: {found["features"][0]}"];
+                    found.Clear();
                 }
             }
         }

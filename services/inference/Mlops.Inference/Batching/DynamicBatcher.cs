@@ -10,14 +10,19 @@ namespace Mlops.Inference.Batching;
 /// <summary>
 /// Triton-style dynamic batching: concurrent requests queue up and one runner hands them to the model as a single
 /// batch, as soon as <see cref="BatchingOptions.MaxBatchSize"/> rows are waiting or the first has waited
-/// <see cref="BatchingOptions.MaxQueueDelay"/>. Disabled, every request runs alone on the caller's thread.
+/// <see cref="BatchingOptions.MaxQueueDelay"/>; <see cref="BatchingOptions.Instances"/> runners take batches from the
+/// one queue. Disabled, every request runs alone on the caller's thread.
 /// </summary>
 public sealed class DynamicBatcher : BackgroundService
 {
     readonly BatchingOptions _options;
-    readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Channel<Pending> _queue;
 
-    public DynamicBatcher(IOptions<InferenceOptions> options) => _options = options.Value.Batching;
+    public DynamicBatcher(IOptions<InferenceOptions> options)
+    {
+        _options = options.Value.Batching;
+        _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = _options.Instances <= 1 });
+    }
 
     bool Enabled => _options.Enabled && _options.MaxBatchSize > 1;
 
@@ -49,6 +54,23 @@ public sealed class DynamicBatcher : BackgroundService
             return;
         }
 
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Math.Max(1, _options.Instances)).Select(_ => Task.Run(() => RunBatchesAsync(stoppingToken), CancellationToken.None)));
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Completion.TrySetCanceled(CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>One runner: fills a batch from the queue, runs it, and again, until the service stops.</summary>
+    async Task RunBatchesAsync(CancellationToken stoppingToken)
+    {
         var batch = new List<Pending>(_options.MaxBatchSize);
         try
         {
@@ -65,14 +87,6 @@ public sealed class DynamicBatcher : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            _queue.Writer.TryComplete();
-            while (_queue.Reader.TryRead(out var left))
-            {
-                left.Completion.TrySetCanceled(CancellationToken.None);
-            }
         }
     }
 

@@ -125,6 +125,13 @@ public sealed class BatchingOptions
     /// queued up while the previous batch ran, without adding delay.
     /// </summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Batches run at once (Triton's instance count): each runner takes the next batch from the shared queue while
+    /// the others are in the model, so a model whose batch takes longer than the HTTP work around it can use more than
+    /// one core. One (the default) runs batches one after another, the largest batches for the queue.
+    /// </summary>
+    public int Instances { get; set; } = 1;
 }
 
 /// <summary>Streaming scoring settings.</summary>
