@@ -14,8 +14,9 @@ using Npgsql;
 namespace Mlops.Inference.Tests.Lineage;
 
 /// <summary>
-/// The prediction log as the outbox of HTTP predictions, on the real PostgreSQL and Kafka: a row left pending (written,
-/// then the process stopped before publishing) is published once under its prediction id, streaming rows never are.
+/// The outbox of HTTP predictions beside the prediction log, on the real PostgreSQL and Kafka: an entry left (written,
+/// then the process stopped before publishing) is published once under its prediction id, streaming rows never are;
+/// a row the version before left pending moves to the outbox; an entry whose log row is gone is dropped.
 /// </summary>
 public sealed class PredictionOutboxRelayTests : IAsyncLifetime
 {
@@ -67,8 +68,50 @@ public sealed class PredictionOutboxRelayTests : IAsyncLifetime
         Assert.Equal(("", "m", "7", "champion", 0.25), (inline.EntityId, inline.ModelName, inline.ModelVersion, inline.Variant, inline.Probability));
         Assert.Equal(90.0, inline.Features!["heart_rate"]);
         await using var connection = await _dataSource.OpenConnectionAsync();
-        await using var pending = new NpgsqlCommand("SELECT count(*) FROM prediction_log WHERE publish_pending", connection);
+        await using var pending = new NpgsqlCommand("SELECT count(*) FROM prediction_outbox", connection);
         Assert.Equal(0L, await pending.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Schema_RowLeftPendingByTheVersionBeforeTheOutboxTable_MovedToTheOutboxAndPublishedOnce()
+    {
+        await InsertAsync("http-current", "patient-1", pending: true);
+        await using (var connection = await _database.OpenConnectionAsync(CancellationToken.None))
+        await using (var legacy = new NpgsqlCommand("""
+            INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, features, probability, uncertainty, fallback, source,
+                                        predicted_at, publish_pending)
+            VALUES ('http-legacy', 'patient-2', 'm', '7', 'champion', '[{"name":"heart_rate","value":90}]', 0.25, 0, false, 'http', now(), true)
+            """, connection))
+        {
+            await legacy.ExecuteNonQueryAsync();
+        }
+
+        // A replica of this version starting on the same database runs the schema script again.
+        var upgraded = new PredictionLogDatabase(_dataSource);
+        await (await upgraded.OpenConnectionAsync(CancellationToken.None)).DisposeAsync();
+
+        Assert.Equal(2, await _relay.PublishPendingAsync(CancellationToken.None));
+        Assert.Equal(0, await _relay.PublishPendingAsync(CancellationToken.None));
+        Assert.Equal(["http-current", "http-legacy"], Read(2).Select(p => p.Value.Id).Order());
+        await using var check = await _dataSource.OpenConnectionAsync();
+        await using var pending = new NpgsqlCommand("SELECT count(*) FROM prediction_log WHERE publish_pending", check);
+        Assert.Equal(0L, await pending.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task PublishPending_EntryWhoseLogRowWasPurged_DroppedWithoutPublishing()
+    {
+        await InsertAsync("http-kept", "patient-1", pending: true);
+        await InsertAsync("http-purged", "patient-2", pending: true);
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+        await using (var purge = new NpgsqlCommand("DELETE FROM prediction_log WHERE prediction_id = 'http-purged'", connection))
+        {
+            await purge.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(2, await _relay.PublishPendingAsync(CancellationToken.None));
+        Assert.Equal(0, await _relay.PublishPendingAsync(CancellationToken.None));
+        Assert.Equal(["http-kept"], Read(1).Select(p => p.Value.Id));
     }
 
     List<KeyValuePair<string?, Mlops.Contracts.Kafka.EventEnvelope<PredictionMade>>> Read(int expected)
@@ -97,13 +140,17 @@ public sealed class PredictionOutboxRelayTests : IAsyncLifetime
         return read;
     }
 
+    /// <summary>A log row as the writer leaves it; a pending one with its outbox entry (the writer inserts both in one statement).</summary>
     async Task InsertAsync(string id, string? entity, bool pending)
     {
         await using var connection = await _database.OpenConnectionAsync(CancellationToken.None);
         await using var command = new NpgsqlCommand("""
-            INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, features, probability, uncertainty, fallback, source,
-                                        predicted_at, publish_pending)
-            VALUES ($1, $2, 'm', '7', 'champion', '[{"name":"heart_rate","value":90}]', 0.25, 0, false, $3, now(), $4)
+            WITH logged AS (
+                INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, features, probability, uncertainty, fallback, source,
+                                            predicted_at)
+                VALUES ($1, $2, 'm', '7', 'champion', '[{"name":"heart_rate","value":90}]', 0.25, 0, false, $3, now())
+                RETURNING prediction_id, predicted_at)
+            INSERT INTO prediction_outbox SELECT prediction_id, predicted_at FROM logged WHERE $4
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entity ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });

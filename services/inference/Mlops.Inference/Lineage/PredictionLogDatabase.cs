@@ -7,10 +7,12 @@ namespace Mlops.Inference.Lineage;
 /// <summary>
 /// The prediction log's table in inference's own database. One row per prediction id (a redelivered stream
 /// prediction keeps its id and is written once); the observation ids are indexed (GIN) for "every prediction an
-/// observation influenced", the time for the retention purge. <c>publish_pending</c> makes the table the outbox of
-/// HTTP predictions for <c>predictions.v1</c> (<see cref="PredictionOutboxRelay"/>): set when the row is written, cleared
-/// once the broker acknowledged it; the partial index holds only the rows still to publish. Rows written before the
-/// column existed default to published, so an upgrade does not replay old history onto the topic.
+/// observation influenced", the time for the retention purge. <c>prediction_outbox</c> holds the ids of HTTP
+/// predictions still to publish on <c>predictions.v1</c> (<see cref="PredictionOutboxRelay"/>): inserted by the same
+/// statement as their log rows, deleted once the broker acknowledged them. It replaced a <c>publish_pending</c> mark on
+/// the log row itself: clearing the mark rewrote the whole wide row and its five index entries (a column in an index
+/// predicate rules out a HOT update), and that cost a third of the HTTP predictions a pod could serve. The column
+/// stays for rows and replicas of the version before.
 /// </summary>
 /// <remarks>
 /// The GIN index is written row by row (<c>fastupdate = off</c>). With PostgreSQL's default pending list, the insert
@@ -54,6 +56,14 @@ public sealed class PredictionLogDatabase(NpgsqlDataSource dataSource)
         END $$;
         ALTER TABLE prediction_log ADD COLUMN IF NOT EXISTS publish_pending boolean NOT NULL DEFAULT false;
         CREATE INDEX IF NOT EXISTS ix_prediction_log_publish_pending ON prediction_log (predicted_at) WHERE publish_pending;
+        CREATE TABLE IF NOT EXISTS prediction_outbox (
+            prediction_id text PRIMARY KEY,
+            predicted_at timestamptz NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_prediction_outbox_predicted_at ON prediction_outbox (predicted_at);
+        -- Rows a version before the outbox table left pending move to it once; none are written pending any more.
+        WITH moved AS (UPDATE prediction_log SET publish_pending = false WHERE publish_pending RETURNING prediction_id, predicted_at)
+        INSERT INTO prediction_outbox SELECT prediction_id, predicted_at FROM moved ON CONFLICT DO NOTHING;
         """;
 
     readonly DatabaseSchema _schema = new(dataSource, Ddl, AdvisoryLockKeys.PredictionLogSchema);

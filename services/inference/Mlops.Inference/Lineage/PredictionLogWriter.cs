@@ -16,8 +16,8 @@ namespace Mlops.Inference.Lineage;
 /// waits for the broker, the batch on the log topic. A database or broker that does not answer is retried with backoff,
 /// holding the batch (the queue absorbs what arrives meanwhile); nothing is skipped while the process lives.
 /// Published after the insert, so a crash between the two loses only the topic copy of that batch — the table is the
-/// record replay reads. An HTTP prediction's row is also its outbox entry for <c>predictions.v1</c>: written pending,
-/// it is published by <see cref="PredictionOutboxRelay"/>, nudged after each insert.
+/// record replay reads. An HTTP prediction also gets an entry in <c>prediction_outbox</c> from the same statement, which
+/// <see cref="PredictionOutboxRelay"/>, nudged after each insert, publishes on <c>predictions.v1</c>.
 /// </summary>
 public sealed class PredictionLogWriter(
     PredictionLog log, PredictionLogDatabase database, IEventProducer producer, PredictionOutboxRelay relay, IOptions<PredictionLogOptions> options,
@@ -25,17 +25,22 @@ public sealed class PredictionLogWriter(
     : BackgroundService
 {
     const string InsertSql = """
-        INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, artifact_sha256, feature_set_version, features,
-            feature_event_time, feature_computed_at, known_at, observation_ids, triggering_observation_id, probability, uncertainty, fallback,
-            source, trace_id, predicted_at, publish_pending)
-        SELECT p.id, p.entity, p.model, p.version, p.variant, p.sha, p.fsv, p.features::jsonb, p.fet, p.fca, p.known,
-               CASE WHEN p.obs IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(p.obs::jsonb)) END,
-               p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at, p.src <> $20
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-                    $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::float8[], $15::float8[], $16::bool[], $17::text[],
-                    $18::text[], $19::timestamptz[])
-             AS p(id, entity, model, version, variant, sha, fsv, features, fet, fca, known, obs, trig, prob, unc, fb, src, trace, at)
-        ON CONFLICT (prediction_id) DO NOTHING
+        WITH logged AS (
+            INSERT INTO prediction_log (prediction_id, entity_id, model_name, model_version, variant, artifact_sha256, feature_set_version, features,
+                feature_event_time, feature_computed_at, known_at, observation_ids, triggering_observation_id, probability, uncertainty, fallback,
+                source, trace_id, predicted_at)
+            SELECT p.id, p.entity, p.model, p.version, p.variant, p.sha, p.fsv, p.features::jsonb, p.fet, p.fca, p.known,
+                   CASE WHEN p.obs IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(p.obs::jsonb)) END,
+                   p.trig, p.prob, p.unc, p.fb, p.src, p.trace, p.at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+                        $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::float8[], $15::float8[], $16::bool[], $17::text[],
+                        $18::text[], $19::timestamptz[])
+                 AS p(id, entity, model, version, variant, sha, fsv, features, fet, fca, known, obs, trig, prob, unc, fb, src, trace, at)
+            ON CONFLICT (prediction_id) DO NOTHING
+            RETURNING prediction_id, predicted_at, source)
+        -- Only rows written now: a repeated id was queued (and maybe published) when it was first written.
+        INSERT INTO prediction_outbox (prediction_id, predicted_at)
+        SELECT prediction_id, predicted_at FROM logged WHERE source <> $20
         """;
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -182,7 +187,7 @@ public sealed class PredictionLogWriter(
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.Source));
         Add(command, NpgsqlDbType.Text, batch.Select(p => p.TraceId));
         Add(command, NpgsqlDbType.TimestampTz, batch.Select(p => p.PredictedAt));
-        // Request predictions (REST and gRPC) wait in the row for the relay; streaming ones were published on
+        // Request predictions (REST and gRPC) wait in the outbox for the relay; streaming ones were published on
         // predictions.v1 by their handler.
         command.Parameters.Add(new NpgsqlParameter { Value = PredictionSources.Stream });
         // Prepared once per pooled connection (Npgsql keeps it): planning this insert from twenty arrays took ~0.3 ms

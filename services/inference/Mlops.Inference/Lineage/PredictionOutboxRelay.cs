@@ -12,12 +12,13 @@ using Npgsql;
 namespace Mlops.Inference.Lineage;
 
 /// <summary>
-/// Publishes HTTP predictions on <c>predictions.v1</c> from the prediction log, which is their outbox: a round claims
-/// up to <see cref="PredictionLogOptions.PublishBatchSize"/> pending rows (<c>FOR UPDATE SKIP LOCKED</c>, so replicas
-/// share the backlog without publishing a row twice at once), publishes each as a <see cref="PredictionMade"/> whose
-/// event id is its prediction id, and clears the rows' mark in the same transaction once the broker acknowledged all
-/// of them. A broker or database that does not answer rolls the round back and pauses the relay with backoff; the rows
-/// stay pending, so nothing written is lost. A process stopping between acknowledgement and commit publishes those rows
+/// Publishes HTTP predictions on <c>predictions.v1</c> from the prediction log through its outbox table
+/// (<c>prediction_outbox</c>, filled by the log's insert): a round claims up to
+/// <see cref="PredictionLogOptions.PublishBatchSize"/> entries (<c>FOR UPDATE SKIP LOCKED</c>, so replicas share the
+/// backlog without publishing a prediction twice at once), publishes each logged prediction as a
+/// <see cref="PredictionMade"/> whose event id is its prediction id, and deletes the entries in the same transaction
+/// once the broker acknowledged all of them. A broker or database that does not answer rolls the round back and pauses
+/// the relay with backoff; the entries stay, so nothing written is lost. A process stopping between acknowledgement and commit publishes those rows
 /// again under the same event id, which consumers deduplicate (at least once, never a second prediction id).
 /// </summary>
 /// <remarks>
@@ -29,15 +30,16 @@ public sealed class PredictionOutboxRelay(
     PredictionLogDatabase database, IEventProducer producer, IOptions<PredictionLogOptions> options, IOptions<InferenceOptions> inference,
     IHostEnvironment environment, ILogger<PredictionOutboxRelay> logger) : BackgroundService
 {
+    // The outbox entries are locked, not the log rows: those never change, and replay reads them meanwhile. An entry
+    // whose log row the retention purge already deleted has nothing to publish and is dropped with the round.
     const string ClaimSql = """
-        SELECT prediction_id, entity_id, model_name, model_version, variant, feature_set_version, feature_event_time, triggering_observation_id,
-               probability, uncertainty, fallback, predicted_at, features::text
-        FROM prediction_log WHERE publish_pending
-        ORDER BY predicted_at LIMIT $1
-        FOR UPDATE SKIP LOCKED
+        SELECT o.prediction_id, l.entity_id, l.model_name, l.model_version, l.variant, l.feature_set_version, l.feature_event_time,
+               l.triggering_observation_id, l.probability, l.uncertainty, l.fallback, o.predicted_at, l.features::text
+        FROM (SELECT prediction_id, predicted_at FROM prediction_outbox ORDER BY predicted_at LIMIT $1 FOR UPDATE SKIP LOCKED) o
+        LEFT JOIN prediction_log l ON l.prediction_id = o.prediction_id
         """;
 
-    const string MarkSql = "UPDATE prediction_log SET publish_pending = false WHERE prediction_id = ANY($1)";
+    const string MarkSql = "DELETE FROM prediction_outbox WHERE prediction_id = ANY($1)";
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -81,23 +83,28 @@ public sealed class PredictionOutboxRelay(
 
     string Topic => inference.Value.Streaming.PredictionsTopic;
 
-    /// <summary>One round: claims pending rows, publishes them and clears their mark; returns how many.</summary>
+    /// <summary>One round: claims outbox entries, publishes their predictions and deletes the entries; returns how many.</summary>
     public async Task<int> PublishPendingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var claimed = new List<EventEnvelope<PredictionMade>>();
+        var ids = new List<string>();
         await using (var claim = new NpgsqlCommand(ClaimSql, connection, transaction))
         {
             claim.Parameters.Add(new NpgsqlParameter { Value = options.Value.PublishBatchSize });
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                claimed.Add(Envelope(reader));
+                ids.Add(reader.GetString(0));
+                if (!reader.IsDBNull(2))
+                {
+                    claimed.Add(Envelope(reader));
+                }
             }
         }
 
-        if (claimed.Count == 0)
+        if (ids.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return 0;
@@ -109,13 +116,13 @@ public sealed class PredictionOutboxRelay(
         await Task.WhenAll(claimed.Select(e => producer.ProduceEnvelopeAsync(Topic, e with { TraceParent = traceParent, TraceState = activity?.TraceStateString }, cancellationToken)));
         await using (var mark = new NpgsqlCommand(MarkSql, connection, transaction))
         {
-            mark.Parameters.Add(new NpgsqlParameter { Value = claimed.Select(e => e.Id).ToArray() });
+            mark.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
             await mark.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         InferenceTelemetry.HttpPredictionsPublished.Add(claimed.Count);
-        return claimed.Count;
+        return ids.Count;
     }
 
     EventEnvelope<PredictionMade> Envelope(NpgsqlDataReader r)
