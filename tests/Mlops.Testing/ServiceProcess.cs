@@ -34,24 +34,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string LogPath { get; }
 
     /// <summary>The most memory the process has held resident so far (Linux VmHWM), for benchmarks that report peak RSS.</summary>
-    public long PeakResidentBytes
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.PeakWorkingSet64;
-        }
-    }
+    public long PeakResidentBytes => ProcessUsage.PeakResidentBytes(_process);
 
     /// <summary>CPU time the process has used so far (user + system), for benchmarks that report CPU cost per item.</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan CpuTime => ProcessUsage.CpuTime(_process);
 
     /// <summary>Whether the process ended.</summary>
     public bool HasExited => _process.HasExited;

@@ -33,24 +33,10 @@ internal sealed class ServiceBenchmark : IAsyncDisposable
     public HttpClient Http => _client;
 
     /// <summary>The most memory the service process has held resident so far (Linux VmHWM).</summary>
-    public long PeakResidentBytes
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.PeakWorkingSet64;
-        }
-    }
+    public long PeakResidentBytes => ProcessUsage.PeakResidentBytes(_process);
 
     /// <summary>CPU time (user + system) the service process has used so far.</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan CpuTime => ProcessUsage.CpuTime(_process);
 
     /// <summary>One inline prediction of workload row <paramref name="seed"/>, from the given variant (null: the default route).</summary>
     public async Task<HttpResponseMessage> PredictAsync(int seed, string? variant = null)
