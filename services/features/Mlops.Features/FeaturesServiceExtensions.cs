@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Mlops.Contracts.Features;
 using Mlops.Contracts.Ingestion;
+using Mlops.Features.Api;
 using Mlops.Features.Definitions;
 using Mlops.Features.Labels;
 using Mlops.Features.Storage;
@@ -39,6 +40,7 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
+        builder.Services.AddSingleton<OnlineVectorJson>();
         builder.Services.AddOptions<EntityWindowOptions>().BindConfiguration(EntityWindowOptions.Section)
             .Validate(EntityWindowOptions.IsValid, "Features:EntityWindows:MaxEntities must be 1 to 10,000,000").ValidateOnStart();
         builder.Services.TryAddSingleton<EntityWindowCache>();
