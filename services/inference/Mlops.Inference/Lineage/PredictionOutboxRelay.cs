@@ -18,8 +18,9 @@ namespace Mlops.Inference.Lineage;
 /// backlog without publishing a prediction twice at once), publishes each logged prediction as a
 /// <see cref="PredictionMade"/> whose event id is its prediction id, and deletes the entries in the same transaction
 /// once the broker acknowledged all of them. A broker or database that does not answer rolls the round back and pauses
-/// the relay with backoff; the entries stay, so nothing written is lost. A process stopping between acknowledgement and commit publishes those rows
-/// again under the same event id, which consumers deduplicate (at least once, never a second prediction id).
+/// the relay with backoff; the entries stay, so nothing written is lost. A process stopping between acknowledgement and
+/// commit publishes those predictions again under the same event id, which consumers deduplicate (at least once, never
+/// a second prediction id).
 /// </summary>
 /// <remarks>
 /// The HTTP hot path never waits for the broker: it only queues the log entry (<see cref="PredictionLog"/>); the writer

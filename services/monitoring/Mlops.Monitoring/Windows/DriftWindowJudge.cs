@@ -9,15 +9,11 @@ public static class DriftWindowJudge
     /// <summary>Name under which the model's output is judged.</summary>
     public const string PredictionFeature = "prediction";
 
-    /// <summary>The verdict with the service-wide settings.</summary>
-    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options) =>
-        Judge(profile, samples, options, model: null);
-
     /// <summary>
-    /// The verdict with the model's settings. A feature with fewer than its <see cref="DriftWindowSettings.MinWindowSamples"/>
-    /// values in the window is not judged.
+    /// The verdict with the model's settings (the service-wide ones for no model). A feature with fewer than its
+    /// <see cref="DriftWindowSettings.MinWindowSamples"/> values in the window is not judged.
     /// </summary>
-    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options, string? model)
+    public static WindowVerdict Judge(ReferenceProfile profile, IReadOnlyList<WindowSample> samples, DriftOptions options, string? model = null)
     {
         var settings = options.For(model);
         var results = new List<FeatureDriftResult>();

@@ -43,7 +43,6 @@ public sealed class DriftShareMetric(MonitoringQualitySource monitoring) : IRoll
         }
 
         var candidate = variants.Where(v => v.ModelVersion == context.CandidateVersion && v.Variant != ModelAliases.Shadow).ToList();
-
         var count = windows.WindowSize > 0
             ? FormattableString.Invariant($"a count window every {windows.WindowSize} predictions of a version and variant")
             : "no count windows";
