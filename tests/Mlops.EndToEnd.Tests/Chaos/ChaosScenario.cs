@@ -98,7 +98,7 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
         var problems = new List<string>();
         if (!audit.Clean)
         {
-            problems.Add($"the pipeline did not deliver every observation exactly once within {DrainLimit.TotalSeconds} s: {audit}");
+            problems.Add($"the pipeline did not deliver every observation exactly once within {DrainLimit.TotalSeconds} s: {audit.Problems}\n  all figures: {audit}");
         }
 
         if (recovery is null)
@@ -118,7 +118,7 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
 
         if (problems.Count > 0)
         {
-            throw new XunitException($"{fault}: {string.Join("\n", problems)}\n{Platform.LogTails(30, "ingestion", "features", "inference", "gateway")}");
+            throw new XunitException($"{fault}: {string.Join("\n", problems)}\n{Platform.LogTails(30, "ingestion", "features", "inference", "monitoring", "gateway")}");
         }
 
         return figures;

@@ -52,6 +52,15 @@ public sealed record PipelineAudit
     /// <summary>Predictions monitoring recorded more than once.</summary>
     public int StoredTwiceAtMonitoring { get; init; }
 
+    /// <summary>A few ids behind each non-zero problem figure, so a failure names what to look for in the logs.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Examples { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// Only what is wrong, with example ids: first in a failure message, because CI folds long lines and the full
+    /// figures' tail was cut off there.
+    /// </summary>
+    public string Problems => string.Join("; ", Examples.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+
     /// <summary>Whether nothing is lost, doubled or missing.</summary>
     public bool Clean => LostAtIngestion == 0 && LostOnTopic == 0 && LostAtFeatures == 0 && ObservationsRepublishedAsNewEvents == 0
         && FeatureEventsAppliedTwice == 0 && FeatureEventsWithoutPrediction == 0 && DuplicatePredictions == 0 && PredictionsWithoutFeatureEvent == 0
@@ -79,16 +88,20 @@ public sealed record PipelineAudit
         {
             var observations = TopicRange.Ends(Topics.Observations);
             var features = TopicRange.Ends(Topics.Features);
-            var events = TopicRange.Read(Topics.Features, before.Features, prefix);
+            var events = TopicRange.Read(Topics.Features, before.Features, prefix, features);
             var entities = events.Select(e => Text(e, "subject")).ToHashSet(StringComparer.Ordinal);
             var deadline = DateTime.UtcNow + limit;
             var unscored = "";
             while (DateTime.UtcNow < deadline)
             {
-                // The end is read before the predictions, so everything before the mark is what was checked.
+                // Only what lies before the mark counts as scored: a prediction published after it is inside the
+                // scenario's range, and its event must be too (a CI run counted predictions read past the mark).
                 var predictionsEnd = TopicRange.Ends(Topics.Predictions);
-                var predictions = TopicRange.Read(Topics.Predictions, before.Predictions, prefix).Where(p => Data(p, "featureEventId") != "").ToList();
-                var modelsBySet = predictions.GroupBy(p => Data(p, "featureSetVersion"))
+                var predictions = Streamed(TopicRange.Read(Topics.Predictions, before.Predictions, prefix, predictionsEnd));
+                // Which models score a set is taken from every prediction so far, so a model whose first prediction
+                // falls after the mark is still waited for.
+                var modelsBySet = Streamed(TopicRange.Read(Topics.Predictions, before.Predictions, prefix))
+                    .GroupBy(p => Data(p, "featureSetVersion"))
                     .ToDictionary(g => g.Key, g => g.Select(p => Data(p, "modelName")).ToHashSet(StringComparer.Ordinal));
                 var scored = predictions.Select(p => (Data(p, "featureEventId"), Data(p, "modelName"))).ToHashSet();
                 var missing = events
@@ -119,8 +132,7 @@ public sealed record PipelineAudit
         var byObservation = observations.GroupBy(e => Data(e, "observationId")).ToDictionary(g => g.Key, g => g.Select(e => Text(e, "id")).Distinct().Count());
 
         var featureEvents = TopicRange.Read(Topics.Features, marks.Features, prefix);
-        // The streamed predictions: HTTP answers relayed from the prediction log name no feature event and are not the pipeline's.
-        var predictions = TopicRange.Read(Topics.Predictions, marks.Predictions, prefix).Where(p => Data(p, "featureEventId") != "").ToList();
+        var predictions = Streamed(TopicRange.Read(Topics.Predictions, marks.Predictions, prefix));
         // The sets some served model scores (the fallback rule or a champion); vectors of other sets are only cached.
         var scoredSets = predictions.Select(p => Data(p, "featureSetVersion")).ToHashSet();
         var events = featureEvents.Where(e => scoredSets.Contains(Data(e, "featureSetVersion"))).ToList();
@@ -132,25 +144,62 @@ public sealed record PipelineAudit
         var monitored = predictions.Where(p => Data(p, "fallback") != "true").Select(p => Data(p, "predictionId")).ToHashSet(StringComparer.Ordinal);
         var samples = await CountsAsync("monitoring", "SELECT prediction_id, count(*) FROM prediction_samples WHERE entity_id LIKE $1 AND prediction_id IS NOT NULL GROUP BY prediction_id", prefix);
 
+        var lostAtIngestion = acknowledged.Where(id => !ingestion.Contains(id)).ToList();
+        var lostOnTopic = acknowledged.Where(id => !byObservation.ContainsKey(id)).ToList();
+        var lostAtFeatures = acknowledged.Where(id => !features.Contains(id)).ToList();
+        var republished = byObservation.Where(o => o.Value > 1).Select(o => o.Key).ToList();
+        // Each extra event id of one computation counts once, as before.
+        var appliedTwice = featureEvents
+            .GroupBy(e => (e["subject"]?.ToString(), Data(e, "featureSetVersion"), Data(e, "triggeringObservationId"), Data(e, "eventTime")))
+            .SelectMany(g => g.Select(e => Text(e, "id")).Distinct().Skip(1).Select(_ => $"{g.Key.Item3}@{g.Key.Item2}"))
+            .ToList();
+        var withoutPrediction = distinctEventIds.Where(id => !predictionsByEvent.Keys.Any(k => k.Event == id)).ToList();
+        var duplicates = predictionsByEvent.Where(p => p.Value > 1).Select(p => $"{p.Key.Event}/{p.Key.Model}").ToList();
+        var withoutEvent = predictions.Where(p => !eventIds.Contains(Data(p, "featureEventId")))
+            .Select(p => $"{Data(p, "predictionId")} (event {Data(p, "featureEventId")}, {Data(p, "modelName")}, entity {Text(p, "subject")})").ToList();
+        var lostAtMonitoring = monitored.Where(id => !samples.ContainsKey(id)).ToList();
+        var storedTwice = samples.Where(s => s.Value > 1).Select(s => s.Key).ToList();
+        var examples = new Dictionary<string, IReadOnlyList<string>>();
+        void Note(string problem, List<string> ids, int? total = null)
+        {
+            if ((total ?? ids.Count) > 0)
+            {
+                examples[$"{problem} {total ?? ids.Count}"] = ids.Take(3).ToList();
+            }
+        }
+
+        Note("lost at ingestion", lostAtIngestion);
+        Note("lost on observations.v1", lostOnTopic);
+        Note("lost at features", lostAtFeatures);
+        Note("republished as new events", republished);
+        Note("feature events applied twice", appliedTwice);
+        Note("feature events without a prediction", withoutPrediction);
+        Note("duplicate predictions", duplicates, predictionsByEvent.Values.Sum(n => n - 1));
+        Note("predictions without feature event", withoutEvent);
+        Note("lost at monitoring", lostAtMonitoring);
+        Note("stored twice at monitoring", storedTwice);
+
         return new PipelineAudit
         {
-            LostAtIngestion = acknowledged.Count(id => !ingestion.Contains(id)),
-            LostOnTopic = acknowledged.Count(id => !byObservation.ContainsKey(id)),
-            LostAtFeatures = acknowledged.Count(id => !features.Contains(id)),
+            Examples = examples,
+            LostAtIngestion = lostAtIngestion.Count,
+            LostOnTopic = lostOnTopic.Count,
+            LostAtFeatures = lostAtFeatures.Count,
             RedeliveredObservations = observations.Count - byObservation.Count,
-            ObservationsRepublishedAsNewEvents = byObservation.Values.Count(n => n > 1),
-            FeatureEventsAppliedTwice = featureEvents
-                .GroupBy(e => (e["subject"]?.ToString(), Data(e, "featureSetVersion"), Data(e, "triggeringObservationId"), Data(e, "eventTime")))
-                .Sum(g => g.Select(e => Text(e, "id")).Distinct().Count() - 1),
+            ObservationsRepublishedAsNewEvents = republished.Count,
+            FeatureEventsAppliedTwice = appliedTwice.Count,
             FeatureEvents = distinctEventIds.Count,
             Predictions = predictions.Select(p => Data(p, "predictionId")).Distinct().Count(),
-            FeatureEventsWithoutPrediction = distinctEventIds.Count(id => !predictionsByEvent.Keys.Any(k => k.Event == id)),
+            FeatureEventsWithoutPrediction = withoutPrediction.Count,
             DuplicatePredictions = predictionsByEvent.Values.Sum(n => n - 1),
-            PredictionsWithoutFeatureEvent = predictions.Count(p => !eventIds.Contains(Data(p, "featureEventId"))),
-            LostAtMonitoring = monitored.Count(id => !samples.ContainsKey(id)),
-            StoredTwiceAtMonitoring = samples.Values.Count(n => n > 1),
+            PredictionsWithoutFeatureEvent = withoutEvent.Count,
+            LostAtMonitoring = lostAtMonitoring.Count,
+            StoredTwiceAtMonitoring = storedTwice.Count,
         };
     }
+
+    /// <summary>The streamed predictions: HTTP answers relayed from the prediction log name no feature event and are not the pipeline's.</summary>
+    static List<JsonObject> Streamed(List<JsonObject> predictions) => predictions.Where(p => Data(p, "featureEventId") != "").ToList();
 
     static string Text(JsonObject envelope, string name) => envelope[name]?.ToString() ?? "";
 

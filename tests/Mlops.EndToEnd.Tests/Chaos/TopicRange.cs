@@ -18,15 +18,18 @@ public static class TopicRange
         return Partitions(topic).ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(20)).High.Value);
     }
 
-    /// <summary>Every envelope from <paramref name="from"/> to the partitions' current ends whose subject starts with <paramref name="subjectPrefix"/>.</summary>
-    public static List<JsonObject> Read(string topic, IReadOnlyDictionary<int, long> from, string subjectPrefix)
+    /// <summary>
+    /// Every envelope from <paramref name="from"/> to <paramref name="to"/> (default: the partitions' current ends) whose
+    /// subject starts with <paramref name="subjectPrefix"/>.
+    /// </summary>
+    public static List<JsonObject> Read(string topic, IReadOnlyDictionary<int, long> from, string subjectPrefix, IReadOnlyDictionary<int, long>? to = null)
     {
         using var consumer = Consumer();
         var found = new List<JsonObject>();
         foreach (var (partition, start) in from)
         {
             var tp = new TopicPartition(topic, partition);
-            var end = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(20)).High.Value;
+            var end = to?.GetValueOrDefault(partition, start) ?? consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(20)).High.Value;
             if (end <= start)
             {
                 continue;
