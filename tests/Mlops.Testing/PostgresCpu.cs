@@ -1,14 +1,13 @@
-using Mlops.Testing;
 using Npgsql;
 
-namespace Mlops.EndToEnd.Benchmarks;
+namespace Mlops.Testing;
 
 /// <summary>
 /// CPU used by the PostgreSQL backends serving the pipeline's databases, read from <c>/proc/&lt;pid&gt;/stat</c> of each
 /// backend <c>pg_stat_activity</c> lists for them (same machine). A backend that ended between two snapshots is lost,
 /// so this is a lower bound; the services' pools keep their connections open for the minutes a run lasts.
 /// </summary>
-internal static class PostgresCpu
+public static class PostgresCpu
 {
     // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux the platform runs on.
     const double TicksPerSecond = 100;

@@ -118,7 +118,11 @@ public sealed class ChaosScenario(ChaosFixture fixture, ITestOutputHelper output
 
         if (problems.Count > 0)
         {
-            throw new XunitException($"{fault}: {string.Join("\n", problems)}\n{Platform.LogTails(30, "ingestion", "features", "inference", "monitoring", "gateway")}");
+            // CI shows only the start of a long failure: the service the audit implicates comes first.
+            string[] tails = audit.LostAtMonitoring + audit.StoredTwiceAtMonitoring > 0
+                ? ["monitoring", "inference", "features", "ingestion", "gateway"]
+                : ["ingestion", "features", "inference", "monitoring", "gateway"];
+            throw new XunitException($"{fault}: {string.Join("\n", problems)}\n{Platform.LogTails(30, tails)}");
         }
 
         return figures;

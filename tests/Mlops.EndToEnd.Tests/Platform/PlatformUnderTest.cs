@@ -128,11 +128,12 @@ public sealed class PlatformUnderTest : IAsyncDisposable
         return process;
     }
 
-    /// <summary>The last lines of every service's output (or of those named), for failure messages.</summary>
+    /// <summary>The last lines of every service's output (or of those named, in that order), for failure messages.</summary>
     public string LogTails(int lines, params string[] names)
     {
         var text = new StringBuilder();
-        foreach (var (name, process) in _processes.Where(p => names.Length == 0 || names.Contains(p.Key)))
+        var chosen = names.Length == 0 ? _processes.ToList() : names.Where(_processes.ContainsKey).Select(n => KeyValuePair.Create(n, _processes[n])).ToList();
+        foreach (var (name, process) in chosen)
         {
             text.AppendLine($"----- {name} ({(process.HasExited ? "exited" : "running")}), last {lines} lines -----");
             text.AppendLine(process.Tail(lines));
