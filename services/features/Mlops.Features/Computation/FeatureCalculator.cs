@@ -16,23 +16,19 @@ public static class FeatureCalculator
     public static Dictionary<string, double?> Compute(
         FeatureDefinitions definitions, IEnumerable<ObservationPoint> observations, DateTimeOffset asOf, DateTimeOffset? knownAt = null)
     {
-        var byCode = Inputs(definitions, observations, asOf, knownAt)
-            .GroupBy(o => o.Code, StringComparer.Ordinal)
-            .ToDictionary(
-                g => g.Key,
-                g => g.OrderBy(o => o.EventTime).ThenBy(o => o.ObservationId, StringComparer.Ordinal).ToArray(),
-                StringComparer.Ordinal);
-
+        var byCode = SeriesByCode(Inputs(definitions, observations, asOf, knownAt));
         var features = new Dictionary<string, double?>(StringComparer.Ordinal);
         foreach (var aggregation in definitions.Aggregations)
         {
             var series = byCode.GetValueOrDefault(aggregation.Code) ?? [];
             foreach (var window in aggregation.Windows)
             {
-                var inWindow = series.Where(o => o.EventTime > asOf - window).ToArray();
+                // The series is in event-time order: a window is its tail, found by binary search, never copied.
+                ReadOnlySpan<ObservationPoint> inWindow = series.AsSpan(FirstAfter(series, asOf - window));
                 foreach (var function in aggregation.Functions)
                 {
-                    features[FeatureDefinitions.FeatureName(aggregation.Code, function, window)] = Aggregate(function, inWindow, asOf);
+                    features[Names.GetOrAdd((aggregation.Code, function, window), static key => FeatureDefinitions.FeatureName(key.Code, key.Function, key.Window))] =
+                        Aggregate(function, inWindow, asOf);
                 }
             }
         }
@@ -74,7 +70,69 @@ public static class FeatureCalculator
         return observations.Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.KnownAt <= knownAt));
     }
 
-    static double? Aggregate(string function, ObservationPoint[] points, DateTimeOffset asOf)
+    // Feature names are built once: formatting them for every vector was a measurable share of the streaming work.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Code, string Function, TimeSpan Window), string> Names = new();
+
+    static readonly Comparison<ObservationPoint> ByTimeThenId = (a, b) =>
+        a.EventTime.CompareTo(b.EventTime) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.ObservationId, b.ObservationId);
+
+    /// <summary>
+    /// Each code's points ordered by event time, then id (a total order, so the result does not depend on the input's
+    /// order). Inputs usually arrive ordered already (the entity window cache keeps them so): they are checked, not sorted.
+    /// </summary>
+    static Dictionary<string, ObservationPoint[]> SeriesByCode(IEnumerable<ObservationPoint> inputs)
+    {
+        var lists = new Dictionary<string, List<ObservationPoint>>(StringComparer.Ordinal);
+        foreach (var point in inputs)
+        {
+            if (!lists.TryGetValue(point.Code, out var list))
+            {
+                lists[point.Code] = list = [];
+            }
+
+            list.Add(point);
+        }
+
+        var series = new Dictionary<string, ObservationPoint[]>(lists.Count, StringComparer.Ordinal);
+        foreach (var (code, list) in lists)
+        {
+            var points = list.ToArray();
+            for (var i = 1; i < points.Length; i++)
+            {
+                if (ByTimeThenId(points[i - 1], points[i]) > 0)
+                {
+                    Array.Sort(points, ByTimeThenId);
+                    break;
+                }
+            }
+
+            series[code] = points;
+        }
+
+        return series;
+    }
+
+    /// <summary>The index of the first point with an event time after <paramref name="start"/> (the window is <c>(start, asOf]</c>).</summary>
+    static int FirstAfter(ObservationPoint[] series, DateTimeOffset start)
+    {
+        int low = 0, high = series.Length;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (series[middle].EventTime > start)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return low;
+    }
+
+    static double? Aggregate(string function, ReadOnlySpan<ObservationPoint> points, DateTimeOffset asOf)
     {
         if (function == "count")
         {
@@ -90,8 +148,8 @@ public static class FeatureCalculator
         {
             "last" => points[^1].Value,
             "mean" => Mean(points),
-            "min" => points.Min(p => p.Value),
-            "max" => points.Max(p => p.Value),
+            "min" => Min(points),
+            "max" => Max(points),
             "std" => points.Length < 2 ? null : StandardDeviation(points),
             "slope" => Slope(points, asOf),
             "time_since_last" => (asOf - points[^1].EventTime).TotalHours,
@@ -99,7 +157,39 @@ public static class FeatureCalculator
         };
     }
 
-    static double Mean(ObservationPoint[] points)
+    // As Enumerable.Min/Max over doubles (Min: any NaN gives NaN; Max: NaN is skipped unless every value is NaN), so
+    // results stay exactly as before; validated values are finite anyway.
+    static double Min(ReadOnlySpan<ObservationPoint> points)
+    {
+        var min = points[0].Value;
+        foreach (var point in points)
+        {
+            if (double.IsNaN(point.Value))
+            {
+                return double.NaN;
+            }
+
+            min = point.Value < min ? point.Value : min;
+        }
+
+        return min;
+    }
+
+    static double Max(ReadOnlySpan<ObservationPoint> points)
+    {
+        var max = double.NaN;
+        foreach (var point in points)
+        {
+            if (double.IsNaN(max) || point.Value > max)
+            {
+                max = point.Value;
+            }
+        }
+
+        return max;
+    }
+
+    static double Mean(ReadOnlySpan<ObservationPoint> points)
     {
         var sum = 0.0;
         foreach (var point in points)
@@ -110,7 +200,7 @@ public static class FeatureCalculator
         return sum / points.Length;
     }
 
-    static double StandardDeviation(ObservationPoint[] points)
+    static double StandardDeviation(ReadOnlySpan<ObservationPoint> points)
     {
         var mean = Mean(points);
         var squares = 0.0;
@@ -123,7 +213,7 @@ public static class FeatureCalculator
     }
 
     /// <summary>Least-squares slope in value units per hour; null without two distinct times.</summary>
-    static double? Slope(ObservationPoint[] points, DateTimeOffset asOf)
+    static double? Slope(ReadOnlySpan<ObservationPoint> points, DateTimeOffset asOf)
     {
         if (points.Length < 2)
         {
