@@ -36,6 +36,8 @@ public static class MessagingExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit otherwise reports usage to its vendor over the internet: no service here calls out unasked.
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
             {

@@ -34,6 +34,8 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly KafkaConsumerStatus _status;
     readonly KafkaPartitionOwnership _ownership;
     readonly TimeProvider _clock;
+    static readonly TimeSpan StuckHandlerWarning = TimeSpan.FromMinutes(1);
+
     readonly TimeSpan _dependencyInitialBackoff;
     readonly TimeSpan _dependencyMaxBackoff;
     IConsumer<string?, byte[]>? _consumer;
@@ -322,6 +324,13 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
                 var handler = scope.ServiceProvider.GetRequiredService<THandler>();
+                // A handler stuck on a call that never returns stops the consumer's polling, and with it every log
+                // line the consumer would write: say so once a minute, with what it holds.
+                var attemptStarted = Stopwatch.GetTimestamp();
+                using var watchdog = new Timer(
+                    _ => _logger.LogWarning("Handler {Handler} has been running for {Elapsed:0} s on {Count} record(s) from {Topic}[{Partition}]@{Offset} (attempt {Attempt})",
+                        _options.HandlerName, Stopwatch.GetElapsedTime(attemptStarted).TotalSeconds, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, attempt),
+                    null, StuckHandlerWarning, StuckHandlerWarning);
                 await handler.HandleBatchAsync(batch, stoppingToken);
                 KafkaTelemetry.Consumed.Add(records.Count, topicTag);
                 KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);
