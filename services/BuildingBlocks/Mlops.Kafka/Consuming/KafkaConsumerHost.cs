@@ -34,7 +34,9 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly KafkaConsumerStatus _status;
     readonly KafkaPartitionOwnership _ownership;
     readonly TimeProvider _clock;
-    static readonly TimeSpan StuckHandlerWarning = TimeSpan.FromMinutes(1);
+    static readonly TimeSpan StuckWarningInterval = TimeSpan.FromMinutes(1);
+
+    static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(10);
 
     readonly TimeSpan _dependencyInitialBackoff;
     readonly TimeSpan _dependencyMaxBackoff;
@@ -112,7 +114,8 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
 
     async Task RunAsync(CancellationToken stoppingToken)
     {
-        using var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
+        // Not `using`: disposing closes the consumer, which the finally below bounds in time.
+        var consumer = new ConsumerBuilder<string?, byte[]>(_configFactory.CreateConsumerConfig(_options.GroupId, _clientId))
             .SetLogHandler((_, message) => _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
             .SetErrorHandler((_, error) => _logger.LogWarning("Kafka consumer {Group} error {Code}: {Reason}", _options.GroupId, error.Code, error.Reason))
             .SetPartitionsAssignedHandler((_, partitions) =>
@@ -126,6 +129,15 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
                 Interlocked.Increment(ref _revocations);
                 CommitStored(c);
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                // The group forgot this member (a broker restart): the partitions may already be someone else's, and
+                // a commit now only waits for a coordinator this consumer can rejoin only by polling again — a commit
+                // here once left a consumer silent for good after a Kafka restart. Unapplied records are read again.
+                _logger.LogWarning("Kafka consumer {Group} lost {Partitions}; rejoining without committing", _options.GroupId, string.Join(", ", partitions));
+                _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
+                Interlocked.Increment(ref _revocations);
             })
             .Build();
 
@@ -155,7 +167,9 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 {
                     if (await ProcessBatchAsync(batch, stoppingToken) == Outcome.Done)
                     {
-                        foreach (var result in batch)
+                        // Only partitions still this consumer's: a partition lost meanwhile is read again by its owner.
+                        var assigned = consumer.Assignment.ToHashSet();
+                        foreach (var result in batch.Where(r => assigned.Contains(r.TopicPartition)))
                         {
                             consumer.StoreOffset(result);
                         }
@@ -186,19 +200,32 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         finally
         {
             SetFlowing(consumer, resume: false);
-            CommitStored(consumer);
-            try
-            {
-                consumer.Close();
-            }
-            catch (KafkaException ex)
-            {
-                // Leaving the group cleanly is a courtesy; the broker drops the member after its session times out.
-                _logger.LogWarning("Kafka consumer {Group} did not close cleanly: {Reason}", _options.GroupId, ex.Error.Reason);
-                _ownership.Revoked(_options.GroupId, consumer.Assignment);
-            }
-
             _consumer = null;
+            // The last commit and leaving the group are courtesies (unapplied records are read again, and the broker
+            // drops a silent member after its session times out), and a consumer whose group state a broker restart
+            // broke can block in them for good: bounded, so the service builds a new consumer instead of hanging.
+            var closing = Task.Run(() =>
+            {
+                try
+                {
+                    CommitStored(consumer);
+                    consumer.Close();
+                }
+                catch (KafkaException ex)
+                {
+                    _logger.LogWarning("Kafka consumer {Group} did not close cleanly: {Reason}", _options.GroupId, ex.Error.Reason);
+                    _ownership.Revoked(_options.GroupId, consumer.Assignment);
+                }
+                finally
+                {
+                    consumer.Dispose();
+                }
+            }, CancellationToken.None);
+            if (!closing.Wait(CloseLimit, CancellationToken.None))
+            {
+                _logger.LogWarning("Kafka consumer {Group} did not close within {Limit}; left behind", _options.GroupId, CloseLimit);
+                _ownership.RevokedAll(_options.GroupId);
+            }
         }
     }
 
@@ -229,10 +256,30 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         _logger.LogInformation("Kafka consumer {Group}: partitions changed while waiting; {Count} unapplied record(s) will be read again", _options.GroupId, batch.Count);
     }
 
+    /// <summary>
+    /// Logs a warning once a minute until disposed. A call that never returns (a handler's, or a synchronous commit's
+    /// while the group coordinator is away) stops the consumer's polling, and with it every line the consumer would
+    /// log; this says what it is waiting in.
+    /// </summary>
+    Timer WarnWhileStuck(string what)
+    {
+        var started = Stopwatch.GetTimestamp();
+        return new Timer(
+            _ => _logger.LogWarning("Kafka consumer {Group}: {What} still running after {Elapsed:0} s", _options.GroupId, what, Stopwatch.GetElapsedTime(started).TotalSeconds),
+            null, StuckWarningInterval, StuckWarningInterval);
+    }
+
     void CommitStored(IConsumer<string?, byte[]> consumer)
     {
+        if (consumer.Assignment.Count == 0)
+        {
+            // Nothing to commit for; a synchronous commit would only wait for a group this consumer is not in.
+            return;
+        }
+
         try
         {
+            using var watchdog = WarnWhileStuck("offset commit");
             var committed = consumer.Commit();
             KafkaTelemetry.Commits.Add(1);
             _logger.LogDebug("Kafka consumer {Group} committed {Offsets}", _options.GroupId, string.Join(", ", committed));
@@ -324,13 +371,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
                 var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                // A handler stuck on a call that never returns stops the consumer's polling, and with it every log
-                // line the consumer would write: say so once a minute, with what it holds.
-                var attemptStarted = Stopwatch.GetTimestamp();
-                using var watchdog = new Timer(
-                    _ => _logger.LogWarning("Handler {Handler} has been running for {Elapsed:0} s on {Count} record(s) from {Topic}[{Partition}]@{Offset} (attempt {Attempt})",
-                        _options.HandlerName, Stopwatch.GetElapsedTime(attemptStarted).TotalSeconds, records.Count, first.Result.Topic, first.Result.Partition.Value, first.Result.Offset.Value, attempt),
-                    null, StuckHandlerWarning, StuckHandlerWarning);
+                using var watchdog = WarnWhileStuck($"handler {_options.HandlerName} on {records.Count} record(s) from {first.Result.Topic}[{first.Result.Partition.Value}]@{first.Result.Offset.Value} (attempt {attempt})");
                 await handler.HandleBatchAsync(batch, stoppingToken);
                 KafkaTelemetry.Consumed.Add(records.Count, topicTag);
                 KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);

@@ -36,4 +36,13 @@ public sealed class KafkaPartitionOwnership
             _owned.TryRemove((groupId, partition.Topic, partition.Partition.Value), out _);
         }
     }
+
+    /// <summary>Records that a group's consumer gave up all its partitions at once (left behind unclosed).</summary>
+    public void RevokedAll(string groupId)
+    {
+        foreach (var key in _owned.Keys.Where(k => k.Group == groupId))
+        {
+            _owned.TryRemove(key, out _);
+        }
+    }
 }
