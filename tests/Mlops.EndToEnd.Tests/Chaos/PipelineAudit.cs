@@ -161,17 +161,18 @@ public sealed record PipelineAudit
             .SelectMany(g => g.Select(e => Text(e, "id")).Distinct().Skip(1).Select(_ => $"{g.Key.Item3}@{g.Key.Item2}"))
             .ToList();
         var withoutPrediction = distinctEventIds.Where(id => !predictionsByEvent.Keys.Any(k => k.Event == id)).ToList();
-        var duplicates = predictionsByEvent.Where(p => p.Value > 1).Select(p => $"{p.Key.Event}/{p.Key.Model}").ToList();
+        // Each extra prediction id for one feature event and model counts once, as before.
+        var duplicates = predictionsByEvent.SelectMany(p => Enumerable.Repeat($"{p.Key.Event}/{p.Key.Model}", p.Value - 1)).ToList();
         var withoutEvent = predictions.Where(p => !eventIds.Contains(Data(p, "featureEventId")))
             .Select(p => $"{Data(p, "predictionId")} (event {Data(p, "featureEventId")}, {Data(p, "modelName")}, entity {Text(p, "subject")})").ToList();
         var lostAtMonitoring = monitored.Where(id => !samples.ContainsKey(id)).ToList();
         var storedTwice = samples.Where(s => s.Value > 1).Select(s => s.Key).ToList();
         var examples = new Dictionary<string, IReadOnlyList<string>>();
-        void Note(string problem, List<string> ids, int? total = null)
+        void Note(string problem, List<string> ids)
         {
-            if ((total ?? ids.Count) > 0)
+            if (ids.Count > 0)
             {
-                examples[$"{problem} {total ?? ids.Count}"] = ids.Take(3).ToList();
+                examples[$"{problem} {ids.Count}"] = ids.Distinct().Take(3).ToList();
             }
         }
 
@@ -181,7 +182,7 @@ public sealed record PipelineAudit
         Note("republished as new events", republished);
         Note("feature events applied twice", appliedTwice);
         Note("feature events without a prediction", withoutPrediction);
-        Note("duplicate predictions", duplicates, predictionsByEvent.Values.Sum(n => n - 1));
+        Note("duplicate predictions", duplicates);
         Note("predictions without feature event", withoutEvent);
         Note("lost at monitoring", lostAtMonitoring);
         Note("stored twice at monitoring", storedTwice);
@@ -198,7 +199,7 @@ public sealed record PipelineAudit
             FeatureEvents = distinctEventIds.Count,
             Predictions = predictions.Select(p => Data(p, "predictionId")).Distinct().Count(),
             FeatureEventsWithoutPrediction = withoutPrediction.Count,
-            DuplicatePredictions = predictionsByEvent.Values.Sum(n => n - 1),
+            DuplicatePredictions = duplicates.Count,
             PredictionsWithoutFeatureEvent = withoutEvent.Count,
             LostAtMonitoring = lostAtMonitoring.Count,
             StoredTwiceAtMonitoring = storedTwice.Count,

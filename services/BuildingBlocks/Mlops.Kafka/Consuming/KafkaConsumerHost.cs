@@ -24,6 +24,9 @@ namespace Mlops.Kafka.Consuming;
 public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     where THandler : class, IKafkaBatchEventHandler<T>
 {
+    static readonly TimeSpan StuckWarningInterval = TimeSpan.FromMinutes(1);
+    static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(10);
+
     readonly KafkaConsumerOptions _options;
     readonly KafkaClientConfigFactory _configFactory;
     readonly IServiceScopeFactory _scopeFactory;
@@ -34,10 +37,6 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
     readonly KafkaConsumerStatus _status;
     readonly KafkaPartitionOwnership _ownership;
     readonly TimeProvider _clock;
-    static readonly TimeSpan StuckWarningInterval = TimeSpan.FromMinutes(1);
-
-    static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(10);
-
     readonly TimeSpan _dependencyInitialBackoff;
     readonly TimeSpan _dependencyMaxBackoff;
     IConsumer<string?, byte[]>? _consumer;
@@ -126,8 +125,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             .SetPartitionsRevokedHandler((c, partitions) =>
             {
                 _logger.LogInformation("Kafka consumer {Group} revoked {Partitions}", _options.GroupId, string.Join(", ", partitions));
-                _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
-                Interlocked.Increment(ref _revocations);
+                Release(partitions);
                 CommitStored(c);
             })
             .SetPartitionsLostHandler((_, partitions) =>
@@ -136,8 +134,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
                 // a commit now only waits for a coordinator this consumer can rejoin only by polling again — a commit
                 // here once left a consumer silent for good after a Kafka restart. Unapplied records are read again.
                 _logger.LogWarning("Kafka consumer {Group} lost {Partitions}; rejoining without committing", _options.GroupId, string.Join(", ", partitions));
-                _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
-                Interlocked.Increment(ref _revocations);
+                Release(partitions);
             })
             .Build();
 
@@ -256,16 +253,24 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
         _logger.LogInformation("Kafka consumer {Group}: partitions changed while waiting; {Count} unapplied record(s) will be read again", _options.GroupId, batch.Count);
     }
 
+    /// <summary>Partitions revoked or lost: no longer this consumer's, and a batch waiting on a dependency is abandoned.</summary>
+    void Release(List<TopicPartitionOffset> partitions)
+    {
+        _ownership.Revoked(_options.GroupId, partitions.Select(p => p.TopicPartition));
+        Interlocked.Increment(ref _revocations);
+    }
+
     /// <summary>
     /// Logs a warning once a minute until disposed. A call that never returns (a handler's, or a synchronous commit's
     /// while the group coordinator is away) stops the consumer's polling, and with it every line the consumer would
     /// log; this says what it is waiting in.
     /// </summary>
-    Timer WarnWhileStuck(string what)
+    /// <remarks><paramref name="what"/> is only called when the warning is written: it runs on every batch.</remarks>
+    Timer WarnWhileStuck(Func<string> what)
     {
         var started = Stopwatch.GetTimestamp();
         return new Timer(
-            _ => _logger.LogWarning("Kafka consumer {Group}: {What} still running after {Elapsed:0} s", _options.GroupId, what, Stopwatch.GetElapsedTime(started).TotalSeconds),
+            _ => _logger.LogWarning("Kafka consumer {Group}: {What} still running after {Elapsed:0} s", _options.GroupId, what(), Stopwatch.GetElapsedTime(started).TotalSeconds),
             null, StuckWarningInterval, StuckWarningInterval);
     }
 
@@ -279,7 +284,7 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
 
         try
         {
-            using var watchdog = WarnWhileStuck("offset commit");
+            using var watchdog = WarnWhileStuck(static () => "offset commit");
             var committed = consumer.Commit();
             KafkaTelemetry.Commits.Add(1);
             _logger.LogDebug("Kafka consumer {Group} committed {Offsets}", _options.GroupId, string.Join(", ", committed));
@@ -371,7 +376,8 @@ public sealed class KafkaConsumerHost<T, THandler> : BackgroundService
             {
                 await using var scope = _scopeFactory.CreateAsyncScope();
                 var handler = scope.ServiceProvider.GetRequiredService<THandler>();
-                using var watchdog = WarnWhileStuck($"handler {_options.HandlerName} on {records.Count} record(s) from {first.Result.Topic}[{first.Result.Partition.Value}]@{first.Result.Offset.Value} (attempt {attempt})");
+                var currentAttempt = attempt;
+                using var watchdog = WarnWhileStuck(() => $"handler {_options.HandlerName} on {records.Count} record(s) from {first.Result.Topic}[{first.Result.Partition.Value}]@{first.Result.Offset.Value} (attempt {currentAttempt})");
                 await handler.HandleBatchAsync(batch, stoppingToken);
                 KafkaTelemetry.Consumed.Add(records.Count, topicTag);
                 KafkaTelemetry.HandleDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, topicTag);

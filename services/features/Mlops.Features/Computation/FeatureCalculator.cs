@@ -27,8 +27,7 @@ public static class FeatureCalculator
                 ReadOnlySpan<ObservationPoint> inWindow = series.AsSpan(FirstAfter(series, asOf - window));
                 foreach (var function in aggregation.Functions)
                 {
-                    features[Names.GetOrAdd((aggregation.Code, function, window), static key => FeatureDefinitions.FeatureName(key.Code, key.Function, key.Window))] =
-                        Aggregate(function, inWindow, asOf);
+                    features[FeatureDefinitions.FeatureName(aggregation.Code, function, window)] = Aggregate(function, inWindow, asOf);
                 }
             }
         }
@@ -69,9 +68,6 @@ public static class FeatureCalculator
         var horizonStart = asOf - definitions.Horizon;
         return observations.Where(o => o.EventTime <= asOf && o.EventTime > horizonStart && (knownAt is null || o.KnownAt <= knownAt));
     }
-
-    // Feature names are built once: formatting them for every vector was a measurable share of the streaming work.
-    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Code, string Function, TimeSpan Window), string> Names = new();
 
     static readonly Comparison<ObservationPoint> ByTimeThenId = (a, b) =>
         a.EventTime.CompareTo(b.EventTime) is var byTime and not 0 ? byTime : string.CompareOrdinal(a.ObservationId, b.ObservationId);
