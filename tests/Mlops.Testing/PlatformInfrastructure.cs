@@ -53,6 +53,16 @@ public static class PlatformInfrastructure
         return builder.ConnectionString;
     }
 
+    /// <summary>Drops a database made by <see cref="CreateDatabaseAsync"/> (a benchmark's gigabytes are not left behind).</summary>
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var server = Npgsql.NpgsqlDataSource.Create(ConnectionString("postgres"));
+        // The name is one CreateDatabaseAsync generated (a prefix in code and a GUID), never input.
+        await using var drop = server.CreateCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        await drop.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Where this process's infrastructure comes from (<see cref="InfrastructureSelection"/>).</summary>
     public static InfrastructureMode Mode => LazyMode.Value;
 

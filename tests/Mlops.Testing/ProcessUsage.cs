@@ -12,6 +12,13 @@ public static class ProcessUsage
         return process.PeakWorkingSet64;
     }
 
+    /// <summary>The memory the process holds resident now (Linux VmRSS).</summary>
+    public static long ResidentBytes(Process process)
+    {
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+
     /// <summary>CPU time (user + system), for benchmarks that report CPU cost per item.</summary>
     public static TimeSpan CpuTime(Process process)
     {

@@ -36,6 +36,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The most memory the process has held resident so far (Linux VmHWM), for benchmarks that report peak RSS.</summary>
     public long PeakResidentBytes => ProcessUsage.PeakResidentBytes(_process);
 
+    /// <summary>The memory the process holds resident now (Linux VmRSS).</summary>
+    public long ResidentBytes => ProcessUsage.ResidentBytes(_process);
+
     /// <summary>CPU time the process has used so far (user + system), for benchmarks that report CPU cost per item.</summary>
     public TimeSpan CpuTime => ProcessUsage.CpuTime(_process);
 

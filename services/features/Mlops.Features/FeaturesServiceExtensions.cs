@@ -39,8 +39,9 @@ internal static class FeaturesServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FeatureDatabase>();
         builder.Services.TryAddSingleton<FeatureStore>();
+        builder.Services.AddOptions<OnlineCacheOptions>().BindConfiguration(OnlineCacheOptions.Section)
+            .Validate(OnlineCacheOptions.IsValid, "Features:OnlineCache:SizeLimitMegabytes must be 1 to 1,048,576").ValidateOnStart();
         builder.Services.TryAddSingleton<OnlineFeatureCache>();
-        builder.Services.AddSingleton<OnlineVectorJson>();
         builder.Services.AddOptions<EntityWindowOptions>().BindConfiguration(EntityWindowOptions.Section)
             .Validate(EntityWindowOptions.IsValid, "Features:EntityWindows:MaxEntities must be 1 to 10,000,000").ValidateOnStart();
         builder.Services.TryAddSingleton<EntityWindowCache>();

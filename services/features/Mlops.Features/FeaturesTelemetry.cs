@@ -32,6 +32,14 @@ public static class FeaturesTelemetry
     /// <summary>Notifications of committed online vectors (from any replica) that made a cached vector stale.</summary>
     public static readonly Counter<long> OnlineCacheInvalidations = Meter.CreateCounter<long>("mlops.features.online_cache.invalidations", "{notification}");
 
+    /// <summary>Vectors dropped from the online cache to keep it within its size limit.</summary>
+    public static readonly Counter<long> OnlineCacheEvictions = Meter.CreateCounter<long>("mlops.features.online_cache.evictions", "{vector}");
+
+    /// <summary>Estimated memory held by the online cache.</summary>
+    public static readonly UpDownCounter<long> OnlineCacheBytes = Meter.CreateUpDownCounter<long>("mlops.features.online_cache.size", "By");
+
+    public static readonly UpDownCounter<long> OnlineCacheEntries = Meter.CreateUpDownCounter<long>("mlops.features.online_cache.entries", "{entry}");
+
     /// <summary>Training rows produced.</summary>
     public static readonly Counter<long> TrainingRows = Meter.CreateCounter<long>("mlops.features.training_rows", "{row}");
 

@@ -95,7 +95,7 @@ public sealed class OnlineFeatureCacheReplicaTests : IAsyncLifetime
         {
             _dataSource = dataSource;
             _database = new FeatureDatabase(dataSource);
-            Cache = new OnlineFeatureCache(new FeatureStore(_database), Options.Create(new FeatureDefinitions()));
+            Cache = new OnlineFeatureCache(new FeatureStore(_database), Options.Create(new FeatureDefinitions()), Options.Create(new OnlineCacheOptions()), Options.Create(new Microsoft.AspNetCore.Http.Json.JsonOptions()));
             _listener = new OnlineVectorListener(_database, Cache, NullLogger<OnlineVectorListener>.Instance);
         }
 

@@ -15,9 +15,8 @@ using Mlops.Testing;
 // produce/consume loop on a topic with the same settings), and online-store read latency beside a trivial Kestrel
 // endpoint's.
 //   dotnet run -c Release --project tests/benchmarks/Mlops.Features.Benchmarks -- [observations] [raw-messages]
-var observations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
-var rawMessages = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
-
+// The online store at scale (a million entities in a process of bounded size) is a mode of its own: see OnlineScale.
+//   dotnet run -c Release --project tests/benchmarks/Mlops.Features.Benchmarks -- online-scale [entities] [seconds] [cache MB]
 var builder = TestHost.CreateBuilder("features-benchmark");
 builder.AddPlatformKafka();
 using var host = builder.Build();
@@ -25,6 +24,15 @@ await host.StartAsync();
 var producer = host.Services.GetRequiredService<IEventProducer>();
 var admin = host.Services.GetRequiredService<KafkaTopicAdmin>();
 var configs = host.Services.GetRequiredService<KafkaClientConfigFactory>();
+if (args.Length > 0 && args[0] == "online-scale")
+{
+    await OnlineScale.RunAsync(admin, args[1..]);
+    await host.StopAsync();
+    return 0;
+}
+
+var observations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
+var rawMessages = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
 
 var codes = new[] { ("heart_rate", "/min", 60.0, 60.0), ("respiratory_rate", "/min", 10.0, 20.0), ("spo2", "%", 88.0, 12.0), ("systolic_bp", "mm[Hg]", 90.0, 60.0), ("temperature", "Cel", 36.0, 3.0) };
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores; observations: {observations}; raw messages: {rawMessages}");

@@ -78,8 +78,8 @@ public static class FeaturesApi
         }
     }
 
-    static async Task<Results<OnlineVectorJson.Result, ProblemHttpResult, ValidationProblem>> GetOnline(
-        string entityId, string? set, OnlineFeatureCache cache, OnlineVectorJson json, FeatureSetCatalog catalog, CancellationToken cancellationToken)
+    static async Task<Results<OnlineVectorJson, ProblemHttpResult, ValidationProblem>> GetOnline(
+        string entityId, string? set, OnlineFeatureCache cache, FeatureSetCatalog catalog, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (InputText.IdentifierProblem("entityId", entityId) is { } problem)
@@ -111,8 +111,8 @@ public static class FeaturesApi
         }
 
         FeaturesTelemetry.OnlineReads.Add(1);
-        return await cache.GetAsync(definitions.Version, entityId, cancellationToken) is { } vector
-            ? json.Of(vector)
+        return await cache.GetJsonAsync(definitions.Version, entityId, cancellationToken) is { } json
+            ? new OnlineVectorJson(json)
             : TypedResults.Problem(title: "Unknown entity", detail: set is null
                 ? $"no feature vector for entity '{entityId}'"
                 : $"no feature vector for entity '{entityId}' in set {definitions.Version}", statusCode: StatusCodes.Status404NotFound);

@@ -59,14 +59,32 @@ public sealed class FeatureDefinitions
     public TimeSpan Horizon => Aggregations.SelectMany(a => a.Windows).Append(LatestVitalsWindow).Max();
 
     /// <summary><c>{Name}-{first 12 hex of the SHA-256 of the definitions}</c>.</summary>
+    /// <remarks>
+    /// Computed once per name: every online read and every computed vector asks for it, and the canonical JSON and its
+    /// hash cost more than the rest of a cached read. Definitions are filled (by binding, deserialization or an
+    /// initializer) before anything asks; only the name is set later, by the registration API, so it is checked.
+    /// </remarks>
     public string Version
     {
         get
         {
-            var canonical = JsonSerializer.Serialize(new { EntityType, Aggregations, Ratios, EarlyWarningScore, LatestVitalsWindow });
-            return $"{Name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..12]}";
+            if (_version is { } known && ReferenceEquals(known.Name, Name))
+            {
+                return known.Version;
+            }
+
+            _contentHash ??= Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+                JsonSerializer.Serialize(new { EntityType, Aggregations, Ratios, EarlyWarningScore, LatestVitalsWindow }))))[..12];
+            var version = $"{Name}-{_contentHash}";
+            _version = new NamedVersion(Name, version);
+            return version;
         }
     }
+
+    sealed record NamedVersion(string Name, string Version);
+
+    string? _contentHash;
+    NamedVersion? _version;
 
     /// <summary>Every feature name the set produces, in a stable order.</summary>
     public IReadOnlyList<string> FeatureNames =>
