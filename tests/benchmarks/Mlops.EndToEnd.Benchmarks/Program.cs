@@ -17,7 +17,7 @@ using Mlops.Testing;
 // matched by its id to the prediction it triggered on predictions.v1 (ingestion → observations.v1 → features →
 // features.v1 → inference → predictions.v1), timed with this process's clock from the moment the observation was due to
 // the moment its prediction was read. Beside it in the same run: the raw broker round trip at the same rate.
-//   dotnet run -c Release --project tests/benchmarks/Mlops.EndToEnd.Benchmarks -- [obs/s 1000] [seconds 60] [patients 5000] [warm-up seconds 10] [group-commit on|off] [windows on|off]
+//   dotnet run -c Release --project tests/benchmarks/Mlops.EndToEnd.Benchmarks -- [obs/s 1000] [seconds 60] [patients 5000] [warm-up seconds 10] [group-commit on|off] [windows on|off] [event-time speed 1]
 // "off" sets ingestion's Ingestion:GroupCommit:Enabled to false: every request its own transaction, as before the group
 // commit existed — the comparison for it with the same build. The sixth, "off", sets Features:EntityWindows:Enabled to
 // false: every streamed batch reads its entities' windows from the database, as before the window cache existed.
@@ -27,6 +27,11 @@ var patients = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture
 var warmupSeconds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10;
 var groupCommit = args.Length <= 4 || args[4] != "off";
 var entityWindows = args.Length <= 5 || args[5] != "off";
+// Event time runs this many times faster than the wall clock (1: every observation is stamped "now"). The leak check
+// uses 60: its 30 minutes then cover 30 hours of event time, so every patient's history fills the features' 24-hour
+// horizon and the services reach the steady state a long-running deployment has — a process that still grows then
+// leaks, while one that grows because each patient's history does within the first day is only filling up.
+var eventSpeed = args.Length > 6 ? double.Parse(args[6], CultureInfo.InvariantCulture) : 1;
 const double GoalP99Ms = 250;
 const double StallMs = 100;
 
@@ -38,7 +43,7 @@ var producer = host.Services.GetRequiredService<IEventProducer>();
 var admin = host.Services.GetRequiredService<KafkaTopicAdmin>();
 var configs = host.Services.GetRequiredService<KafkaClientConfigFactory>();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores; {rate:F0} obs/s for {seconds} s after a {warmupSeconds} s warm-up at the same rate; {patients} patients; " +
-    $"ingestion group commit {(groupCommit ? "on (shipped)" : "off")}; features entity windows {(entityWindows ? "on (shipped)" : "off")}");
+    $"ingestion group commit {(groupCommit ? "on (shipped)" : "off")}; features entity windows {(entityWindows ? "on (shipped)" : "off")}; event time {eventSpeed}× the wall clock");
 
 // 1. Baseline: one broker hop at the same rate.
 // A minute of it is enough for its percentiles; a 30-minute leak-check run need not spend another 30 on the baseline.
@@ -71,7 +76,8 @@ var single = new Uri(pipeline.Ingestion.BaseAddress, "api/ingestion/observations
 
 // Every patient gets all five vitals first (batch intake, not timed), so from the first timed observation on each
 // vector is complete and scored; a vector with a vital missing is cached but not scored.
-var seedTime = DateTimeOffset.UtcNow.AddMinutes(-30);
+var eventStart = DateTimeOffset.UtcNow.AddSeconds(-(warmupSeconds + seconds) * (eventSpeed - 1));
+var seedTime = eventStart.AddMinutes(-30);
 for (var offset = 0; offset < patients * vitals.Length; offset += 1000)
 {
     var batch = Enumerable.Range(offset, Math.Min(1000, patients * vitals.Length - offset)).Select(n => Observation($"seed-{prefix}{n}", n % patients, n / patients, seedTime.AddSeconds(n / patients)));
@@ -99,7 +105,8 @@ await using var memory = new ResidentMemorySampler([("ingestion", pipeline.Inges
     TimeSpan.FromSeconds(Math.Clamp(seconds / 120, 1, 15)));
 await Task.Factory.StartNew(() => OpenLoop.Run(0, total, rate, due, sent, i =>
 {
-    var body = JsonContent.Create(Observation(prefix + i.ToString(CultureInfo.InvariantCulture), i % patients, i / patients, DateTimeOffset.UtcNow));
+    var eventTime = eventSpeed == 1 ? DateTimeOffset.UtcNow : Min(eventStart.AddSeconds(i / rate * eventSpeed), DateTimeOffset.UtcNow);
+    var body = JsonContent.Create(Observation(prefix + i.ToString(CultureInfo.InvariantCulture), i % patients, i / patients, eventTime));
     requests[i] = http.PostAsync(single, body).ContinueWith(t =>
     {
         if (t.IsCompletedSuccessfully && t.Result.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK)
@@ -218,6 +225,8 @@ Console.WriteLine(FormattableString.Invariant($"ratio end to end / raw broker: p
 Console.WriteLine(FormattableString.Invariant($"goal p99 <= {GoalP99Ms} ms at {rate:F0} obs/s: {(endToEnd.P99 <= GoalP99Ms && none == 0 ? "met" : "not met")} (p99 {endToEnd.P99:F1} ms, {none} without a prediction)"));
 await host.StopAsync();
 return 0;
+
+static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
 object Observation(string id, int patient, int round, DateTimeOffset eventTime)
 {
