@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Mlops.Features.Definitions;
 using Mlops.Kafka;
+using Mlops.ServiceDefaults.Metrics;
 using Mlops.Testing;
 using Npgsql;
 
@@ -214,36 +215,14 @@ static class OnlineScale
             $"p50 {phase.P50:F3} ms, p99 {phase.P99:F3} ms, max {phase.Max:F1} ms{cache}");
     }
 
-    // The service's own counters, from its Prometheus endpoint.
+    // The service's own counters, from its Prometheus endpoint (read as the registry and monitoring read other services').
     static async Task<(long Hits, long Misses, long CacheBytes)> ScrapeAsync(HttpClient http, ServiceProcess features)
     {
-        var text = await http.GetStringAsync(new Uri(features.BaseAddress, "metrics"));
-        long hits = 0, misses = 0, bytes = 0;
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith("mlops_features_online_cache_lookups_total{", StringComparison.Ordinal))
-            {
-                var value = Value(line);
-                if (line.Contains("hit=\"true\"", StringComparison.Ordinal))
-                {
-                    hits += value;
-                }
-                else
-                {
-                    misses += value;
-                }
-            }
-            else if (line.StartsWith("mlops_features_online_cache_size_bytes", StringComparison.Ordinal) && !line.StartsWith('#'))
-            {
-                bytes += Value(line);
-            }
-        }
-
-        return (hits, misses, bytes);
-
-        // "name{labels} value [timestamp]" or "name value [timestamp]".
-        static long Value(string line) =>
-            (long)double.Parse(line[((line.Contains('}') ? line.LastIndexOf('}') : line.IndexOf(' ')) + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        var samples = await PrometheusScrape.ReadAsync(http, PrometheusScrape.MetricsUri(features.BaseAddress.ToString()), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var lookups = samples.Where(s => s.Name == "mlops_features_online_cache_lookups_total").ToList();
+        return ((long)lookups.Where(s => s.Labels.GetValueOrDefault("hit") == "true").Sum(s => s.Value),
+            (long)lookups.Where(s => s.Labels.GetValueOrDefault("hit") != "true").Sum(s => s.Value),
+            (long)samples.Where(s => s.Name == "mlops_features_online_cache_size_bytes").Sum(s => s.Value));
     }
 
     static string Entity(int i) => $"patient-{i:D7}";
